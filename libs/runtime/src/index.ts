@@ -1,0 +1,23 @@
+export {
+  type Env,
+  envBoolean,
+  envInt,
+  envList,
+  envNumber,
+  envUrl,
+  isSecretName,
+  logLevel,
+  parseEnv,
+  redactUrlPassword,
+} from './config.js';
+export {
+  AbortedError,
+  ConfigError,
+  type ConfigIssue,
+  FallbackCtrError,
+  RetryError,
+  RuntimeErrorCode,
+} from './errors.js';
+export { type CreateLoggerOptions, createLogger, type Logger, REDACT_PATHS, silentLogger } from './logger.js';
+export { type AttemptContext, backoffDelay, type RetryOptions, retry } from './retry.js';
+export { type Closer, createShutdown, type Shutdown, type ShutdownOptions } from './shutdown.js';
