@@ -1,0 +1,31 @@
+import { FallbackCtrError } from '@fallback-ctr/runtime';
+
+/** Stable error codes of @fallback-ctr/clicklog. The README's troubleshooting section lists them. */
+export const ClicklogErrorCode = {
+  /** Options failed validation (bad schema name, negative window, unknown degrade field, …). */
+  INVALID_OPTIONS: 'CLICKLOG_INVALID_OPTIONS',
+  /** `to` is not after `from`. */
+  INVALID_WINDOW: 'CLICKLOG_INVALID_WINDOW',
+  /** The window (after the label-delay rule) holds no impressions. */
+  EMPTY_WINDOW: 'CLICKLOG_EMPTY_WINDOW',
+  /** The schema or one of its log tables does not exist: run the migrations first. */
+  SCHEMA_MISSING: 'CLICKLOG_SCHEMA_MISSING',
+  /** The truth table was asked for but the schema holds no synthetic truth. */
+  TRUTH_MISSING: 'CLICKLOG_TRUTH_MISSING',
+  /** A migration failed; it was rolled back. */
+  MIGRATION_FAILED: 'CLICKLOG_MIGRATION_FAILED',
+  /** The database has migrations this code does not know (a newer version wrote them). */
+  MIGRATION_UNKNOWN: 'CLICKLOG_MIGRATION_UNKNOWN',
+  /** Writing rows (COPY) failed, e.g. duplicate impression ids. */
+  WRITE_FAILED: 'CLICKLOG_WRITE_FAILED',
+  /** Reading rows failed mid-stream (connection lost, permission denied, …). */
+  READ_FAILED: 'CLICKLOG_READ_FAILED',
+} as const;
+export type ClicklogErrorCode = (typeof ClicklogErrorCode)[keyof typeof ClicklogErrorCode];
+
+export class ClicklogError extends FallbackCtrError {
+  declare readonly code: ClicklogErrorCode;
+  constructor(code: ClicklogErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** Context (jsonb) fields the generator fills; libs/model's default feature spec uses these names. */
+export const SYNTHETIC_CONTEXT_FIELDS = ['hour_of_day', 'user_age_days', 'page_views', 'site_category'] as const;
+
+/** Every field a broken-feature degrade can target: the top-level columns and the context fields. */
+export const SYNTHETIC_FIELDS = [
+  'slot_id',
+  'placement',
+  'ad_id',
+  'campaign_id',
+  'advertiser_id',
+  'device_type',
+  'os',
+  'country',
+  ...SYNTHETIC_CONTEXT_FIELDS,
+] as const;
+export type SyntheticField = (typeof SYNTHETIC_FIELDS)[number];
+
+export const DegradeSchema = z.discriminatedUnion('mode', [
+  z.object({
+    /** Labels are decoupled from the features (each click drawn with another impression's probability). */
+    mode: z.literal('shuffled-labels'),
+    /** First day (0-based) that is degraded. */
+    fromDay: z.number().int().min(0).default(0),
+  }),
+  z.object({
+    /** One field is written wrongly while clicks still follow the true value. */
+    mode: z.literal('broken-feature'),
+    field: z.enum(SYNTHETIC_FIELDS),
+    /** scrambled: a random value of the field's vocabulary; constant: one value; missing: absent. */
+    kind: z.enum(['scrambled', 'constant', 'missing']).default('scrambled'),
+    fromDay: z.number().int().min(0).default(0),
+  }),
+]);
+export type Degrade = z.infer<typeof DegradeSchema>;
+
+export const CardinalitySchema = z.object({
+  ads: z.number().int().min(1).default(3_000),
+  campaigns: z.number().int().min(1).default(400),
+  advertisers: z.number().int().min(1).default(120),
+  slots: z.number().int().min(1).default(2_000),
+});
+
+export const SyntheticTrafficOptionsSchema = z.object({
+  /** Same seed and options, same rows (ids, values, clicks, truth). */
+  seed: z.union([z.number().int(), z.string().min(1)]).default(1),
+  days: z.number().int().min(1).max(366).default(7),
+  impressionsPerDay: z.number().int().min(1).max(50_000_000).default(100_000),
+  /** First day, truncated to UTC midnight. Default: `days` days before today (UTC). */
+  start: z.date().optional(),
+  /** Day-to-day random walk of the true effects, as a fraction of their spread (0 = stationary). */
+  drift: z.number().min(0).max(2).default(0),
+  degrade: DegradeSchema.optional(),
+  /** Click delay after the impression: log-normal with this median and log-space sigma. */
+  clickDelay: z
+    .object({ medianSeconds: z.number().positive().default(90), sigma: z.number().positive().default(1.5) })
+    .default({ medianSeconds: 90, sigma: 1.5 }),
+  cardinality: CardinalitySchema.default({ ads: 3_000, campaigns: 400, advertisers: 120, slots: 2_000 }),
+});
+export type SyntheticTrafficOptionsInput = z.input<typeof SyntheticTrafficOptionsSchema>;
+export type SyntheticTrafficOptions = z.output<typeof SyntheticTrafficOptionsSchema>;

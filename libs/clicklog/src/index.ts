@@ -1,0 +1,53 @@
+export { ClicklogError, ClicklogErrorCode } from './errors.js';
+export {
+  type GenerateTrafficOptions,
+  type GenerateTrafficResult,
+  generateTraffic,
+} from './generator/generate-traffic.js';
+export {
+  CardinalitySchema,
+  type Degrade,
+  DegradeSchema,
+  SYNTHETIC_CONTEXT_FIELDS,
+  SYNTHETIC_FIELDS,
+  type SyntheticField,
+  type SyntheticTrafficOptions,
+  type SyntheticTrafficOptionsInput,
+  SyntheticTrafficOptionsSchema,
+} from './generator/options.js';
+export { type SyntheticImpression, syntheticImpressions } from './generator/synthetic-impressions.js';
+export { TRUE_INTERACTIONS, TRUE_NUMERIC_EFFECTS, type TrueInteraction } from './generator/true-interactions.js';
+export { dropSchema, type MigrateOptions, type MigrateResult, migrate } from './migrate.js';
+export {
+  IMPRESSION_COLUMNS,
+  type ImpressionColumn,
+  type RawImpression,
+  RawImpressionSchema,
+  type RawValue,
+  RawValueSchema,
+} from './raw-impression.js';
+export {
+  type ReadStats,
+  type ReadTrainingRowsOptions,
+  ReadTrainingRowsOptionsSchema,
+  readTrainingRows,
+  type TrainingRowStream,
+} from './read-training-rows.js';
+export {
+  type Holdout,
+  HoldoutSchema,
+  type SplitPart,
+  type SplitTrainingWindowOptions,
+  SplitTrainingWindowOptionsSchema,
+  splitTrainingWindow,
+  type TrainingSplit,
+} from './split-training-window.js';
+export { type ClicklogTarget, DEFAULT_SCHEMA, SchemaNameSchema } from './target.js';
+export type { TimeWindow, TrainingRow } from './training-row.js';
+export {
+  type ClickRecord,
+  type ImpressionRecord,
+  type WriteOptions,
+  writeClicks,
+  writeImpressions,
+} from './write-log.js';
