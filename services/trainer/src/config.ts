@@ -1,0 +1,205 @@
+import { type Env, envInt, envNumber, envUrl, logLevel, parseEnv } from '@fallback-ctr/runtime';
+import { z } from 'zod';
+import { cronExpression, timeZone } from './schedule-validation.js';
+
+const positive = () => envNumber().refine((v) => v > 0, 'a number > 0');
+const nonNegative = () => envNumber().refine((v) => v >= 0, 'a number >= 0');
+const fraction = () => envNumber().refine((v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+const identifier = () => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a SQL identifier');
+const dnsName = () =>
+  z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a lowercase DNS-1123 name')
+    .max(253);
+
+/** Data: where the click logs are and which slice of them a run trains and evaluates on. */
+export const DataEnvSchema = z.object({
+  DATABASE_URL: z.string().min(1).describe('PostgreSQL holding the click logs (also used for the run lock).'),
+  CLICKLOG_SCHEMA: identifier().default('clicklog').describe('Postgres schema of the click-log tables.'),
+  TRAIN_WINDOW_HOURS: positive().default(168).describe('Length of the training window (holdout included).'),
+  HOLDOUT_HOURS: positive().default(24).describe('The most recent slice of the window, used only to evaluate.'),
+  ATTRIBUTION_WINDOW_MINUTES: nonNegative()
+    .default(60)
+    .describe('Impressions younger than this have unknown labels and are never used.'),
+  TRAIN_WINDOW_END: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('End of the window (RFC 3339); default: now minus the attribution window. For replays and tests.'),
+});
+
+/** Model: feature spec and FTRL-Proximal hyper-parameters. */
+export const ModelEnvSchema = z.object({
+  FEATURE_SPEC: z
+    .string()
+    .optional()
+    .describe("Feature spec as JSON text (starts with '{') or a path to a JSON file; default: libs/model's."),
+  FTRL_ALPHA: positive().default(0.05).describe('FTRL per-coordinate learning-rate scale α.'),
+  FTRL_BETA: nonNegative().default(1).describe('FTRL learning-rate smoothing β.'),
+  FTRL_L1: nonNegative().default(1).describe('FTRL L1 regularisation λ1 (sparsity).'),
+  FTRL_L2: nonNegative().default(1).describe('FTRL L2 regularisation λ2.'),
+  TRAIN_PASSES: envInt(1, 20).default(1).describe('Passes over the training slice (re-read from Postgres).'),
+  PROGRESS_INTERVAL_SECONDS: positive().default(10).describe('How often training progress is logged.'),
+});
+
+/**
+ * Promotion gate thresholds. Defaults are set for the synthetic traffic and a linear model; a real
+ * deployment tunes them after looking at a few weeks of runs.
+ */
+export const GateEnvSchema = z.object({
+  GATE_MIN_AUC: fraction().default(0.6).describe('Candidate holdout AUC must be at least this.'),
+  GATE_MAX_NE: positive().default(0.98).describe('Candidate normalized entropy must be at most this (1 = base rate).'),
+  GATE_CALIBRATION_MIN: positive().default(0.85).describe('Σ predicted / Σ clicks on the holdout, lower bound.'),
+  GATE_CALIBRATION_MAX: positive().default(1.15).describe('Σ predicted / Σ clicks on the holdout, upper bound.'),
+  GATE_MIN_TRAIN_ROWS: envInt(0).default(10_000).describe('Minimum training impressions.'),
+  GATE_MIN_TRAIN_CLICKS: envInt(0).default(100).describe('Minimum training clicks.'),
+  GATE_MIN_HOLDOUT_ROWS: envInt(0).default(2_000).describe('Minimum holdout impressions.'),
+  GATE_MIN_HOLDOUT_CLICKS: envInt(0).default(50).describe('Minimum holdout clicks.'),
+  GATE_MAX_BASE_RATE_SHIFT: nonNegative()
+    .default(0.25)
+    .describe('Maximum |holdout CTR − training CTR| / training CTR.'),
+  GATE_MAX_LOGLOSS_INCREASE: nonNegative()
+    .default(0.002)
+    .describe('Candidate logloss may exceed the champion’s (same holdout) by at most this.'),
+  GATE_MAX_AUC_DROP: nonNegative()
+    .default(0.005)
+    .describe('Candidate AUC may fall below the champion’s (same holdout) by at most this.'),
+});
+
+/** Registry, schedule, rollout and logging. */
+export const OpsEnvSchema = z.object({
+  MLFLOW_TRACKING_URI: envUrl().describe('MLflow tracking server (also its artifact proxy and registry).'),
+  MODEL_NAME: z.string().min(1).max(200).default('fallback-ctr').describe('Registered model name.'),
+  MLFLOW_EXPERIMENT_NAME: z.string().min(1).optional().describe('Experiment for the runs; default: MODEL_NAME.'),
+  SCHEDULE: cronExpression().default('0 3 * * *').describe('Cron expression of the `schedule` command.'),
+  SCHEDULE_TIMEZONE: timeZone().default('UTC').describe('IANA time zone the cron expression is read in.'),
+  ROLLOUT_MODE: z
+    .enum(['kubernetes', 'none'])
+    .default('none')
+    .describe('kubernetes: patch the inference Deployment and wait; none: pods pick up the champion at start.'),
+  K8S_NAMESPACE: dnsName().optional().describe('Namespace of the inference Deployment; default: the pod’s own.'),
+  K8S_DEPLOYMENT: dnsName().default('fallback-ctr-inference').describe('Name of the inference Deployment.'),
+  K8S_ANNOTATION_KEY: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'an annotation key')
+    .default('fallback-ctr.io/model-version')
+    .describe('Pod-template annotation that names the model version being rolled out.'),
+  ROLLOUT_TIMEOUT_SECONDS: positive().default(600).describe('How long to wait for the rollout before rolling back.'),
+  ROLLOUT_POLL_SECONDS: positive().default(2).describe('How often the Deployment status is read while waiting.'),
+  LOCK_WAIT_SECONDS: nonNegative()
+    .default(0)
+    .describe('How long `run` waits for another run’s lock; 0 = exit cleanly at once.'),
+  LOG_LEVEL: logLevel().default('info'),
+});
+
+/** Every environment variable the trainer reads (names are the keys), for manifests and docs. */
+export const TrainerEnvSchema = z.object({
+  ...DataEnvSchema.shape,
+  ...ModelEnvSchema.shape,
+  ...GateEnvSchema.shape,
+  ...OpsEnvSchema.shape,
+});
+export type TrainerEnv = z.output<typeof TrainerEnvSchema>;
+
+export const GateThresholdsSchema = z.object({
+  minAuc: z.number().min(0).max(1),
+  maxNe: z.number().positive(),
+  calibrationMin: z.number().positive(),
+  calibrationMax: z.number().positive(),
+  minTrainRows: z.number().int().min(0),
+  minTrainClicks: z.number().int().min(0),
+  minHoldoutRows: z.number().int().min(0),
+  minHoldoutClicks: z.number().int().min(0),
+  maxBaseRateShift: z.number().min(0),
+  maxLoglossIncrease: z.number().min(0),
+  maxAucDrop: z.number().min(0),
+});
+export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
+
+export interface TrainerConfig {
+  databaseUrl: string;
+  clicklogSchema: string;
+  window: {
+    trainWindowHours: number;
+    holdoutHours: number;
+    attributionWindowMinutes: number;
+    /** Fixed window end, or undefined for "now minus the attribution window". */
+    end: Date | undefined;
+  };
+  /** Raw FEATURE_SPEC text (JSON or a path); resolved by resolveFeatureSpec. */
+  featureSpecSource: string | undefined;
+  ftrl: { alpha: number; beta: number; l1: number; l2: number };
+  passes: number;
+  progressIntervalMs: number;
+  gate: GateThresholds;
+  mlflow: { trackingUri: string; modelName: string; experimentName: string };
+  schedule: { cron: string; timeZone: string };
+  rollout: {
+    mode: 'kubernetes' | 'none';
+    namespace: string | undefined;
+    deployment: string;
+    annotationKey: string;
+    timeoutMs: number;
+    pollMs: number;
+  };
+  lockWaitMs: number;
+  logLevel: TrainerEnv['LOG_LEVEL'];
+}
+
+/** Reads and validates the environment; throws one ConfigError listing every bad variable. */
+export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
+  const schema = TrainerEnvSchema.superRefine((e, ctx) => {
+    if (e.HOLDOUT_HOURS >= e.TRAIN_WINDOW_HOURS) {
+      ctx.addIssue({ code: 'custom', path: ['HOLDOUT_HOURS'], message: 'a value < TRAIN_WINDOW_HOURS' });
+    }
+    if (e.GATE_CALIBRATION_MIN > e.GATE_CALIBRATION_MAX) {
+      ctx.addIssue({ code: 'custom', path: ['GATE_CALIBRATION_MIN'], message: 'a value <= GATE_CALIBRATION_MAX' });
+    }
+  });
+  const e = parseEnv(schema as unknown as typeof TrainerEnvSchema, env);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    clicklogSchema: e.CLICKLOG_SCHEMA,
+    window: {
+      trainWindowHours: e.TRAIN_WINDOW_HOURS,
+      holdoutHours: e.HOLDOUT_HOURS,
+      attributionWindowMinutes: e.ATTRIBUTION_WINDOW_MINUTES,
+      end: e.TRAIN_WINDOW_END === undefined ? undefined : new Date(e.TRAIN_WINDOW_END),
+    },
+    featureSpecSource: e.FEATURE_SPEC,
+    ftrl: { alpha: e.FTRL_ALPHA, beta: e.FTRL_BETA, l1: e.FTRL_L1, l2: e.FTRL_L2 },
+    passes: e.TRAIN_PASSES,
+    progressIntervalMs: e.PROGRESS_INTERVAL_SECONDS * 1000,
+    gate: {
+      minAuc: e.GATE_MIN_AUC,
+      maxNe: e.GATE_MAX_NE,
+      calibrationMin: e.GATE_CALIBRATION_MIN,
+      calibrationMax: e.GATE_CALIBRATION_MAX,
+      minTrainRows: e.GATE_MIN_TRAIN_ROWS,
+      minTrainClicks: e.GATE_MIN_TRAIN_CLICKS,
+      minHoldoutRows: e.GATE_MIN_HOLDOUT_ROWS,
+      minHoldoutClicks: e.GATE_MIN_HOLDOUT_CLICKS,
+      maxBaseRateShift: e.GATE_MAX_BASE_RATE_SHIFT,
+      maxLoglossIncrease: e.GATE_MAX_LOGLOSS_INCREASE,
+      maxAucDrop: e.GATE_MAX_AUC_DROP,
+    },
+    mlflow: {
+      trackingUri: e.MLFLOW_TRACKING_URI.replace(/\/+$/, ''),
+      modelName: e.MODEL_NAME,
+      experimentName: e.MLFLOW_EXPERIMENT_NAME ?? e.MODEL_NAME,
+    },
+    schedule: { cron: e.SCHEDULE, timeZone: e.SCHEDULE_TIMEZONE },
+    rollout: {
+      mode: e.ROLLOUT_MODE,
+      namespace: e.K8S_NAMESPACE,
+      deployment: e.K8S_DEPLOYMENT,
+      annotationKey: e.K8S_ANNOTATION_KEY,
+      timeoutMs: e.ROLLOUT_TIMEOUT_SECONDS * 1000,
+      pollMs: e.ROLLOUT_POLL_SECONDS * 1000,
+    },
+    lockWaitMs: e.LOCK_WAIT_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The variable names, e.g. for checking a Kubernetes manifest's env against them. */
+export const TRAINER_ENV_NAMES: readonly string[] = Object.keys(TrainerEnvSchema.shape);
