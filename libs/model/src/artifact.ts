@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ModelError, ModelErrorCode } from './errors.js';
+import { type FeatureSpec, FeatureSpecSchema } from './feature-spec.js';
+
+/** Version of the artifact file format. The parser rejects any other version. */
+export const ARTIFACT_FORMAT_VERSION = 1;
+/** The one file the trainer uploads into the run's `model/` artifact directory. */
+export const ARTIFACT_FILE_NAME = 'fallback-ctr-model.json';
+/** Value of the envelope's `format` field: tells a model artifact from any other JSON. */
+export const ARTIFACT_FORMAT_NAME = 'fallback-ctr-model';
+
+/** Facts about how the model was trained (no model name/version: the registry holds those). */
+export const TrainingMetadataSchema = z.object({
+  algorithm: z.string().min(1),
+  hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  /** Rows trained on per pass (after negative down-sampling). */
+  rows: z.number().int().nonnegative(),
+  /** Positive rows among them. */
+  positives: z.number().int().nonnegative(),
+  passes: z.number().int().positive(),
+  seed: z.number().int(),
+  /** Served-at of the first and last training row (ISO 8601), if known. */
+  dataFrom: z.iso.datetime({ offset: true }).optional(),
+  dataTo: z.iso.datetime({ offset: true }).optional(),
+  createdAt: z.iso.datetime({ offset: true }),
+  /** Training-time metrics, e.g. progressive-validation logloss. */
+  metrics: z.record(z.string(), z.number()).optional(),
+  /** Anything else worth keeping with the weights. */
+  notes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+});
+export type TrainingMetadata = z.infer<typeof TrainingMetadataSchema>;
+
+/** Input of serializeArtifact. */
+export interface ArtifactInput {
+  featureSpec: FeatureSpec;
+  bias: number;
+  /** Dense weights, length 2^hashBits (stored as float32). */
+  weights: Float32Array | Float64Array;
+  /** Fraction w of negatives kept in training (1 = no down-sampling); the scorer re-calibrates with it. */
+  negativeSamplingRate?: number;
+  training: TrainingMetadata;
+}
+
+/** A parsed, verified artifact, ready for createScorer. */
+export interface ModelArtifact {
+  readonly formatVersion: typeof ARTIFACT_FORMAT_VERSION;
+  readonly featureSpec: FeatureSpec;
+  readonly bias: number;
+  /** Dense float32 weights, length 2^hashBits. */
+  readonly weights: Float32Array;
+  readonly nonZeroWeights: number;
+  readonly negativeSamplingRate: number;
+  readonly training: TrainingMetadata;
+  /** sha256 (hex) of the canonical payload, as recorded in and verified against the file. */
+  readonly sha256: string;
+}
+
+export interface SerializedArtifact {
+  bytes: Buffer;
+  /** sha256 (hex) of the canonical payload (also recorded inside the file). */
+  sha256: string;
+}
+
+const Base64Schema = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+
+const WeightsSchema = z.discriminatedUnion('encoding', [
+  z.object({ encoding: z.literal('dense-f32le'), size: z.number().int().positive(), values: Base64Schema }),
+  z.object({
+    encoding: z.literal('sparse-f32le'),
+    size: z.number().int().positive(),
+    count: z.number().int().nonnegative(),
+    indices: Base64Schema,
+    values: Base64Schema,
+  }),
+]);
+
+const PayloadSchema = z.object({
+  featureSpec: FeatureSpecSchema,
+  bias: z.number(),
+  negativeSamplingRate: z.number().gt(0).lte(1),
+  training: TrainingMetadataSchema,
+  weights: WeightsSchema,
+});
+type Payload = z.infer<typeof PayloadSchema>;
+
+const EnvelopeHeadSchema = z.object({
+  format: z.literal(ARTIFACT_FORMAT_NAME),
+  formatVersion: z.number(),
+});
+
+const EnvelopeSchema = z.object({
+  format: z.literal(ARTIFACT_FORMAT_NAME),
+  formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+/** JSON with object keys sorted (recursively): the byte sequence the checksum is computed over. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function invalidInput(message: string): ModelError {
+  return new ModelError(ModelErrorCode.ARTIFACT_INPUT_INVALID, `Cannot serialize model artifact: ${message}`);
+}
+
+function malformed(message: string, cause?: unknown): ModelError {
+  return new ModelError(ModelErrorCode.ARTIFACT_MALFORMED, `Malformed model artifact: ${message}`, { cause });
+}
+
+function typedBase64(a: Float32Array | Uint32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+/**
+ * Writes the artifact file: UTF-8 JSON `{format, formatVersion, sha256, payload}`, the weights as
+ * base64 float32 little-endian, dense or sparse (index list) whichever is smaller.
+ */
+export function serializeArtifact(input: ArtifactInput): SerializedArtifact {
+  const spec = FeatureSpecSchema.safeParse(input.featureSpec);
+  if (!spec.success) throw invalidInput(`invalid feature spec:\n${z.prettifyError(spec.error)}`);
+  const training = TrainingMetadataSchema.safeParse(input.training);
+  if (!training.success) throw invalidInput(`invalid training metadata:\n${z.prettifyError(training.error)}`);
+  const size = 2 ** spec.data.hashBits;
+  const w = input.weights;
+  if (w.length !== size) throw invalidInput(`weights has ${w.length} entries, the spec's hash space has ${size}`);
+  if (!Number.isFinite(input.bias)) throw invalidInput(`bias is ${input.bias}`);
+  const rate = input.negativeSamplingRate ?? 1;
+  if (!(rate > 0 && rate <= 1)) throw invalidInput(`negativeSamplingRate must be in (0, 1], got ${rate}`);
+
+  const dense = w instanceof Float32Array ? w : Float32Array.from(w);
+  let count = 0;
+  for (let i = 0; i < size; i++) {
+    const v = dense[i] as number;
+    if (v !== 0) {
+      if (!Number.isFinite(v)) throw invalidInput(`weight ${i} is ${w[i]} (float32 ${v})`);
+      count++;
+    }
+  }
+  let weights: Payload['weights'];
+  if (count * 2 < size) {
+    const idx = new Uint32Array(count);
+    const val = new Float32Array(count);
+    for (let i = 0, p = 0; i < size; i++) {
+      const v = dense[i] as number;
+      if (v !== 0) {
+        idx[p] = i;
+        val[p++] = v;
+      }
+    }
+    weights = { encoding: 'sparse-f32le', size, count, indices: typedBase64(idx), values: typedBase64(val) };
+  } else {
+    weights = { encoding: 'dense-f32le', size, values: typedBase64(dense) };
+  }
+  const payload: Payload = {
+    featureSpec: spec.data,
+    bias: input.bias,
+    negativeSamplingRate: rate,
+    training: training.data,
+    weights,
+  };
+  const sha256 = sha256Hex(canonicalJson(payload));
+  const text = `{"format":${JSON.stringify(ARTIFACT_FORMAT_NAME)},"formatVersion":${ARTIFACT_FORMAT_VERSION},"sha256":"${sha256}","payload":${canonicalJson(payload)}}\n`;
+  return { bytes: Buffer.from(text, 'utf8'), sha256 };
+}
+
+function decodeBase64(b64: string, what: string, expectedBytes: number): Buffer {
+  const buf = Buffer.from(b64, 'base64');
+  if (buf.length !== expectedBytes) throw malformed(`${what}: expected ${expectedBytes} bytes, decoded ${buf.length}`);
+  return buf;
+}
+
+/**
+ * Parses and verifies an artifact file. Throws ModelError with code MODEL_ARTIFACT_MALFORMED (not JSON,
+ * not an artifact, schema mismatch, bad weights), MODEL_ARTIFACT_UNSUPPORTED_VERSION or
+ * MODEL_ARTIFACT_CHECKSUM_MISMATCH.
+ */
+export function parseArtifact(bytes: Uint8Array): ModelArtifact {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (err) {
+    throw malformed('not valid JSON', err);
+  }
+  const head = EnvelopeHeadSchema.safeParse(doc);
+  if (!head.success) {
+    throw malformed(
+      `not a ${ARTIFACT_FORMAT_NAME} artifact (expected "format": "${ARTIFACT_FORMAT_NAME}" and a numeric "formatVersion")`,
+    );
+  }
+  if (head.data.formatVersion !== ARTIFACT_FORMAT_VERSION) {
+    throw new ModelError(
+      ModelErrorCode.ARTIFACT_UNSUPPORTED_VERSION,
+      `Model artifact format version ${head.data.formatVersion} is not supported by this build (it reads version ${ARTIFACT_FORMAT_VERSION}); deploy a matching inference build or retrain with this one`,
+    );
+  }
+  const env = EnvelopeSchema.safeParse(doc);
+  if (!env.success) throw malformed(z.prettifyError(env.error), env.error);
+  const actual = sha256Hex(canonicalJson(env.data.payload));
+  if (actual !== env.data.sha256) {
+    throw new ModelError(
+      ModelErrorCode.ARTIFACT_CHECKSUM_MISMATCH,
+      `Model artifact checksum mismatch: the file records sha256 ${env.data.sha256} but its payload hashes to ${actual}; the file is corrupted or was edited`,
+    );
+  }
+  const payload = PayloadSchema.safeParse(env.data.payload);
+  if (!payload.success) throw malformed(z.prettifyError(payload.error), payload.error);
+  const p = payload.data;
+  const size = 2 ** p.featureSpec.hashBits;
+  if (p.weights.size !== size) throw malformed(`weights.size ${p.weights.size} does not match 2^hashBits = ${size}`);
+  const weights = new Float32Array(size);
+  let nonZero = 0;
+  if (p.weights.encoding === 'dense-f32le') {
+    new Uint8Array(weights.buffer).set(decodeBase64(p.weights.values, 'weights.values', size * 4));
+    for (let i = 0; i < size; i++) {
+      const v = weights[i] as number;
+      if (v !== 0) {
+        if (!Number.isFinite(v)) throw malformed(`weight ${i} is ${v}`);
+        nonZero++;
+      }
+    }
+  } else {
+    const n = p.weights.count;
+    const idx = new Uint32Array(n);
+    const val = new Float32Array(n);
+    new Uint8Array(idx.buffer).set(decodeBase64(p.weights.indices, 'weights.indices', n * 4));
+    new Uint8Array(val.buffer).set(decodeBase64(p.weights.values, 'weights.values', n * 4));
+    let prev = -1;
+    for (let k = 0; k < n; k++) {
+      const i = idx[k] as number;
+      const v = val[k] as number;
+      if (i <= prev || i >= size) throw malformed(`sparse weight index ${i} at position ${k} is out of order or range`);
+      if (!Number.isFinite(v)) throw malformed(`weight ${i} is ${v}`);
+      weights[i] = v;
+      prev = i;
+      if (v !== 0) nonZero++;
+    }
+  }
+  return {
+    formatVersion: ARTIFACT_FORMAT_VERSION,
+    featureSpec: p.featureSpec,
+    bias: p.bias,
+    weights,
+    nonZeroWeights: nonZero,
+    negativeSamplingRate: p.negativeSamplingRate,
+    training: p.training,
+    sha256: env.data.sha256,
+  };
+}

@@ -1,0 +1,35 @@
+import { type FeatureSpec, parseFeatureSpec } from './feature-spec.js';
+
+/**
+ * The default feature spec: every impression column, the generator's context fields, and crosses
+ * of them. 2^20 buckets. Changing it changes every model trained with it: the golden test pins it.
+ */
+export const defaultFeatureSpec: FeatureSpec = parseFeatureSpec({
+  version: 1,
+  hashBits: 20,
+  hashSeed: 0,
+  fields: [
+    { name: 'slot_id', source: 'column', kind: 'categorical' },
+    { name: 'placement', source: 'column', kind: 'categorical' },
+    { name: 'ad_id', source: 'column', kind: 'categorical' },
+    { name: 'campaign_id', source: 'column', kind: 'categorical' },
+    { name: 'advertiser_id', source: 'column', kind: 'categorical' },
+    { name: 'device_type', source: 'column', kind: 'categorical' },
+    { name: 'os', source: 'column', kind: 'categorical' },
+    { name: 'country', source: 'column', kind: 'categorical' },
+    { name: 'hour_of_day', source: 'context', kind: 'categorical' },
+    { name: 'user_age_days', source: 'context', kind: 'log1p', scale: 2 },
+    { name: 'page_views', source: 'context', kind: 'buckets', boundaries: [1, 2, 3, 5, 8, 13, 21, 50, 100] },
+    { name: 'site_category', source: 'context', kind: 'categorical' },
+  ],
+  crosses: [
+    { fields: ['ad_id', 'slot_id'] },
+    { fields: ['ad_id', 'device_type'] },
+    { fields: ['ad_id', 'country'] },
+    { fields: ['ad_id', 'site_category'] },
+    { fields: ['campaign_id', 'placement'] },
+    { fields: ['advertiser_id', 'site_category'] },
+    { fields: ['device_type', 'hour_of_day'] },
+    { fields: ['placement', 'device_type', 'os'] },
+  ],
+});

@@ -1,0 +1,23 @@
+import { FallbackCtrError } from '@fallback-ctr/runtime';
+
+/** Stable error codes of @fallback-ctr/model. The README's troubleshooting section lists them. */
+export const ModelErrorCode = {
+  /** A feature spec failed validation (unknown field in a cross, duplicate name, bad hash bits, ...). */
+  FEATURE_SPEC_INVALID: 'MODEL_FEATURE_SPEC_INVALID',
+  /** The artifact is not a fallback-ctr model artifact or its content does not match the schema. */
+  ARTIFACT_MALFORMED: 'MODEL_ARTIFACT_MALFORMED',
+  /** The artifact declares a format version this build does not know. */
+  ARTIFACT_UNSUPPORTED_VERSION: 'MODEL_ARTIFACT_UNSUPPORTED_VERSION',
+  /** The sha256 recorded in the artifact does not match its payload (corrupted or edited file). */
+  ARTIFACT_CHECKSUM_MISMATCH: 'MODEL_ARTIFACT_CHECKSUM_MISMATCH',
+  /** serializeArtifact was given inconsistent input (weights length, non-finite values, ...). */
+  ARTIFACT_INPUT_INVALID: 'MODEL_ARTIFACT_INPUT_INVALID',
+} as const;
+export type ModelErrorCode = (typeof ModelErrorCode)[keyof typeof ModelErrorCode];
+
+export class ModelError extends FallbackCtrError {
+  declare readonly code: ModelErrorCode;
+  constructor(code: ModelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,141 @@
+import { type FeatureSpec, parseFeatureSpec } from './feature-spec.js';
+import {
+  murmur3Bytes,
+  murmur3Finalize,
+  murmur3MixBlock,
+  murmur3SafeInteger,
+  murmur3String,
+  murmur3Uint32,
+} from './murmur3.js';
+import type { RawImpression } from './raw-impression.js';
+
+/** Turns raw impressions into hashed feature indices. One implementation for training and serving. */
+export interface Featurizer {
+  readonly spec: FeatureSpec;
+  /** Number of indices every call writes: one per field, then one per cross, in spec order. */
+  readonly maxIndices: number;
+  /** Size of the hash space, 2^hashBits. */
+  readonly size: number;
+  /** Name of each output slot: field names, then crosses as "a×b". */
+  readonly slotNames: readonly string[];
+  /**
+   * Writes the impression's indices (each in [0, size)) into `out[0..maxIndices)` and returns the count
+   * (always `maxIndices`). Allocation-free for string, safe-integer, boolean and missing values.
+   */
+  featurize(raw: RawImpression, out: Uint32Array): number;
+}
+
+const KIND_CATEGORICAL = 0;
+const KIND_LOG1P = 1;
+const KIND_BUCKETS = 2;
+
+const EMPTY = new Uint8Array(0);
+
+/** Seed of a field: MurmurHash3 of its name under the spec's hash seed. */
+export function fieldSeed(spec: FeatureSpec, fieldName: string): number {
+  return murmur3String(fieldName, spec.hashSeed);
+}
+
+/** Seed of a cross: MurmurHash3 of "cross:" + its field names joined by "|" under the spec's hash seed. */
+export function crossSeed(spec: FeatureSpec, fields: readonly string[]): number {
+  return murmur3String(`cross:${fields.join('|')}`, spec.hashSeed);
+}
+
+/** Builds the featurizer for a spec (validated here; throws ModelError on an invalid spec). */
+export function createFeaturizer(specInput: FeatureSpec): Featurizer {
+  const spec = parseFeatureSpec(specInput);
+  const nf = spec.fields.length;
+  const nc = spec.crosses.length;
+  const maxIndices = nf + nc;
+  const size = 2 ** spec.hashBits;
+  const mask = size - 1;
+
+  const names = spec.fields.map((f) => f.name);
+  const fromContext = new Uint8Array(nf);
+  const kinds = new Uint8Array(nf);
+  const seeds = new Int32Array(nf);
+  const missing = new Int32Array(nf);
+  const scales = new Float64Array(nf);
+  const boundaries: Float64Array[] = [];
+  spec.fields.forEach((f, i) => {
+    fromContext[i] = f.source === 'context' ? 1 : 0;
+    const seed = fieldSeed(spec, f.name);
+    seeds[i] = seed;
+    missing[i] = murmur3Bytes(EMPTY, 0, seed);
+    kinds[i] = f.kind === 'categorical' ? KIND_CATEGORICAL : f.kind === 'log1p' ? KIND_LOG1P : KIND_BUCKETS;
+    scales[i] = f.kind === 'log1p' ? f.scale : 0;
+    boundaries.push(new Float64Array(f.kind === 'buckets' ? f.boundaries : []));
+  });
+  const crossSeeds = new Int32Array(nc);
+  const crossStart = new Int32Array(nc + 1);
+  const crossFieldPos: number[] = [];
+  spec.crosses.forEach((c, j) => {
+    crossSeeds[j] = crossSeed(spec, c.fields);
+    crossStart[j] = crossFieldPos.length;
+    for (const n of c.fields) crossFieldPos.push(names.indexOf(n));
+  });
+  crossStart[nc] = crossFieldPos.length;
+  const crossPos = Int32Array.from(crossFieldPos);
+  const slotNames = [...names, ...spec.crosses.map((c) => c.fields.join('×'))];
+  // Per-field 32-bit value hashes of the current impression, reused by the crosses.
+  const values = new Int32Array(nf);
+
+  function numericValue(v: unknown): number {
+    if (typeof v === 'number') return v;
+    if (typeof v === 'string' && v.length > 0) return Number(v);
+    return Number.NaN;
+  }
+
+  function hashField(i: number, v: unknown): number {
+    const seed = seeds[i] as number;
+    const kind = kinds[i];
+    if (kind === KIND_CATEGORICAL) {
+      if (typeof v === 'string') return v.length === 0 ? (missing[i] as number) : murmur3String(v, seed);
+      if (typeof v === 'number') {
+        if (Number.isSafeInteger(v)) return murmur3SafeInteger(v, seed);
+        return Number.isFinite(v) ? murmur3String(String(v), seed) : (missing[i] as number);
+      }
+      if (typeof v === 'boolean') return murmur3String(v ? 'true' : 'false', seed);
+      return missing[i] as number;
+    }
+    const x = numericValue(v);
+    if (!Number.isFinite(x)) return missing[i] as number;
+    let bucket: number;
+    if (kind === KIND_LOG1P) {
+      bucket = Math.floor((scales[i] as number) * Math.log1p(Math.max(x, 0)));
+    } else {
+      const b = boundaries[i] as Float64Array;
+      let lo = 0;
+      let hi = b.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((b[mid] as number) <= x) lo = mid + 1;
+        else hi = mid;
+      }
+      bucket = lo;
+    }
+    return murmur3Uint32(bucket, seed);
+  }
+
+  function featurize(raw: RawImpression, out: Uint32Array): number {
+    const columns = raw as Record<string, unknown>;
+    const context = raw.context as Record<string, unknown> | undefined | null;
+    for (let i = 0; i < nf; i++) {
+      const name = names[i] as string;
+      const v = fromContext[i] === 1 ? (context == null ? undefined : context[name]) : columns[name];
+      const h = hashField(i, v);
+      values[i] = h;
+      out[i] = h & mask;
+    }
+    for (let j = 0; j < nc; j++) {
+      let h = crossSeeds[j] as number;
+      const end = crossStart[j + 1] as number;
+      const start = crossStart[j] as number;
+      for (let p = start; p < end; p++) h = murmur3MixBlock(h, values[crossPos[p] as number] as number);
+      out[nf + j] = murmur3Finalize(h, (end - start) * 4) & mask;
+    }
+    return maxIndices;
+  }
+
+  return { spec, maxIndices, size, slotNames, featurize };
+}

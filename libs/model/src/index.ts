@@ -1,0 +1,37 @@
+export {
+  ARTIFACT_FILE_NAME,
+  ARTIFACT_FORMAT_NAME,
+  ARTIFACT_FORMAT_VERSION,
+  type ArtifactInput,
+  canonicalJson,
+  type ModelArtifact,
+  parseArtifact,
+  type SerializedArtifact,
+  serializeArtifact,
+  type TrainingMetadata,
+  TrainingMetadataSchema,
+} from './artifact.js';
+export { defaultFeatureSpec } from './default-feature-spec.js';
+export { ModelError, ModelErrorCode } from './errors.js';
+export {
+  type CrossSpec,
+  CrossSpecSchema,
+  FEATURE_SPEC_VERSION,
+  type FeatureSpec,
+  type FeatureSpecInput,
+  FeatureSpecSchema,
+  type FieldSpec,
+  FieldSpecSchema,
+  parseFeatureSpec,
+} from './feature-spec.js';
+export { createFeaturizer, crossSeed, type Featurizer, fieldSeed } from './featurizer.js';
+export { murmur3Bytes, murmur3String, murmur3Uint32 } from './murmur3.js';
+export {
+  RAW_COLUMNS,
+  type RawColumn,
+  type RawImpression,
+  RawImpressionSchema,
+  type RawValue,
+  RawValueSchema,
+} from './raw-impression.js';
+export { createScorer, recalibrate, type Scorer, sigmoid } from './scorer.js';
