@@ -1,0 +1,149 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ListArtifactsResponseSchema } from './artifact-schemas.js';
+import { ARTIFACT_PROXY_PATH, checkRelativePath, proxyPathOf, proxyUrlPath } from './artifact-uri.js';
+import type { ArtifactSource, MlflowClient } from './client.js';
+import { MlflowError, MlflowErrorCode } from './errors.js';
+import { EmptyResponseSchema } from './tracking-schemas.js';
+import type { RawRequest, Transport } from './transport.js';
+
+export type ArtifactApi = Pick<
+  MlflowClient,
+  'uploadArtifact' | 'listArtifacts' | 'downloadArtifact' | 'downloadArtifactToFile' | 'openArtifactStream'
+>;
+
+type BodyFactory = NonNullable<RawRequest['body']>;
+
+function isUint8Array(source: ArtifactSource): source is Uint8Array {
+  return source instanceof Uint8Array;
+}
+
+function isFileSource(source: ArtifactSource): source is { filePath: string } {
+  return typeof source === 'object' && source !== null && 'filePath' in source && typeof source.filePath === 'string';
+}
+
+export function createArtifactApi(transport: Transport): ArtifactApi {
+  const timeoutMs = transport.options.artifactTimeoutMs;
+
+  async function upload(artifactUri: string, relativePath: string, source: ArtifactSource): Promise<void> {
+    const rel = checkRelativePath(relativePath);
+    if (rel === '') {
+      throw new MlflowError(MlflowErrorCode.INVALID_ARGUMENT, 'an artifact upload needs a file path, not the root');
+    }
+    const path = proxyUrlPath(proxyPathOf(artifactUri, rel));
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    let body: BodyFactory;
+    let retry: RawRequest['retry'] = 'idempotent';
+    if (isUint8Array(source)) {
+      body = () => source;
+    } else if (isFileSource(source)) {
+      const info = await stat(source.filePath);
+      if (!info.isFile()) {
+        throw new MlflowError(MlflowErrorCode.INVALID_ARGUMENT, `"${source.filePath}" is not a file`);
+      }
+      body = () =>
+        createReadStream(source.filePath, { highWaterMark: 1 << 20 }) as unknown as AsyncIterable<Uint8Array>;
+    } else {
+      // A caller's stream can be read once: no retry.
+      retry = 'never';
+      const stream = source;
+      body = () =>
+        (stream instanceof ReadableStream
+          ? stream
+          : (stream as AsyncIterable<Uint8Array>)) as unknown as ReturnType<BodyFactory>;
+    }
+    const response = await transport.raw({ method: 'PUT', path, headers, body, retry, timeoutMs });
+    const text = await response.text().catch((error: unknown) => {
+      throw transport.bodyError(error, { method: 'PUT', path, timeoutMs });
+    });
+    const parsed = EmptyResponseSchema.safeParse(text.trim() === '' ? {} : JSON.parse(text));
+    if (!parsed.success) {
+      throw new MlflowError(MlflowErrorCode.BAD_RESPONSE, `MLflow PUT ${path} answered an unexpected body`);
+    }
+    transport.logger?.debug({ artifactUri, path: rel }, 'mlflow artifact uploaded');
+  }
+
+  async function open(artifactUri: string, relativePath: string, retry: RawRequest['retry']): Promise<Response> {
+    const rel = checkRelativePath(relativePath);
+    if (rel === '') {
+      throw new MlflowError(MlflowErrorCode.INVALID_ARGUMENT, 'an artifact download needs a file path, not the root');
+    }
+    const path = proxyUrlPath(proxyPathOf(artifactUri, rel));
+    return transport.raw({
+      method: 'GET',
+      path,
+      headers: { accept: 'application/octet-stream, application/json' },
+      retry,
+      timeoutMs,
+    });
+  }
+
+  function nodeStream(response: Response): Readable {
+    if (!response.body) return Readable.from([]);
+    return Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
+  }
+
+  return {
+    uploadArtifact: upload,
+
+    async listArtifacts(artifactUri, relativePath = '') {
+      const rel = checkRelativePath(relativePath);
+      const res = await transport.json({
+        method: 'GET',
+        path: ARTIFACT_PROXY_PATH,
+        query: { path: proxyPathOf(artifactUri, rel) },
+        schema: ListArtifactsResponseSchema,
+        retry: 'idempotent',
+      });
+      return res.files.map((f) => {
+        const base = f.path.split('/').pop() ?? f.path;
+        return { ...f, path: rel === '' ? base : `${rel}/${base}` };
+      });
+    },
+
+    async downloadArtifact(artifactUri, relativePath) {
+      const req = { method: 'GET' as const, path: proxyUrlPath(proxyPathOf(artifactUri, relativePath)), timeoutMs };
+      return transport.retrying({ ...req, retry: 'idempotent' }, async () => {
+        const response = await open(artifactUri, relativePath, 'never');
+        try {
+          return Buffer.from(await response.arrayBuffer());
+        } catch (error) {
+          throw transport.bodyError(error, req);
+        }
+      });
+    },
+
+    async downloadArtifactToFile(artifactUri, relativePath, filePath) {
+      const req = { method: 'GET' as const, path: proxyUrlPath(proxyPathOf(artifactUri, relativePath)), timeoutMs };
+      return transport.retrying({ ...req, retry: 'idempotent' }, async () => {
+        const response = await open(artifactUri, relativePath, 'never');
+        const temporary = `${filePath}.${randomBytes(6).toString('hex')}.part`;
+        const hash = createHash('sha256');
+        let bytes = 0;
+        const tap = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            callback(null, chunk);
+          },
+        });
+        try {
+          await pipeline(nodeStream(response), tap, createWriteStream(temporary));
+          await rename(temporary, filePath);
+        } catch (error) {
+          await rm(temporary, { force: true });
+          throw transport.bodyError(error, req);
+        }
+        return { bytes, sha256: hash.digest('hex') };
+      });
+    },
+
+    async openArtifactStream(artifactUri, relativePath) {
+      return nodeStream(await open(artifactUri, relativePath, 'idempotent'));
+    },
+  };
+}

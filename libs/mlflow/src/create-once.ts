@@ -1,0 +1,46 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '@fallback-ctr/runtime';
+import { MlflowError } from './errors.js';
+import { isRetryable, type Transport } from './transport.js';
+
+/**
+ * Runs a non-idempotent create at most once per outcome: after a failure that leaves it unknown
+ * whether the server acted (a timeout, a reset connection, a 5xx), it first looks for what the
+ * earlier attempt may have created (by a request token the caller put in the create) and
+ * returns that; only when nothing is found does it try again.
+ */
+export async function createOnce<T>(
+  transport: Transport,
+  steps: { create: () => Promise<T>; findExisting: () => Promise<T | undefined> },
+): Promise<T> {
+  const policy = transport.options.retry;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await steps.create();
+    } catch (error) {
+      if (!isRetryable(error, 'idempotent') || attempt >= policy.maxAttempts) {
+        if (error instanceof MlflowError && attempt > 1) {
+          throw new MlflowError(error.code as never, `${error.message} (gave up after ${attempt} attempts)`, {
+            ...(error.status === undefined ? {} : { status: error.status }),
+            ...(error.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: error.mlflowErrorCode }),
+            ...(error.method === undefined ? {} : { method: error.method }),
+            ...(error.path === undefined ? {} : { path: error.path }),
+            attempts: attempt,
+            cause: error,
+          });
+        }
+        throw error;
+      }
+      const delayMs = backoffDelay(attempt, policy);
+      transport.logger?.warn(
+        { attempt, delayMs, err: (error as Error).message },
+        'mlflow create failed, checking before retrying',
+      );
+      await sleep(delayMs);
+      // A refused connection or a 429 means the server did nothing: no need to look.
+      if (isRetryable(error, 'unprocessed')) continue;
+      const existing = await steps.findExisting();
+      if (existing !== undefined) return existing;
+    }
+  }
+}

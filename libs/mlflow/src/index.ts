@@ -1,0 +1,50 @@
+export type { ArtifactFile } from './artifact-schemas.js';
+export { ARTIFACT_PROXY_PATH, artifactProxyPath } from './artifact-uri.js';
+export {
+  type ArtifactSource,
+  type CreateExperimentOptions,
+  type CreateModelVersionOptions,
+  type CreateRunOptions,
+  createMlflowClient,
+  type DownloadResult,
+  type MlflowClient,
+  type ModelVersionPage,
+  mlflowClientFromEnv,
+  type RegisteredModelOptions,
+  type SearchModelVersionsOptions,
+} from './client.js';
+export {
+  type MlflowAuth,
+  type MlflowClientOptions,
+  MlflowEnvSchema,
+  optionsFromEnv,
+  type RetryPolicy,
+} from './client-options.js';
+export { isMlflowError, MlflowError, MlflowErrorCode, type MlflowErrorDetails } from './errors.js';
+export {
+  type KeyValues,
+  LOG_BATCH_LIMITS,
+  type LogBatchInput,
+  type MetricInput,
+  type ParamValue,
+  planLogBatch,
+} from './log-batch-plan.js';
+export {
+  type ModelVersion,
+  ModelVersionSchema,
+  type ModelVersionStatus,
+  type RegisteredModel,
+  RegisteredModelSchema,
+} from './registry-schemas.js';
+export { CREATE_REQUEST_TAG } from './tracking.js';
+export {
+  type Experiment,
+  ExperimentSchema,
+  type Metric,
+  type Run,
+  type RunData,
+  type RunInfo,
+  RunSchema,
+  type RunStatus,
+  type TerminalRunStatus,
+} from './tracking-schemas.js';

@@ -1,0 +1,378 @@
+import { RetryError, retry } from '@fallback-ctr/runtime';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { MlflowAuth, ResolvedClientOptions, RetryPolicy } from './client-options.js';
+import { MlflowError, MlflowErrorCode } from './errors.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * When a failed call may be repeated:
+ * - `idempotent`: network errors, timeouts, 429 and 5xx (repeating has the same effect);
+ * - `unprocessed`: only failures where the server cannot have acted (connection refused, 429);
+ * - `never`: one attempt (e.g. a one-shot stream body).
+ */
+export type RetryMode = 'idempotent' | 'unprocessed' | 'never';
+
+export type Query = Record<string, string | number | readonly string[] | undefined>;
+
+export interface RawRequest {
+  method: HttpMethod;
+  path: string;
+  query?: Query;
+  /** A JSON body, or a factory of a raw body called once per attempt. */
+  json?: unknown;
+  body?: () => RequestInit['body'];
+  headers?: Record<string, string>;
+  retry: RetryMode;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface JsonRequest<S extends z.ZodType> extends RawRequest {
+  schema: S;
+}
+
+export interface Transport {
+  readonly baseUrl: string;
+  readonly options: ResolvedClientOptions;
+  readonly logger: Logger | undefined;
+  /** Sends a request and parses the JSON answer with `schema`. */
+  json<S extends z.ZodType>(request: JsonRequest<S>): Promise<z.output<S>>;
+  /** Sends a request and returns the successful response with its body unread (for artifact transfers). */
+  raw(request: RawRequest): Promise<Response>;
+  /** Runs `fn` (made of `raw` calls with retry 'never') under the retry policy, e.g. a whole download. */
+  retrying<T>(request: Pick<RawRequest, 'method' | 'path' | 'retry' | 'signal'>, fn: () => Promise<T>): Promise<T>;
+  /** Wraps an error met while reading or writing a body into an MlflowError naming the call. */
+  bodyError(error: unknown, request: Pick<RawRequest, 'method' | 'path' | 'timeoutMs' | 'signal'>): MlflowError;
+}
+
+const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
+const UNPROCESSED_NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const BODY_EXCERPT = 300;
+
+function authHeader(auth: MlflowAuth | undefined): string | undefined {
+  if (!auth) return undefined;
+  if (auth.type === 'bearer') return `Bearer ${auth.token}`;
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
+}
+
+/** Splits credentials out of a tracking URI such as http://user:pass@host:5000 (fetch refuses them in a URL). */
+export function splitTrackingUri(trackingUri: string): { baseUrl: string; auth: MlflowAuth | undefined } {
+  const url = new URL(trackingUri);
+  let auth: MlflowAuth | undefined;
+  if (url.username) {
+    auth = {
+      type: 'basic',
+      username: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+    };
+    url.username = '';
+    url.password = '';
+  }
+  url.search = '';
+  url.hash = '';
+  return { baseUrl: url.toString().replace(/\/+$/, ''), auth };
+}
+
+function networkCause(error: unknown): { code: string | undefined; message: string } {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') return { code, message: current.message };
+    if (current instanceof AggregateError && current.errors[0] instanceof Error) current = current.errors[0];
+    else current = current.cause;
+  }
+  return { code: undefined, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Whether a failure is worth another attempt under `mode`. */
+export function isRetryable(error: unknown, mode: RetryMode): boolean {
+  if (mode === 'never' || !(error instanceof MlflowError)) return false;
+  if (error.code === MlflowErrorCode.ARTIFACTS_NOT_SERVED) return false;
+  const unprocessed =
+    error.status === 429 ||
+    (error.code === MlflowErrorCode.UNREACHABLE && UNPROCESSED_NETWORK_CODES.has(networkCause(error.cause).code ?? ''));
+  if (mode === 'unprocessed') return unprocessed;
+  if (error.code === MlflowErrorCode.UNREACHABLE || error.code === MlflowErrorCode.TIMEOUT) return true;
+  return error.status !== undefined && TRANSIENT_STATUS.has(error.status);
+}
+
+const MlflowErrorBodySchema = z.object({ error_code: z.string(), message: z.string().optional() }).loose();
+
+function parseErrorBody(text: string): z.output<typeof MlflowErrorBodySchema> | undefined {
+  try {
+    const parsed = MlflowErrorBodySchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > BODY_EXCERPT ? `${flat.slice(0, BODY_EXCERPT)}…` : flat;
+}
+
+/** Turns a non-2xx response into an MlflowError whose message says what to fix. */
+export function errorFromResponse(
+  status: number,
+  bodyText: string,
+  context: { method: string; path: string; baseUrl: string; hasAuth: boolean },
+): MlflowError {
+  const where = `${context.method} ${context.path}`;
+  const details = { status, method: context.method, path: context.path };
+  const body = parseErrorBody(bodyText);
+  if (body) {
+    const mlflowErrorCode = body.error_code;
+    const code =
+      status === 401
+        ? MlflowErrorCode.UNAUTHORIZED
+        : status === 403 || mlflowErrorCode === 'PERMISSION_DENIED'
+          ? MlflowErrorCode.FORBIDDEN
+          : MlflowErrorCode.API;
+    return new MlflowError(code, `MLflow ${where} failed (${status} ${mlflowErrorCode}): ${body.message ?? ''}`, {
+      ...details,
+      mlflowErrorCode,
+    });
+  }
+  const text = excerpt(bodyText);
+  if (status === 401) {
+    const hint = context.hasAuth
+      ? 'the credentials were rejected: check MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)'
+      : 'the server requires authentication: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)';
+    return new MlflowError(
+      MlflowErrorCode.UNAUTHORIZED,
+      `MLflow ${where} failed (401 Unauthorized at ${context.baseUrl}): ${hint}`,
+      details,
+    );
+  }
+  if (status === 403) {
+    const hostCheck = /host/i.test(text);
+    const hint = hostCheck
+      ? `the server's host-header check refused "${new URL(context.baseUrl).host}": start mlflow server with --allowed-hosts including that host and port`
+      : 'permission denied for this user';
+    return new MlflowError(
+      MlflowErrorCode.FORBIDDEN,
+      `MLflow ${where} failed (403 Forbidden): ${hint}${text ? ` (server said: ${text})` : ''}`,
+      details,
+    );
+  }
+  if (status === 503 && /serve-artifacts|artifacts-only/.test(text)) {
+    return new MlflowError(
+      MlflowErrorCode.ARTIFACTS_NOT_SERVED,
+      `MLflow ${where} failed (503): the server at ${context.baseUrl} does not serve artifacts; start mlflow server with --serve-artifacts (the default) and --artifacts-destination`,
+      details,
+    );
+  }
+  if (status === 404) {
+    return new MlflowError(
+      MlflowErrorCode.HTTP,
+      `MLflow ${where} failed (404 Not Found): no such endpoint at ${context.baseUrl}; check MLFLOW_TRACKING_URI points at an MLflow tracking server${text ? ` (server said: ${text})` : ''}`,
+      details,
+    );
+  }
+  return new MlflowError(
+    MlflowErrorCode.HTTP,
+    `MLflow ${where} failed (HTTP ${status})${text ? `: ${text}` : ''}`,
+    details,
+  );
+}
+
+function buildUrl(baseUrl: string, path: string, query: Query | undefined): string {
+  const url = new URL(baseUrl + path);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    if (typeof value === 'string' || typeof value === 'number') url.searchParams.append(key, String(value));
+    else for (const v of value) url.searchParams.append(key, v);
+  }
+  return url.toString();
+}
+
+function combineSignals(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([timeout, signal]) : timeout;
+}
+
+export function createTransport(
+  options: ResolvedClientOptions,
+  logger: Logger | undefined,
+  hooks: { signal?: AbortSignal; onRetry?: (info: { error: unknown; attempt: number; delayMs: number }) => void } = {},
+): Transport {
+  const { baseUrl, auth: uriAuth } = splitTrackingUri(options.trackingUri);
+  const authorization = authHeader(options.auth ?? uriAuth);
+  const policy: RetryPolicy = options.retry;
+
+  async function attempt(req: RawRequest): Promise<Response> {
+    const url = buildUrl(baseUrl, req.path, req.query);
+    const timeoutMs = req.timeoutMs ?? options.timeoutMs;
+    const callerSignal = req.signal ?? hooks.signal;
+    const signal = combineSignals(timeoutMs, callerSignal);
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    if (authorization) headers.authorization = authorization;
+    let body: RequestInit['body'];
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    } else if (req.body) {
+      body = req.body();
+    }
+    const started = performance.now();
+    let response: Response;
+    try {
+      const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal };
+      if (body !== undefined) {
+        init.body = body;
+        init.duplex = 'half';
+      }
+      response = await fetch(url, init);
+    } catch (error) {
+      throw networkError(error, req, timeoutMs, callerSignal);
+    }
+    logger?.debug(
+      { method: req.method, path: req.path, status: response.status, ms: Math.round(performance.now() - started) },
+      'mlflow request',
+    );
+    if (response.ok) return response;
+    let text = '';
+    try {
+      text = await response.text();
+    } catch {
+      // the body is only used to explain the error
+    }
+    throw errorFromResponse(response.status, text, {
+      method: req.method,
+      path: req.path,
+      baseUrl,
+      hasAuth: authorization !== undefined,
+    });
+  }
+
+  function networkError(
+    error: unknown,
+    req: RawRequest,
+    timeoutMs: number,
+    callerSignal: AbortSignal | undefined,
+  ): MlflowError {
+    const details = { method: req.method, path: req.path, cause: error };
+    if (callerSignal?.aborted) {
+      return new MlflowError(MlflowErrorCode.ABORTED, `MLflow ${req.method} ${req.path} was aborted`, details);
+    }
+    if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+      return new MlflowError(
+        MlflowErrorCode.TIMEOUT,
+        `MLflow ${req.method} ${req.path} at ${baseUrl} did not answer within ${timeoutMs} ms`,
+        details,
+      );
+    }
+    const cause = networkCause(error);
+    return new MlflowError(
+      MlflowErrorCode.UNREACHABLE,
+      `MLflow ${req.method} ${req.path} at ${baseUrl} failed: ${cause.code ? `${cause.code} ` : ''}${cause.message}`,
+      details,
+    );
+  }
+
+  async function withRetry<T>(
+    req: Pick<RawRequest, 'method' | 'path' | 'retry' | 'signal'>,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    if (req.retry === 'never') return fn();
+    const started = Date.now();
+    try {
+      return await retry(fn, {
+        maxAttempts: policy.maxAttempts,
+        initialDelayMs: policy.initialDelayMs,
+        maxDelayMs: policy.maxDelayMs,
+        ...(policy.deadlineMs === undefined ? {} : { deadlineMs: policy.deadlineMs }),
+        ...((req.signal ?? hooks.signal) ? { signal: req.signal ?? hooks.signal } : {}),
+        retryable: (error) => isRetryable(error, req.retry),
+        onRetry: (info) => {
+          logger?.warn(
+            {
+              method: req.method,
+              path: req.path,
+              attempt: info.attempt,
+              delayMs: info.delayMs,
+              err: info.error instanceof Error ? info.error.message : String(info.error),
+            },
+            'mlflow request failed, retrying',
+          );
+          hooks.onRetry?.(info);
+        },
+      });
+    } catch (error) {
+      if (error instanceof RetryError && error.cause instanceof MlflowError) {
+        const last = error.cause;
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        throw new MlflowError(
+          last.code as MlflowErrorCode,
+          `${last.message} (gave up after ${error.attempts} attempts in ${seconds} s)`,
+          {
+            ...(last.status === undefined ? {} : { status: last.status }),
+            ...(last.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: last.mlflowErrorCode }),
+            method: req.method,
+            path: req.path,
+            attempts: error.attempts,
+            cause: last.cause ?? last,
+          },
+        );
+      }
+      if (error instanceof Error && error.name === 'AbortedError') {
+        throw new MlflowError(MlflowErrorCode.ABORTED, `MLflow ${req.method} ${req.path} was aborted`, {
+          method: req.method,
+          path: req.path,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  return {
+    baseUrl,
+    options,
+    logger,
+    async json<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
+      return withRetry(req, async () => {
+        const response = await attempt(req);
+        let text: string;
+        try {
+          text = await response.text();
+        } catch (error) {
+          throw networkError(error, req, req.timeoutMs ?? options.timeoutMs, req.signal ?? hooks.signal);
+        }
+        let value: unknown;
+        try {
+          value = text.trim() === '' ? {} : JSON.parse(text);
+        } catch (error) {
+          throw new MlflowError(
+            MlflowErrorCode.BAD_RESPONSE,
+            `MLflow ${req.method} ${req.path} answered ${response.status} with a body that is not JSON: ${excerpt(text)}`,
+            { status: response.status, method: req.method, path: req.path, cause: error },
+          );
+        }
+        const parsed = req.schema.safeParse(value);
+        if (!parsed.success) {
+          throw new MlflowError(
+            MlflowErrorCode.BAD_RESPONSE,
+            `MLflow ${req.method} ${req.path} answered with an unexpected shape (is the server a compatible MLflow version?): ${parsed.error.issues
+              .slice(0, 3)
+              .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+              .join('; ')}`,
+            { status: response.status, method: req.method, path: req.path, cause: parsed.error },
+          );
+        }
+        return parsed.data;
+      });
+    },
+    raw(req: RawRequest): Promise<Response> {
+      return withRetry(req, () => attempt(req));
+    },
+    retrying: withRetry,
+    bodyError(error, req) {
+      if (error instanceof MlflowError) return error;
+      return networkError(error, req as RawRequest, req.timeoutMs ?? options.timeoutMs, req.signal ?? hooks.signal);
+    },
+  };
+}
