@@ -1,0 +1,61 @@
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '@fallback-ctr/runtime';
+import { describe, expect, it } from 'vitest';
+import { startSchedule } from '../src/schedule.js';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ name: 'test', level: 'debug', destination }) };
+}
+
+describe('startSchedule', () => {
+  it('logs the next run, never overlaps, and stop() aborts and waits for the run in flight', async () => {
+    const { lines, logger } = capture();
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    let runs = 0;
+    let aborted = false;
+    const schedule = startSchedule({
+      cron: '* * * * * *',
+      timeZone: 'Europe/Berlin',
+      logger,
+      job: async (signal) => {
+        runs++;
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        try {
+          await sleep(2_500, undefined, { signal });
+        } catch {
+          aborted = true;
+        } finally {
+          concurrent--;
+        }
+      },
+    });
+    const started = lines.find((l) => l.msg === 'schedule started');
+    expect(started).toMatchObject({ cron: '* * * * * *', timeZone: 'Europe/Berlin' });
+    expect(Date.parse(String(started?.nextRun))).toBeGreaterThan(Date.now() - 1_000);
+    expect(schedule.nextRun()).toBeInstanceOf(Date);
+
+    await sleep(3_400);
+    expect(runs).toBeGreaterThanOrEqual(1);
+    expect(maxConcurrent).toBe(1);
+    expect(lines.some((l) => String(l.msg).includes('still in progress'))).toBe(true);
+
+    const busyAtStop = schedule.busy();
+    await schedule.stop();
+    expect(schedule.busy()).toBe(false);
+    if (busyAtStop) expect(aborted).toBe(true);
+    const runsAtStop = runs;
+    await sleep(1_200);
+    expect(runs).toBe(runsAtStop);
+    expect(lines.at(-1)?.msg).toBe('schedule stopped');
+  });
+});
