@@ -1,0 +1,214 @@
+import { silentLogger } from '@fallback-ctr/runtime';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { Histogram } from 'prom-client';
+import { createBearerVerifier } from './bearer-auth.js';
+import { createErrorHandler, statusText } from './error-handler.js';
+import { InferenceErrorCode } from './errors.js';
+import { createMetrics, type InferenceMetrics } from './metrics.js';
+import type { ModelHolder } from './model-holder.js';
+import { modelInfo } from './model-info.js';
+import {
+  ErrorResponseSchema,
+  HealthResponseSchema,
+  jsonSchema,
+  ModelInfoResponseSchema,
+  type PredictRequest,
+  type PredictResponse,
+  PredictResponseSchema,
+  predictRequestSchema,
+  ReadyResponseSchema,
+} from './predict-schemas.js';
+
+export interface BuildAppOptions {
+  /** Serving state; the model may already be loaded (tests) or arrive later (start-up). */
+  holder: ModelHolder;
+  logger?: Logger;
+  /** Most impressions in one POST /predict. Default 1000. */
+  maxBatchSize?: number;
+  /** Largest request body in bytes (413 above). Default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** Bearer tokens accepted on /predict; empty = no auth. */
+  apiTokens?: readonly string[];
+  metrics?: InferenceMetrics;
+  /** What GET /metrics returns; a cluster worker passes the pod-wide aggregate. Default: this process's registry. */
+  metricsText?: () => Promise<string>;
+  /** Serve the OpenAPI document at /docs/json and the docs page at /docs. Default true. */
+  docs?: boolean;
+}
+
+const ERROR_RESPONSE = jsonSchema(ErrorResponseSchema, 'output');
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send({ statusCode: status, code, error: statusText(status), message });
+}
+
+/** The Fastify app, not listening: tests call `app.inject()`, the server calls `app.listen()`. */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { holder } = options;
+  const logger = options.logger ?? silentLogger();
+  const maxBatchSize = options.maxBatchSize ?? 1000;
+  const metrics = options.metrics ?? createMetrics();
+  const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
+  const verify = options.apiTokens && options.apiTokens.length > 0 ? createBearerVerifier(options.apiTokens) : null;
+  const logRequests = logger.isLevelEnabled('debug');
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request lines only at debug (onResponse hook below): logging costs nothing on the hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    return503OnClosing: false,
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false, allowUnionTypes: true } },
+  });
+  // JSON only: text/plain would otherwise be accepted and fail later as a 400 instead of a 415.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(createErrorHandler(logger, metrics));
+  app.setNotFoundHandler((request, reply) => {
+    sendError(
+      reply,
+      404,
+      InferenceErrorCode.INVALID_REQUEST,
+      `no route ${request.method} ${request.url.split('?')[0]}`,
+    );
+  });
+
+  holder.onLoad((model) => {
+    metrics.modelInfo.set(
+      {
+        model_name: model.name,
+        model_version: model.version,
+        resolved_from: model.resolvedFrom,
+        format_version: String(model.artifact.formatVersion),
+      },
+      1,
+    );
+  });
+
+  const durationByKey = new Map<string, ReturnType<Histogram<'method' | 'route' | 'status_code'>['labels']>>();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let child = durationByKey.get(key);
+    if (!child) {
+      child = metrics.requestDuration.labels(request.method, route, String(reply.statusCode));
+      durationByKey.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    if (logRequests) {
+      request.log.debug(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+        'request',
+      );
+    }
+    done();
+  });
+
+  if (options.docs ?? true) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'fallback-ctr inference API',
+          version: '1',
+          description: 'CTR predictions for the ad server fallback path, from the MLflow `champion` model.',
+        },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+
+  const errorResponses = { 400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE };
+
+  app.post(
+    '/predict',
+    {
+      schema: {
+        summary: 'Score a batch of impressions',
+        description:
+          'Every impression field is optional (a missing field is featurised as missing); unknown fields are ignored. ' +
+          'Responds with one CTR per impression, in order, with ids echoed.',
+        body: jsonSchema(predictRequestSchema(maxBatchSize), 'input'),
+        response: { 200: jsonSchema(PredictResponseSchema, 'output'), ...errorResponses, 503: ERROR_RESPONSE },
+        ...(verify ? { security: [{ bearer: [] }] } : {}),
+      },
+      ...(verify
+        ? {
+            onRequest: (request, reply, done) => {
+              if (verify(request.headers.authorization)) return done();
+              reply.header('www-authenticate', 'Bearer');
+              sendError(reply, 401, InferenceErrorCode.UNAUTHORIZED, 'missing or invalid bearer token');
+            },
+          }
+        : {}),
+    },
+    (request, reply) => {
+      const model = holder.get();
+      if (!model) {
+        reply.header('retry-after', '1');
+        return sendError(reply, 503, InferenceErrorCode.NOT_READY, 'model not loaded yet');
+      }
+      const { impressions } = request.body as PredictRequest;
+      const ctrs = model.scorer.scoreBatch(impressions);
+      const predictions: PredictResponse['predictions'] = new Array(impressions.length);
+      for (let i = 0; i < impressions.length; i++) {
+        const id = impressions[i]?.id;
+        predictions[i] = id === undefined ? { ctr: ctrs[i] ?? Number.NaN } : { id, ctr: ctrs[i] ?? Number.NaN };
+      }
+      metrics.predictions.inc(impressions.length);
+      metrics.batchSize.observe(impressions.length);
+      const body: PredictResponse = { model: model.name, version: model.version, predictions };
+      return reply.send(body);
+    },
+  );
+
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', response: { 200: jsonSchema(HealthResponseSchema, 'output') } } },
+    (_request, reply) => reply.send({ status: 'ok' }),
+  );
+
+  const readyJson = jsonSchema(ReadyResponseSchema, 'output');
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness: 503 until the model is loaded and while draining',
+        response: { 200: readyJson, 503: readyJson },
+      },
+    },
+    (_request, reply) => {
+      const model = holder.get();
+      if (!model) return reply.code(503).send({ ready: false, reason: 'model not loaded yet' });
+      if (holder.draining) {
+        return reply.code(503).send({ ready: false, reason: 'draining', model: model.name, version: model.version });
+      }
+      return reply.send({ ready: true, model: model.name, version: model.version });
+    },
+  );
+
+  app.get(
+    '/model',
+    {
+      schema: {
+        summary: 'The loaded model: name, version, feature spec, training metrics, loaded-at',
+        response: { 200: jsonSchema(ModelInfoResponseSchema, 'output'), 503: ERROR_RESPONSE },
+      },
+    },
+    (_request, reply) => {
+      const model = holder.get();
+      if (!model) return sendError(reply, 503, InferenceErrorCode.NOT_READY, 'model not loaded yet');
+      return reply.send(modelInfo(model));
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
+    const text = await metricsText();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  return app;
+}

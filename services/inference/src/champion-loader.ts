@@ -1,0 +1,202 @@
+import { type MlflowClient, MlflowError, MlflowErrorCode } from '@fallback-ctr/mlflow';
+import { ARTIFACT_FILE_NAME, createScorer, type ModelArtifact, ModelError, parseArtifact } from '@fallback-ctr/model';
+import { RetryError, RuntimeErrorCode, retry, silentLogger } from '@fallback-ctr/runtime';
+import type { Logger } from 'pino';
+import { InferenceError, InferenceErrorCode } from './errors.js';
+import type { LoadedModel } from './model-holder.js';
+import type { ModelMeta } from './model-meta.js';
+
+export interface FetchModelOptions {
+  client: MlflowClient;
+  name: string;
+  /** Alias to resolve when no version is pinned. */
+  alias: string;
+  /** Pinned version: wins over the alias. */
+  version?: string | undefined;
+  /** Give up after this long (MLflow unreachable or failing); the caller exits so the pod restarts. */
+  deadlineMs: number;
+  logger?: Logger;
+  /** Stops retrying (e.g. SIGTERM during start-up). */
+  signal?: AbortSignal;
+  /** Backoff between attempts. Defaults: 250 ms growing to 5 s. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/** A verified artifact and the registry facts about it: what the primary hands to its workers. */
+export interface FetchedModel {
+  meta: ModelMeta;
+  bytes: Buffer;
+  artifact: ModelArtifact;
+}
+
+const ARTIFACT_PATH = `model/${ARTIFACT_FILE_NAME}`;
+
+/** Transient: worth another attempt until the deadline. Anything else is a fault that waiting will not fix. */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof MlflowError)) return false;
+  if (error.code === MlflowErrorCode.UNREACHABLE || error.code === MlflowErrorCode.TIMEOUT) return true;
+  const status = error.status;
+  return status !== undefined && (status >= 500 || status === 429 || status === 408);
+}
+
+function isMissing(error: unknown): error is MlflowError {
+  if (!(error instanceof MlflowError)) return false;
+  // A missing alias comes back as INVALID_PARAMETER_VALUE, a missing model or version as RESOURCE_DOES_NOT_EXIST.
+  return error.isNotFound || (error.mlflowErrorCode === 'INVALID_PARAMETER_VALUE' && /not found/i.test(error.message));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function fetchOnce(options: FetchModelOptions): Promise<FetchedModel> {
+  const { client, name } = options;
+  const pinned = options.version !== undefined;
+  const where = pinned
+    ? `version ${options.version} of model "${name}"`
+    : `alias "${options.alias}" of model "${name}"`;
+  let version: Awaited<ReturnType<MlflowClient['getModelVersion']>>;
+  try {
+    version = pinned
+      ? await client.getModelVersion(name, options.version as string)
+      : await client.getModelVersionByAlias(name, options.alias);
+  } catch (error) {
+    if (isMissing(error)) {
+      throw new InferenceError(
+        InferenceErrorCode.MODEL_NOT_FOUND,
+        `${where} does not exist in the MLflow registry at ${client.trackingUri}: check MODEL_NAME/MODEL_ALIAS/MODEL_VERSION, or promote a version first`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const bytes = await client.downloadModelVersionArtifact(name, version.version, ARTIFACT_PATH);
+  let artifact: ModelArtifact;
+  try {
+    artifact = parseArtifact(bytes);
+  } catch (error) {
+    if (error instanceof ModelError) {
+      throw new InferenceError(
+        InferenceErrorCode.ARTIFACT_REJECTED,
+        `refusing to serve version ${version.version} of "${name}": ${error.message} [${error.code}]`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const recorded = version.tags['artifact.sha256'];
+  if (recorded !== undefined && recorded !== artifact.sha256) {
+    throw new InferenceError(
+      InferenceErrorCode.ARTIFACT_REJECTED,
+      `refusing to serve version ${version.version} of "${name}": the registry tag artifact.sha256 is ${recorded} but the downloaded artifact is ${artifact.sha256}`,
+    );
+  }
+  return {
+    bytes,
+    artifact,
+    meta: {
+      name,
+      version: version.version,
+      resolvedFrom: pinned ? 'pinned' : `alias:${options.alias}`,
+      runId: version.runId,
+      tags: version.tags,
+      loadedAt: new Date().toISOString(),
+      sha256: artifact.sha256,
+    },
+  };
+}
+
+/**
+ * Resolves the alias (or pinned version), downloads `model/<ARTIFACT_FILE_NAME>` and verifies it.
+ * Retries while MLflow is unreachable or failing, until `deadlineMs`; then throws
+ * INFERENCE_MODEL_LOAD_DEADLINE. A missing model/alias (INFERENCE_MODEL_NOT_FOUND) or a bad artifact
+ * (INFERENCE_ARTIFACT_REJECTED) fails at once: waiting would not fix them.
+ */
+export async function fetchModel(options: FetchModelOptions): Promise<FetchedModel> {
+  const logger = options.logger ?? silentLogger();
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let lastError: unknown;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new InferenceError(
+          InferenceErrorCode.MODEL_LOAD_DEADLINE,
+          `model not loaded within ${options.deadlineMs} ms (STARTUP_DEADLINE_SECONDS); last error: ${describe(lastError ?? 'an attempt still in progress')}`,
+          { cause: lastError },
+        ),
+      );
+    }, options.deadlineMs);
+  });
+  const attempts = retry(
+    async () => {
+      try {
+        return await fetchOnce(options);
+      } catch (error) {
+        lastError = error;
+        throw error;
+      }
+    },
+    {
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      initialDelayMs: options.initialDelayMs ?? 250,
+      maxDelayMs: options.maxDelayMs ?? 5_000,
+      deadlineMs: options.deadlineMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      retryable: isTransient,
+      onRetry: ({ error, attempt, delayMs }) =>
+        logger.warn(
+          { err: error, attempt, delayMs, elapsedMs: Date.now() - started },
+          'model registry not reachable yet; retrying (not ready)',
+        ),
+    },
+  ).catch((error: unknown) => {
+    if (error instanceof RetryError && error.code === RuntimeErrorCode.RETRY_DEADLINE) {
+      throw new InferenceError(
+        InferenceErrorCode.MODEL_LOAD_DEADLINE,
+        `model not loaded within ${options.deadlineMs} ms (STARTUP_DEADLINE_SECONDS): ${describe(error.cause)}`,
+        { cause: error.cause },
+      );
+    }
+    throw error;
+  });
+  try {
+    return await Promise.race([attempts, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Builds the scorer for an artifact already parsed and verified. */
+export function loadedModel(meta: ModelMeta, artifact: ModelArtifact): LoadedModel {
+  return {
+    name: meta.name,
+    version: meta.version,
+    resolvedFrom: meta.resolvedFrom,
+    runId: meta.runId,
+    tags: meta.tags,
+    loadedAt: new Date(meta.loadedAt),
+    artifact,
+    scorer: createScorer(artifact),
+  };
+}
+
+/** Re-verifies artifact bytes handed over by the cluster primary and builds the model. */
+export function loadedModelFromBytes(meta: ModelMeta, bytes: Uint8Array): LoadedModel {
+  try {
+    const artifact = parseArtifact(bytes);
+    if (artifact.sha256 !== meta.sha256) {
+      throw new Error(`handed-over artifact is ${artifact.sha256}, the primary verified ${meta.sha256}`);
+    }
+    return loadedModel(meta, artifact);
+  } catch (error) {
+    throw new InferenceError(
+      InferenceErrorCode.HANDOFF_FAILED,
+      `cannot load the artifact handed over: ${describe(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}

@@ -1,0 +1,53 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface InferenceMetrics {
+  registry: Registry;
+  requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  predictions: Counter;
+  batchSize: Histogram;
+  errors: Counter<'code' | 'status_code'>;
+  modelInfo: Gauge<'model_name' | 'model_version' | 'resolved_from' | 'format_version'>;
+}
+
+const PREFIX = 'fallback_ctr_inference_';
+
+/** One registry per app (tests build many apps in one process). */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): InferenceMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  const registers = [registry];
+  return {
+    registry,
+    requestDuration: new Histogram({
+      name: `${PREFIX}http_request_duration_seconds`,
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    predictions: new Counter({
+      name: `${PREFIX}predictions_total`,
+      help: 'Impressions scored',
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: `${PREFIX}predict_batch_size`,
+      help: 'Impressions per POST /predict request',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+      registers,
+    }),
+    errors: new Counter({
+      name: `${PREFIX}errors_total`,
+      help: 'Error responses by stable error code',
+      labelNames: ['code', 'status_code'] as const,
+      registers,
+    }),
+    modelInfo: new Gauge({
+      name: `${PREFIX}model_info`,
+      help: 'The model this server serves (value 1; the labels carry the facts)',
+      labelNames: ['model_name', 'model_version', 'resolved_from', 'format_version'] as const,
+      aggregator: 'first',
+      registers,
+    }),
+  };
+}

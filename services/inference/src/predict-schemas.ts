@@ -1,0 +1,78 @@
+import { RawImpressionSchema } from '@fallback-ctr/model';
+import { z } from 'zod';
+
+/**
+ * One impression to score: the shared raw-impression shape plus an optional `id` echoed back.
+ * Follows the feature spec's rule: every field is optional (a missing field is featurised as
+ * that field's "missing" value) and unknown top-level keys are accepted and ignored.
+ */
+export const PredictImpressionSchema = RawImpressionSchema.extend({
+  id: z.string().max(256).optional().describe('Caller-chosen id, echoed in the prediction at the same position.'),
+});
+export type PredictImpression = z.infer<typeof PredictImpressionSchema>;
+
+export function predictRequestSchema(maxBatchSize: number) {
+  return z.object({
+    impressions: z
+      .array(PredictImpressionSchema)
+      .min(1)
+      .max(maxBatchSize)
+      .describe(`1..${maxBatchSize} impressions, scored in order.`),
+  });
+}
+export type PredictRequest = z.infer<ReturnType<typeof predictRequestSchema>>;
+
+export const PredictionSchema = z.object({
+  id: z.string().optional(),
+  ctr: z.number().describe('Predicted click-through probability in (0, 1).'),
+});
+
+export const PredictResponseSchema = z.object({
+  model: z.string().describe('Registered model name.'),
+  version: z.string().describe('Registered model version that produced these predictions.'),
+  predictions: z.array(PredictionSchema).describe('One per impression, in request order.'),
+});
+export type PredictResponse = z.infer<typeof PredictResponseSchema>;
+
+export const ErrorIssueSchema = z.object({
+  path: z.string().describe('JSON pointer of the wrong field, e.g. /impressions/3/context/hour_of_day.'),
+  message: z.string(),
+});
+
+export const ErrorResponseSchema = z.object({
+  statusCode: z.number().int(),
+  code: z.string().describe('Stable error code, e.g. INFERENCE_INVALID_REQUEST.'),
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(ErrorIssueSchema).optional(),
+});
+export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
+
+export const HealthResponseSchema = z.object({ status: z.string() });
+
+export const ReadyResponseSchema = z.object({
+  ready: z.boolean(),
+  reason: z.string().optional(),
+  model: z.string().optional(),
+  version: z.string().optional(),
+});
+
+export const ModelInfoResponseSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  resolvedFrom: z.string().describe('"alias:<name>" or "pinned".'),
+  runId: z.string(),
+  formatVersion: z.number(),
+  sha256: z.string(),
+  loadedAt: z.string().describe('ISO-8601 time the artifact was verified and loaded.'),
+  featureSpec: z.unknown(),
+  trainingMetrics: z.record(z.string(), z.number()),
+  trainingMetadata: z.unknown(),
+});
+export type ModelInfoResponse = z.infer<typeof ModelInfoResponseSchema>;
+
+/** A zod schema as JSON Schema (draft-07) for Fastify's Ajv validator and fast-json-stringify. */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-07', io, unrepresentable: 'any' });
+  return rest;
+}
