@@ -10,8 +10,6 @@ export const ClicklogErrorCode = {
   EMPTY_WINDOW: 'CLICKLOG_EMPTY_WINDOW',
   /** The schema or one of its log tables does not exist: run the migrations first. */
   SCHEMA_MISSING: 'CLICKLOG_SCHEMA_MISSING',
-  /** The truth table was asked for but the schema holds no synthetic truth. */
-  TRUTH_MISSING: 'CLICKLOG_TRUTH_MISSING',
   /** A migration failed; it was rolled back. */
   MIGRATION_FAILED: 'CLICKLOG_MIGRATION_FAILED',
   /** The database has migrations this code does not know (a newer version wrote them). */

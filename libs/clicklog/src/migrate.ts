@@ -1,4 +1,9 @@
-import type { Logger } from '@fallback-ctr/runtime';
+import { createHash } from 'node:crypto';
+import { type Logger, silentLogger } from '@fallback-ctr/runtime';
+import { type Queryable, resolveSchema, withClient } from './connection.js';
+import { ClicklogError, ClicklogErrorCode } from './errors.js';
+import { MIGRATIONS } from './migrations/index.js';
+import type { Migration } from './migrations/migration.js';
 import type { ClicklogTarget } from './target.js';
 
 export interface MigrateOptions extends ClicklogTarget {
@@ -13,15 +18,99 @@ export interface MigrateResult {
   current: string;
 }
 
+/** Advisory-lock class shared by every clicklog runner; the second key is the schema's hash. */
+const LOCK_CLASS = 0x0c1c_0001;
+const MIGRATIONS_TABLE = 'schema_migrations';
+
+function checksum(migration: Migration): string {
+  return createHash('sha256').update(migration.sql('__schema__')).digest('hex');
+}
+
 /**
  * Creates the schema if needed and applies every pending migration, each in its own transaction,
  * under a per-schema advisory lock (concurrent callers wait, then find nothing to do). Idempotent.
  */
-export async function migrate(_options: MigrateOptions): Promise<MigrateResult> {
-  throw new Error('not implemented yet');
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  return runMigrations(options, MIGRATIONS);
+}
+
+/** The runner behind migrate(), with the migration list as a parameter (tests feed it failing ones). */
+export async function runMigrations(options: MigrateOptions, migrations: readonly Migration[]): Promise<MigrateResult> {
+  const schema = resolveSchema(options);
+  const logger = (options.logger ?? silentLogger()).child({ schema });
+  return withClient(options.db, async (client) => {
+    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS, schema]);
+    try {
+      return await migrateLocked(client, schema, migrations, logger);
+    } finally {
+      // A broken connection drops the session lock by itself; do not mask the original error.
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, schema]).catch(() => undefined);
+    }
+  });
+}
+
+async function migrateLocked(
+  client: Queryable,
+  schema: string,
+  migrations: readonly Migration[],
+  logger: Logger,
+): Promise<MigrateResult> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${schema}.${MIGRATIONS_TABLE} (
+       name text PRIMARY KEY,
+       checksum text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now()
+     )`,
+  );
+  const { rows } = await client.query<{ name: string; checksum: string }>(
+    `SELECT name, checksum FROM ${schema}.${MIGRATIONS_TABLE} ORDER BY name`,
+  );
+  const known = new Map(migrations.map((m) => [m.name, m]));
+  const unknown = rows.filter((r) => !known.has(r.name)).map((r) => r.name);
+  if (unknown.length > 0) {
+    throw new ClicklogError(
+      ClicklogErrorCode.MIGRATION_UNKNOWN,
+      `Schema "${schema}" has migrations this version of @fallback-ctr/clicklog does not know (${unknown.join(', ')}): it was migrated by a newer version; upgrade this code or use another schema`,
+    );
+  }
+  for (const row of rows) {
+    const migration = known.get(row.name);
+    if (migration && checksum(migration) !== row.checksum) {
+      logger.warn({ migration: row.name }, 'applied migration differs from the code (edited after release?)');
+    }
+  }
+  const done = new Set(rows.map((r) => r.name));
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    if (done.has(migration.name)) continue;
+    try {
+      await client.query('BEGIN');
+      await client.query(migration.sql(schema));
+      await client.query(`INSERT INTO ${schema}.${MIGRATIONS_TABLE} (name, checksum) VALUES ($1, $2)`, [
+        migration.name,
+        checksum(migration),
+      ]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new ClicklogError(
+        ClicklogErrorCode.MIGRATION_FAILED,
+        `Migration ${migration.name} failed on schema "${schema}" and was rolled back: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    logger.info({ migration: migration.name }, 'migration applied');
+    applied.push(migration.name);
+  }
+  const current = migrations[migrations.length - 1]?.name ?? '';
+  return { schema, applied, current };
 }
 
 /** Drops the schema and everything in it (test clean-up). No error when it does not exist. */
-export async function dropSchema(_target: ClicklogTarget): Promise<void> {
-  throw new Error('not implemented yet');
+export async function dropSchema(target: ClicklogTarget): Promise<void> {
+  const schema = resolveSchema(target);
+  await withClient(target.db, async (client) => {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
 }

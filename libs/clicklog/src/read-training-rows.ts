@@ -1,5 +1,11 @@
-import type { Logger } from '@fallback-ctr/runtime';
+import { once } from 'node:events';
+import { AbortedError, type Logger, silentLogger } from '@fallback-ctr/runtime';
+import QueryStream from 'pg-query-stream';
 import { z } from 'zod';
+import { assertTables, lease, type Queryable, resolveSchema } from './connection.js';
+import { ClicklogError, ClicklogErrorCode } from './errors.js';
+import { assertWindow, parseOptions } from './parse-options.js';
+import { IMPRESSION_COLUMNS, type RawImpression } from './raw-impression.js';
 import type { ClicklogTarget } from './target.js';
 import type { TrainingRow } from './training-row.js';
 
@@ -15,16 +21,17 @@ export const ReadTrainingRowsOptionsSchema = z.object({
     .max(7 * 24 * 60),
   /**
    * The read's "now" for the label-delay rule: impressions served after now - attribution window
-   * are excluded, and clicks after now are not seen. Default: the database's now().
+   * are excluded (their clicks may still arrive). Default: the database's now().
    */
   now: z.date().optional(),
   /** Join the synthetic truth table and set `trueCtr` on each row. */
   includeTrueCtr: z.boolean().default(false),
-  /** Rows fetched per round trip by the server-side cursor. */
+  /** Rows fetched per round trip by the server-side cursor (also the stream's buffer). */
   batchSize: z.number().int().min(1).max(100_000).default(2_000),
   /** When false (default) a window without eligible rows throws CLICKLOG_EMPTY_WINDOW. */
   allowEmpty: z.boolean().default(false),
 });
+export type ReadTrainingRowsSettings = z.output<typeof ReadTrainingRowsOptionsSchema>;
 
 export interface ReadTrainingRowsOptions extends ClicklogTarget, z.input<typeof ReadTrainingRowsOptionsSchema> {
   signal?: AbortSignal;
@@ -45,10 +52,141 @@ export interface TrainingRowStream extends AsyncIterable<TrainingRow> {
   readonly stats: ReadStats;
 }
 
+interface DbRow {
+  id: string;
+  served_at: Date;
+  slot_id: string | null;
+  placement: string | null;
+  ad_id: string | null;
+  campaign_id: string | null;
+  advertiser_id: string | null;
+  device_type: string | null;
+  os: string | null;
+  country: string | null;
+  context: Record<string, string | number | boolean | null> | null;
+  label: boolean;
+  true_ctr?: number | null;
+}
+
+export function labelCutoff(now: Date, attributionWindowMinutes: number): Date {
+  return new Date(now.getTime() - attributionWindowMinutes * 60_000);
+}
+
+export async function databaseNow(client: Queryable): Promise<Date> {
+  const { rows } = await client.query<{ now: Date }>('SELECT now() AS now');
+  return rows[0]!.now;
+}
+
+/**
+ * $1 from, $2 to, $3 label cutoff (inclusive), $4 attribution window in seconds.
+ * A click counts when it arrives in [served_at, served_at + window]; every eligible impression is
+ * at least one window old at "now", so a click counted here had happened by "now".
+ */
+function rowsSql(schema: string, includeTrueCtr: boolean): string {
+  const columns = IMPRESSION_COLUMNS.map((c) => `i.${c}`).join(', ');
+  return `SELECT i.id, i.served_at, ${columns}, i.context,
+  EXISTS (
+    SELECT 1 FROM ${schema}.clicks c
+    WHERE c.impression_id = i.id
+      AND c.clicked_at >= i.served_at
+      AND c.clicked_at <= i.served_at + $4 * interval '1 second'
+  ) AS label${includeTrueCtr ? ', t.true_ctr' : ''}
+FROM ${schema}.impressions i${includeTrueCtr ? ` LEFT JOIN ${schema}.truth t ON t.impression_id = i.id` : ''}
+WHERE i.served_at >= $1 AND i.served_at < $2 AND i.served_at <= $3
+ORDER BY i.served_at, i.id`;
+}
+
+function toTrainingRow(row: DbRow): TrainingRow {
+  const impression: RawImpression = {};
+  for (const column of IMPRESSION_COLUMNS) {
+    const value = row[column];
+    if (value !== null) impression[column] = value;
+  }
+  if (row.context !== null) impression.context = row.context;
+  const out: TrainingRow = { id: row.id, servedAt: row.served_at, label: row.label ? 1 : 0, impression };
+  if (row.true_ctr !== undefined && row.true_ctr !== null) out.trueCtr = row.true_ctr;
+  return out;
+}
+
 /**
  * Streams labelled rows of [from, to) in served_at order through a server-side cursor with
  * backpressure: memory does not grow with the number of rows. Read-only (SELECT only).
+ * Options are validated at call time; database errors surface on iteration.
  */
-export function readTrainingRows(_options: ReadTrainingRowsOptions): TrainingRowStream {
-  throw new Error('not implemented yet');
+export function readTrainingRows(options: ReadTrainingRowsOptions): TrainingRowStream {
+  const schema = resolveSchema(options);
+  const settings = parseOptions(ReadTrainingRowsOptionsSchema, options, 'readTrainingRows');
+  assertWindow(settings.from, settings.to);
+  const stats: ReadStats = { now: null, labelCutoff: null, rows: 0, positives: 0 };
+  const logger = options.logger ?? silentLogger();
+  return {
+    stats,
+    [Symbol.asyncIterator]: () => iterate(options, schema, settings, stats, logger),
+  };
+}
+
+async function* iterate(
+  options: ReadTrainingRowsOptions,
+  schema: string,
+  settings: ReadTrainingRowsSettings,
+  stats: ReadStats,
+  logger: Logger,
+): AsyncGenerator<TrainingRow> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const l = await lease(options.db);
+  let stream: QueryStream | undefined;
+  let finished = false;
+  const onAbort = () => stream?.destroy(new AbortedError('reading training rows', signal?.reason));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await assertTables(
+      l.client,
+      schema,
+      settings.includeTrueCtr ? ['impressions', 'clicks', 'truth'] : ['impressions', 'clicks'],
+    );
+    const now = settings.now ?? (await databaseNow(l.client));
+    const cutoff = labelCutoff(now, settings.attributionWindowMinutes);
+    stats.now = now;
+    stats.labelCutoff = cutoff;
+    logger.debug({ schema, from: settings.from, to: settings.to, now, labelCutoff: cutoff }, 'streaming training rows');
+    stream = new QueryStream(
+      rowsSql(schema, settings.includeTrueCtr),
+      [settings.from, settings.to, cutoff, settings.attributionWindowMinutes * 60],
+      { batchSize: settings.batchSize, highWaterMark: settings.batchSize },
+    );
+    l.client.query(stream);
+    try {
+      for await (const raw of stream) {
+        const row = toTrainingRow(raw as DbRow);
+        stats.rows += 1;
+        stats.positives += row.label;
+        yield row;
+      }
+    } catch (error) {
+      if (error instanceof AbortedError || error instanceof ClicklogError) throw error;
+      throw new ClicklogError(
+        ClicklogErrorCode.READ_FAILED,
+        `Reading training rows from schema "${schema}" failed after ${stats.rows} rows: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    finished = true;
+    if (stats.rows === 0 && !settings.allowEmpty) {
+      throw new ClicklogError(
+        ClicklogErrorCode.EMPTY_WINDOW,
+        `No eligible impressions in schema "${schema}" for [${settings.from.toISOString()}, ${settings.to.toISOString()}) ` +
+          `served at or before the label cutoff ${cutoff.toISOString()} (now ${now.toISOString()} minus the ` +
+          `${settings.attributionWindowMinutes}-minute attribution window): widen the window, wait, or generate data`,
+      );
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (stream && !finished) {
+      // Stopped early (break, error, abort): close the portal before the connection goes back.
+      if (!stream.destroyed) stream.destroy();
+      if (!stream.closed) await once(stream, 'close').catch(() => undefined);
+    }
+    await l.done(stream !== undefined && !finished);
+  }
 }

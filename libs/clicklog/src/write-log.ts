@@ -1,4 +1,8 @@
-import type { RawImpression } from './raw-impression.js';
+import { resolveSchema, withClient } from './connection.js';
+import { copyLines, copyText } from './copy-text.js';
+import { ClicklogError } from './errors.js';
+import { writeError } from './pg-error.js';
+import { IMPRESSION_COLUMNS, type RawImpression } from './raw-impression.js';
 import type { ClicklogTarget } from './target.js';
 
 /** One impression as the ad server logs it. */
@@ -18,12 +22,67 @@ export interface WriteOptions<T> extends ClicklogTarget {
   rows: Iterable<T> | AsyncIterable<T>;
 }
 
+export const IMPRESSIONS_COPY_COLUMNS = ['id', 'served_at', ...IMPRESSION_COLUMNS, 'context'] as const;
+
+export function impressionsCopySql(schema: string): string {
+  return `COPY ${schema}.impressions (${IMPRESSIONS_COPY_COLUMNS.join(', ')}) FROM STDIN`;
+}
+export function clicksCopySql(schema: string): string {
+  return `COPY ${schema}.clicks (impression_id, clicked_at) FROM STDIN`;
+}
+export function truthCopySql(schema: string): string {
+  return `COPY ${schema}.truth (impression_id, true_ctr) FROM STDIN`;
+}
+
+/** The COPY text line of one impression (served_at as epoch milliseconds). */
+export function impressionLine(id: string, servedAtMs: number, impression: RawImpression): string {
+  let line = `${copyText(id)}\t${new Date(servedAtMs).toISOString()}`;
+  for (const column of IMPRESSION_COLUMNS) line += `\t${copyText(impression[column])}`;
+  return `${line}\t${copyText(JSON.stringify(impression.context ?? {}))}\n`;
+}
+
+export function clickLine(impressionId: string, clickedAtMs: number): string {
+  return `${copyText(impressionId)}\t${new Date(clickedAtMs).toISOString()}\n`;
+}
+
+async function* map<T>(rows: Iterable<T> | AsyncIterable<T>, fn: (row: T) => string): AsyncGenerator<string> {
+  for await (const row of rows) yield fn(row);
+}
+
+async function copyInTransaction(target: ClicklogTarget, what: string, sql: string, lines: AsyncIterable<string>) {
+  const schema = resolveSchema(target);
+  return withClient(target.db, async (client) => {
+    await client.query('BEGIN');
+    try {
+      const count = await copyLines(client, sql, lines);
+      await client.query('COMMIT');
+      return count;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (error instanceof ClicklogError) throw error;
+      throw writeError(error, schema, what);
+    }
+  });
+}
+
 /** Appends impressions with COPY (one transaction). Returns the number written. */
-export async function writeImpressions(_options: WriteOptions<ImpressionRecord>): Promise<number> {
-  throw new Error('not implemented yet');
+export async function writeImpressions(options: WriteOptions<ImpressionRecord>): Promise<number> {
+  const schema = resolveSchema(options);
+  return copyInTransaction(
+    options,
+    'impressions',
+    impressionsCopySql(schema),
+    map(options.rows, (r) => impressionLine(r.id, r.servedAt.getTime(), r.impression)),
+  );
 }
 
 /** Appends clicks with COPY (one transaction). Returns the number written. */
-export async function writeClicks(_options: WriteOptions<ClickRecord>): Promise<number> {
-  throw new Error('not implemented yet');
+export async function writeClicks(options: WriteOptions<ClickRecord>): Promise<number> {
+  const schema = resolveSchema(options);
+  return copyInTransaction(
+    options,
+    'clicks',
+    clicksCopySql(schema),
+    map(options.rows, (r) => clickLine(r.impressionId, r.clickedAt.getTime())),
+  );
 }

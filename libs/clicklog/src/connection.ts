@@ -1,0 +1,66 @@
+import pg from 'pg';
+import { ClicklogError, ClicklogErrorCode } from './errors.js';
+import { type ClicklogTarget, DEFAULT_SCHEMA, SchemaNameSchema } from './target.js';
+
+export type Queryable = pg.Client | pg.PoolClient;
+
+/** A connected client plus how to give it back (release to the pool, or end the own connection). */
+export interface Lease {
+  client: Queryable;
+  /** Pass `discard` to destroy a pooled connection instead of reusing it (e.g. after an aborted cursor). */
+  done(discard?: boolean): Promise<void>;
+}
+
+export function resolveSchema(target: ClicklogTarget): string {
+  const parsed = SchemaNameSchema.safeParse(target.schema ?? DEFAULT_SCHEMA);
+  if (!parsed.success) {
+    throw new ClicklogError(
+      ClicklogErrorCode.INVALID_OPTIONS,
+      `Invalid schema name ${JSON.stringify(target.schema)}: expected ${parsed.error.issues[0]?.message ?? 'a lower-case identifier'}`,
+    );
+  }
+  return parsed.data;
+}
+
+export async function lease(db: pg.Pool | string): Promise<Lease> {
+  if (typeof db === 'string') {
+    const client = new pg.Client({ connectionString: db });
+    await client.connect();
+    return { client, done: () => client.end() };
+  }
+  const client = await db.connect();
+  return {
+    client,
+    done: async (discard) => {
+      client.release(discard === true);
+    },
+  };
+}
+
+export async function withClient<T>(db: pg.Pool | string, fn: (client: Queryable) => Promise<T>): Promise<T> {
+  const l = await lease(db);
+  let discard = false;
+  try {
+    return await fn(l.client);
+  } catch (error) {
+    discard = true;
+    throw error;
+  } finally {
+    await l.done(discard);
+  }
+}
+
+/** Throws CLICKLOG_SCHEMA_MISSING naming the first absent table. */
+export async function assertTables(client: Queryable, schema: string, tables: readonly string[]): Promise<void> {
+  const { rows } = await client.query<{ name: string; oid: string | null }>(
+    'SELECT t.name, to_regclass(quote_ident($1) || $2 || quote_ident(t.name))::text AS oid FROM unnest($3::text[]) AS t(name)',
+    [schema, '.', tables],
+  );
+  const missing = rows.filter((r) => r.oid === null).map((r) => r.name);
+  if (missing.length > 0) {
+    throw new ClicklogError(
+      ClicklogErrorCode.SCHEMA_MISSING,
+      `Table${missing.length > 1 ? 's' : ''} ${missing.map((t) => `${schema}.${t}`).join(', ')} not found: run the clicklog migrations for schema "${schema}" first (migrate() or \`clicklog migrate --schema ${schema}\`)`,
+    );
+  }
+}

@@ -1,0 +1,32 @@
+import { ClicklogError, ClicklogErrorCode } from './errors.js';
+
+const UNDEFINED_TABLE = '42P01';
+const INVALID_SCHEMA = '3F000';
+
+function pgCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+export function isMissingRelation(error: unknown): boolean {
+  const code = pgCode(error);
+  return code === UNDEFINED_TABLE || code === INVALID_SCHEMA;
+}
+
+export function missingSchemaError(schema: string, error: unknown): ClicklogError {
+  return new ClicklogError(
+    ClicklogErrorCode.SCHEMA_MISSING,
+    `The click-log tables of schema "${schema}" are missing (${(error as Error).message}): run the clicklog migrations first (migrate() or \`clicklog migrate --schema ${schema}\`)`,
+    { cause: error },
+  );
+}
+
+export function writeError(error: unknown, schema: string, what: string): ClicklogError {
+  if (isMissingRelation(error)) return missingSchemaError(schema, error);
+  return new ClicklogError(
+    ClicklogErrorCode.WRITE_FAILED,
+    `Writing ${what} into schema "${schema}" failed, nothing was written: ${(error as Error).message}`,
+    { cause: error },
+  );
+}

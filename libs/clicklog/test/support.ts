@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
+  return url;
+}
+
+/** A schema name of its own per test file and call, so parallel test runs never collide. */
+export function uniqueSchema(tag: string): string {
+  return `clicklog_t_${tag}_${randomBytes(4).toString('hex')}`;
+}
+
+export function createPool(max = 4): pg.Pool {
+  return new pg.Pool({ connectionString: databaseUrl(), max });
+}
+
+/** Minutes after a fixed instant, so tests never depend on the clock. */
+export const T0 = new Date('2026-03-02T12:00:00.000Z');
+export function at(minutes: number): Date {
+  return new Date(T0.getTime() + minutes * 60_000);
+}
