@@ -1,0 +1,21 @@
+import { FallbackCtrError } from '@fallback-ctr/runtime';
+
+/** Stable error codes of @fallback-ctr/learn. The README's troubleshooting section lists them. */
+export const LearnErrorCode = {
+  /** Training options failed validation (negative α, w outside (0, 1], ...). */
+  OPTIONS_INVALID: 'LEARN_OPTIONS_INVALID',
+  /** A training row or batch is inconsistent (label not 0/1, index outside the hash space, width mismatch). */
+  INPUT_INVALID: 'LEARN_INPUT_INVALID',
+  /** Several passes were asked of a one-shot stream; pass a function that opens the stream anew. */
+  SOURCE_NOT_REPEATABLE: 'LEARN_SOURCE_NOT_REPEATABLE',
+  /** Metrics were given a prediction outside [0, 1] (or NaN), a bad label, or arrays of different lengths. */
+  METRICS_INPUT_INVALID: 'LEARN_METRICS_INPUT_INVALID',
+} as const;
+export type LearnErrorCode = (typeof LearnErrorCode)[keyof typeof LearnErrorCode];
+
+export class LearnError extends FallbackCtrError {
+  declare readonly code: LearnErrorCode;
+  constructor(code: LearnErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

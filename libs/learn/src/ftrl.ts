@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { LearnError, LearnErrorCode } from './errors.js';
+
+/** Hyper-parameters of FTRL-Proximal (McMahan et al., KDD 2013). */
+export const FtrlOptionsSchema = z.object({
+  /** log2 of the number of weights; must match the feature spec's hashBits. */
+  hashBits: z.number().int().min(4).max(26),
+  /** Per-coordinate learning-rate scale α. */
+  alpha: z.number().positive().default(0.05),
+  /** Per-coordinate learning-rate smoothing β (1 usually suffices). */
+  beta: z.number().nonnegative().default(1),
+  /** L1 strength λ1 (sparsity); never applied to the bias. */
+  l1: z.number().nonnegative().default(1),
+  /** L2 strength λ2; never applied to the bias. */
+  l2: z.number().nonnegative().default(1),
+});
+export type FtrlOptions = z.infer<typeof FtrlOptionsSchema>;
+export type FtrlOptionsInput = z.input<typeof FtrlOptionsSchema>;
+
+/**
+ * FTRL-Proximal logistic regression over binary hashed features (x_i = 1 for each listed index) plus a
+ * bias. Per coordinate i, with p = sigmoid(bias + Σ w_i) and label y:
+ *   g = p − y;  σ = (sqrt(n_i + g²) − sqrt(n_i)) / α;  z_i += g − σ·w_i;  n_i += g²
+ *   w_i = 0 if |z_i| ≤ λ1, else −(z_i − sign(z_i)·λ1) / ((β + sqrt(n_i))/α + λ2)
+ * The bias follows the same rule with λ1 = λ2 = 0. The weights are kept materialised, so a prediction
+ * is one sum; memory is 24 bytes × 2^hashBits.
+ */
+export interface Ftrl {
+  readonly options: FtrlOptions;
+  readonly size: number;
+  /** Current weights (live view; do not write). */
+  readonly weights: Float64Array;
+  bias(): number;
+  /** Margin bias + Σ w[indices[start..start+n)]. */
+  margin(indices: Uint32Array, start: number, n: number): number;
+  /** Predicts, then learns from one example; returns the prediction made before the update. */
+  update(indices: Uint32Array, start: number, n: number, label: number): number;
+  /** A copy of the learner state (z, n, w, bias state) for checkpoints and tests. */
+  snapshot(): FtrlState;
+}
+
+export interface FtrlState {
+  z: Float64Array;
+  sqrtN: Float64Array;
+  weights: Float64Array;
+  biasZ: number;
+  biasSqrtN: number;
+  bias: number;
+}
+
+export function parseFtrlOptions(input: FtrlOptionsInput): FtrlOptions {
+  const r = FtrlOptionsSchema.safeParse(input);
+  if (!r.success) {
+    throw new LearnError(LearnErrorCode.OPTIONS_INVALID, `Invalid FTRL options:\n${z.prettifyError(r.error)}`, {
+      cause: r.error,
+    });
+  }
+  return r.data;
+}
+
+export function createFtrl(input: FtrlOptionsInput): Ftrl {
+  const options = parseFtrlOptions(input);
+  const { alpha, beta, l1, l2 } = options;
+  const size = 2 ** options.hashBits;
+  const zs = new Float64Array(size);
+  const sqn = new Float64Array(size);
+  const w = new Float64Array(size);
+  let bz = 0;
+  let bsqn = 0;
+  let bw = 0;
+  const invAlpha = 1 / alpha;
+
+  function margin(indices: Uint32Array, start: number, n: number): number {
+    let m = bw;
+    const end = start + n;
+    for (let k = start; k < end; k++) m += w[indices[k] as number] as number;
+    return m;
+  }
+
+  function update(indices: Uint32Array, start: number, n: number, label: number): number {
+    const m = margin(indices, start, n);
+    let p: number;
+    if (m >= 0) p = 1 / (1 + Math.exp(-m));
+    else {
+      const e = Math.exp(m);
+      p = e / (1 + e);
+    }
+    const g = p - label;
+    const g2 = g * g;
+    const end = start + n;
+    for (let k = start; k < end; k++) {
+      const i = indices[k] as number;
+      const s0 = sqn[i] as number;
+      const s1 = Math.sqrt(s0 * s0 + g2);
+      const z = (zs[i] as number) + g - (s1 - s0) * invAlpha * (w[i] as number);
+      zs[i] = z;
+      sqn[i] = s1;
+      if (z <= l1 && z >= -l1) w[i] = 0;
+      else w[i] = -(z - (z > 0 ? l1 : -l1)) / ((beta + s1) * invAlpha + l2);
+    }
+    const b1 = Math.sqrt(bsqn * bsqn + g2);
+    bz += g - (b1 - bsqn) * invAlpha * bw;
+    bsqn = b1;
+    bw = -bz / ((beta + b1) * invAlpha);
+    return p;
+  }
+
+  return {
+    options,
+    size,
+    weights: w,
+    bias: () => bw,
+    margin,
+    update,
+    snapshot: () => ({
+      z: zs.slice(),
+      sqrtN: sqn.slice(),
+      weights: w.slice(),
+      biasZ: bz,
+      biasSqrtN: bsqn,
+      bias: bw,
+    }),
+  };
+}

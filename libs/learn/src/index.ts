@@ -1,0 +1,42 @@
+export { LearnError, LearnErrorCode } from './errors.js';
+export {
+  type FeaturizedBatch,
+  FeaturizedBatchBuilder,
+  featurizeRows,
+  type LabeledImpression,
+  validateBatch,
+} from './featurized-batch.js';
+export {
+  createFtrl,
+  type Ftrl,
+  type FtrlOptions,
+  type FtrlOptionsInput,
+  FtrlOptionsSchema,
+  type FtrlState,
+  parseFtrlOptions,
+} from './ftrl.js';
+export {
+  binaryEntropy,
+  clipProbability,
+  computeMetrics,
+  type EvaluationMetrics,
+  LOGLOSS_EPSILON,
+  logloss,
+  MetricsAccumulator,
+  type ReliabilityBin,
+  rocAuc,
+} from './metrics.js';
+export { createPrng } from './prng.js';
+export {
+  type PassReport,
+  parseTrainOptions,
+  type RowSource,
+  type ToArtifactInputOptions,
+  type TrainOptions,
+  type TrainOptionsInput,
+  TrainOptionsSchema,
+  type TrainResult,
+  toArtifactInput,
+  trainOnBatch,
+  trainOnRows,
+} from './train.js';
