@@ -49,7 +49,9 @@ describe('migrate', () => {
       'country:text',
       'context:jsonb',
     ]);
-    const idx = await pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE schemaname = $1', [schema]);
+    const idx = await pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE schemaname = $1', [
+      schema,
+    ]);
     const defs = idx.rows.map((r) => r.indexdef).join('\n');
     expect(defs).toContain('(served_at, id)');
     expect(defs).toContain('(impression_id, clicked_at)');
@@ -104,4 +106,3 @@ describe('migrate', () => {
     });
   });
 });
-

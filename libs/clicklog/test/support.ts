@@ -3,7 +3,8 @@ import pg from 'pg';
 
 export function databaseUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
+  if (!url)
+    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
   return url;
 }
 

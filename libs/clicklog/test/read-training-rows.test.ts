@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ClicklogErrorCode,
+  dropSchema,
+  type ImpressionRecord,
+  migrate,
+  readTrainingRows,
+  type TrainingRow,
+  writeClicks,
+  writeImpressions,
+} from '../src/index.js';
+import { at, createPool, databaseUrl, uniqueSchema } from './support.js';
+
+const pool = createPool(4);
+const schema = uniqueSchema('read');
+const WINDOW = 30; // attribution window, minutes
+const NOW = at(0);
+
+async function collect(stream: AsyncIterable<TrainingRow>): Promise<TrainingRow[]> {
+  const rows: TrainingRow[] = [];
+  for await (const row of stream) rows.push(row);
+  return rows;
+}
+
+const impressions: ImpressionRecord[] = [
+  { id: 'click-inside', servedAt: at(-120), impression: { ad_id: 'a1', device_type: 'mobile' } },
+  { id: 'click-one-minute-late', servedAt: at(-119), impression: { ad_id: 'a2' } },
+  { id: 'click-at-window-end', servedAt: at(-118), impression: { ad_id: 'a3' } },
+  { id: 'click-before-impression', servedAt: at(-117), impression: { ad_id: 'a4' } },
+  { id: 'two-clicks', servedAt: at(-116), impression: { ad_id: 'a5' } },
+  { id: 'no-click', servedAt: at(-115), impression: {} },
+  // Ties on served_at: ordered by id.
+  { id: 'tie-b', servedAt: at(-100), impression: {} },
+  { id: 'tie-a', servedAt: at(-100), impression: {} },
+  {
+    id: 'odd\tvalues',
+    servedAt: at(-90),
+    impression: {
+      slot_id: 'slot\\with\nnewline',
+      country: 'DE',
+      context: { hour_of_day: 13, user_age_days: 0.5, site_category: 'ünïcødé\t"q"', flag: true, gone: null },
+    },
+  },
+  { id: 'at-cutoff', servedAt: at(-WINDOW), impression: {} },
+  { id: 'inside-label-delay', servedAt: at(-WINDOW + 1), impression: {} },
+  { id: 'young-with-click', servedAt: at(-10), impression: {} },
+];
+
+beforeAll(async () => {
+  await migrate({ db: pool, schema });
+  await writeImpressions({ db: pool, schema, rows: impressions });
+  await writeClicks({
+    db: pool,
+    schema,
+    rows: [
+      { impressionId: 'click-inside', clickedAt: at(-120 + 29) },
+      { impressionId: 'click-one-minute-late', clickedAt: at(-119 + WINDOW + 1) },
+      { impressionId: 'click-at-window-end', clickedAt: at(-118 + WINDOW) },
+      { impressionId: 'click-before-impression', clickedAt: at(-118) },
+      { impressionId: 'two-clicks', clickedAt: at(-115) },
+      { impressionId: 'two-clicks', clickedAt: at(-114) },
+      { impressionId: 'young-with-click', clickedAt: at(-8) },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await dropSchema({ db: pool, schema });
+  await pool.end();
+});
+
+function read(extra: Partial<Parameters<typeof readTrainingRows>[0]> = {}) {
+  return readTrainingRows({
+    db: pool,
+    schema,
+    from: at(-24 * 60),
+    to: at(60),
+    attributionWindowMinutes: WINDOW,
+    now: NOW,
+    ...extra,
+  });
+}
+
+describe('readTrainingRows: attribution window and label delay', () => {
+  it('labels by the attribution window and excludes impressions inside the label delay', async () => {
+    const stream = read();
+    const rows = await collect(stream);
+    const labels = Object.fromEntries(rows.map((r) => [r.id, r.label]));
+    expect(labels).toEqual({
+      'click-inside': 1,
+      'click-one-minute-late': 0,
+      'click-at-window-end': 1,
+      'click-before-impression': 0,
+      'two-clicks': 1,
+      'no-click': 0,
+      'tie-a': 0,
+      'tie-b': 0,
+      'odd\tvalues': 0,
+      'at-cutoff': 0,
+    });
+    expect(stream.stats).toEqual({ now: NOW, labelCutoff: at(-WINDOW), rows: 10, positives: 3 });
+  });
+
+  it('streams in served_at order, ties by id, one row per impression', async () => {
+    const rows = await collect(read());
+    expect(rows.map((r) => r.id)).toEqual([
+      'click-inside',
+      'click-one-minute-late',
+      'click-at-window-end',
+      'click-before-impression',
+      'two-clicks',
+      'no-click',
+      'tie-a',
+      'tie-b',
+      'odd\tvalues',
+      'at-cutoff',
+    ]);
+    for (let i = 1; i < rows.length; i++) {
+      expect(rows[i]!.servedAt.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.servedAt.getTime());
+    }
+  });
+
+  it('a later "now" makes the young impressions eligible, with the clicks that have arrived by then', async () => {
+    const rows = await collect(read({ now: at(WINDOW) }));
+    const labels = Object.fromEntries(rows.map((r) => [r.id, r.label]));
+    expect(labels['inside-label-delay']).toBe(0);
+    expect(labels['young-with-click']).toBe(1);
+  });
+
+  it('defaults "now" to the database clock', async () => {
+    const stream = read({ now: undefined });
+    const rows = await collect(stream);
+    const { rows: dbNow } = await pool.query<{ now: Date }>('SELECT now() AS now');
+    expect(Math.abs(stream.stats.now!.getTime() - dbNow[0]!.now.getTime())).toBeLessThan(60_000);
+    // The fixture lies in 2026-03; the database's now is later, so everything is old enough.
+    expect(rows.map((r) => r.id)).toContain('young-with-click');
+  });
+
+  it('keeps the window half-open: from inclusive, to exclusive', async () => {
+    const rows = await collect(read({ from: at(-100), to: at(-90) }));
+    expect(rows.map((r) => r.id)).toEqual(['tie-a', 'tie-b']);
+  });
+
+  it('round-trips columns and context exactly, omitting NULL columns', async () => {
+    const rows = await collect(read({ from: at(-91), to: at(-89) }));
+    expect(rows).toEqual([{ id: 'odd\tvalues', servedAt: at(-90), label: 0, impression: impressions[8]!.impression }]);
+    const first = await collect(read({ from: at(-120), to: at(-119) }));
+    expect(first[0]!.impression).toEqual({ ad_id: 'a1', device_type: 'mobile', context: {} });
+  });
+
+  it('adds trueCtr only when asked and present', async () => {
+    await pool.query(`INSERT INTO ${schema}.truth (impression_id, true_ctr) VALUES ('no-click', 0.0125)`);
+    const rows = await collect(read({ includeTrueCtr: true, from: at(-116), to: at(-114) }));
+    expect(rows.map((r) => [r.id, r.trueCtr])).toEqual([
+      ['two-clicks', undefined],
+      ['no-click', 0.0125],
+    ]);
+    const plain = await collect(read({ from: at(-115), to: at(-114) }));
+    expect(plain[0]).not.toHaveProperty('trueCtr');
+  });
+});
+
+describe('readTrainingRows: streaming and connections', () => {
+  it('works across many cursor batches and with a connection string', async () => {
+    const rows = await collect(read({ batchSize: 2, db: databaseUrl() }));
+    expect(rows).toHaveLength(10);
+  });
+
+  it('gives the connection back when the consumer stops early', async () => {
+    const single = createPool(1);
+    try {
+      for (let round = 0; round < 3; round++) {
+        for await (const row of read({ db: single, batchSize: 1 })) {
+          expect(row.id).toBe('click-inside');
+          break;
+        }
+      }
+      const { rows } = await single.query('SELECT 1 AS ok');
+      expect(rows).toEqual([{ ok: 1 }]);
+      expect(single.totalCount).toBeLessThanOrEqual(1);
+    } finally {
+      await single.end();
+    }
+  });
+
+  it('stops with an AbortedError when the signal fires mid-stream', async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const row of read({ signal: controller.signal, batchSize: 1 })) {
+          seen.push(row.id);
+          if (seen.length === 2) controller.abort();
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'FCTR_ABORTED' });
+    expect(seen.length).toBeLessThan(10);
+  });
+});
+
+describe('readTrainingRows: bad input', () => {
+  it('rejects `to` before `from` at call time', () => {
+    expect(() => read({ from: at(0), to: at(-1) })).toThrow(
+      expect.objectContaining({ code: ClicklogErrorCode.INVALID_WINDOW }),
+    );
+    expect(() => read({ from: at(0), to: at(0) })).toThrow(/must be after/);
+  });
+
+  it('rejects a non-positive attribution window', () => {
+    expect(() => read({ attributionWindowMinutes: 0 })).toThrow(
+      expect.objectContaining({
+        code: ClicklogErrorCode.INVALID_OPTIONS,
+        message: expect.stringContaining('attributionWindowMinutes'),
+      }),
+    );
+  });
+
+  it('a window with no eligible rows is a clear error, or empty when allowed', async () => {
+    await expect(collect(read({ from: at(-5000), to: at(-4000) }))).rejects.toMatchObject({
+      code: ClicklogErrorCode.EMPTY_WINDOW,
+      message: expect.stringContaining('label cutoff'),
+    });
+    // Only impressions inside the label delay: still empty.
+    await expect(collect(read({ from: at(-WINDOW + 1), to: at(60) }))).rejects.toMatchObject({
+      code: ClicklogErrorCode.EMPTY_WINDOW,
+    });
+    expect(await collect(read({ from: at(-5000), to: at(-4000), allowEmpty: true }))).toEqual([]);
+  });
+
+  it('a missing schema or table says to run the migrations', async () => {
+    await expect(collect(read({ schema: uniqueSchema('absent') }))).rejects.toMatchObject({
+      code: ClicklogErrorCode.SCHEMA_MISSING,
+      message: expect.stringContaining('migrat'),
+    });
+  });
+});
