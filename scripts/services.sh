@@ -5,6 +5,7 @@
 #   scripts/services.sh down     stop both
 #   scripts/services.sh status   say what is running
 #   scripts/services.sh env      print the export lines for DATABASE_URL and MLFLOW_TRACKING_URI
+#   scripts/services.sh venv     create/refresh the pinned Python virtualenv only
 #
 # PostgreSQL comes from Debian's packages (installed when missing), MLflow from PyPI into the
 # project-local virtualenv .venv (pinned in scripts/requirements.txt). Data lives under .data/.
@@ -57,7 +58,7 @@ pg_data_dir() {
     mkdir -p "$DATA_DIR"
     if ! runuser -u postgres -- test -x "$DATA_DIR" 2>/dev/null; then
       local key
-      key=$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+      key=$(printf '%s' "$DATA_DIR" | sha256sum | cut -c1-12)
       echo "/tmp/fallback-ctr-$key/pg"
       return
     fi
@@ -71,6 +72,29 @@ as_pg() {
 
 pg_ready() {
   PGCONNECT_TIMEOUT=2 psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'SELECT 1' >/dev/null 2>&1
+}
+
+pid_alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null || true)
+  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
+}
+
+# A postmaster killed with SIGKILL leaves postmaster.pid and the socket lock file behind. Once the
+# recorded pid is gone (or a zombie) they are stale and can go.
+clear_stale_postmaster_files() {
+  local dir="$1" pid="" i f
+  local files=("$dir/postmaster.pid" "$dir/.s.PGSQL.$PG_PORT.lock")
+  for f in "${files[@]}"; do
+    [ -f "$f" ] && { pid=$(head -n 1 "$f"); break; }
+  done
+  [ -n "$pid" ] || return 0
+  for i in $(seq 1 40); do pid_alive "$pid" || break; sleep 0.25; done
+  if pid_alive "$pid"; then
+    die "a PostgreSQL process (pid $pid) holds $dir but does not answer on 127.0.0.1:$PG_PORT; stop it or run: $0 down"
+  fi
+  rm -f "${files[@]}" "$dir/.s.PGSQL.$PG_PORT"
+  log "removed stale lock files of a PostgreSQL that died (pid $pid)"
 }
 
 start_postgres() {
@@ -87,6 +111,7 @@ start_postgres() {
       log "initialising a PostgreSQL cluster in $pgdata"
       as_pg "$bin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --no-locale >/dev/null
     fi
+    clear_stale_postmaster_files "$pgdata"
     local pglog="$pgdata/../postgres.log"
     touch "$pglog"; is_root && chown postgres:postgres "$pglog"
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
@@ -132,20 +157,21 @@ mlflow_healthy() {
 }
 
 stop_mlflow() {
-  if [ -f "$MLFLOW_PID_FILE" ]; then
-    local pid
-    pid=$(cat "$MLFLOW_PID_FILE")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-      local i
-      for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -KILL -- "-$pid" 2>/dev/null || true
-      log "MLflow stopped"
-    fi
-    rm -f "$MLFLOW_PID_FILE"
-  else
+  if [ ! -f "$MLFLOW_PID_FILE" ]; then
     log "MLflow is not running (no pid file)"
+    return 0
   fi
+  # The server runs in its own session (setsid), so its pid is also its process-group id: signal the
+  # group, which reaches the uvicorn workers even when the leader has already died.
+  local pgid i
+  pgid=$(cat "$MLFLOW_PID_FILE")
+  if kill -0 -- "-$pgid" 2>/dev/null; then
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+    for i in $(seq 1 40); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+    log "MLflow stopped"
+  fi
+  rm -f "$MLFLOW_PID_FILE"
 }
 
 start_mlflow() {
@@ -196,5 +222,6 @@ case "${1:-}" in
   down) stop_mlflow; stop_postgres ;;
   status) status ;;
   env) print_env ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  venv) ensure_venv; echo "[services] Python virtualenv ready: $VENV" >&2 ;;
+  *) echo "usage: $0 up|down|status|env|venv" >&2; exit 2 ;;
 esac

@@ -29,7 +29,9 @@ describe('real services started by the global set-up', () => {
     });
     expect(created.status).toBe(200);
     const { experiment_id: id } = (await created.json()) as { experiment_id: string };
-    const read = await fetch(`${base}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`);
+    const read = await fetch(
+      `${base}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`,
+    );
     const body = (await read.json()) as { experiment: { experiment_id: string; name: string } };
     expect(body.experiment).toMatchObject({ experiment_id: id, name });
   });
