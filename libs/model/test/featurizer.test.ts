@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createFeaturizer,
+  crossSeed,
+  defaultFeatureSpec,
+  type FeatureSpec,
+  fieldSeed,
+  ModelError,
+  murmur3Bytes,
+  murmur3String,
+  murmur3Uint32,
+  parseFeatureSpec,
+  type RawImpression,
+} from '../src/index.js';
+
+const IMPRESSION: RawImpression = {
+  slot_id: 'slot-0042',
+  placement: 'sidebar',
+  ad_id: 'ad-1337',
+  campaign_id: 'cmp-17',
+  advertiser_id: 'adv-3',
+  device_type: 'mobile',
+  os: 'android',
+  country: 'DE',
+  context: { hour_of_day: 14, user_age_days: 365.5, page_views: 7, site_category: 'news', unknown_extra: 'x' },
+};
+
+// Golden vectors: they pin the featurisation contract. Changing them is a format change (bump the
+// feature-spec version and the artifact format version).
+const GOLDEN_FULL = [
+  680912, 978440, 401590, 309358, 665558, 965077, 467082, 659341, 316315, 947280, 195865, 429875, 446491, 983241,
+  832167, 669543, 926027, 637320, 550057, 287217,
+];
+const GOLDEN_EMPTY = [
+  236767, 526884, 258231, 371129, 238299, 463123, 202460, 600058, 716822, 990710, 109480, 157829, 699173, 437736,
+  109642, 534946, 215901, 832974, 1043240, 393714,
+];
+
+function featurize(spec: FeatureSpec, raw: RawImpression): number[] {
+  const f = createFeaturizer(spec);
+  const out = new Uint32Array(f.maxIndices);
+  expect(f.featurize(raw, out)).toBe(f.maxIndices);
+  return Array.from(out);
+}
+
+const MASK = 2 ** 20 - 1;
+
+describe('featurizer (default spec)', () => {
+  it('matches the golden vector for a fixed impression', () => {
+    expect(featurize(defaultFeatureSpec, IMPRESSION)).toEqual(GOLDEN_FULL);
+  });
+
+  it('matches the golden vector for an empty impression (every field missing)', () => {
+    expect(featurize(defaultFeatureSpec, {})).toEqual(GOLDEN_EMPTY);
+  });
+
+  it('follows the documented algorithm (independent recomputation)', () => {
+    const spec = defaultFeatureSpec;
+    const slotSeed = murmur3String('slot_id', 0);
+    const adSeed = fieldSeed(spec, 'ad_id');
+    const vSlot = murmur3String('slot-0042', slotSeed);
+    const vAd = murmur3String('ad-1337', adSeed);
+    const out = featurize(spec, IMPRESSION);
+    expect(out[0]).toBe(vSlot & MASK);
+    expect(out[2]).toBe(vAd & MASK);
+    // Cross ad_id×slot_id: MurmurHash3 of the two value hashes as little-endian uint32 words.
+    const words = new Uint8Array(new Uint32Array([vAd, vSlot]).buffer);
+    const cs = murmur3String('cross:ad_id|slot_id', 0);
+    expect(crossSeed(spec, ['ad_id', 'slot_id'])).toBe(cs);
+    expect(out[12]).toBe(murmur3Bytes(words, 8, cs) & MASK);
+    // hour_of_day 14 is categorical: hashed as the text "14".
+    expect(out[8]).toBe(murmur3String('14', murmur3String('hour_of_day', 0)) & MASK);
+    // user_age_days log1p with scale 2: floor(2·ln(366.5)) = 11.
+    expect(out[9]).toBe(murmur3Uint32(11, murmur3String('user_age_days', 0)) & MASK);
+    // page_views 7 with boundaries [1,2,3,5,8,...]: 4 boundaries ≤ 7 → bucket 4.
+    expect(out[10]).toBe(murmur3Uint32(4, murmur3String('page_views', 0)) & MASK);
+    // A missing value is the empty byte string under the field's seed.
+    expect(featurize(spec, {})[0]).toBe(murmur3Bytes(new Uint8Array(0), 0, slotSeed) & MASK);
+  });
+
+  it("encodes absent, null, empty and non-finite values as the field's missing value", () => {
+    const empty = featurize(defaultFeatureSpec, {});
+    const variants: RawImpression[] = [
+      { context: {} },
+      { slot_id: '', context: { hour_of_day: null, user_age_days: Number.NaN, page_views: 'abc', site_category: '' } },
+      { context: { user_age_days: null, page_views: '' } },
+    ];
+    for (const v of variants) expect(featurize(defaultFeatureSpec, v)).toEqual(empty);
+    const withBadTypes = { slot_id: { nested: true }, context: { site_category: [1, 2] } } as unknown as RawImpression;
+    expect(featurize(defaultFeatureSpec, withBadTypes)).toEqual(empty);
+  });
+
+  it('ignores unknown keys and treats numbers, numeric strings and booleans consistently', () => {
+    const base = featurize(defaultFeatureSpec, IMPRESSION);
+    const extra = { ...IMPRESSION, foo: 'bar', context: { ...IMPRESSION.context, zzz: 1 } } as RawImpression;
+    expect(featurize(defaultFeatureSpec, extra)).toEqual(base);
+    const strings = {
+      ...IMPRESSION,
+      context: { ...IMPRESSION.context, hour_of_day: '14', user_age_days: '365.5', page_views: '7' },
+    };
+    expect(featurize(defaultFeatureSpec, strings)).toEqual(base);
+    const spec = parseFeatureSpec({
+      version: 1,
+      hashBits: 16,
+      fields: [{ name: 'flag', source: 'context', kind: 'categorical' }],
+    });
+    expect(featurize(spec, { context: { flag: true } })).toEqual(featurize(spec, { context: { flag: 'true' } }));
+    expect(featurize(spec, { context: { flag: 2.5 } })).toEqual(featurize(spec, { context: { flag: '2.5' } }));
+    expect(featurize(spec, { context: { flag: 2.5 } })).not.toEqual(featurize(spec, { context: { flag: 2 } }));
+  });
+
+  it('buckets numeric fields by boundaries and by log1p', () => {
+    const spec = parseFeatureSpec({
+      version: 1,
+      hashBits: 24,
+      fields: [
+        { name: 'b', source: 'context', kind: 'buckets', boundaries: [1, 10] },
+        { name: 'l', source: 'context', kind: 'log1p', scale: 1 },
+      ],
+    });
+    const idx = (b: number, l: number) => featurize(spec, { context: { b, l } });
+    const bSeed = murmur3String('b', 0);
+    const lSeed = murmur3String('l', 0);
+    const mask = 2 ** 24 - 1;
+    expect(idx(0.5, 0)[0]).toBe(murmur3Uint32(0, bSeed) & mask);
+    expect(idx(1, 0)[0]).toBe(murmur3Uint32(1, bSeed) & mask);
+    expect(idx(9.99, 0)[0]).toBe(murmur3Uint32(1, bSeed) & mask);
+    expect(idx(10, 0)[0]).toBe(murmur3Uint32(2, bSeed) & mask);
+    expect(idx(0, -5)[1]).toBe(murmur3Uint32(0, lSeed) & mask);
+    expect(idx(0, Math.E - 1)[1]).toBe(murmur3Uint32(1, lSeed) & mask);
+    expect(idx(0, 1000)[1]).toBe(murmur3Uint32(6, lSeed) & mask);
+  });
+
+  it('reuses the output buffer and writes only maxIndices entries', () => {
+    const f = createFeaturizer(defaultFeatureSpec);
+    const out = new Uint32Array(f.maxIndices + 2).fill(7);
+    f.featurize(IMPRESSION, out);
+    expect(out[f.maxIndices]).toBe(7);
+    expect(f.slotNames).toHaveLength(f.maxIndices);
+    expect(f.size).toBe(2 ** 20);
+  });
+});
+
+describe('feature spec validation', () => {
+  it('rejects unknown cross fields, duplicates, bad columns and bad boundaries with one ModelError', () => {
+    const bad = {
+      version: 1,
+      hashBits: 20,
+      fields: [
+        { name: 'ad_id', source: 'column', kind: 'categorical' },
+        { name: 'ad_id', source: 'column', kind: 'categorical' },
+        { name: 'not_a_column', source: 'column', kind: 'categorical' },
+        { name: 'pv', source: 'context', kind: 'buckets', boundaries: [3, 2] },
+      ],
+      crosses: [{ fields: ['ad_id', 'nope'] }],
+    };
+    try {
+      parseFeatureSpec(bad);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ModelError);
+      const e = err as ModelError;
+      expect(e.code).toBe('MODEL_FEATURE_SPEC_INVALID');
+      expect(e.message).toContain('duplicate field name');
+      expect(e.message).toContain('not_a_column');
+      expect(e.message).toContain('strictly increasing');
+      expect(e.message).toContain('unknown field "nope"');
+    }
+  });
+
+  it('rejects unknown spec versions and too large hash spaces', () => {
+    expect(() => parseFeatureSpec({ ...defaultFeatureSpec, version: 2 })).toThrow(ModelError);
+    expect(() => parseFeatureSpec({ ...defaultFeatureSpec, hashBits: 27 })).toThrow(ModelError);
+  });
+});
