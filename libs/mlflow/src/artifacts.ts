@@ -13,7 +13,12 @@ import type { RawRequest, Transport } from './transport.js';
 
 export type ArtifactApi = Pick<
   MlflowClient,
-  'uploadArtifact' | 'listArtifacts' | 'downloadArtifact' | 'downloadArtifactToFile' | 'openArtifactStream'
+  | 'uploadArtifact'
+  | 'listArtifacts'
+  | 'downloadArtifact'
+  | 'downloadArtifactToFile'
+  | 'openArtifactStream'
+  | 'deleteArtifacts'
 >;
 
 type BodyFactory = NonNullable<RawRequest['body']>;
@@ -139,6 +144,19 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
           throw transport.bodyError(error, req);
         }
         return { bytes, sha256: hash.digest('hex') };
+      });
+    },
+
+    async deleteArtifacts(artifactUri, relativePath = '') {
+      const target = proxyPathOf(artifactUri, relativePath);
+      if (target === '') {
+        throw new MlflowError(MlflowErrorCode.INVALID_ARGUMENT, 'refusing to delete the root of the artifact store');
+      }
+      await transport.json({
+        method: 'DELETE',
+        path: proxyUrlPath(target),
+        schema: EmptyResponseSchema,
+        retry: 'idempotent',
       });
     },
 

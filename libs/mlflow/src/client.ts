@@ -109,6 +109,8 @@ export interface MlflowClient {
   downloadArtifactToFile(artifactUri: string, relativePath: string, filePath: string): Promise<DownloadResult>;
   /** Opens one file as a stream. */
   openArtifactStream(artifactUri: string, relativePath: string): Promise<Readable>;
+  /** Deletes a file or a directory (default: everything under `artifactUri`). Deleting a run does not. */
+  deleteArtifacts(artifactUri: string, relativePath?: string): Promise<void>;
 
   // Registry
   getRegisteredModel(name: string): Promise<RegisteredModel>;

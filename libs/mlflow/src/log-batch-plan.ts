@@ -160,32 +160,32 @@ export function planLogBatch(input: LogBatchInput, now: number = Date.now()): Lo
     checkValue('tag', t.key, t.value, LOG_BATCH_LIMITS.tagValueLength);
   }
 
+  // Each request takes up to 100 params and 100 tags, then fills up with metrics, within the
+  // entity and body-size limits: 2,500 metrics + 250 params + 250 tags go in 3 requests.
   const chunks: LogBatchChunk[] = [];
-  // run_id (≤ 256 chars) and the JSON skeleton
+  const queues = { params, tags, metrics } as const;
+  const next = { params: 0, tags: 0, metrics: 0 };
+  // run_id (≤ 256 characters) and the JSON skeleton
   const overhead = 400;
-  let current: LogBatchChunk = { metrics: [], params: [], tags: [] };
-  let bytes = overhead;
-  const flush = () => {
-    if (current.metrics.length + current.params.length + current.tags.length > 0) chunks.push(current);
-    current = { metrics: [], params: [], tags: [] };
-    bytes = overhead;
-  };
-  const add = (kind: keyof LogBatchChunk, entry: WireMetric | WireKeyValue) => {
-    const size = Buffer.byteLength(JSON.stringify(entry)) + 1;
-    const count = current.metrics.length + current.params.length + current.tags.length;
-    if (
-      current[kind].length >= LOG_BATCH_LIMITS[kind] ||
-      count >= LOG_BATCH_LIMITS.entities ||
-      bytes + size > LOG_BATCH_LIMITS.bodyBytes
-    ) {
-      flush();
+  const sizeOf = (entry: WireMetric | WireKeyValue) => Buffer.byteLength(JSON.stringify(entry)) + 1;
+  while (next.params < params.length || next.tags < tags.length || next.metrics < metrics.length) {
+    const chunk: LogBatchChunk = { metrics: [], params: [], tags: [] };
+    let bytes = overhead;
+    let count = 0;
+    for (const kind of ['params', 'tags', 'metrics'] as const) {
+      const queue = queues[kind] as readonly (WireMetric | WireKeyValue)[];
+      const target = chunk[kind] as (WireMetric | WireKeyValue)[];
+      while (next[kind] < queue.length && target.length < LOG_BATCH_LIMITS[kind] && count < LOG_BATCH_LIMITS.entities) {
+        const entry = queue[next[kind]] as WireMetric | WireKeyValue;
+        const size = sizeOf(entry);
+        if (bytes + size > LOG_BATCH_LIMITS.bodyBytes && count > 0) break;
+        target.push(entry);
+        bytes += size;
+        count++;
+        next[kind]++;
+      }
     }
-    (current[kind] as (WireMetric | WireKeyValue)[]).push(entry);
-    bytes += size;
-  };
-  for (const p of params) add('params', p);
-  for (const t of tags) add('tags', t);
-  for (const m of metrics) add('metrics', m);
-  flush();
+    chunks.push(chunk);
+  }
   return chunks;
 }
