@@ -1,11 +1,12 @@
-import { type Env, envInt, envNumber, envUrl, logLevel, parseEnv } from '@fallback-ctr/runtime';
+import { DEFAULT_SCHEMA, SchemaNameSchema } from '@fallback-ctr/clicklog';
+import { type MlflowClientOptions, MlflowEnvSchema, optionsFromEnv } from '@fallback-ctr/mlflow';
+import { type Env, envInt, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 import { cronExpression, timeZone } from './schedule-validation.js';
 
 const positive = () => envNumber().refine((v) => v > 0, 'a number > 0');
 const nonNegative = () => envNumber().refine((v) => v >= 0, 'a number >= 0');
 const fraction = () => envNumber().refine((v) => v >= 0 && v <= 1, 'a number in [0, 1]');
-const identifier = () => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a SQL identifier');
 const dnsName = () =>
   z
     .string()
@@ -15,10 +16,10 @@ const dnsName = () =>
 /** Data: where the click logs are and which slice of them a run trains and evaluates on. */
 export const DataEnvSchema = z.object({
   DATABASE_URL: z.string().min(1).describe('PostgreSQL holding the click logs (also used for the run lock).'),
-  CLICKLOG_SCHEMA: identifier().default('clicklog').describe('Postgres schema of the click-log tables.'),
+  CLICKLOG_SCHEMA: SchemaNameSchema.default(DEFAULT_SCHEMA).describe('Postgres schema of the click-log tables.'),
   TRAIN_WINDOW_HOURS: positive().default(168).describe('Length of the training window (holdout included).'),
   HOLDOUT_HOURS: positive().default(24).describe('The most recent slice of the window, used only to evaluate.'),
-  ATTRIBUTION_WINDOW_MINUTES: nonNegative()
+  ATTRIBUTION_WINDOW_MINUTES: positive()
     .default(60)
     .describe('Impressions younger than this have unknown labels and are never used.'),
   TRAIN_WINDOW_END: z.iso
@@ -67,7 +68,8 @@ export const GateEnvSchema = z.object({
 
 /** Registry, schedule, rollout and logging. */
 export const OpsEnvSchema = z.object({
-  MLFLOW_TRACKING_URI: envUrl().describe('MLflow tracking server (also its artifact proxy and registry).'),
+  // MLflow's standard variables (URI, credentials, timeout, retries), read by libs/mlflow.
+  ...MlflowEnvSchema.shape,
   MODEL_NAME: z.string().min(1).max(200).default('fallback-ctr').describe('Registered model name.'),
   MLFLOW_EXPERIMENT_NAME: z.string().min(1).optional().describe('Experiment for the runs; default: MODEL_NAME.'),
   SCHEDULE: cronExpression().default('0 3 * * *').describe('Cron expression of the `schedule` command.'),
@@ -131,7 +133,13 @@ export interface TrainerConfig {
   passes: number;
   progressIntervalMs: number;
   gate: GateThresholds;
-  mlflow: { trackingUri: string; modelName: string; experimentName: string };
+  mlflow: {
+    trackingUri: string;
+    modelName: string;
+    experimentName: string;
+    /** Client options from MLflow's standard variables (credentials, timeout, retries). */
+    clientOptions: MlflowClientOptions;
+  };
   schedule: { cron: string; timeZone: string };
   rollout: {
     mode: 'kubernetes' | 'none';
@@ -186,6 +194,7 @@ export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
       trackingUri: e.MLFLOW_TRACKING_URI.replace(/\/+$/, ''),
       modelName: e.MODEL_NAME,
       experimentName: e.MLFLOW_EXPERIMENT_NAME ?? e.MODEL_NAME,
+      clientOptions: optionsFromEnv(env),
     },
     schedule: { cron: e.SCHEDULE, timeZone: e.SCHEDULE_TIMEZONE },
     rollout: {

@@ -96,8 +96,11 @@ function describeApiError(error: unknown): string {
 
 export interface DeploymentRollout {
   readonly target: RolloutTarget;
-  /** Sets the version annotation on the pod template (a strategic-merge patch); returns the new generation. */
-  patchVersion(version: string): Promise<number>;
+  /**
+   * Sets the version annotation on the pod template (a strategic-merge patch; null removes it);
+   * returns the Deployment's generation after the patch.
+   */
+  patchVersion(version: string | null): Promise<number>;
   /** Reads the annotation currently on the pod template. */
   currentVersion(): Promise<string | undefined>;
   /** Polls the Deployment like `kubectl rollout status` until done, failed or timed out. */

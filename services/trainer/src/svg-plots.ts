@@ -1,4 +1,5 @@
-import type { ReliabilityBin, RocPoint } from './curves.js';
+import type { ReliabilityBin } from '@fallback-ctr/learn';
+import type { RocPoint } from './curves.js';
 
 const W = 560;
 const H = 440;
@@ -70,7 +71,7 @@ function polyline(points: [number, number][], color: string, dashed = false): st
  */
 export function reliabilityDiagramSvg(title: string, series: Series<ReliabilityBin[]>[]): string {
   let top = 0;
-  for (const s of series) for (const b of s.points) top = Math.max(top, b.meanPredicted, b.observedRate);
+  for (const s of series) for (const b of s.points) top = Math.max(top, b.meanPrediction, b.observedRate);
   top = top > 0 ? top * 1.1 : 1;
   const f = frame(title, 'mean predicted CTR', 'observed CTR', top, top);
   f.parts.push(
@@ -87,14 +88,14 @@ export function reliabilityDiagramSvg(title: string, series: Series<ReliabilityB
   for (const s of series) {
     f.parts.push(
       polyline(
-        s.points.map((b) => [f.x(b.meanPredicted), f.y(b.observedRate)]),
+        s.points.map((b) => [f.x(b.meanPrediction), f.y(b.observedRate)]),
         s.color,
       ),
     );
     for (const b of s.points) {
       const r = 2 + 5 * Math.sqrt(b.count / maxCount);
       f.parts.push(
-        `<circle cx="${n(f.x(b.meanPredicted))}" cy="${n(f.y(b.observedRate))}" r="${n(r)}" fill="${s.color}" fill-opacity="0.6"><title>${b.count} rows</title></circle>`,
+        `<circle cx="${n(f.x(b.meanPrediction))}" cy="${n(f.y(b.observedRate))}" r="${n(r)}" fill="${s.color}" fill-opacity="0.6"><title>${b.count} rows</title></circle>`,
       );
     }
   }

@@ -7,7 +7,7 @@ const base = { DATABASE_URL: 'postgres://u:p@localhost/db', MLFLOW_TRACKING_URI:
 describe('loadTrainerConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadTrainerConfig(base);
-    expect(c.mlflow).toEqual({
+    expect(c.mlflow).toMatchObject({
       trackingUri: 'http://mlflow:5000',
       modelName: 'fallback-ctr',
       experimentName: 'fallback-ctr',

@@ -1,0 +1,81 @@
+import type { SplitPart } from '@fallback-ctr/clicklog';
+import { type EvaluationMetrics, MetricsAccumulator } from '@fallback-ctr/learn';
+import type { Scorer } from '@fallback-ctr/model';
+import type { Logger } from '@fallback-ctr/runtime';
+import { type RocPoint, rocCurve } from '../curves.js';
+import { GrowableFloat64 } from '../growable.js';
+
+export interface ModelEvaluation {
+  metrics: EvaluationMetrics;
+  roc: RocPoint[];
+}
+
+export interface HoldoutEvaluation {
+  rows: number;
+  clicks: number;
+  candidate: ModelEvaluation;
+  /** The champion on the same rows, or null when there is none. */
+  champion: (ModelEvaluation & { version: string }) | null;
+}
+
+const RELIABILITY_BINS = 12;
+
+/**
+ * Stage 3 — evaluate: scores the candidate AND the champion on the same holdout rows in one read.
+ * Both are scored from their artifacts (the candidate's freshly parsed), i.e. exactly as inference
+ * will score them. Keeps 8 bytes per holdout row per model (exact AUC and the ROC curve).
+ */
+export async function evaluateOnHoldout(
+  holdout: Pick<SplitPart, 'read'>,
+  candidate: Scorer,
+  champion: { version: string; scorer: Scorer } | null,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<HoldoutEvaluation> {
+  const cand = new MetricsAccumulator();
+  const champ = champion ? new MetricsAccumulator() : null;
+  const candScores = new GrowableFloat64();
+  const champScores = new GrowableFloat64();
+  const labels = new GrowableFloat64();
+  let clicks = 0;
+  for await (const row of holdout.read(signal ? { signal } : {})) {
+    const p = candidate.score(row.impression);
+    cand.add(p, row.label);
+    candScores.push(p);
+    if (champ && champion) {
+      const q = champion.scorer.score(row.impression);
+      champ.add(q, row.label);
+      champScores.push(q);
+    }
+    labels.push(row.label);
+    clicks += row.label;
+  }
+  if (signal?.aborted) throw signal.reason;
+  const rows = labels.length;
+  const candidateEval: ModelEvaluation = {
+    metrics: cand.result({ reliabilityBins: RELIABILITY_BINS }),
+    roc: rocCurve(candScores.view(), labels.view()),
+  };
+  const championEval =
+    champ && champion
+      ? {
+          version: champion.version,
+          metrics: champ.result({ reliabilityBins: RELIABILITY_BINS }),
+          roc: rocCurve(champScores.view(), labels.view()),
+        }
+      : null;
+  logger.info(
+    {
+      holdoutRows: rows,
+      holdoutClicks: clicks,
+      candidate: summary(candidateEval.metrics),
+      champion: championEval ? { version: championEval.version, ...summary(championEval.metrics) } : null,
+    },
+    'holdout evaluated',
+  );
+  return { rows, clicks, candidate: candidateEval, champion: championEval };
+}
+
+function summary(m: EvaluationMetrics) {
+  return { logloss: m.logloss, auc: m.auc, ne: m.normalizedEntropy, calibration: m.calibration };
+}

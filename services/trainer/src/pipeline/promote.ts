@@ -1,0 +1,60 @@
+import type { MlflowClient } from '@fallback-ctr/mlflow';
+import type { Logger } from '@fallback-ctr/runtime';
+import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag, versionByAlias } from '../registry.js';
+
+/** Alias state before a promotion, so it can be restored exactly. */
+export interface AliasState {
+  champion: string | null;
+  previousChampion: string | null;
+}
+
+export async function readAliases(mlflow: MlflowClient, modelName: string): Promise<AliasState> {
+  const [champion, previous] = await Promise.all([
+    versionByAlias(mlflow, modelName, CHAMPION_ALIAS),
+    versionByAlias(mlflow, modelName, PREVIOUS_CHAMPION_ALIAS),
+  ]);
+  return { champion: champion?.version ?? null, previousChampion: previous?.version ?? null };
+}
+
+/**
+ * Moves `champion` to `version`; the version it replaced gets `previous-champion`. Returns the
+ * state before, for `restoreAliases`. `previous-champion` moves first: if the second call fails,
+ * `champion` is untouched.
+ */
+export async function promoteVersion(
+  mlflow: MlflowClient,
+  modelName: string,
+  version: string,
+  logger: Logger,
+): Promise<AliasState> {
+  const before = await readAliases(mlflow, modelName);
+  if (before.champion && before.champion !== version) {
+    await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.champion);
+  }
+  await mlflow.setAlias(modelName, CHAMPION_ALIAS, version);
+  logger.info({ modelName, modelVersion: version, previousChampion: before.champion }, 'champion alias moved');
+  return before;
+}
+
+/** Puts both aliases back as they were (deleting one that did not exist). */
+export async function restoreAliases(
+  mlflow: MlflowClient,
+  modelName: string,
+  before: AliasState,
+  logger: Logger,
+): Promise<void> {
+  if (before.champion) await mlflow.setAlias(modelName, CHAMPION_ALIAS, before.champion);
+  else await mlflow.deleteAlias(modelName, CHAMPION_ALIAS);
+  if (before.previousChampion) await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.previousChampion);
+  else await mlflow.deleteAlias(modelName, PREVIOUS_CHAMPION_ALIAS).catch(() => undefined);
+  logger.warn({ modelName, champion: before.champion, previousChampion: before.previousChampion }, 'aliases restored');
+}
+
+export async function tagPromotion(
+  mlflow: MlflowClient,
+  modelName: string,
+  version: string,
+  state: 'promoted' | 'rolled-back' | 'aborted',
+): Promise<void> {
+  await mlflow.setModelVersionTag(modelName, version, VersionTag.PROMOTION, state);
+}

@@ -1,0 +1,64 @@
+import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
+import { ARTIFACT_FILE_NAME, createScorer, type ModelArtifact, parseArtifact, type Scorer } from '@fallback-ctr/model';
+import { TrainerError, TrainerErrorCode } from './errors.js';
+
+/** The serving version. */
+export const CHAMPION_ALIAS = 'champion';
+/** The version the champion replaced: where a rollback goes without searching. */
+export const PREVIOUS_CHAMPION_ALIAS = 'previous-champion';
+
+/** Model-version tags written by the trainer (the contract's names). */
+export const VersionTag = {
+  GATE_OUTCOME: 'gate.outcome',
+  GATE_REASONS: 'gate.reasons',
+  ARTIFACT_SHA256: 'artifact.sha256',
+  /** not-eligible (gate FAIL) | pending | promoted | rolled-back | aborted */
+  PROMOTION: 'promotion',
+  holdout: (metric: string) => `holdout.${metric}`,
+} as const;
+
+/** Where the artifact lives inside a run: `<artifact_uri>/model/<ARTIFACT_FILE_NAME>`. */
+export const MODEL_ARTIFACT_DIR = 'model';
+
+function isNotFound(error: unknown): boolean {
+  return isMlflowError(error) && (error.status === 404 || error.mlflowErrorCode === 'RESOURCE_DOES_NOT_EXIST');
+}
+
+/** The version an alias points at, or null when the alias (or the registered model) does not exist. */
+export async function versionByAlias(mlflow: MlflowClient, name: string, alias: string): Promise<ModelVersion | null> {
+  try {
+    return await mlflow.getModelVersionByAlias(name, alias);
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+export interface LoadedModel {
+  version: string;
+  artifact: ModelArtifact;
+  scorer: Scorer;
+}
+
+/** Downloads, verifies and loads a version's artifact, as inference does. */
+export async function loadVersion(mlflow: MlflowClient, name: string, version: string): Promise<LoadedModel> {
+  const bytes = await mlflow.downloadModelVersionArtifact(name, version, ARTIFACT_FILE_NAME);
+  let artifact: ModelArtifact;
+  try {
+    artifact = parseArtifact(bytes);
+  } catch (error) {
+    throw new TrainerError(
+      TrainerErrorCode.PUBLISH_FAILED,
+      `the artifact of ${name} version ${version} cannot be loaded (${(error as Error).message}); ` +
+        'move the champion alias to a healthy version (trainer rollback --to-version N)',
+      { cause: error },
+    );
+  }
+  return { version, artifact, scorer: createScorer(artifact) };
+}
+
+/** The current champion, loaded, or null when there is none yet. */
+export async function loadChampion(mlflow: MlflowClient, name: string): Promise<LoadedModel | null> {
+  const v = await versionByAlias(mlflow, name, CHAMPION_ALIAS);
+  return v ? loadVersion(mlflow, name, v.version) : null;
+}
