@@ -24,6 +24,8 @@ export const MlflowErrorCode = {
   ARTIFACTS_NOT_SERVED: 'MLFLOW_ARTIFACTS_NOT_SERVED',
   /** The artifact URI is not `mlflow-artifacts:` (s3://, a local path, …): the proxy cannot serve it. */
   UNSUPPORTED_ARTIFACT_URI: 'MLFLOW_UNSUPPORTED_ARTIFACT_URI',
+  /** The registered model exists but has no such alias (MLflow answers INVALID_PARAMETER_VALUE). */
+  ALIAS_NOT_FOUND: 'MLFLOW_ALIAS_NOT_FOUND',
   /** A model version ended in FAILED_REGISTRATION. */
   REGISTRATION_FAILED: 'MLFLOW_REGISTRATION_FAILED',
   /** A model version stayed PENDING_REGISTRATION longer than allowed. */
@@ -66,9 +68,13 @@ export class MlflowError extends FallbackCtrError {
     this.attempts = details.attempts;
   }
 
-  /** True when MLflow reported RESOURCE_DOES_NOT_EXIST (or the endpoint answered 404). */
+  /** True when the thing asked for does not exist: RESOURCE_DOES_NOT_EXIST, a missing alias, a 404. */
   get isNotFound(): boolean {
-    return this.mlflowErrorCode === 'RESOURCE_DOES_NOT_EXIST' || (this.status === 404 && !this.mlflowErrorCode);
+    return (
+      this.mlflowErrorCode === 'RESOURCE_DOES_NOT_EXIST' ||
+      this.code === MlflowErrorCode.ALIAS_NOT_FOUND ||
+      (this.status === 404 && !this.mlflowErrorCode)
+    );
   }
 
   /** True when MLflow reported RESOURCE_ALREADY_EXISTS. */

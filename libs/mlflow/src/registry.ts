@@ -37,6 +37,15 @@ type RegistryApi = Pick<
   | 'getModelVersionDownloadUri'
 >;
 
+function errorDetails(error: MlflowError) {
+  return {
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: error.mlflowErrorCode }),
+    ...(error.method === undefined ? {} : { method: error.method }),
+    ...(error.path === undefined ? {} : { path: error.path }),
+  };
+}
+
 function tagList(tags: Record<string, string> | undefined): { key: string; value: string }[] {
   return Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 }
@@ -246,14 +255,26 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
     },
 
     async getModelVersionByAlias(name, alias) {
-      const res = await transport.json({
-        method: 'GET',
-        path: `${API}/registered-models/alias`,
-        query: { name, alias },
-        schema: ModelVersionResponseSchema,
-        retry: 'idempotent',
-      });
-      return res.model_version;
+      try {
+        const res = await transport.json({
+          method: 'GET',
+          path: `${API}/registered-models/alias`,
+          query: { name, alias },
+          schema: ModelVersionResponseSchema,
+          retry: 'idempotent',
+        });
+        return res.model_version;
+      } catch (error) {
+        // The server reports a missing alias as INVALID_PARAMETER_VALUE "Registered model alias x not found."
+        if (isMlflowError(error, 'INVALID_PARAMETER_VALUE') && /alias .* not found/i.test(error.message)) {
+          throw new MlflowError(
+            MlflowErrorCode.ALIAS_NOT_FOUND,
+            `registered model "${name}" has no alias "${alias}" (set it with setAlias, e.g. after a version passes the gate)`,
+            { ...errorDetails(error), cause: error },
+          );
+        }
+        throw error;
+      }
     },
 
     async deleteAlias(name, alias) {
