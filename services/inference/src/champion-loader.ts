@@ -30,8 +30,6 @@ export interface FetchedModel {
   artifact: ModelArtifact;
 }
 
-const ARTIFACT_PATH = `model/${ARTIFACT_FILE_NAME}`;
-
 /** Transient: worth another attempt until the deadline. Anything else is a fault that waiting will not fix. */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof MlflowError)) return false;
@@ -71,7 +69,8 @@ async function fetchOnce(options: FetchModelOptions): Promise<FetchedModel> {
     }
     throw error;
   }
-  const bytes = await client.downloadModelVersionArtifact(name, version.version, ARTIFACT_PATH);
+  // Relative to the version's source, `<run artifact_uri>/model`.
+  const bytes = await client.downloadModelVersionArtifact(name, version.version, ARTIFACT_FILE_NAME);
   let artifact: ModelArtifact;
   try {
     artifact = parseArtifact(bytes);
@@ -108,7 +107,8 @@ async function fetchOnce(options: FetchModelOptions): Promise<FetchedModel> {
 }
 
 /**
- * Resolves the alias (or pinned version), downloads `model/<ARTIFACT_FILE_NAME>` and verifies it.
+ * Resolves the alias (or pinned version), downloads `<source>/<ARTIFACT_FILE_NAME>` (source =
+ * `<run artifact_uri>/model`) and verifies it.
  * Retries while MLflow is unreachable or failing, until `deadlineMs`; then throws
  * INFERENCE_MODEL_LOAD_DEADLINE. A missing model/alias (INFERENCE_MODEL_NOT_FOUND) or a bad artifact
  * (INFERENCE_ARTIFACT_REJECTED) fails at once: waiting would not fix them.

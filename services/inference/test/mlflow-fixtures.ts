@@ -1,0 +1,48 @@
+import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
+import { ARTIFACT_FILE_NAME } from '@fallback-ctr/model';
+
+export function trackingUri(): string {
+  const uri = process.env.MLFLOW_TRACKING_URI;
+  if (!uri) throw new Error('MLFLOW_TRACKING_URI is not set: run the tests through vitest (global set-up)');
+  return uri;
+}
+
+export function testClient(uri = trackingUri()): MlflowClient {
+  return createMlflowClient({ trackingUri: uri, retry: { maxAttempts: 1 } });
+}
+
+/** A registered model name no other test file uses. */
+export function uniqueName(prefix: string): string {
+  return `inference-${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * What the trainer does: a run, the artifact uploaded as `model/<ARTIFACT_FILE_NAME>`, a model
+ * version whose source is `<artifact_uri>/model`, tagged; optionally an alias pointing at it.
+ */
+export async function publishVersion(
+  client: MlflowClient,
+  name: string,
+  bytes: Uint8Array,
+  options: { alias?: string; tags?: Record<string, string> } = {},
+): Promise<string> {
+  const experiment = await client.getOrCreateExperiment(name);
+  const run = await client.createRun({ experimentId: experiment.experimentId, runName: 'inference-test' });
+  await client.uploadArtifact(run.info.artifactUri, `model/${ARTIFACT_FILE_NAME}`, bytes);
+  await client.finishRun(run.info.runId, 'FINISHED');
+  await client.getOrCreateRegisteredModel(name);
+  const version = await client.createModelVersion({
+    name,
+    source: `${run.info.artifactUri}/model`,
+    runId: run.info.runId,
+    tags: { 'gate.outcome': 'PASS', ...options.tags },
+  });
+  if (options.alias) await client.setAlias(name, options.alias, version.version);
+  return version.version;
+}
+
+export async function cleanup(client: MlflowClient, name: string): Promise<void> {
+  await client.deleteRegisteredModel(name).catch(() => undefined);
+  const experiment = await client.getExperimentByName(name).catch(() => undefined);
+  if (experiment) await client.deleteExperiment(experiment.experimentId).catch(() => undefined);
+}
