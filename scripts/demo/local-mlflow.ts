@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@fallback-ctr/runtime';
+import { freePort } from './free-port.js';
+
+export interface LocalMlflow {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Waits until GET /health answers 200, or the process exits, or the time is up. */
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`MLflow exited with code ${child.exitCode} before it became healthy`);
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(300);
+  }
+  throw new Error(`MLflow did not answer ${url}/health within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * An MLflow tracking server with a SQLite backend and served artifacts, both under `dataDir`, from the
+ * project's pinned virtualenv. It runs in its own process group so stop() also ends its workers.
+ */
+export async function startLocalMlflow(options: {
+  venv: string;
+  dataDir: string;
+  logger: Logger;
+  timeoutMs?: number;
+}): Promise<LocalMlflow> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const log = openSync(join(options.dataDir, 'mlflow.log'), 'a');
+  const child = spawn(
+    join(options.venv, 'bin', 'mlflow'),
+    [
+      'server',
+      '--backend-store-uri',
+      `sqlite:///${join(options.dataDir, 'mlflow.db')}`,
+      '--artifacts-destination',
+      join(options.dataDir, 'artifacts'),
+      '--serve-artifacts',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--workers',
+      '1',
+    ],
+    { detached: true, stdio: ['ignore', log, log] },
+  );
+  const stop = async () => {
+    if (child.pid === undefined || child.exitCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 40 && child.exitCode === null; i++) await sleep(250);
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  options.logger.info({ url, log: join(options.dataDir, 'mlflow.log') }, 'starting MLflow (SQLite backend)');
+  try {
+    await waitHealthy(url, child, options.timeoutMs ?? 120_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, stop };
+}
