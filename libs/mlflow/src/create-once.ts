@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '@fallback-ctr/runtime';
-import { MlflowError } from './errors.js';
+import { MlflowError, type MlflowErrorCode } from './errors.js';
 import { isRetryable, type Transport } from './transport.js';
 
 /**
@@ -20,11 +20,8 @@ export async function createOnce<T>(
     } catch (error) {
       if (!isRetryable(error, 'idempotent') || attempt >= policy.maxAttempts) {
         if (error instanceof MlflowError && attempt > 1) {
-          throw new MlflowError(error.code as never, `${error.message} (gave up after ${attempt} attempts)`, {
-            ...(error.status === undefined ? {} : { status: error.status }),
-            ...(error.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: error.mlflowErrorCode }),
-            ...(error.method === undefined ? {} : { method: error.method }),
-            ...(error.path === undefined ? {} : { path: error.path }),
+          throw new MlflowError(error.code as MlflowErrorCode, `${error.message} (gave up after ${attempt} attempts)`, {
+            ...detailsOf(error),
             attempts: attempt,
             cause: error,
           });
@@ -39,8 +36,27 @@ export async function createOnce<T>(
       await sleep(delayMs);
       // A refused connection or a 429 means the server did nothing: no need to look.
       if (isRetryable(error, 'unprocessed')) continue;
-      const existing = await steps.findExisting();
+      let existing: T | undefined;
+      try {
+        existing = await steps.findExisting();
+      } catch (lookupError) {
+        if (!(error instanceof MlflowError) || !(lookupError instanceof MlflowError)) throw lookupError;
+        throw new MlflowError(
+          lookupError.code as MlflowErrorCode,
+          `${error.message}; whether it was created is unknown, because checking failed too: ${lookupError.message}`,
+          { ...detailsOf(error), attempts: attempt, cause: lookupError },
+        );
+      }
       if (existing !== undefined) return existing;
     }
   }
+}
+
+function detailsOf(error: MlflowError) {
+  return {
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: error.mlflowErrorCode }),
+    ...(error.method === undefined ? {} : { method: error.method }),
+    ...(error.path === undefined ? {} : { path: error.path }),
+  };
 }

@@ -1,0 +1,118 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createMlflowClient, MlflowError, MlflowErrorCode } from '../src/index.js';
+import { startFaultProxy } from './support/fault-proxy.js';
+import { sharedTrackingUri, uniqueName } from './support/names.js';
+
+const retry = { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50 };
+
+describe('a server that stops mid-call', () => {
+  it('gives up after bounded retries with an error naming the endpoint when the server goes away', async () => {
+    let proxyClose: (() => Promise<void>) | undefined;
+    const proxy = await startFaultProxy(sharedTrackingUri(), (_method, path) => {
+      if (path.endsWith('/registered-models/alias')) {
+        // The server dies while handling the call: the connection drops, later connections are refused.
+        setImmediate(() => void proxyClose?.());
+        return { kind: 'hang' };
+      }
+      return { kind: 'pass' };
+    });
+    proxyClose = () => proxy.close();
+    const client = createMlflowClient({ trackingUri: proxy.url, retry, timeoutMs: 5_000 });
+    const error = await client.getModelVersionByAlias(uniqueName('gone'), 'champion').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MlflowError);
+    const e = error as MlflowError;
+    expect(e.code).toBe(MlflowErrorCode.UNREACHABLE);
+    expect(e.attempts).toBe(3);
+    expect(e.method).toBe('GET');
+    expect(e.path).toBe('/api/2.0/mlflow/registered-models/alias');
+    expect(e.message).toContain('GET /api/2.0/mlflow/registered-models/alias');
+    expect(e.message).toContain(proxy.url);
+    expect(e.message).toMatch(/ECONNREFUSED/);
+    expect(e.message).toMatch(/gave up after 3 attempts/);
+    expect(proxy.seen).toHaveLength(1);
+  });
+
+  it('times out each attempt of a server that stops answering', async () => {
+    const proxy = await startFaultProxy(sharedTrackingUri(), () => ({ kind: 'hang' }));
+    try {
+      const client = createMlflowClient({ trackingUri: proxy.url, retry, timeoutMs: 300 });
+      const error = await client.getRun('0123456789abcdef0123456789abcdef').catch((e: unknown) => e);
+      const e = error as MlflowError;
+      expect(e.code).toBe(MlflowErrorCode.TIMEOUT);
+      expect(e.message).toContain('GET /api/2.0/mlflow/runs/get');
+      expect(e.message).toMatch(/did not answer within 300 ms.*gave up after 3 attempts/);
+      expect(proxy.seen).toEqual(Array(3).fill('GET /api/2.0/mlflow/runs/get'));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('does not retry a create whose outcome is unknown when it cannot check, and retries refused ones', async () => {
+    const proxy = await startFaultProxy(sharedTrackingUri(), () => ({ kind: 'hang' }));
+    try {
+      const client = createMlflowClient({ trackingUri: proxy.url, retry, timeoutMs: 300 });
+      const error = await client.createRun({ experimentId: '0' }).catch((e: unknown) => e);
+      const e = error as MlflowError;
+      expect(e).toBeInstanceOf(MlflowError);
+      // One create; the follow-up look-ups (runs/search) time out too, and nothing is created twice.
+      expect(proxy.seen.filter((s) => s.endsWith('/runs/create'))).toHaveLength(1);
+      expect(proxy.seen.filter((s) => s.endsWith('/runs/search')).length).toBe(3);
+      expect(e.path).toBe('/api/2.0/mlflow/runs/create');
+      expect(e.message).toMatch(/POST \/api\/2.0\/mlflow\/runs\/create .*did not answer.*unknown.*runs\/search/);
+    } finally {
+      await proxy.close();
+    }
+    // Nothing listens any more: connection refused means nothing was created, so the create is retried.
+    const refused = createMlflowClient({ trackingUri: proxy.url, retry });
+    const e = (await refused.createRun({ experimentId: '0' }).catch((x: unknown) => x)) as MlflowError;
+    expect(e.code).toBe(MlflowErrorCode.UNREACHABLE);
+    expect(e.attempts).toBe(3);
+    expect(e.message).toContain('POST /api/2.0/mlflow/runs/create');
+  });
+
+  it('retries a download cut off half-way, then reports the endpoint', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '1000000' });
+      res.write(Buffer.alloc(1000));
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const client = createMlflowClient({ trackingUri: url, retry });
+      const error = await client
+        .downloadArtifact('mlflow-artifacts:/1/r/artifacts', 'model/model.json')
+        .catch((e: unknown) => e);
+      const e = error as MlflowError;
+      expect(e.code).toBe(MlflowErrorCode.UNREACHABLE);
+      expect(e.message).toContain('GET /api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model/model.json');
+      expect(e.attempts).toBe(3);
+      expect(requests).toBe(3);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('stops at once when the caller aborts', async () => {
+    const proxy = await startFaultProxy(sharedTrackingUri(), () => ({ kind: 'hang' }));
+    try {
+      const controller = new AbortController();
+      const client = createMlflowClient({
+        trackingUri: proxy.url,
+        timeoutMs: 60_000,
+        retryHooks: { signal: controller.signal },
+      });
+      setTimeout(() => controller.abort(new Error('shutdown')), 100);
+      const e = (await client.getExperimentByName('x').catch((x: unknown) => x)) as MlflowError;
+      expect(e.code).toBe(MlflowErrorCode.ABORTED);
+      expect(proxy.seen).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
