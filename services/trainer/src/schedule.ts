@@ -67,18 +67,24 @@ export function startSchedule(options: ScheduleOptions): TrainerSchedule {
     'schedule started',
   );
 
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    controller.abort(new Error('schedule stopped'));
+    await task.stop();
+    await task.destroy();
+    if (inFlight) {
+      logger.info('waiting for the run in progress to stop');
+      await inFlight;
+    }
+    logger.info('schedule stopped');
+  };
+
   return {
     nextRun: () => task.getNextRun(),
     busy: () => inFlight !== undefined,
-    async stop() {
-      controller.abort(new Error('schedule stopped'));
-      await task.stop();
-      await task.destroy();
-      if (inFlight) {
-        logger.info('waiting for the run in progress to stop');
-        await inFlight;
-      }
-      logger.info('schedule stopped');
+    stop() {
+      stopping ??= stop();
+      return stopping;
     },
   };
 }

@@ -1,0 +1,128 @@
+import { FeatureSpecSchema } from '@fallback-ctr/model';
+import { z } from 'zod';
+import { AnalyzeOptionsSchema } from './analyze-options.js';
+
+/** Version of the JSON report document; bumped on any incompatible change. */
+export const FEATURE_REPORT_VERSION = 1;
+
+/** An NE difference measured on the same holdout rows, with the standard error of the paired difference. */
+export const NeDeltaSchema = z.object({ delta: z.number(), se: z.number().nonnegative() });
+export type NeDelta = z.infer<typeof NeDeltaSchema>;
+
+export const TopValueSchema = z.object({
+  label: z.string(),
+  impressions: z.number().int().nonnegative(),
+  share: z.number().min(0).max(1),
+  clicks: z.number().int().nonnegative(),
+  ctr: z.number().min(0).max(1),
+  /** 95% Wilson interval of the CTR. */
+  ctrLow: z.number().min(0).max(1),
+  ctrHigh: z.number().min(0).max(1),
+});
+
+const SlotProfileShape = {
+  cardinality: z.number().int().nonnegative(),
+  cardinalityIsLowerBound: z.boolean(),
+  collisionRate: z.number().min(0).max(1),
+  trafficCollisionRate: z.number().min(0).max(1),
+};
+
+export const FieldReportSchema = z.object({
+  name: z.string(),
+  source: z.enum(['column', 'context']),
+  kind: z.enum(['categorical', 'log1p', 'buckets']),
+  coverage: z.number().min(0).max(1),
+  ...SlotProfileShape,
+  topValues: z.array(TopValueSchema),
+  /** NE on the holdout of a model with this field alone. */
+  singleFieldNe: z.number(),
+  /** NE(spec without the field and its crosses) − NE(spec): positive = the field earns its keep. */
+  dropNeChange: NeDeltaSchema,
+  /** Change of scorer ns per impression when the field (and its crosses) is dropped: negative = faster. */
+  dropCostNs: z.number(),
+  /** Crosses of the spec that go with the field when it is dropped. */
+  crossesDroppedWith: z.array(z.string()),
+  recommendation: z.enum(['keep', 'drop']),
+});
+export type FieldReport = z.infer<typeof FieldReportSchema>;
+
+export const CrossReportSchema = z.object({
+  name: z.string(),
+  fields: z.array(z.string()).min(2),
+  /** spec: a cross of the analysed spec; candidate: a pair of strong fields the spec does not cross. */
+  origin: z.enum(['spec', 'candidate']),
+  /** NE(without the cross) − NE(with it), the rest of the spec unchanged: positive = it helps. */
+  neGain: NeDeltaSchema,
+  /** Scorer ns per impression it costs (with − without). */
+  costNs: z.number(),
+  /** Profile of a spec cross over the whole training part (absent for candidates). */
+  profile: z.object(SlotProfileShape).optional(),
+  /** 1 = the largest NE gain. */
+  rank: z.number().int().positive(),
+  /** skip: a candidate not worth adding. */
+  recommendation: z.enum(['keep', 'drop', 'add', 'skip']),
+});
+export type CrossReport = z.infer<typeof CrossReportSchema>;
+
+export const RecommendationSchema = z.object({
+  rank: z.number().int().positive(),
+  action: z.enum(['keep', 'drop', 'add']),
+  target: z.enum(['field', 'cross']),
+  name: z.string(),
+  /** The change the numbers describe: removing an item of the spec, or adding a candidate cross. */
+  change: z.enum(['remove', 'add']),
+  /** Expected NE change of that change (negative = better model). */
+  neChange: z.number(),
+  neChangeSe: z.number().nonnegative(),
+  /** Expected scorer ns per impression change of that change (negative = faster serving). */
+  costNs: z.number(),
+  reason: z.string(),
+});
+export type Recommendation = z.infer<typeof RecommendationSchema>;
+
+export const FeatureReportSchema = z.object({
+  reportVersion: z.literal(FEATURE_REPORT_VERSION),
+  generatedAt: z.iso.datetime({ offset: true }),
+  /** The time-split window analysed, when read from the click log. */
+  window: z
+    .object({
+      trainFrom: z.iso.datetime({ offset: true }),
+      holdoutFrom: z.iso.datetime({ offset: true }),
+      holdoutTo: z.iso.datetime({ offset: true }),
+    })
+    .nullable(),
+  settings: AnalyzeOptionsSchema,
+  training: z.object({
+    alpha: z.number(),
+    beta: z.number(),
+    l1: z.number(),
+    l2: z.number(),
+    passes: z.number().int(),
+    negativeSamplingRate: z.number(),
+  }),
+  spec: FeatureSpecSchema,
+  summary: z.object({
+    trainRows: z.number().int().nonnegative(),
+    trainClicks: z.number().int().nonnegative(),
+    trainSampleRows: z.number().int().nonnegative(),
+    holdoutRows: z.number().int().nonnegative(),
+    holdoutSampleRows: z.number().int().nonnegative(),
+    holdoutBaseRate: z.number(),
+    fullNe: z.number(),
+    fullAuc: z.number(),
+    fullCalibration: z.number(),
+    /** NE of the generator's true click probabilities on the holdout sample (synthetic data only). */
+    oracleNe: z.number().nullable(),
+    /** Median scorer ns per impression of the full spec. */
+    scorerNsPerImpression: z.number(),
+    distinctFeatures: z.number().int().nonnegative(),
+    bucketsUsed: z.number().int().nonnegative(),
+    hashBuckets: z.number().int().positive(),
+    modelsTrained: z.number().int().nonnegative(),
+    elapsedMs: z.number().nonnegative(),
+  }),
+  fields: z.array(FieldReportSchema),
+  crosses: z.array(CrossReportSchema),
+  recommendations: z.array(RecommendationSchema),
+});
+export type FeatureReport = z.infer<typeof FeatureReportSchema>;

@@ -1,0 +1,35 @@
+export { type CliIo, ExitCode, runCli } from './cli.js';
+export {
+  DataEnvSchema,
+  GateEnvSchema,
+  type GateThresholds,
+  GateThresholdsSchema,
+  loadTrainerConfig,
+  ModelEnvSchema,
+  OpsEnvSchema,
+  TRAINER_ENV_NAMES,
+  type TrainerConfig,
+  type TrainerEnv,
+  TrainerEnvSchema,
+} from './config.js';
+export { type RocPoint, rocCurve } from './curves.js';
+export { TrainerError, TrainerErrorCode } from './errors.js';
+export { resolveFeatureSpec } from './feature-spec-source.js';
+export { type RunOutcome, runTraining, type TrainingDeps } from './pipeline/run-training.js';
+export {
+  type CheckOutcome,
+  decidePromotion,
+  type GateCheck,
+  GateCheckSchema,
+  type GateDecision,
+  GateDecisionSchema,
+  type GateInput,
+  type GateMetrics,
+} from './promotion-gate.js';
+export { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from './registry.js';
+export { type RollbackResult, rollbackChampion } from './rollback.js';
+export { createDeploymentRollout, type DeploymentRollout, type RolloutTarget, rolloutProgress } from './rollout.js';
+export { acquireRunLock, type RunLock, runLockKey } from './run-lock.js';
+export { startSchedule, type TrainerSchedule } from './schedule.js';
+export { formatStatus, readStatus, type TrainerStatus } from './status.js';
+export { reliabilityDiagramSvg, rocCurveSvg } from './svg-plots.js';

@@ -1,0 +1,85 @@
+import type { MlflowClient } from '@fallback-ctr/mlflow';
+import type { Logger } from '@fallback-ctr/runtime';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { TrainerConfig } from './config.js';
+import { TrainerError, TrainerErrorCode } from './errors.js';
+import { readAliases } from './pipeline/promote.js';
+import { rollOutVersion } from './pipeline/roll-out.js';
+import { CHAMPION_ALIAS, loadVersion, PREVIOUS_CHAMPION_ALIAS, VersionTag } from './registry.js';
+import { acquireRunLock, runLockKey } from './run-lock.js';
+
+export interface RollbackDeps {
+  config: TrainerConfig;
+  mlflow: MlflowClient;
+  logger: Logger;
+  kubeConfig: () => KubeConfig;
+  signal?: AbortSignal;
+}
+
+export interface RollbackResult {
+  from: string | null;
+  to: string;
+}
+
+/**
+ * Moves `champion` to `toVersion` (default: the `previous-champion` alias), gives the replaced
+ * version `previous-champion`, and rolls the inference Deployment out. Holds the same lock as a
+ * training run, so it never races a promotion. The target's artifact is downloaded and verified first.
+ */
+export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): Promise<RollbackResult> {
+  const { config, mlflow, logger } = deps;
+  const modelName = config.mlflow.modelName;
+  const lock = await acquireRunLock({
+    databaseUrl: config.databaseUrl,
+    key: runLockKey(modelName),
+    waitMs: config.lockWaitMs,
+    logger,
+  });
+  if (!lock) {
+    throw new TrainerError(
+      TrainerErrorCode.LOCK_UNAVAILABLE,
+      `a trainer run of ${modelName} is in progress; retry the rollback when it ends (or set LOCK_WAIT_SECONDS)`,
+    );
+  }
+  try {
+    const aliases = await readAliases(mlflow, modelName);
+    const target = toVersion ?? aliases.previousChampion;
+    if (!target) {
+      throw new TrainerError(
+        TrainerErrorCode.ROLLBACK_TARGET_INVALID,
+        `${modelName} has no "${PREVIOUS_CHAMPION_ALIAS}" alias; name a version with --to-version N (see the status command)`,
+      );
+    }
+    if (target === aliases.champion) {
+      throw new TrainerError(
+        TrainerErrorCode.ROLLBACK_TARGET_INVALID,
+        `version ${target} is already the champion of ${modelName}`,
+      );
+    }
+    let gateOutcome: string | undefined;
+    try {
+      gateOutcome = (await mlflow.getModelVersion(modelName, target)).tags[VersionTag.GATE_OUTCOME];
+    } catch (error) {
+      throw new TrainerError(
+        TrainerErrorCode.ROLLBACK_TARGET_INVALID,
+        `${modelName} version ${target} cannot be read from the registry: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    if (gateOutcome !== 'PASS') {
+      logger.warn({ modelVersion: target, gateOutcome }, 'rolling back to a version that did not pass the gate');
+    }
+    await loadVersion(mlflow, modelName, target);
+
+    if (aliases.champion) await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, aliases.champion);
+    await mlflow.setAlias(modelName, CHAMPION_ALIAS, target);
+    logger.info({ modelName, from: aliases.champion, to: target }, 'champion alias moved back');
+    await rollOutVersion(
+      { config: config.rollout, kubeConfig: deps.kubeConfig, logger, ...(deps.signal ? { signal: deps.signal } : {}) },
+      target,
+    );
+    return { from: aliases.champion, to: target };
+  } finally {
+    await lock.release();
+  }
+}

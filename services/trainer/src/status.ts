@@ -1,0 +1,88 @@
+import type { MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
+import { readAliases } from './pipeline/promote.js';
+import { VersionTag } from './registry.js';
+
+export interface VersionSummary {
+  version: string;
+  createdAt: string | null;
+  runId: string;
+  aliases: string[];
+  gateOutcome: string | null;
+  gateReasons: string | null;
+  promotion: string | null;
+  holdout: Record<string, number>;
+}
+
+export interface TrainerStatus {
+  modelName: string;
+  champion: string | null;
+  previousChampion: string | null;
+  versions: VersionSummary[];
+}
+
+function summarize(v: ModelVersion, aliases: string[]): VersionSummary {
+  const holdout: Record<string, number> = {};
+  for (const [k, value] of Object.entries(v.tags)) {
+    if (k.startsWith('holdout.')) holdout[k.slice('holdout.'.length)] = Number(value);
+  }
+  return {
+    version: v.version,
+    createdAt: v.creationTimestamp ? new Date(Number(v.creationTimestamp)).toISOString() : null,
+    runId: v.runId,
+    aliases,
+    gateOutcome: v.tags[VersionTag.GATE_OUTCOME] ?? null,
+    gateReasons: v.tags[VersionTag.GATE_REASONS] ?? null,
+    promotion: v.tags[VersionTag.PROMOTION] ?? null,
+    holdout,
+  };
+}
+
+/** Champion, previous champion and the most recent versions with their gate outcomes and metrics. */
+export async function readStatus(mlflow: MlflowClient, modelName: string, limit = 10): Promise<TrainerStatus> {
+  const aliases = await readAliases(mlflow, modelName);
+  const page = await mlflow
+    .searchModelVersions({ name: modelName, maxResults: limit, orderBy: ['version_number DESC'] })
+    .catch((error: unknown) => {
+      if ((error as { status?: number }).status === 404) return { modelVersions: [], nextPageToken: undefined };
+      throw error;
+    });
+  const versions = page.modelVersions.map((v) => {
+    const names: string[] = [];
+    if (v.version === aliases.champion) names.push('champion');
+    if (v.version === aliases.previousChampion) names.push('previous-champion');
+    return summarize(v, names);
+  });
+  return { modelName, ...aliases, versions };
+}
+
+const f = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(4));
+
+/** A plain-text table for people. */
+export function formatStatus(s: TrainerStatus): string {
+  const lines = [
+    `model:             ${s.modelName}`,
+    `champion:          ${s.champion ?? '(none)'}`,
+    `previous-champion: ${s.previousChampion ?? '(none)'}`,
+    '',
+    'version  gate  promotion     auc     logloss  ne      calib.  rows     created               aliases',
+  ];
+  for (const v of s.versions) {
+    lines.push(
+      [
+        v.version.padEnd(8),
+        (v.gateOutcome ?? '-').padEnd(5),
+        (v.promotion ?? '-').padEnd(13),
+        f(v.holdout.auc).padEnd(7),
+        f(v.holdout.logloss).padEnd(8),
+        f(v.holdout.ne).padEnd(7),
+        f(v.holdout.calibration).padEnd(7),
+        String(v.holdout.rows ?? '-').padEnd(8),
+        (v.createdAt ?? '-').slice(0, 19).padEnd(21),
+        v.aliases.join(','),
+      ].join(' '),
+    );
+    if (v.gateOutcome === 'FAIL' && v.gateReasons) lines.push(`         reasons: ${v.gateReasons}`);
+  }
+  if (s.versions.length === 0) lines.push('(no versions registered yet)');
+  return lines.join('\n');
+}
