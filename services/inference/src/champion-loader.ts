@@ -38,10 +38,9 @@ export function isTransient(error: unknown): boolean {
   return status !== undefined && (status >= 500 || status === 429 || status === 408);
 }
 
+/** A missing registered model, version or alias (MLFLOW_ALIAS_NOT_FOUND counts). */
 function isMissing(error: unknown): error is MlflowError {
-  if (!(error instanceof MlflowError)) return false;
-  // A missing alias comes back as INVALID_PARAMETER_VALUE, a missing model or version as RESOURCE_DOES_NOT_EXIST.
-  return error.isNotFound || (error.mlflowErrorCode === 'INVALID_PARAMETER_VALUE' && /not found/i.test(error.message));
+  return error instanceof MlflowError && error.isNotFound;
 }
 
 function describe(error: unknown): string {

@@ -1,0 +1,163 @@
+import { Writable } from 'node:stream';
+import { createMlflowClient } from '@fallback-ctr/mlflow';
+import { ModelErrorCode } from '@fallback-ctr/model';
+import { createLogger } from '@fallback-ctr/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchModel, InferenceError, InferenceErrorCode, loadedModel } from '../src/index.js';
+import { makeArtifact } from './fixtures.js';
+import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
+import { createTcpProxy, freePort } from './tcp-proxy.js';
+
+const client = testClient();
+const name = uniqueName('loader');
+const v1 = makeArtifact(11);
+const v2 = makeArtifact(12);
+let version1 = '';
+let version2 = '';
+
+async function rejection(promise: Promise<unknown>): Promise<InferenceError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(InferenceError);
+  return error as InferenceError;
+}
+
+beforeAll(async () => {
+  version1 = await publishVersion(client, name, v1.bytes, {
+    alias: 'champion',
+    tags: { 'artifact.sha256': v1.sha256 },
+  });
+  version2 = await publishVersion(client, name, v2.bytes, { tags: { 'holdout.auc': '0.7' } });
+});
+afterAll(() => cleanup(client, name));
+
+describe('champion loader against the real MLflow', () => {
+  it('resolves the champion alias, downloads and verifies the artifact, and builds a working scorer', async () => {
+    const fetched = await fetchModel({ client, name, alias: 'champion', deadlineMs: 10_000 });
+    expect(fetched.meta).toMatchObject({ name, version: version1, resolvedFrom: 'alias:champion', sha256: v1.sha256 });
+    expect(fetched.meta.tags['artifact.sha256']).toBe(v1.sha256);
+    expect(fetched.meta.runId).toMatch(/^[0-9a-f]{32}$/);
+    expect(Buffer.compare(fetched.bytes, v1.bytes)).toBe(0);
+    const model = loadedModel(fetched.meta, fetched.artifact);
+    expect(model.scorer.score({ ad_id: 'a' })).toBeGreaterThan(0);
+  });
+
+  it('loads a pinned version instead of the alias', async () => {
+    const fetched = await fetchModel({ client, name, alias: 'champion', version: version2, deadlineMs: 10_000 });
+    expect(fetched.meta).toMatchObject({ version: version2, resolvedFrom: 'pinned', sha256: v2.sha256 });
+    expect(fetched.meta.tags['holdout.auc']).toBe('0.7');
+  });
+
+  it('a missing alias, version or model is INFERENCE_MODEL_NOT_FOUND at once (no retrying)', async () => {
+    const started = Date.now();
+    for (const options of [
+      { name, alias: 'no-such-alias' },
+      { name, alias: 'champion', version: '999' },
+      { name: uniqueName('absent'), alias: 'champion' },
+    ]) {
+      const error = await rejection(fetchModel({ client, deadlineMs: 20_000, ...options }));
+      expect(error.code).toBe(InferenceErrorCode.MODEL_NOT_FOUND);
+      expect(error.message).toMatch(/MODEL_NAME|MODEL_ALIAS|MODEL_VERSION/);
+    }
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('MLflow unreachable until the deadline: INFERENCE_MODEL_LOAD_DEADLINE, after retrying', async () => {
+    const port = await freePort();
+    const down = createMlflowClient({ trackingUri: `http://127.0.0.1:${port}`, retry: { maxAttempts: 1 } });
+    const retries: number[] = [];
+    const started = Date.now();
+    const error = await rejection(
+      fetchModel({
+        client: down,
+        name,
+        alias: 'champion',
+        deadlineMs: 1_500,
+        initialDelayMs: 50,
+        maxDelayMs: 200,
+        logger: createLogger({
+          name: 'test',
+          level: 'warn',
+          destination: new Writable({
+            write(chunk: Buffer, _encoding, callback) {
+              retries.push((JSON.parse(chunk.toString()) as { attempt: number }).attempt);
+              callback();
+            },
+          }),
+        }),
+      }),
+    );
+    expect(error.code).toBe(InferenceErrorCode.MODEL_LOAD_DEADLINE);
+    expect(error.message).toMatch(/1500 ms/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(retries.length).toBeGreaterThan(2);
+    expect(retries.slice(0, 3)).toEqual([1, 2, 3]);
+  });
+
+  it('MLflow down at start, back later: keeps retrying and loads once it is back', async () => {
+    const target = new URL(trackingUri());
+    const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const viaProxy = createMlflowClient({ trackingUri: `http://127.0.0.1:${proxy.port}`, retry: { maxAttempts: 1 } });
+    try {
+      let settled = false;
+      const loading = fetchModel({
+        client: viaProxy,
+        name,
+        alias: 'champion',
+        deadlineMs: 20_000,
+        initialDelayMs: 100,
+        maxDelayMs: 300,
+      });
+      void loading.finally(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(settled).toBe(false);
+      await proxy.start();
+      const fetched = await loading;
+      expect(fetched.meta.version).toBe(version1);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe('a corrupt or unknown artifact is never served', () => {
+  const bad = uniqueName('corrupt');
+  afterAll(() => cleanup(client, bad));
+
+  async function refusal(bytes: Uint8Array, tags: Record<string, string> = {}): Promise<InferenceError> {
+    const version = await publishVersion(client, bad, bytes, { tags });
+    const error = await rejection(fetchModel({ client, name: bad, alias: 'champion', version, deadlineMs: 20_000 }));
+    expect(error.code).toBe(InferenceErrorCode.ARTIFACT_REJECTED);
+    expect(error.message).toContain(`version ${version}`);
+    return error;
+  }
+
+  it('a flipped weight byte: checksum mismatch', async () => {
+    const text = v1.bytes.toString('utf8');
+    const at = text.indexOf('"values":"') + 20;
+    const flipped = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    const error = await refusal(Buffer.from(flipped));
+    expect((error.cause as { code?: string }).code).toBe(ModelErrorCode.ARTIFACT_CHECKSUM_MISMATCH);
+  });
+
+  it('an unknown format version', async () => {
+    const doc = JSON.parse(v1.bytes.toString('utf8')) as Record<string, unknown>;
+    const error = await refusal(Buffer.from(JSON.stringify({ ...doc, formatVersion: 99 })));
+    expect((error.cause as { code?: string }).code).toBe(ModelErrorCode.ARTIFACT_UNSUPPORTED_VERSION);
+    expect(error.message).toMatch(/99/);
+  });
+
+  it('not an artifact at all, and a truncated file', async () => {
+    await refusal(Buffer.from('<html>not a model</html>'));
+    await refusal(v1.bytes.subarray(0, v1.bytes.length - 10));
+  });
+
+  it('a valid artifact that is not the one the trainer recorded in artifact.sha256', async () => {
+    const error = await refusal(v2.bytes, { 'artifact.sha256': v1.sha256 });
+    expect(error.message).toContain(v1.sha256);
+  });
+});

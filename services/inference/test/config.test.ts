@@ -1,0 +1,100 @@
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '@fallback-ctr/runtime';
+import { describe, expect, it } from 'vitest';
+import { InferenceEnvSchema, loadConfig } from '../src/index.js';
+
+const base = { MLFLOW_TRACKING_URI: 'http://mlflow:5000' };
+
+describe('inference configuration from the environment', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      workers: availableParallelism(),
+      mlflowTrackingUri: 'http://mlflow:5000',
+      modelName: 'fallback-ctr',
+      modelAlias: 'champion',
+      modelVersion: undefined,
+      startupDeadlineMs: 120_000,
+      maxBatchSize: 1000,
+      bodyLimitBytes: 1_048_576,
+      apiTokens: [],
+      drainMs: 5_000,
+      graceMs: 10_000,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      ...base,
+      HOST: '127.0.0.1',
+      PORT: '9000',
+      WORKERS: '3',
+      MODEL_NAME: 'm',
+      MODEL_ALIAS: 'canary',
+      MODEL_VERSION: '12',
+      STARTUP_DEADLINE_SECONDS: '2.5',
+      MAX_BATCH_SIZE: '50',
+      BODY_LIMIT_BYTES: '4096',
+      API_TOKENS: ' a , b ,,',
+      SHUTDOWN_DRAIN_SECONDS: '0',
+      SHUTDOWN_GRACE_SECONDS: '3',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 9000,
+      workers: 3,
+      modelName: 'm',
+      modelAlias: 'canary',
+      modelVersion: '12',
+      startupDeadlineMs: 2500,
+      maxBatchSize: 50,
+      bodyLimitBytes: 4096,
+      apiTokens: ['a', 'b'],
+      drainMs: 0,
+      graceMs: 3000,
+      logLevel: 'debug',
+    });
+  });
+
+  it('reports every bad variable in one error and never echoes a token', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        WORKERS: '0',
+        MODEL_VERSION: 'latest',
+        MODEL_ALIAS: 'bad alias',
+        MAX_BATCH_SIZE: '-1',
+        LOG_LEVEL: 'loud',
+        API_TOKENS: 'sekrit',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const variables = (error as ConfigError).issues.map((i) => i.variable).sort();
+    expect(variables).toEqual(
+      ['LOG_LEVEL', 'MAX_BATCH_SIZE', 'MLFLOW_TRACKING_URI', 'MODEL_ALIAS', 'MODEL_VERSION', 'PORT', 'WORKERS'].sort(),
+    );
+    expect((error as Error).message).not.toContain('sekrit');
+  });
+
+  it('exports the variable names for the Kubernetes manifests', () => {
+    expect(Object.keys(InferenceEnvSchema.shape)).toEqual(
+      expect.arrayContaining([
+        'PORT',
+        'WORKERS',
+        'MLFLOW_TRACKING_URI',
+        'MODEL_NAME',
+        'MODEL_ALIAS',
+        'MODEL_VERSION',
+        'API_TOKENS',
+        'SHUTDOWN_GRACE_SECONDS',
+      ]),
+    );
+  });
+});
