@@ -49,6 +49,8 @@ export const SyntheticTrafficOptionsSchema = z.object({
   impressionsPerDay: z.number().int().min(1).max(50_000_000).default(100_000),
   /** First day, truncated to UTC midnight. Default: `days` days before today (UTC). */
   start: z.date().optional(),
+  /** Mean true click probability of the first day (the bias is calibrated to it). */
+  baseCtr: z.number().min(0.005).max(0.03).default(0.015),
   /** Day-to-day random walk of the true effects, as a fraction of their spread (0 = stationary). */
   drift: z.number().min(0).max(2).default(0),
   degrade: DegradeSchema.optional(),

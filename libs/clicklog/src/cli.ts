@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { createLogger } from '@fallback-ctr/runtime';
+import pg from 'pg';
+import { ClicklogError } from './errors.js';
+import { generateTraffic } from './generator/generate-traffic.js';
+import { SYNTHETIC_FIELDS } from './generator/options.js';
+import { dropSchema, migrate } from './migrate.js';
+import { DEFAULT_SCHEMA } from './target.js';
+
+const USAGE = `Usage: clicklog <command> [options]
+
+Commands:
+  migrate     create the schema and apply pending migrations
+  generate    write synthetic impressions, clicks and truth (deterministic from --seed)
+  drop        drop the schema and everything in it
+
+Common options:
+  --database-url <url>   Postgres connection string (default: $DATABASE_URL)
+  --schema <name>        Postgres schema (default: ${DEFAULT_SCHEMA})
+  -h, --help             show this help`;
+
+const GENERATE_USAGE = `Usage: clicklog generate [options]
+
+Writes synthetic traffic with COPY in one transaction and prints a JSON summary.
+
+Options:
+  --database-url <url>       Postgres connection string (default: $DATABASE_URL)
+  --schema <name>            Postgres schema (default: ${DEFAULT_SCHEMA})
+  --seed <int|string>        PRNG seed; same seed and options, same rows (default: 1)
+  --days <n>                 number of days (default: 7)
+  --per-day <n>              impressions per day (default: 100000)
+  --start <YYYY-MM-DD>       first day, UTC (default: <days> days before today)
+  --base-ctr <p>             mean true CTR of the first day, 0.005..0.03 (default: 0.015)
+  --drift <x>                day-to-day random walk of the true effects, 0 = none (default: 0)
+  --degrade <mode>           shuffled-labels | broken-feature (default: none)
+  --broken-field <field>     field for broken-feature: ${SYNTHETIC_FIELDS.join(', ')}
+  --broken-kind <kind>       scrambled | constant | missing (default: scrambled)
+  --degrade-from-day <n>     first degraded day, 0-based (default: 0)
+  --ads <n> --slots <n>      cardinalities (defaults: 3000 ads, 2000 slots)
+  --no-truth                 do not write the truth table
+  --replace                  empty the log tables first (default: append)
+  -h, --help                 show this help`;
+
+function fail(message: string): never {
+  console.error(`clicklog: ${message}`);
+  process.exit(2);
+}
+
+function num(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) fail(`--${name} must be a number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      'database-url': { type: 'string' },
+      schema: { type: 'string' },
+      seed: { type: 'string' },
+      days: { type: 'string' },
+      'per-day': { type: 'string' },
+      start: { type: 'string' },
+      'base-ctr': { type: 'string' },
+      drift: { type: 'string' },
+      degrade: { type: 'string' },
+      'broken-field': { type: 'string' },
+      'broken-kind': { type: 'string' },
+      'degrade-from-day': { type: 'string' },
+      ads: { type: 'string' },
+      slots: { type: 'string' },
+      'no-truth': { type: 'boolean' },
+      replace: { type: 'boolean' },
+    },
+  });
+  const command = positionals[0];
+  if (command === 'generate' && values.help) return void console.log(GENERATE_USAGE);
+  if (values.help || command === undefined) return void console.log(USAGE);
+  if (!['migrate', 'generate', 'drop'].includes(command)) fail(`unknown command "${command}"\n\n${USAGE}`);
+
+  const url = values['database-url'] ?? process.env.DATABASE_URL;
+  if (!url) fail('no database: pass --database-url or set DATABASE_URL');
+  const schema = values.schema ?? DEFAULT_SCHEMA;
+  const logger = createLogger({ name: 'clicklog', destination: process.stderr });
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    if (command === 'migrate') {
+      console.log(JSON.stringify(await migrate({ db: pool, schema, logger })));
+    } else if (command === 'drop') {
+      await dropSchema({ db: pool, schema });
+      console.log(JSON.stringify({ schema, dropped: true }));
+    } else {
+      const seedText = values.seed ?? '1';
+      const seed = /^-?\d+$/.test(seedText) ? Number(seedText) : seedText;
+      const fromDay = num('degrade-from-day', values['degrade-from-day']) ?? 0;
+      let degrade: Parameters<typeof generateTraffic>[0]['degrade'];
+      if (values.degrade === 'shuffled-labels') degrade = { mode: 'shuffled-labels', fromDay };
+      else if (values.degrade === 'broken-feature') {
+        const field = values['broken-field'];
+        if (!field) fail('--degrade broken-feature needs --broken-field');
+        degrade = {
+          mode: 'broken-feature',
+          field: field as (typeof SYNTHETIC_FIELDS)[number],
+          kind: (values['broken-kind'] ?? 'scrambled') as 'scrambled',
+          fromDay,
+        };
+      } else if (values.degrade !== undefined) fail(`--degrade must be shuffled-labels or broken-feature`);
+      const start = values.start === undefined ? undefined : new Date(`${values.start}T00:00:00Z`);
+      const ads = num('ads', values.ads);
+      const slots = num('slots', values.slots);
+      const result = await generateTraffic({
+        db: pool,
+        schema,
+        seed,
+        days: num('days', values.days),
+        impressionsPerDay: num('per-day', values['per-day']),
+        start,
+        baseCtr: num('base-ctr', values['base-ctr']),
+        drift: num('drift', values.drift),
+        degrade,
+        cardinality: ads !== undefined || slots !== undefined ? { ads, slots } : undefined,
+        writeTruth: !values['no-truth'],
+        replace: values.replace === true,
+        logger,
+      });
+      console.log(JSON.stringify(result));
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ClicklogError) fail(`${error.code}: ${error.message}`);
+  fail(error instanceof Error ? error.message : String(error));
+});

@@ -1,0 +1,158 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual, promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  ClicklogErrorCode,
+  dropSchema,
+  generateTraffic,
+  readTrainingRows,
+  syntheticImpressions,
+  type TrainingRow,
+} from '../src/index.js';
+import { createPool, databaseUrl, uniqueSchema } from './support.js';
+
+const run = promisify(execFile);
+const pool = createPool(3);
+const schemas: string[] = [];
+function schemaFor(tag: string): string {
+  const s = uniqueSchema(`gen_${tag}`);
+  schemas.push(s);
+  return s;
+}
+const start = new Date('2026-01-10T00:00:00Z');
+const options = { seed: 'gen-test', days: 2, impressionsPerDay: 1_500, start, cardinality: { ads: 300, slots: 200 } };
+
+afterAll(async () => {
+  for (const schema of schemas) await dropSchema({ db: pool, schema });
+  await pool.end();
+});
+
+async function count(schema: string, table: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table}`);
+  return Number(rows[0]!.n);
+}
+
+describe('generateTraffic', () => {
+  it('writes impressions, clicks and truth that read back exactly as generated', async () => {
+    const schema = schemaFor('rt');
+    const result = await generateTraffic({ db: pool, schema, ...options });
+    const expected = [...syntheticImpressions(options)];
+    const clicks = expected.filter((r) => r.clickedAt).length;
+    expect(result).toMatchObject({ schema, impressions: 3_000, clicks, from: start });
+    expect(result.to).toEqual(new Date('2026-01-12T00:00:00Z'));
+    expect(await count(schema, 'impressions')).toBe(3_000);
+    expect(await count(schema, 'clicks')).toBe(clicks);
+    expect(await count(schema, 'truth')).toBe(3_000);
+
+    const window = 60;
+    const rows: TrainingRow[] = [];
+    for await (const row of readTrainingRows({
+      db: pool,
+      schema,
+      from: result.from,
+      to: result.to,
+      attributionWindowMinutes: window,
+      now: new Date('2026-02-01T00:00:00Z'),
+      includeTrueCtr: true,
+      batchSize: 500,
+    })) {
+      rows.push(row);
+    }
+    const byId = new Map(expected.map((r) => [r.id, r]));
+    expect(rows).toHaveLength(3_000);
+    let mismatches = 0;
+    for (const row of rows) {
+      const e = byId.get(row.id)!;
+      const label = e.clickedAt && e.clickedAt.getTime() - e.servedAt.getTime() <= window * 60_000 ? 1 : 0;
+      if (
+        row.servedAt.getTime() !== e.servedAt.getTime() ||
+        row.label !== label ||
+        row.trueCtr !== e.trueCtr ||
+        !isDeepStrictEqual(row.impression, e.impression)
+      ) {
+        mismatches++;
+      }
+    }
+    expect(mismatches).toBe(0);
+  });
+
+  it('is deterministic across runs, appends by default and replaces on request', async () => {
+    const a = schemaFor('det');
+    const b = schemaFor('det');
+    await generateTraffic({ db: pool, schema: a, ...options, days: 1 });
+    await generateTraffic({ db: databaseUrl(), schema: b, ...options, days: 1 });
+    const digest = async (s: string) =>
+      (
+        await pool.query<{ d: string }>(
+          `SELECT md5(string_agg(i.id || i.served_at::text || i.ad_id || i.context::text || t.true_ctr::text, ',' ORDER BY i.id)) AS d
+           FROM ${s}.impressions i JOIN ${s}.truth t ON t.impression_id = i.id`,
+        )
+      ).rows[0]!.d;
+    expect(await digest(a)).toBe(await digest(b));
+    await generateTraffic({ db: pool, schema: a, ...options, days: 1, seed: 'other' });
+    expect(await count(a, 'impressions')).toBe(3_000);
+    await generateTraffic({ db: pool, schema: a, ...options, days: 1, replace: true, writeTruth: false });
+    expect(await count(a, 'impressions')).toBe(1_500);
+    expect(await count(a, 'truth')).toBe(0);
+  });
+
+  it('refuses duplicate impression ids and writes nothing of that run', async () => {
+    const schema = schemaFor('dup');
+    await generateTraffic({ db: pool, schema, ...options, days: 1 });
+    await expect(generateTraffic({ db: pool, schema, ...options, days: 1 })).rejects.toMatchObject({
+      code: ClicklogErrorCode.WRITE_FAILED,
+      message: expect.stringContaining('duplicate key'),
+    });
+    expect(await count(schema, 'impressions')).toBe(1_500);
+  });
+});
+
+describe('clicklog CLI', () => {
+  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  const tsx = (args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', '--conditions=source', cli, ...args], {
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    });
+
+  it('prints the generate help', async () => {
+    const { stdout } = await tsx(['generate', '--help']);
+    expect(stdout).toContain('--seed');
+    expect(stdout).toContain('--degrade');
+  });
+
+  it('generates into a schema and prints a JSON summary', async () => {
+    const schema = schemaFor('cli');
+    const { stdout } = await tsx([
+      'generate',
+      '--schema',
+      schema,
+      '--days',
+      '1',
+      '--per-day',
+      '300',
+      '--start',
+      '2026-01-10',
+      '--seed',
+      '5',
+      '--degrade',
+      'broken-feature',
+      '--broken-field',
+      'country',
+      '--broken-kind',
+      'constant',
+    ]);
+    const summary = JSON.parse(stdout) as { impressions: number; schema: string };
+    expect(summary).toMatchObject({ impressions: 300, schema });
+    const { rows } = await pool.query(`SELECT DISTINCT country FROM ${schema}.impressions`);
+    expect(rows).toEqual([{ country: 'unknown' }]);
+  });
+
+  it('exits non-zero with a message on bad input', async () => {
+    await expect(tsx(['generate', '--days', 'many'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--days must be a number'),
+    });
+  });
+});
