@@ -49,12 +49,12 @@ export const ModelEnvSchema = z.object({
 export const GateEnvSchema = z.object({
   GATE_MIN_AUC: fraction().default(0.6).describe('Candidate holdout AUC must be at least this.'),
   GATE_MAX_NE: positive().default(0.98).describe('Candidate normalized entropy must be at most this (1 = base rate).'),
-  GATE_CALIBRATION_MIN: positive().default(0.85).describe('Σ predicted / Σ clicks on the holdout, lower bound.'),
-  GATE_CALIBRATION_MAX: positive().default(1.15).describe('Σ predicted / Σ clicks on the holdout, upper bound.'),
+  GATE_CALIBRATION_MIN: positive().default(0.8).describe('Σ predicted / Σ clicks on the holdout, lower bound.'),
+  GATE_CALIBRATION_MAX: positive().default(1.2).describe('Σ predicted / Σ clicks on the holdout, upper bound.'),
   GATE_MIN_TRAIN_ROWS: envInt(0).default(10_000).describe('Minimum training impressions.'),
   GATE_MIN_TRAIN_CLICKS: envInt(0).default(100).describe('Minimum training clicks.'),
   GATE_MIN_HOLDOUT_ROWS: envInt(0).default(2_000).describe('Minimum holdout impressions.'),
-  GATE_MIN_HOLDOUT_CLICKS: envInt(0).default(50).describe('Minimum holdout clicks.'),
+  GATE_MIN_HOLDOUT_CLICKS: envInt(0).default(200).describe('Minimum holdout clicks.'),
   GATE_MAX_BASE_RATE_SHIFT: nonNegative()
     .default(0.25)
     .describe('Maximum |holdout CTR − training CTR| / training CTR.'),

@@ -21,7 +21,7 @@ export const VersionTag = {
 export const MODEL_ARTIFACT_DIR = 'model';
 
 function isNotFound(error: unknown): boolean {
-  return isMlflowError(error) && (error.status === 404 || error.mlflowErrorCode === 'RESOURCE_DOES_NOT_EXIST');
+  return isMlflowError(error) && error.isNotFound;
 }
 
 /** The version an alias points at, or null when the alias (or the registered model) does not exist. */

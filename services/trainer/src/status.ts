@@ -1,4 +1,4 @@
-import type { MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
+import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
 import { readAliases } from './pipeline/promote.js';
 import { VersionTag } from './registry.js';
 
@@ -43,7 +43,7 @@ export async function readStatus(mlflow: MlflowClient, modelName: string, limit 
   const page = await mlflow
     .searchModelVersions({ name: modelName, maxResults: limit, orderBy: ['version_number DESC'] })
     .catch((error: unknown) => {
-      if ((error as { status?: number }).status === 404) return { modelVersions: [], nextPageToken: undefined };
+      if (isMlflowError(error) && error.isNotFound) return { modelVersions: [], nextPageToken: undefined };
       throw error;
     });
   const versions = page.modelVersions.map((v) => {

@@ -234,7 +234,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
         crosses: spec.crosses.filter((c) => !c.fields.includes(f.name)),
       },
     })),
-    ...spec.crosses.map((c, j) => ({
+    ...spec.crosses.map((_c, j) => ({
       key: `cross:${j}`,
       spec: { ...spec, crosses: spec.crosses.filter((_, i) => i !== j) },
     })),

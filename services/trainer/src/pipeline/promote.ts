@@ -1,6 +1,10 @@
-import type { MlflowClient } from '@fallback-ctr/mlflow';
+import { isMlflowError, type MlflowClient } from '@fallback-ctr/mlflow';
 import type { Logger } from '@fallback-ctr/runtime';
 import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag, versionByAlias } from '../registry.js';
+
+function ignoreNotFound(error: unknown): void {
+  if (!(isMlflowError(error) && error.isNotFound)) throw error;
+}
 
 /** Alias state before a promotion, so it can be restored exactly. */
 export interface AliasState {
@@ -44,9 +48,9 @@ export async function restoreAliases(
   logger: Logger,
 ): Promise<void> {
   if (before.champion) await mlflow.setAlias(modelName, CHAMPION_ALIAS, before.champion);
-  else await mlflow.deleteAlias(modelName, CHAMPION_ALIAS);
+  else await mlflow.deleteAlias(modelName, CHAMPION_ALIAS).catch(ignoreNotFound);
   if (before.previousChampion) await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.previousChampion);
-  else await mlflow.deleteAlias(modelName, PREVIOUS_CHAMPION_ALIAS).catch(() => undefined);
+  else await mlflow.deleteAlias(modelName, PREVIOUS_CHAMPION_ALIAS).catch(ignoreNotFound);
   logger.warn({ modelName, champion: before.champion, previousChampion: before.previousChampion }, 'aliases restored');
 }
 

@@ -1,0 +1,141 @@
+import { ARTIFACT_FILE_NAME, parseArtifact } from '@fallback-ctr/model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/cli.js';
+import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS } from '../src/registry.js';
+import { cleanUp, cli, mlflowClient, seedTraffic, trainerEnv, uniqueSuffix } from './support/e2e.js';
+import { type FakeKubeApi, startFakeKubeApi, statuses } from './support/fake-kube-api.js';
+
+const suffix = uniqueSuffix();
+const modelName = `trainer-e2e-lifecycle-${suffix}`;
+const goodSchema = `trainer_e2e_good_${suffix}`;
+const shuffledSchema = `trainer_e2e_shuffled_${suffix}`;
+const annotationKey = 'fallback-ctr.io/model-version';
+const mlflow = mlflowClient();
+let kube: FakeKubeApi;
+
+const env = (schema: string) => trainerEnv(schema, modelName, { ROLLOUT_MODE: 'kubernetes' });
+const run = (schema: string) => cli(['run'], env(schema), { kubeConfig: () => kube.kubeConfig() });
+const aliasVersion = async (alias: string) =>
+  (await mlflow.getModelVersionByAlias(modelName, alias).catch(() => null))?.version ?? null;
+
+describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-in', () => {
+  beforeAll(async () => {
+    kube = await startFakeKubeApi({ namespace: 'ads', deployment: 'inference' });
+    await seedTraffic(goodSchema);
+    await seedTraffic(shuffledSchema, { degrade: { mode: 'shuffled-labels', fromDay: 0 } });
+  });
+  afterAll(async () => {
+    await kube?.close();
+    await cleanUp(modelName, [goodSchema, shuffledSchema]);
+  });
+
+  it('1. first run on good data: PASS, version 1 is champion, rolled out, run fully recorded', async () => {
+    const { code, logs } = await run(goodSchema);
+    expect(code).toBe(ExitCode.OK);
+    expect(logs.at(-1), String(logs.at(-1)?.msg)).toMatchObject({
+      outcome: 'PROMOTED',
+      modelVersion: '1',
+      gate: 'PASS',
+    });
+    expect(logs.some((l) => typeof l.progress === 'object')).toBe(true);
+
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    expect(kube.patches).toHaveLength(1);
+    expect(kube.patches[0]?.contentType).toBe('application/strategic-merge-patch+json');
+    expect(kube.annotations()[annotationKey]).toBe('1');
+
+    const version = await mlflow.getModelVersion(modelName, '1');
+    expect(version.tags).toMatchObject({ 'gate.outcome': 'PASS', promotion: 'promoted' });
+    expect(Number(version.tags['holdout.auc'])).toBeGreaterThan(0.55);
+    const bytes = await mlflow.downloadModelVersionArtifact(modelName, '1', ARTIFACT_FILE_NAME);
+    expect(parseArtifact(bytes).sha256).toBe(version.tags['artifact.sha256']);
+
+    const r = await mlflow.getRun(version.runId);
+    expect(r.info.status).toBe('FINISHED');
+    expect(version.source).toBe(`${r.info.artifactUri}/model`);
+    expect(r.data.params).toMatchObject({ 'ftrl.alpha': '0.1', 'window.train_hours': '96', 'gate.minAuc': '0.55' });
+    expect(r.data.params.feature_spec).toContain('hashBits');
+    for (const key of ['holdout_auc', 'holdout_logloss', 'holdout_ne', 'holdout_calibration', 'train_base_rate']) {
+      expect(r.data.metrics[key], key).toBeTypeOf('number');
+    }
+    expect(r.data.metrics.train_running_logloss).toBeTypeOf('number');
+    expect(r.data.metrics.pass_progressive_logloss).toBeTypeOf('number');
+    const top = (await mlflow.listArtifacts(r.info.artifactUri)).map((f) => f.path).sort();
+    expect(top).toEqual(expect.arrayContaining(['gate-report.json', 'model', 'plots']));
+    const plots = (await mlflow.listArtifacts(r.info.artifactUri, 'plots')).map((f) => f.path).sort();
+    expect(plots).toEqual(['plots/reliability.svg', 'plots/roc.svg']);
+    const svg = (await mlflow.downloadArtifact(r.info.artifactUri, 'plots/roc.svg')).toString('utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const report = JSON.parse((await mlflow.downloadArtifact(r.info.artifactUri, 'gate-report.json')).toString());
+    expect(report.decision.outcome).toBe('PASS');
+    expect(report.decision.checks).toHaveLength(10);
+  });
+
+  it('2. second run on shuffled labels: FAIL, version 2 tagged with reasons, champion stays 1, no patch', async () => {
+    const { code, logs } = await run(shuffledSchema);
+    expect(code).toBe(ExitCode.OK);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'REJECTED', modelVersion: '2', gate: 'FAIL' });
+    const version = await mlflow.getModelVersion(modelName, '2');
+    expect(version.tags['gate.outcome']).toBe('FAIL');
+    expect(version.tags['gate.reasons']).toMatch(/auc/);
+    expect(version.tags.promotion).toBe('not-eligible');
+    expect(version.tags['gate.champion_version']).toBe('1');
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    expect(kube.patches).toHaveLength(1);
+    const r = await mlflow.getRun(version.runId);
+    expect(r.info.status).toBe('FINISHED');
+    expect(r.data.metrics.champion_holdout_auc).toBeTypeOf('number');
+  });
+
+  it('3. rollout hits ProgressDeadlineExceeded: champion returns to 1, deployment patched back, exit non-zero', async () => {
+    kube.scriptRollouts([statuses.progressing(1), statuses.deadlineExceeded()], [statuses.complete()]);
+    const { code, logs } = await run(goodSchema);
+    expect(code).toBe(ExitCode.ROLLOUT_FAILED);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: 'TRAINER_ROLLOUT_FAILED' });
+    expect(String(logs.at(-1)?.msg)).toMatch(/progress deadline.*champion moved back to version 1/);
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBeNull();
+    const values = kube.patches.map(
+      (p) =>
+        (p.body as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata
+          .annotations[annotationKey],
+    );
+    expect(values).toEqual(['1', '3', '1']);
+    expect(kube.annotations()[annotationKey]).toBe('1');
+    const version = await mlflow.getModelVersion(modelName, '3');
+    expect(version.tags).toMatchObject({ 'gate.outcome': 'PASS', promotion: 'rolled-back' });
+    const r = await mlflow.getRun(version.runId);
+    expect(r.info.status).toBe('FAILED');
+    expect(r.data.tags['error.code']).toBe('TRAINER_ROLLOUT_FAILED');
+  });
+
+  it('6. rollback moves champion to the previous version and rolls out', async () => {
+    const promoted = await run(goodSchema);
+    expect(promoted.code).toBe(ExitCode.OK);
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('4');
+    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('1');
+    expect(kube.annotations()[annotationKey]).toBe('4');
+    const patchesBefore = kube.patches.length;
+
+    const { code, logs } = await cli(['rollback'], env(goodSchema), { kubeConfig: () => kube.kubeConfig() });
+    expect(code).toBe(ExitCode.OK);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'ROLLED_BACK', from: '4', to: '1' });
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('4');
+    expect(kube.patches).toHaveLength(patchesBefore + 1);
+    expect(kube.annotations()[annotationKey]).toBe('1');
+
+    const status = await cli(['status', '--json'], env(goodSchema));
+    expect(status.code).toBe(ExitCode.OK);
+    const parsed = JSON.parse(status.stdout);
+    expect(parsed).toMatchObject({ champion: '1', previousChampion: '4' });
+    expect(parsed.versions.map((v: { version: string }) => v.version)).toEqual(['4', '3', '2', '1']);
+    expect(parsed.versions[2]).toMatchObject({ gateOutcome: 'FAIL', promotion: 'not-eligible' });
+
+    const again = await cli(['rollback', '--to-version', '1'], env(goodSchema), {
+      kubeConfig: () => kube.kubeConfig(),
+    });
+    expect(again.code).toBe(ExitCode.ERROR);
+    expect(again.logs.at(-1)).toMatchObject({ code: 'TRAINER_ROLLBACK_TARGET_INVALID' });
+  });
+});

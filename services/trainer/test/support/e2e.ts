@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { dropSchema, type GenerateTrafficOptions, generateTraffic } from '@fallback-ctr/clicklog';
+import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
+import type { Env } from '@fallback-ctr/runtime';
+import { type CliIo, runCli } from '../../src/cli.js';
+
+export function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url)
+    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
+  return url;
+}
+
+export function trackingUri(): string {
+  const url = process.env.MLFLOW_TRACKING_URI;
+  if (!url) throw new Error('MLFLOW_TRACKING_URI is not set: run the tests through vitest');
+  return url;
+}
+
+export const uniqueSuffix = (): string => randomBytes(4).toString('hex');
+
+/** Synthetic traffic: DAYS days from START, small enough to keep a run at a few seconds. */
+export const START = new Date('2026-03-01T00:00:00.000Z');
+export const DAYS = 4;
+export const WINDOW_END = new Date(START.getTime() + DAYS * 86_400_000);
+
+export async function seedTraffic(
+  schema: string,
+  options: Partial<GenerateTrafficOptions> = {},
+): Promise<Awaited<ReturnType<typeof generateTraffic>>> {
+  return generateTraffic({
+    db: databaseUrl(),
+    schema,
+    replace: true,
+    seed: 11,
+    days: DAYS,
+    impressionsPerDay: 15_000,
+    start: START,
+    ...options,
+  });
+}
+
+/** Environment of a trainer run against this test file's schema and model name. */
+export function trainerEnv(schema: string, modelName: string, extra: Env = {}): Env {
+  return {
+    DATABASE_URL: databaseUrl(),
+    MLFLOW_TRACKING_URI: trackingUri(),
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1',
+    CLICKLOG_SCHEMA: schema,
+    MODEL_NAME: modelName,
+    TRAIN_WINDOW_HOURS: String(DAYS * 24),
+    HOLDOUT_HOURS: '24',
+    TRAIN_WINDOW_END: WINDOW_END.toISOString(),
+    // Small synthetic data: a weaker model, noisier calibration, fewer rows than production defaults expect.
+    FTRL_ALPHA: '0.1',
+    FTRL_L1: '0.5',
+    GATE_MIN_AUC: '0.55',
+    GATE_MAX_NE: '0.995',
+    GATE_MIN_TRAIN_ROWS: '5000',
+    GATE_MIN_HOLDOUT_ROWS: '1000',
+    GATE_MIN_HOLDOUT_CLICKS: '50',
+    GATE_CALIBRATION_MIN: '0.6',
+    GATE_CALIBRATION_MAX: '1.4',
+    PROGRESS_INTERVAL_SECONDS: '0.05',
+    ROLLOUT_POLL_SECONDS: '0.02',
+    ROLLOUT_TIMEOUT_SECONDS: '10',
+    K8S_NAMESPACE: 'ads',
+    K8S_DEPLOYMENT: 'inference',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  outcome?: string;
+  [key: string]: unknown;
+}
+
+/** Runs the CLI in-process, collecting its JSON log lines and its stdout. */
+export async function cli(
+  argv: string[],
+  env: Env,
+  io: Partial<CliIo> = {},
+): Promise<{ code: number; logs: LogLine[]; stdout: string; stderr: string }> {
+  const logs: LogLine[] = [];
+  let stdout = '';
+  let stderr = '';
+  const logDestination = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
+      cb();
+    },
+  });
+  const out = new Writable({
+    write(chunk, _enc, cb) {
+      stdout += String(chunk);
+      cb();
+    },
+  });
+  const err = new Writable({
+    write(chunk, _enc, cb) {
+      stderr += String(chunk);
+      cb();
+    },
+  });
+  const code = await runCli(argv, { env, logDestination, stdout: out, stderr: err, ...io });
+  return { code, logs, stdout, stderr };
+}
+
+export function mlflowClient(): MlflowClient {
+  return createMlflowClient({ trackingUri: trackingUri() });
+}
+
+/** Deletes the test's registered model, experiment and schema. */
+export async function cleanUp(modelName: string, schemas: string[]): Promise<void> {
+  const mlflow = mlflowClient();
+  await mlflow.deleteRegisteredModel(modelName).catch(() => undefined);
+  const experiment = await mlflow.getExperimentByName(modelName).catch(() => undefined);
+  if (experiment) await mlflow.deleteExperiment(experiment.experimentId).catch(() => undefined);
+  for (const schema of schemas) await dropSchema({ db: databaseUrl(), schema });
+}
