@@ -35,6 +35,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const aggregator = new AggregatorRegistry();
   const abort = new AbortController();
   const started = new Map<number, number>();
+  /** Workers that have installed their message handlers (they asked for the model). */
+  const announced = new Set<number>();
   let handoff: { path: string; meta: ModelMeta } | undefined;
   let tempDir: string | undefined;
   let stopping = false;
@@ -52,6 +54,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       if (!parsed.success) return;
       const message = parsed.data;
       if (message.type === 'fctr:want-model') {
+        announced.add(worker.id);
         if (handoff) post(worker, { type: 'fctr:model', ...handoff });
       } else {
         aggregator
@@ -67,6 +70,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   cluster.on('exit', (worker, code, signal) => {
     const uptime = Date.now() - (started.get(worker.id) ?? Date.now());
     started.delete(worker.id);
+    announced.delete(worker.id);
     if (stopping) return;
     crashes = uptime < HEALTHY_UPTIME_MS ? crashes + 1 : 0;
     const delayMs = Math.min(10_000, crashes === 0 ? 0 : 250 * 2 ** (crashes - 1));
@@ -91,7 +95,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
           }),
       ),
     );
-    for (const w of workers) post(w, { type: 'fctr:shutdown' });
+    for (const w of workers) {
+      // A worker still starting may not listen for messages yet (they would be lost); its SIGTERM
+      // handler, or the default action, stops it just as well.
+      if (announced.has(w.id)) post(w, { type: 'fctr:shutdown' });
+      else if (!w.isDead()) w.process.kill('SIGTERM');
+    }
     const budgetMs = config.drainMs + config.graceMs + 2_000;
     let timer: NodeJS.Timeout | undefined;
     const inTime = await Promise.race([

@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  pid: number;
+  role?: string;
+  code?: string;
+  err?: { message?: string; code?: string };
+  [key: string]: unknown;
+}
+
+/** The real server (src/main.ts: cluster primary + workers) as a child process, its JSON logs collected. */
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  logs: LogLine[];
+  /** Resolves with the exit code (null if killed by a signal). */
+  exited: Promise<number | null>;
+  /** Resolves with the first log line matching, rejects after `timeoutMs`. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Polls `path` until `accept(status)`, rejects after `timeoutMs`. */
+  waitForStatus(path: string, accept: (status: number) => boolean, timeoutMs?: number): Promise<number>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function spawnServer(port: number, env: Record<string, string>): ServerProcess {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', mainTs], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WORKERS: '1',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_DRAIN_SECONDS: '0.2',
+      SHUTDOWN_GRACE_SECONDS: '5',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        logs.push({ level: 'raw', msg: line, pid: 0 });
+      }
+    }
+    for (const w of waiters) w();
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    url,
+    logs,
+    exited,
+    waitForLog(match, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = logs.find(match);
+          if (found) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `no matching log line within ${timeoutMs} ms; logs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async waitForStatus(path, accept, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = 0;
+      while (Date.now() < deadline) {
+        last = await fetch(`${url}${path}`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (accept(last)) return last;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`GET ${path} still ${last} after ${timeoutMs} ms; stderr:\n${stderr}`);
+    },
+    kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}

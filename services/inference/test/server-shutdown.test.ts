@@ -1,0 +1,111 @@
+import autocannon from 'autocannon';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeArtifact } from './fixtures.js';
+import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
+import { type ServerProcess, spawnServer } from './server-process.js';
+import { freePort } from './tcp-proxy.js';
+
+const client = testClient();
+const name = uniqueName('shutdown');
+const servers: ServerProcess[] = [];
+const body = JSON.stringify({
+  impressions: [{ id: 'a', ad_id: 'ad-1', slot_id: 's', context: { hour_of_day: 3, page_views: 2 } }],
+});
+
+beforeAll(async () => {
+  await publishVersion(client, name, makeArtifact(31).bytes, { alias: 'champion' });
+});
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.kill('SIGKILL');
+    await s.exited;
+  }
+});
+afterAll(() => cleanup(client, name));
+
+describe('the real server process under load', () => {
+  it('SIGTERM during a load run: readiness turns 503, every request sent is answered 2xx, exit 0 within the grace period', async () => {
+    const server = spawnServer(await freePort(), {
+      MLFLOW_TRACKING_URI: trackingUri(),
+      MODEL_NAME: name,
+      WORKERS: '2',
+      SHUTDOWN_DRAIN_SECONDS: '1',
+      SHUTDOWN_GRACE_SECONDS: '5',
+    });
+    servers.push(server);
+    await server.waitForStatus('/readyz', (s) => s === 200);
+    await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 2);
+
+    let instance: autocannon.Instance | undefined;
+    const load = new Promise<autocannon.Result>((resolve, reject) => {
+      instance = autocannon(
+        {
+          url: `${server.url}/predict`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          connections: 8,
+          duration: 20,
+        },
+        (error, result) => (error ? reject(error) : resolve(result)),
+      );
+    });
+    // A load balancer: stops routing to the pod once /readyz says 503 (it polls every 100 ms).
+    let sawNotReady = false;
+    const balancer = (async () => {
+      for (;;) {
+        const status = await fetch(`${server.url}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 503) {
+          sawNotReady = true;
+          instance?.stop();
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const signalled = Date.now();
+    server.kill('SIGTERM');
+    const [result] = await Promise.all([load, balancer]);
+    const code = await server.exited;
+    const exitMs = Date.now() - signalled;
+
+    expect(sawNotReady).toBe(true);
+    expect(result.requests.total).toBeGreaterThan(100);
+    expect(result.errors).toBe(0);
+    expect(result.timeouts).toBe(0);
+    expect(result.non2xx).toBe(0);
+    expect(result['2xx']).toBeGreaterThan(100);
+    expect(code).toBe(0);
+    expect(exitMs).toBeLessThan(1_000 + 5_000 + 1_000);
+    expect(server.logs.filter((l) => l.msg === 'worker stopping')).toHaveLength(2);
+  });
+
+  it('a worker that dies is respawned and gets the model without a second download', async () => {
+    const server = spawnServer(await freePort(), {
+      MLFLOW_TRACKING_URI: trackingUri(),
+      MODEL_NAME: name,
+      WORKERS: '2',
+    });
+    servers.push(server);
+    await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 1);
+    const second = await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 2);
+    process.kill(second.pid, 'SIGKILL');
+    const respawned = await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 3);
+    expect(respawned.pid).not.toBe(second.pid);
+    expect(server.logs.some((l) => l.msg.includes('worker died; respawning'))).toBe(true);
+    expect(server.logs.filter((l) => l.msg.includes('fetched and verified'))).toHaveLength(1);
+    const res = await fetch(`${server.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    // Pod-wide metrics: the primary aggregates every worker's registry.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/fallback_ctr_inference_model_info\{model_name="[^"]+",model_version="1"/);
+  });
+});
