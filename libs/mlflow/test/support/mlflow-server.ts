@@ -1,0 +1,125 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface TestMlflowServer {
+  url: string;
+  adminUsername: string;
+  adminPassword: string;
+  stop(): Promise<void>;
+}
+
+export interface TestMlflowServerOptions {
+  basicAuth?: boolean;
+  serveArtifacts?: boolean;
+  startTimeoutMs?: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+function mlflowBinary(): string {
+  const python = process.env.FALLBACK_CTR_PYTHON;
+  if (!python) throw new Error('FALLBACK_CTR_PYTHON is not set: run the tests with vitest (its global set-up sets it)');
+  return join(dirname(resolve(python)), 'mlflow');
+}
+
+/**
+ * A second, private MLflow server (SQLite in a temporary directory, its own loopback port) for
+ * tests that need a configuration the shared server does not have, e.g. `--app-name basic-auth`.
+ */
+export async function startTestMlflowServer(options: TestMlflowServerOptions = {}): Promise<TestMlflowServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'mlflowlib-server-'));
+  const port = await freePort();
+  const adminUsername = 'admin';
+  const adminPassword = `Adm1n-${Math.random().toString(36).slice(2)}`;
+  const args = [
+    'server',
+    '--backend-store-uri',
+    `sqlite:///${join(dir, 'mlflow.db')}`,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--workers',
+    '1',
+  ];
+  if (options.serveArtifacts === false)
+    args.push('--no-serve-artifacts', '--default-artifact-root', join(dir, 'mlruns'));
+  else args.push('--artifacts-destination', join(dir, 'artifacts'));
+  const env: NodeJS.ProcessEnv = { ...process.env, MLFLOW_FLASK_SERVER_SECRET_KEY: `test-${port}-secret` };
+  if (options.basicAuth) {
+    args.push('--app-name', 'basic-auth');
+    const config = join(dir, 'basic_auth.ini');
+    await writeFile(
+      config,
+      [
+        '[mlflow]',
+        'default_permission = READ',
+        `database_uri = sqlite:///${join(dir, 'basic_auth.db')}`,
+        `admin_username = ${adminUsername}`,
+        `admin_password = ${adminPassword}`,
+        'authorization_function = mlflow.server.auth:authenticate_request_basic_auth',
+        // Each password check is a deliberately slow hash; cache the good ones so the tests stay quick.
+        'auth_cache_ttl_seconds = 300',
+        '',
+      ].join('\n'),
+    );
+    env.MLFLOW_AUTH_CONFIG_PATH = config;
+  }
+  const child: ChildProcess = spawn(mlflowBinary(), args, {
+    cwd: dir,
+    env,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const url = `http://127.0.0.1:${port}`;
+
+  async function stop(): Promise<void> {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+      if (!stopped) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await exited;
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 150_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+      if (res.ok) return { url, adminUsername, adminPassword, stop };
+    } catch {
+      // not up yet
+    }
+    await sleep(250);
+  }
+  await stop();
+  throw new Error(`the test MLflow server did not start on ${url}:\n${stderr}`);
+}
