@@ -21,7 +21,9 @@ import {
   type ModelFit,
   neOfPredictions,
   pairedNeDelta,
+  predictBatch,
 } from './model-fit.js';
+import { screenCrosses } from './pair-screen.js';
 import { type Candidate, isRealGain, recommend } from './recommend.js';
 import { ReservoirSample } from './reservoir-sample.js';
 import { type CostVariant, measureServingCost } from './serving-cost.js';
@@ -68,6 +70,34 @@ function pairsAmong(fields: readonly string[], existing: Set<string>): string[][
       const pair = [fields[i] as string, fields[j] as string];
       if (!existing.has(crossKey(pair))) out.push(pair);
     }
+  }
+  return out;
+}
+
+const SCREEN_CHUNK = 32;
+
+/** Screen estimates (NE units) of each pair, featurised in chunks to bound memory. */
+function screenPairs(
+  pairs: readonly string[][],
+  spec: FeatureSpec,
+  rows: readonly LabeledImpression[],
+  predictions: Float64Array,
+  entropy: number,
+): number[] {
+  const out: number[] = [];
+  const nf = spec.fields.length;
+  for (let start = 0; start < pairs.length; start += SCREEN_CHUNK) {
+    const chunk = pairs.slice(start, start + SCREEN_CHUNK);
+    const batch = featurize(rows, { ...spec, crosses: chunk.map((fields) => ({ fields })) });
+    out.push(
+      ...screenCrosses(
+        batch,
+        chunk.map((_, c) => nf + c),
+        predictions,
+        2 ** spec.hashBits,
+        entropy,
+      ),
+    );
   }
   return out;
 }
@@ -199,14 +229,26 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
     ),
   );
 
-  // 4. Candidate crosses: pairs among the strongest fields (lowest single-field NE) not crossed yet.
+  // 4. Candidate crosses: screen the pairs among the strongest fields that the spec does not cross, then
+  // train and measure the screen's best few.
   const strongest = spec.fields
     .map((f, k) => ({ name: f.name, ne: singleNe[k] as number, k }))
     .sort((a, b) => a.ne - b.ne || a.k - b.k)
     .slice(0, options.candidateFields)
     .sort((a, b) => a.k - b.k)
     .map((x) => x.name);
-  const candidates = pairsAmong(strongest, new Set(spec.crosses.map((c) => crossKey(c.fields))));
+  const pairs = pairsAmong(strongest, new Set(spec.crosses.map((c) => crossKey(c.fields))));
+  const screenEstimates = screenPairs(
+    pairs,
+    spec,
+    trainRows,
+    predictBatch(full, selectColumns(trainBatch, all)),
+    entropy,
+  );
+  const screened = pairs
+    .map((fields, i) => ({ fields, estimate: screenEstimates[i] as number, i }))
+    .sort((a, b) => b.estimate - a.estimate || a.i - b.i);
+  const candidates = screened.slice(0, options.candidatePairs).map((s) => s.fields);
   modelsPlanned += candidates.length;
   const addCross: NeDelta[] = [];
   if (candidates.length > 0) {
@@ -217,8 +259,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
     candidates.forEach((pair, c) => {
       const added = fit([...all, nf + nc + c], `with ${pair.join('×')}`);
       // Gain of having the cross = NE(full) − NE(full + cross).
-      const d = pairedNeDelta(added, full, entropy);
-      addCross.push(d);
+      addCross.push(pairedNeDelta(added, full, entropy));
     });
   }
 
@@ -365,6 +406,12 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
     },
     fields,
     crosses,
+    screenedPairs: screened.map((p, i) => ({
+      name: p.fields.join('×'),
+      fields: p.fields,
+      screenNeGain: p.estimate,
+      measured: i < candidates.length,
+    })),
     recommendations,
   };
   progress({

@@ -49,7 +49,7 @@ export type FieldReport = z.infer<typeof FieldReportSchema>;
 export const CrossReportSchema = z.object({
   name: z.string(),
   fields: z.array(z.string()).min(2),
-  /** spec: a cross of the analysed spec; candidate: a pair of strong fields the spec does not cross. */
+  /** spec: a cross of the analysed spec; candidate: a pair the spec does not cross, picked by the screen. */
   origin: z.enum(['spec', 'candidate']),
   /** NE(without the cross) − NE(with it), the rest of the spec unchanged: positive = it helps. */
   neGain: NeDeltaSchema,
@@ -123,6 +123,16 @@ export const FeatureReportSchema = z.object({
   }),
   fields: z.array(FieldReportSchema),
   crosses: z.array(CrossReportSchema),
+  /** Every pair the screen looked at, best first; the `measured` ones are the candidate crosses above. */
+  screenedPairs: z.array(
+    z.object({
+      name: z.string(),
+      fields: z.array(z.string()).length(2),
+      /** Score-test estimate of the NE gain of adding the pair, before any training. */
+      screenNeGain: z.number(),
+      measured: z.boolean(),
+    }),
+  ),
   recommendations: z.array(RecommendationSchema),
 });
 export type FeatureReport = z.infer<typeof FeatureReportSchema>;

@@ -18,8 +18,10 @@ export interface ModelFit {
   logloss: number;
   /** Normalised entropy on the holdout: logloss / H(holdout CTR). */
   ne: number;
-  /** The trained weights (2^hashBits). */
+  /** The trained weights (2^hashBits), bias, and the logit offset of negative down-sampling. */
   weights: Float64Array;
+  bias: number;
+  offset: number;
 }
 
 /** Holdout CTR and its entropy: the NE denominator, the same for every model of an analysis. */
@@ -57,7 +59,28 @@ export function fitAndEvaluate(
     sum += loss;
   }
   const logloss = n > 0 ? sum / n : Number.NaN;
-  return { losses, predictions, logloss, ne: entropy > 0 ? logloss / entropy : Number.NaN, weights: ftrl.weights };
+  return {
+    losses,
+    predictions,
+    logloss,
+    ne: entropy > 0 ? logloss / entropy : Number.NaN,
+    weights: ftrl.weights,
+    bias: ftrl.bias(),
+    offset,
+  };
+}
+
+/** Predictions of a fitted model on a batch with the same columns it was trained on. */
+export function predictBatch(fit: ModelFit, batch: FeaturizedBatch): Float64Array {
+  const out = new Float64Array(batch.rows);
+  const { indices, width } = batch;
+  const w = fit.weights;
+  for (let r = 0, off = 0; r < batch.rows; r++, off += width) {
+    let m = fit.bias + fit.offset;
+    for (let k = off; k < off + width; k++) m += w[indices[k] as number] as number;
+    out[r] = sigmoid(m);
+  }
+  return out;
 }
 
 /** AUC and calibration of a fit (for the report's headline). */

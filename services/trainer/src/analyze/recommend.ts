@@ -53,7 +53,7 @@ export function recommend(items: readonly Candidate[], t: Thresholds): Recommend
       target: it.target,
       name: it.name,
       change: 'remove' as const,
-      neChange: -it.gain.delta,
+      neChange: it.gain.delta,
       neChangeSe: it.gain.se,
       costNs: -it.costNs,
     };

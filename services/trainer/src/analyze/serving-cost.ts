@@ -13,9 +13,9 @@ export interface ServingCostOptions {
 }
 
 export interface ServingCost {
-  /** Median ns per impression of the base spec's scorer (featurise + score). */
+  /** ns per impression of the base spec's scorer (featurise + score), fastest round. */
   baseNs: number;
-  /** Per variant: median over rounds of (variant − base) ns per impression, measured in the same round. */
+  /** Per variant: (variant − base) ns per impression, fastest round of each. */
   deltaNs: Map<string, number>;
 }
 
@@ -42,12 +42,6 @@ function artifactFor(spec: FeatureSpec, weights: Float32Array, bias: number): Mo
 
 /** Keeps the scores observable so the timed calls cannot be optimised away. */
 export let lastSink = 0;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /**
  * Measures what each field and cross costs to serve: the scorer of @fallback-ctr/model (the one
@@ -88,11 +82,11 @@ export function measureServingCost(
     }
   }
   lastSink = sink;
-  const baseRounds = perRound[0] as number[];
+  const fastest = perRound.map((rounds) => Math.min(...rounds));
+  const baseNs = fastest[0] as number;
   const deltaNs = new Map<string, number>();
   variants.forEach((v, k) => {
-    const rounds = perRound[k + 1] as number[];
-    deltaNs.set(v.key, median(rounds.map((t, r) => t - (baseRounds[r] as number))));
+    deltaNs.set(v.key, (fastest[k + 1] as number) - baseNs);
   });
-  return { baseNs: median(baseRounds), deltaNs };
+  return { baseNs, deltaNs };
 }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/cli.js';
+import { cli } from './support/e2e.js';
+
+describe('CLI usage', () => {
+  it('prints help for the program and for every command', async () => {
+    const main = await cli(['--help'], {});
+    expect(main.code).toBe(ExitCode.OK);
+    for (const command of ['run', 'schedule', 'rollback', 'status']) {
+      expect(main.stdout).toContain(command);
+      const r = await cli([command, '--help'], {});
+      expect(r.code, command).toBe(ExitCode.OK);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: fallback-ctr-trainer ${command}`));
+    }
+  });
+
+  it('rejects unknown commands, unknown options and bad values with usage', async () => {
+    expect((await cli([], {})).code).toBe(ExitCode.USAGE);
+    const unknown = await cli(['train'], {});
+    expect(unknown.code).toBe(ExitCode.USAGE);
+    expect(unknown.stderr).toMatch(/unknown command "train"/);
+    const badOption = await cli(['run', '--force'], {});
+    expect(badOption.code).toBe(ExitCode.USAGE);
+    expect(badOption.stderr).toMatch(/--force/);
+    const wrongCommand = await cli(['run', '--to-version', '3'], {});
+    expect(wrongCommand.code).toBe(ExitCode.USAGE);
+    expect(wrongCommand.stderr).toMatch(/run does not take --to-version/);
+    const badVersion = await cli(['rollback', '--to-version', 'latest'], {});
+    expect(badVersion.code).toBe(ExitCode.USAGE);
+    expect(badVersion.stderr).toMatch(/version number/);
+  });
+
+  it('reports every bad environment variable at once and exits 2', async () => {
+    const r = await cli(['run'], { FTRL_ALPHA: 'fast', ROLLOUT_MODE: 'helm' });
+    expect(r.code).toBe(ExitCode.USAGE);
+    for (const name of ['DATABASE_URL', 'MLFLOW_TRACKING_URI', 'FTRL_ALPHA', 'ROLLOUT_MODE']) {
+      expect(r.stderr).toContain(name);
+    }
+  });
+});

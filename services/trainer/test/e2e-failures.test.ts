@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/cli.js';
+import { CHAMPION_ALIAS } from '../src/registry.js';
+import { cleanUp, cli, mlflowClient, seedTraffic, trackingUri, trainerEnv, uniqueSuffix } from './support/e2e.js';
+import { startStoppableProxy } from './support/stoppable-proxy.js';
+
+const suffix = uniqueSuffix();
+const modelName = `trainer-e2e-failures-${suffix}`;
+const schema = `trainer_e2e_fail_${suffix}`;
+const mlflow = mlflowClient();
+const aliasVersion = async (alias: string) =>
+  (await mlflow.getModelVersionByAlias(modelName, alias).catch(() => null))?.version ?? null;
+const versionCount = async () => (await mlflow.searchAllModelVersions({ name: modelName })).length;
+
+describe('trainer end to end: concurrency and MLflow outages', () => {
+  beforeAll(async () => {
+    await seedTraffic(schema, { seed: 23 });
+  });
+  afterAll(async () => {
+    await cleanUp(modelName, [schema]);
+  });
+
+  it('5. two runs started at once: one exits cleanly without training, never two promotions', async () => {
+    const env = trainerEnv(schema, modelName);
+    const [a, b] = await Promise.all([cli(['run'], env), cli(['run'], env)]);
+    expect([a.code, b.code]).toEqual([ExitCode.OK, ExitCode.OK]);
+    const outcomes = [a.logs.at(-1)?.outcome, b.logs.at(-1)?.outcome].sort();
+    expect(outcomes).toEqual(['PROMOTED', 'SKIPPED']);
+    expect(await versionCount()).toBe(1);
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    const skipped = [a, b].find((r) => r.logs.at(-1)?.outcome === 'SKIPPED')!;
+    expect(skipped.logs.some((l) => l.msg === 'training run started')).toBe(false);
+  });
+
+  it('4. MLflow stops in the middle of publishing: exit non-zero, champion unchanged', async () => {
+    const proxy = await startStoppableProxy(trackingUri(), (req) =>
+      (req.url ?? '').startsWith('/api/2.0/mlflow/model-versions/create'),
+    );
+    try {
+      const { code, logs } = await cli(['run'], trainerEnv(schema, modelName, { MLFLOW_TRACKING_URI: proxy.url }));
+      expect(proxy.stopped).toBe(true);
+      expect(proxy.seen.some((s) => s.startsWith('PUT /api/2.0/mlflow-artifacts/artifacts/'))).toBe(true);
+      expect(code).toBe(ExitCode.ERROR);
+      expect(logs.at(-1)).toMatchObject({ level: 'error', outcome: 'ERROR' });
+      expect(logs.some((l) => l.msg === 'could not mark the MLflow run FAILED')).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    expect(await versionCount()).toBe(1);
+  });
+
+  it('an error before the alias moves (an empty window) marks the run FAILED with the error code as a tag', async () => {
+    // The run cut off above stays RUNNING: MLflow was unreachable, so nothing could mark it.
+    const env = trainerEnv(schema, modelName, { TRAIN_WINDOW_END: '2020-01-01T00:00:00Z' });
+    const { code, logs } = await cli(['run'], env);
+    expect(code).toBe(ExitCode.ERROR);
+    const runId = logs.find((l) => l.msg === 'training run started')?.runId as string;
+    const run = await mlflow.getRun(runId);
+    expect(run.info.status).toBe('FAILED');
+    expect(run.data.tags['error.code']).toBe('CLICKLOG_EMPTY_WINDOW');
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+  });
+});
