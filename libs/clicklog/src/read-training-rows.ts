@@ -137,6 +137,7 @@ async function* iterate(
   const l = await lease(options.db);
   let stream: QueryStream | undefined;
   let finished = false;
+  let inTransaction = false;
   const onAbort = () => stream?.destroy(new AbortedError('reading training rows', signal?.reason));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -150,6 +151,11 @@ async function* iterate(
     stats.now = now;
     stats.labelCutoff = cutoff;
     logger.debug({ schema, from: settings.from, to: settings.to, now, labelCutoff: cutoff }, 'streaming training rows');
+    // A read-only transaction: one snapshot for the whole stream, and no way to write by accident.
+    // JIT compilation costs seconds on this scan-and-sort query and buys nothing.
+    inTransaction = true;
+    await l.client.query('BEGIN READ ONLY');
+    await l.client.query('SET LOCAL jit = off');
     stream = new QueryStream(
       rowsSql(schema, settings.includeTrueCtr),
       [settings.from, settings.to, cutoff, settings.attributionWindowMinutes * 60],
@@ -171,6 +177,7 @@ async function* iterate(
         { cause: error },
       );
     }
+    await l.client.query('COMMIT');
     finished = true;
     if (stats.rows === 0 && !settings.allowEmpty) {
       throw new ClicklogError(
@@ -182,11 +189,17 @@ async function* iterate(
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (stream && !finished) {
-      // Stopped early (break, error, abort): close the portal before the connection goes back.
-      if (!stream.destroyed) stream.destroy();
-      if (!stream.closed) await once(stream, 'close').catch(() => undefined);
+    let reusable = finished || !inTransaction;
+    if (!reusable) {
+      // Stopped early (break, error, abort): close the portal, end the transaction, then give the
+      // connection back; one that cannot be cleaned up is discarded instead.
+      if (stream && !stream.destroyed) stream.destroy();
+      if (stream && !stream.closed) await once(stream, 'close').catch(() => undefined);
+      reusable = await l.client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
     }
-    await l.done(stream !== undefined && !finished);
+    await l.done(!reusable);
   }
 }

@@ -177,6 +177,9 @@ describe('readTrainingRows: streaming and connections', () => {
       }
       const { rows } = await single.query('SELECT 1 AS ok');
       expect(rows).toEqual([{ ok: 1 }]);
+      // The reader's read-only transaction was ended, not leaked into the pooled connection.
+      const ro = await single.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
+      expect(ro.rows[0]!.transaction_read_only).toBe('off');
       expect(single.totalCount).toBeLessThanOrEqual(1);
     } finally {
       await single.end();
