@@ -19,9 +19,9 @@ export const AnalyzeOptionsSchema = z.object({
   /** ... and at least this many standard errors of the paired NE difference. */
   significanceZ: z.number().min(0).max(10).default(2),
   /** Holdout impressions scored per timing round of the serving-cost measurement. */
-  timingImpressions: z.number().int().min(10).max(1_000_000).default(2_000),
+  timingImpressions: z.number().int().min(10).max(1_000_000).default(500),
   /** Timing rounds (the fastest round of each scorer counts: the one least disturbed by other work). */
-  timingRounds: z.number().int().min(1).max(1_000).default(15),
+  timingRounds: z.number().int().min(1).max(1_000).default(41),
   /** Distinct values tracked per field or cross in the profile; cardinality beyond it is a lower bound. */
   maxTrackedValues: z.number().int().min(1_000).max(50_000_000).default(5_000_000),
 });

@@ -113,7 +113,7 @@ export const FeatureReportSchema = z.object({
     fullCalibration: z.number(),
     /** NE of the generator's true click probabilities on the holdout sample (synthetic data only). */
     oracleNe: z.number().nullable(),
-    /** Median scorer ns per impression of the full spec. */
+    /** Scorer ns per impression of the full spec (fastest timing round). */
     scorerNsPerImpression: z.number(),
     distinctFeatures: z.number().int().nonnegative(),
     bucketsUsed: z.number().int().nonnegative(),

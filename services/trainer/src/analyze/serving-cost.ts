@@ -46,8 +46,9 @@ export let lastSink = 0;
 /**
  * Measures what each field and cross costs to serve: the scorer of @fallback-ctr/model (the one
  * inference runs) on the base spec and on each variant (a field or cross removed or added), over the
- * same impressions, with the same weights. Rounds interleave the scorers in a random order so CPU
- * contention hits all alike; the cost of a variant is the median of its per-round difference to the base.
+ * same impressions, with the same weights. Rounds interleave the scorers in a random order; each
+ * scorer's fastest round is the one least disturbed by other processes (the machine is shared), and the
+ * cost of a variant is the difference of the fastest rounds.
  */
 export function measureServingCost(
   base: FeatureSpec,
