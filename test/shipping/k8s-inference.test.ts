@@ -1,6 +1,7 @@
 import { buildApp, createModelHolder, InferenceEnvSchema } from '@fallback-ctr/inference';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
 import { parseEnv } from '@fallback-ctr/runtime';
+import { TrainerEnvSchema } from '@fallback-ctr/trainer';
 import type { FastifyInstance } from 'fastify';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -10,7 +11,6 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrainerEnvSchema } from '../../services/trainer/src/config.js';
 import { type ResolvedEnv, resolveContainerEnv } from './support/container-env.js';
 import type { RenderedObject } from './support/kustomize.js';
 import {

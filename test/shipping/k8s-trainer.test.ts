@@ -1,0 +1,196 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseFeatureSpec } from '@fallback-ctr/model';
+import { parseEnv } from '@fallback-ctr/runtime';
+import { GateEnvSchema, loadTrainerConfig, resolveFeatureSpec, runCli, TrainerEnvSchema } from '@fallback-ctr/trainer';
+import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
+import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { beforeAll, describe, expect, it } from 'vitest';
+// Not exported by @fallback-ctr/trainer: the same validators its SCHEDULE settings use.
+import { cronExpression, timeZone } from '../../services/trainer/src/schedule-validation.js';
+import { type ResolvedEnv, resolveContainerEnv } from './support/container-env.js';
+import type { RenderedObject } from './support/kustomize.js';
+import {
+  allOfKind,
+  envSources,
+  find,
+  inferenceDeployment,
+  onlyContainer,
+  renderBase,
+  TRAINER_CRONJOB,
+} from './support/manifests.js';
+
+const TRAINER_ENV_NAMES = new Set(Object.keys(TrainerEnvSchema.shape));
+
+let rendered: RenderedObject[];
+let cronJob: ICronJob;
+let container: IContainer;
+let env: ResolvedEnv;
+
+beforeAll(() => {
+  rendered = renderBase();
+  cronJob = find<ICronJob>(rendered, 'CronJob', TRAINER_CRONJOB);
+  container = onlyContainer(cronJob.spec?.jobTemplate.spec?.template, 'trainer');
+  env = resolveContainerEnv(container, envSources(rendered, cronJob.metadata?.namespace ?? ''));
+});
+
+/** Runs the trainer CLI with `--help` appended: 0 only when the command and every flag exist. */
+async function cliAccepts(args: readonly string[]): Promise<number> {
+  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+  return runCli([...args, '--help'], { stdout: sink, stderr: sink, env: {} });
+}
+
+/**
+ * What a Role grants beyond `get`/`patch` on one named Deployment, as readable lines; empty when
+ * it grants exactly that and nothing else.
+ */
+function excessGrants(role: IRole, deploymentName: string): string[] {
+  const rules = role.rules ?? [];
+  if (rules.length !== 1) return [`expected exactly one rule, found ${rules.length}`];
+  const rule = rules[0]!;
+  const out: string[] = [];
+  const same = (actual: string[] | undefined, expected: string[]) =>
+    JSON.stringify([...(actual ?? [])].sort()) === JSON.stringify([...expected].sort());
+  if (!same(rule.apiGroups, ['apps'])) out.push(`apiGroups ${JSON.stringify(rule.apiGroups)}`);
+  if (!same(rule.resources, ['deployments'])) out.push(`resources ${JSON.stringify(rule.resources)}`);
+  if (!same(rule.resourceNames, [deploymentName])) out.push(`resourceNames ${JSON.stringify(rule.resourceNames)}`);
+  if (!same(rule.verbs, ['get', 'patch'])) out.push(`verbs ${JSON.stringify(rule.verbs)}`);
+  if (rule.nonResourceURLs) out.push(`nonResourceURLs ${JSON.stringify(rule.nonResourceURLs)}`);
+  return out;
+}
+
+describe('trainer CronJob ↔ the trainer', () => {
+  it('runs the CLI command `run`, which the trainer CLI knows', async () => {
+    expect(container.command).toBeUndefined(); // the image's ENTRYPOINT is the CLI
+    expect(container.args).toEqual(['run']);
+    expect(await cliAccepts(container.args ?? [])).toBe(0);
+    expect(await cliAccepts(['rnu'])).not.toBe(0);
+  });
+
+  it('sets only variables the trainer reads, resolves every reference, and the trainer accepts them', () => {
+    expect(env.problems).toEqual([]);
+    expect(env.names.filter((n) => !TRAINER_ENV_NAMES.has(n))).toEqual([]);
+    expect(new Set(env.names).size).toBe(env.names.length);
+    const config = loadTrainerConfig(env.values);
+    expect(config.rollout.mode).toBe('kubernetes');
+    expect(config.mlflow.trackingUri).toBe('http://mlflow:5000');
+    expect(config.databaseUrl).toMatch(/^postgres(ql)?:\/\//);
+  });
+
+  it('rolls out the inference Deployment of the same namespace, whose name the Role allows', () => {
+    const config = loadTrainerConfig(env.values);
+    const deployment = inferenceDeployment(rendered);
+    expect(config.rollout.deployment).toBe(deployment.metadata?.name);
+    expect(config.rollout.namespace).toBe(deployment.metadata?.namespace);
+    // The rollout waits for the Deployment's own progress deadline before giving up.
+    expect(config.rollout.timeoutMs / 1000).toBeGreaterThan(deployment.spec?.progressDeadlineSeconds ?? 600);
+  });
+
+  it('reads the feature spec from the mounted ConfigMap, and the spec is valid', () => {
+    const path = env.values.FEATURE_SPEC ?? '';
+    const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+    const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
+    const volume = pod?.volumes?.find((v) => v.name === mount?.name);
+    const item = volume?.configMap?.items?.find((i) => `${mount?.mountPath}/${i.path}` === path);
+    expect(item, `FEATURE_SPEC ${path} is a file of a mounted ConfigMap`).toBeDefined();
+    const cm = find<{ data: Record<string, string> }>(rendered, 'ConfigMap', volume?.configMap?.name ?? '');
+    const text = cm.data[item?.key ?? ''];
+    expect(text).toBeDefined();
+    parseFeatureSpec(JSON.parse(text ?? ''));
+    const dir = mkdtempSync(join(tmpdir(), 'fctr-spec-'));
+    try {
+      writeFileSync(join(dir, 'feature-spec.json'), text ?? '');
+      expect(resolveFeatureSpec(join(dir, 'feature-spec.json')).fields.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the gate ConfigMap holds only gate thresholds, all valid', () => {
+    const gate = find<{ data: Record<string, string> }>(rendered, 'ConfigMap', 'fallback-ctr-gate');
+    const gateNames = Object.keys(GateEnvSchema.shape);
+    expect(Object.keys(gate.data).sort()).toEqual([...gateNames].sort());
+    parseEnv(GateEnvSchema, gate.data);
+    expect(container.envFrom?.map((e) => e.configMapRef?.name)).toContain('fallback-ctr-gate');
+  });
+
+  it('never overlaps runs, retries little, and is bounded in time', () => {
+    const spec = cronJob.spec!;
+    expect(cronExpression().safeParse(spec.schedule).success).toBe(true);
+    expect(timeZone().safeParse(spec.timeZone).success).toBe(true);
+    expect(spec.concurrencyPolicy).toBe('Forbid');
+    expect(spec.successfulJobsHistoryLimit).toBeGreaterThan(0);
+    expect(spec.failedJobsHistoryLimit).toBeGreaterThan(0);
+    expect(spec.startingDeadlineSeconds).toBeGreaterThan(0);
+    const job = spec.jobTemplate.spec!;
+    expect(job.backoffLimit).toBeGreaterThanOrEqual(0);
+    expect(job.backoffLimit).toBeLessThanOrEqual(2);
+    const rolloutSeconds = loadTrainerConfig(env.values).rollout.timeoutMs / 1000;
+    expect(job.activeDeadlineSeconds).toBeGreaterThan(rolloutSeconds * 2);
+    expect(job.template.spec?.restartPolicy).toBe('Never');
+  });
+
+  it('runs as non-root with a read-only root filesystem and a writable /tmp', () => {
+    const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
+    expect(pod?.securityContext?.runAsNonRoot).toBe(true);
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    expect(pod?.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+    expect(container.resources?.limits?.memory).toBeDefined();
+  });
+});
+
+describe('trainer RBAC', () => {
+  it('the only Role grants get and patch on the one inference Deployment, and nothing else', () => {
+    const roles = allOfKind<IRole>(rendered, 'Role');
+    expect(roles).toHaveLength(1);
+    expect(excessGrants(roles[0]!, inferenceDeployment(rendered).metadata?.name ?? '')).toEqual([]);
+    expect(rendered.filter((r) => /^Cluster/.test(r.object.kind))).toEqual([]);
+  });
+
+  it('the check rejects anything wider', () => {
+    const role = allOfKind<IRole>(rendered, 'Role')[0]!;
+    const widen = (change: (rule: NonNullable<IRole['rules']>[number]) => void) => {
+      const copy = structuredClone(role);
+      change(copy.rules![0]!);
+      return excessGrants(copy, 'fallback-ctr-inference');
+    };
+    expect(widen((r) => r.verbs.push('list'))).toEqual(['verbs ["get","patch","list"]']);
+    expect(widen((r) => delete r.resourceNames)).toEqual(['resourceNames undefined']);
+    expect(widen((r) => (r.resources = ['deployments', 'pods']))).toEqual(['resources ["deployments","pods"]']);
+    expect(widen((r) => (r.apiGroups = ['*']))).toEqual(['apiGroups ["*"]']);
+    expect(widen((r) => (r.verbs = ['*']))).toEqual(['verbs ["*"]']);
+    const twoRules = structuredClone(role);
+    twoRules.rules!.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] });
+    expect(excessGrants(twoRules, 'fallback-ctr-inference')).toEqual(['expected exactly one rule, found 2']);
+  });
+
+  it('binds the Role to the CronJob’s service account only, in the same namespace', () => {
+    const bindings = allOfKind<IRoleBinding>(rendered, 'RoleBinding');
+    expect(bindings).toHaveLength(1);
+    const binding = bindings[0]!;
+    const role = allOfKind<IRole>(rendered, 'Role')[0]!;
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata?.name });
+    const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
+    const account = pod?.serviceAccountName;
+    expect(account).toBeDefined();
+    find(rendered, 'ServiceAccount', account ?? '');
+    expect(binding.subjects).toHaveLength(1);
+    const subject = binding.subjects![0]!;
+    expect(subject.kind).toBe('ServiceAccount');
+    expect(subject.name).toBe(account);
+    // An unset subject namespace means the binding's own namespace.
+    expect(subject.namespace ?? binding.metadata?.namespace).toBe(cronJob.metadata?.namespace);
+    expect(pod?.automountServiceAccountToken).toBe(true);
+    // Nothing else may use the API: the inference pods mount no token.
+    expect(inferenceDeployment(rendered).spec?.template.spec?.automountServiceAccountToken).toBe(false);
+  });
+});
