@@ -224,6 +224,10 @@ export function createTransport(
       if (body !== undefined) {
         init.body = body;
         init.duplex = 'half';
+        // With redirect 'follow' (the default) Node's fetch tees a stream body to be able to replay
+        // it and keeps every chunk: a 200 MB upload held 200 MB (nodejs/undici#4058). MLflow does
+        // not redirect API calls, so an upload never needs to follow one.
+        if (req.body) init.redirect = 'error';
       }
       response = await fetch(url, init);
     } catch (error) {
