@@ -122,7 +122,9 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
   const logger = input.logger ?? silentLogger();
   const progress = (p: AnalyzeProgress) => {
     input.onProgress?.(p);
-    logger.info({ stage: p.stage, done: p.done, total: p.total }, p.message);
+    const fields = { stage: p.stage, done: p.done, total: p.total };
+    if (p.stage === 'models') logger.debug(fields, p.message);
+    else logger.info(fields, p.message);
   };
   const { signal } = input;
 
