@@ -63,7 +63,9 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     const top = (await mlflow.listArtifacts(r.info.artifactUri)).map((f) => f.path).sort();
     expect(top).toEqual(expect.arrayContaining(['gate-report.json', 'model', 'plots']));
     const plots = (await mlflow.listArtifacts(r.info.artifactUri, 'plots')).map((f) => f.path).sort();
-    expect(plots).toEqual(['plots/reliability.svg', 'plots/roc.svg']);
+    expect(plots).toEqual(['plots/reliability.png', 'plots/reliability.svg', 'plots/roc.png', 'plots/roc.svg']);
+    const png = await mlflow.downloadArtifact(r.info.artifactUri, 'plots/reliability.png');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     const svg = (await mlflow.downloadArtifact(r.info.artifactUri, 'plots/roc.svg')).toString('utf8');
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     const report = JSON.parse((await mlflow.downloadArtifact(r.info.artifactUri, 'gate-report.json')).toString());

@@ -3,6 +3,7 @@ import type { MetricInput, MlflowClient, ModelVersion } from '@fallback-ctr/mlfl
 import { ARTIFACT_FILE_NAME, canonicalJson, type FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
+import { svgToPng } from '../png.js';
 import type { GateDecision } from '../promotion-gate.js';
 import { MODEL_ARTIFACT_DIR, VersionTag } from '../registry.js';
 import { reliabilityDiagramSvg, rocCurveSvg } from '../svg-plots.js';
@@ -168,6 +169,21 @@ export async function uploadRunArtifacts(
   );
   await mlflow.uploadArtifact(run.artifactUri, 'plots/reliability.svg', Buffer.from(reliability));
   await mlflow.uploadArtifact(run.artifactUri, 'plots/roc.svg', Buffer.from(roc));
+  for (const [name, svg] of [
+    ['reliability', reliability],
+    ['roc', roc],
+  ] as const) {
+    // PNG copies are a convenience (the SVGs are the plots); a rendering problem never fails the run.
+    let png: Buffer | undefined;
+    try {
+      const rendered = await svgToPng(svg);
+      if (!rendered.withText) logger.warn('no sans-serif font found under /usr/share/fonts: PNG plots have no text');
+      png = rendered.png;
+    } catch (error) {
+      logger.warn({ err: error, plot: name }, 'could not render the PNG copy of a plot');
+    }
+    if (png) await mlflow.uploadArtifact(run.artifactUri, `plots/${name}.png`, png);
+  }
   logger.info({ runId: run.runId }, 'artifacts uploaded: model, gate report, plots');
 }
 
