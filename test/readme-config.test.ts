@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { InferenceEnvSchema } from '@fallback-ctr/inference';
+import { TrainerEnvSchema } from '@fallback-ctr/trainer';
+import { describe, expect, it } from 'vitest';
+import { readmeSection, renderConfigReference } from '../scripts/config-reference.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README configuration reference', () => {
+  it('is exactly what the zod schemas render (regenerate with scripts/config-reference.ts --write)', () => {
+    expect(readmeSection(readme)).toBe(renderConfigReference());
+  });
+
+  it('names every variable the trainer and the inference API read', () => {
+    const section = readmeSection(readme) ?? '';
+    for (const name of [...Object.keys(TrainerEnvSchema.shape), ...Object.keys(InferenceEnvSchema.shape)]) {
+      expect(section).toContain(`| \`${name}\` |`);
+    }
+  });
+});
