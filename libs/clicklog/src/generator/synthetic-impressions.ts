@@ -225,7 +225,15 @@ export function* syntheticRows(options: SyntheticTrafficOptions, start: Date): G
         clickU < labelCtr
           ? servedAtMs + Math.max(1000, Math.round(delayMedianMs * Math.exp(options.clickDelay.sigma * delayZ)))
           : Number.NaN;
-      yield { id: `${tag}-${day}-${k}`, servedAtMs, day, impression, trueCtr, clickedAtMs };
+      // Zero-padded so ids only grow: index inserts append to the right-most B-tree page.
+      yield {
+        id: `${tag}-${String(day).padStart(3, '0')}-${String(k).padStart(8, '0')}`,
+        servedAtMs,
+        day,
+        impression,
+        trueCtr,
+        clickedAtMs,
+      };
     }
   }
 }
