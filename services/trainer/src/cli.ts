@@ -4,9 +4,10 @@ import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
 import { ConfigError, createLogger, createShutdown, type Env, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
+import { type AnalyzeSettings, loadAnalyzeSettings, runAnalyzeCommand, runFeatureInsight } from './analyze/index.js';
 import { loadTrainerConfig, type TrainerConfig } from './config.js';
 import { TrainerErrorCode } from './errors.js';
-import { type RunOutcome, runTraining } from './pipeline/run-training.js';
+import { type AfterPublishContext, type RunOutcome, runTraining } from './pipeline/run-training.js';
 import { rollbackChampion } from './rollback.js';
 import { defaultKubeConfig } from './rollout.js';
 import { startSchedule } from './schedule.js';
@@ -44,6 +45,7 @@ Commands:
   schedule                 long-lived: run on the SCHEDULE cron in SCHEDULE_TIMEZONE
   rollback [--to-version N]  move "champion" back and roll the inference Deployment out
   status [--json]          champion, previous champion, recent versions with gate outcomes
+  analyze [options]        feature insight: which fields and crosses earn their keep (see analyze --help)
 
 Every command takes --help. Configuration comes from environment variables (see the README).
 Exit codes: 0 ok (also a clean gate FAIL), 1 error, 2 usage or configuration, 3 rollout failed
@@ -87,6 +89,7 @@ interface Context {
   logger: Logger;
   mlflow: MlflowClient;
   signal: AbortSignal;
+  analyze: AnalyzeSettings;
 }
 
 /** Parses argv and runs one command; resolves to the process exit code. */
@@ -103,6 +106,15 @@ export async function runCli(argv: readonly string[], ioInput: Partial<CliIo> = 
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     write(command === undefined ? io.stderr : io.stdout, USAGE.main!);
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (command === 'analyze') {
+    return runAnalyzeCommand(rest, {
+      env: io.env,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      ...(io.logDestination ? { logDestination: io.logDestination } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
   }
   if (!(command in USAGE) || command === 'main') {
     write(io.stderr, `unknown command "${command}"\n\n${USAGE.main}`);
@@ -153,8 +165,10 @@ export async function runCli(argv: readonly string[], ioInput: Partial<CliIo> = 
   }
 
   let config: TrainerConfig;
+  let analyze: AnalyzeSettings;
   try {
     config = loadTrainerConfig(io.env);
+    analyze = loadAnalyzeSettings(io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       write(io.stderr, error.message);
@@ -175,7 +189,7 @@ export async function runCli(argv: readonly string[], ioInput: Partial<CliIo> = 
   const signal = io.signal ? AbortSignal.any([io.signal, shutdown.signal]) : shutdown.signal;
   if (io.installSignals) shutdown.install();
   const mlflow = createMlflowClient({ ...config.mlflow.clientOptions, logger, retryHooks: { signal } });
-  const ctx: Context = { config, logger, mlflow, signal };
+  const ctx: Context = { config, logger, mlflow, signal, analyze };
 
   try {
     switch (command) {
@@ -241,6 +255,21 @@ async function trainOnce(ctx: Context, io: CliIo, signal: AbortSignal): Promise<
       logger: ctx.logger,
       kubeConfig: io.kubeConfig,
       signal,
+      ...(ctx.analyze.onRun
+        ? {
+            afterPublish: async (step: AfterPublishContext) => {
+              await runFeatureInsight({
+                split: step.split,
+                spec: step.featureSpec,
+                config: ctx.config,
+                options: ctx.analyze.options,
+                logger: step.logger,
+                mlflow: { client: ctx.mlflow, runId: step.runId },
+                ...(step.signal ? { signal: step.signal } : {}),
+              });
+            },
+          }
+        : {}),
     });
   } finally {
     await db.end();

@@ -14,6 +14,12 @@ describe('CLI usage', () => {
     }
   });
 
+  it('hands `analyze` to the feature-insight command', async () => {
+    const r = await cli(['analyze', '--help'], {});
+    expect(r.code).toBe(ExitCode.OK);
+    expect(r.stdout).toMatch(/^Usage: fallback-ctr-trainer analyze/);
+  });
+
   it('rejects unknown commands, unknown options and bad values with usage', async () => {
     expect((await cli([], {})).code).toBe(ExitCode.USAGE);
     const unknown = await cli(['train'], {});

@@ -1,6 +1,7 @@
+import type { TrainingSplit } from '@fallback-ctr/clicklog';
 import { toArtifactInput } from '@fallback-ctr/learn';
 import type { MlflowClient } from '@fallback-ctr/mlflow';
-import { createScorer, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
+import { createScorer, type FeatureSpec, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
@@ -35,6 +36,19 @@ export interface TrainingDeps {
   signal?: AbortSignal;
   /** Source of the run's start time (default: the system clock). */
   clock?: () => Date;
+  /**
+   * An optional last step on the same split (e.g. the feature-insight report), run while the MLflow
+   * run is still open, whatever the gate decided. Its failure is logged and tagged, never fatal.
+   */
+  afterPublish?: (step: AfterPublishContext) => Promise<void>;
+}
+
+export interface AfterPublishContext {
+  split: TrainingSplit;
+  featureSpec: FeatureSpec;
+  runId: string;
+  logger: Logger;
+  signal?: AbortSignal;
 }
 
 export type RunOutcome =
@@ -48,7 +62,7 @@ export type RunOutcome =
  * run FAILED and leaves `champion` alone; a failed rollout restores the aliases and the Deployment.
  */
 export async function runTraining(deps: TrainingDeps): Promise<RunOutcome> {
-  const { config, mlflow, signal } = deps;
+  const { config, signal } = deps;
   const modelName = config.mlflow.modelName;
   const lock = await acquireRunLock({
     databaseUrl: config.databaseUrl,
@@ -80,11 +94,13 @@ async function runLocked(deps: TrainingDeps): Promise<RunOutcome> {
   let promoted: { version: string; before: Awaited<ReturnType<typeof promoteVersion>> } | undefined;
   let decision: GateDecision;
   let versionNumber: string | undefined;
+  let loadedSplit: TrainingSplit | undefined;
   try {
     // 1. load
     const bounds = windowBounds(config.window);
     await logRunParams(mlflow, run, config, bounds, featureSpec);
     const split = await loadWindow(config, deps.db, logger);
+    loadedSplit = split;
 
     // 2. train
     const trained = await trainCandidate(split.train, {
@@ -172,7 +188,26 @@ async function runLocked(deps: TrainingDeps): Promise<RunOutcome> {
     throw error;
   }
 
+  const afterPublish = async () => {
+    if (!deps.afterPublish || !loadedSplit) return;
+    try {
+      await deps.afterPublish({
+        split: loadedSplit,
+        featureSpec,
+        runId: run.runId,
+        logger,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      logger.warn({ err: error }, 'the optional after-publish step failed; the run stands');
+      await mlflow
+        .setTags(run.runId, { 'after_publish.error': String((error as Error).message ?? error).slice(0, 5_000) })
+        .catch(() => undefined);
+    }
+  };
+
   if (!promoted) {
+    await afterPublish();
     await finish(mlflow, run.runId, logger);
     return {
       status: 'REJECTED',
@@ -212,6 +247,7 @@ async function runLocked(deps: TrainingDeps): Promise<RunOutcome> {
   await tagPromotion(mlflow, modelName, promoted.version, 'promoted').catch((error: unknown) =>
     logger.warn({ err: error }, 'could not tag the version as promoted'),
   );
+  await afterPublish();
   await finish(mlflow, run.runId, logger);
   return {
     status: 'PROMOTED',
