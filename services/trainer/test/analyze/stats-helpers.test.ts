@@ -1,3 +1,4 @@
+import type { FieldSpec } from '@fallback-ctr/model';
 import { describe, expect, it } from 'vitest';
 import { ReservoirSample } from '../../src/analyze/reservoir-sample.js';
 import { isMissing, valueLabel } from '../../src/analyze/value-label.js';
@@ -53,8 +54,8 @@ describe('ReservoirSample', () => {
 
 describe('value labels', () => {
   it('follows the featurizer missing rule', () => {
-    const cat = { name: 'os', source: 'column', kind: 'categorical' } as const;
-    const num = { name: 'page_views', source: 'context', kind: 'buckets', boundaries: [1, 5] } as const;
+    const cat: FieldSpec = { name: 'os', source: 'column', kind: 'categorical' };
+    const num: FieldSpec = { name: 'page_views', source: 'context', kind: 'buckets', boundaries: [1, 5] };
     expect(isMissing(cat, undefined)).toBe(true);
     expect(isMissing(cat, '')).toBe(true);
     expect(isMissing(cat, null)).toBe(true);
@@ -63,12 +64,12 @@ describe('value labels', () => {
     expect(isMissing(num, '7')).toBe(false);
   });
   it('labels numeric values by the bucket they fall into', () => {
-    const num = { name: 'page_views', source: 'context', kind: 'buckets', boundaries: [1, 5] } as const;
+    const num: FieldSpec = { name: 'page_views', source: 'context', kind: 'buckets', boundaries: [1, 5] };
     expect(valueLabel(num, 0)).toBe('< 1');
     expect(valueLabel(num, 1)).toBe('[1, 5)');
     expect(valueLabel(num, 4.9)).toBe('[1, 5)');
     expect(valueLabel(num, 5)).toBe('≥ 5');
-    const log = { name: 'user_age_days', source: 'context', kind: 'log1p', scale: 1 } as const;
+    const log: FieldSpec = { name: 'user_age_days', source: 'context', kind: 'log1p', scale: 1 };
     // floor(log1p(10)) = 2 → [e^2 − 1, e^3 − 1)
     expect(valueLabel(log, 10)).toBe('[6.39, 19.1)');
     expect(valueLabel(log, undefined)).toBe('(missing)');

@@ -1,0 +1,159 @@
+import { TRUE_INTERACTIONS } from '@fallback-ctr/clicklog';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyzeFeatures } from '../../src/analyze/analyze-features.js';
+import { type FeatureReport, FeatureReportSchema } from '../../src/analyze/feature-report.js';
+import { isRealGain } from '../../src/analyze/recommend.js';
+import { NOISE_FIELD, specWithNoise, syntheticSplit, TRAINER_FTRL } from './synthetic-fixture.js';
+
+const key = (fields: readonly string[]) => [...fields].sort().join('|');
+const TRUE_PAIRS = new Set(TRUE_INTERACTIONS.map((t) => key(t.fields)));
+
+/**
+ * The oracle, from the generator's truth: a cross of a true interaction pair lowers NE (+ gain); a
+ * field or cross made of pure noise gains nothing (0); fields with a strong direct effect that no
+ * other field carries lose NE when dropped (+).
+ */
+const ORACLE_FIELDS_THAT_MATTER = ['placement', 'ad_id', 'device_type', 'os'];
+
+describe('analyzeFeatures on synthetic traffic with a known truth', () => {
+  let report: FeatureReport;
+  beforeAll(async () => {
+    const { train, holdout } = syntheticSplit({ days: 2, perDay: 40_000, holdoutFraction: 0.25 });
+    report = await analyzeFeatures({
+      train,
+      holdout,
+      spec: specWithNoise,
+      training: TRAINER_FTRL,
+      options: {
+        sampleRows: 60_000,
+        holdoutRows: 20_000,
+        candidateFields: 13,
+        candidatePairs: 8,
+        seed: 1,
+        timingImpressions: 200,
+        timingRounds: 5,
+      },
+    });
+  }, 240_000);
+
+  it('produces a report that satisfies its schema, with the oracle NE below the model NE', () => {
+    expect(FeatureReportSchema.safeParse(report).success).toBe(true);
+    expect(report.fields.map((f) => f.name)).toEqual(specWithNoise.fields.map((f) => f.name));
+    expect(report.summary.trainSampleRows).toBe(60_000);
+    expect(report.summary.holdoutSampleRows).toBe(20_000);
+    expect(report.summary.oracleNe).not.toBeNull();
+    expect(report.summary.oracleNe!).toBeLessThan(report.summary.fullNe);
+    expect(report.summary.fullNe).toBeLessThan(1);
+    expect(report.summary.modelsTrained).toBe(1 + 13 + 13 + specWithNoise.crosses.length + 8);
+  });
+
+  it('measures every true interaction as a cross and ranks each above every noise cross', () => {
+    const truth = report.crosses.filter((c) => TRUE_PAIRS.has(key(c.fields)));
+    expect(truth.map((c) => key(c.fields)).sort()).toEqual([...TRUE_PAIRS].sort());
+    const noise = report.crosses.filter((c) => c.fields.includes(NOISE_FIELD));
+    expect(noise.length).toBeGreaterThan(0);
+    const worstTrue = Math.max(...truth.map((c) => c.rank));
+    const bestNoise = Math.min(...noise.map((c) => c.rank));
+    expect(worstTrue).toBeLessThan(bestNoise);
+    // The screen, over all pairs, puts the true pairs above every pair with the noise field too.
+    const screenRank = (fields: readonly string[]) =>
+      report.screenedPairs.findIndex((p) => key(p.fields) === key(fields));
+    const trueScreen = report.screenedPairs
+      .filter((p) => TRUE_PAIRS.has(key(p.fields)))
+      .map((p) => screenRank(p.fields));
+    const noiseScreen = report.screenedPairs
+      .filter((p) => p.fields.includes(NOISE_FIELD))
+      .map((p) => screenRank(p.fields));
+    expect(Math.max(...trueScreen)).toBeLessThan(Math.min(...noiseScreen));
+  });
+
+  it('recommends dropping the noise field (and its cross)', () => {
+    const noiseField = report.fields.find((f) => f.name === NOISE_FIELD)!;
+    expect(noiseField.recommendation).toBe('drop');
+    const rec = report.recommendations.find((r) => r.target === 'field' && r.name === NOISE_FIELD);
+    expect(rec?.action).toBe('drop');
+    expect(rec?.costNs).toBeLessThanOrEqual(0);
+    expect(report.crosses.find((c) => c.name === `${NOISE_FIELD}×ad_id`)?.recommendation).toBe('drop');
+  });
+
+  it('agrees in sign with the oracle on every NE delta the truth decides', () => {
+    const thresholds = { minNeGain: report.settings.minNeGain, significanceZ: report.settings.significanceZ };
+    for (const c of report.crosses) {
+      if (TRUE_PAIRS.has(key(c.fields))) expect(c.neGain.delta, c.name).toBeGreaterThan(0);
+      if (c.fields.includes(NOISE_FIELD)) expect(isRealGain(c.neGain, thresholds), c.name).toBe(false);
+    }
+    const noiseField = report.fields.find((f) => f.name === NOISE_FIELD)!;
+    expect(isRealGain(noiseField.dropNeChange, thresholds)).toBe(false);
+    expect(noiseField.singleFieldNe).toBeGreaterThan(0.995);
+    for (const name of ORACLE_FIELDS_THAT_MATTER) {
+      expect(report.fields.find((f) => f.name === name)!.dropNeChange.delta, name).toBeGreaterThan(0);
+    }
+    // Candidates of true pairs that the spec lacks are recommended for adding.
+    for (const c of report.crosses.filter((x) => x.origin === 'candidate' && TRUE_PAIRS.has(key(x.fields)))) {
+      expect(c.recommendation, c.name).toBe('add');
+    }
+  });
+
+  it('ranks recommendations: adds and drops first by NE change, every item of the spec covered', () => {
+    const recs = report.recommendations;
+    expect(recs.map((r) => r.rank)).toEqual(recs.map((_, i) => i + 1));
+    const firstKeep = recs.findIndex((r) => r.action === 'keep');
+    const actions = firstKeep < 0 ? recs : recs.slice(0, firstKeep);
+    expect(actions.every((r) => r.action !== 'keep')).toBe(true);
+    expect(recs.slice(actions.length).every((r) => r.action === 'keep')).toBe(true);
+    for (let i = 1; i < actions.length; i++)
+      expect(actions[i]!.neChange).toBeGreaterThanOrEqual(actions[i - 1]!.neChange);
+    const specItems = specWithNoise.fields.length + specWithNoise.crosses.length;
+    expect(recs.filter((r) => r.change === 'remove')).toHaveLength(specItems);
+  });
+});
+
+describe('analyzeFeatures determinism and bounds', () => {
+  it('gives the same numbers for the same data and seed, other numbers for another seed', async () => {
+    const { train, holdout } = syntheticSplit({ days: 1, perDay: 12_000, holdoutFraction: 0.25, seed: 3 });
+    const run = (seed: number) =>
+      analyzeFeatures({
+        train,
+        holdout,
+        spec: specWithNoise,
+        training: TRAINER_FTRL,
+        options: {
+          sampleRows: 5_000,
+          holdoutRows: 2_000,
+          candidatePairs: 2,
+          seed,
+          timingImpressions: 50,
+          timingRounds: 1,
+        },
+      });
+    const strip = (r: FeatureReport) => ({
+      fields: r.fields.map((f) => [f.name, f.singleFieldNe, f.dropNeChange, f.cardinality, f.topValues]),
+      crosses: r.crosses.map((c) => [c.name, c.neGain]),
+      screened: r.screenedPairs,
+      ne: r.summary.fullNe,
+    });
+    const a = await run(1);
+    const b = await run(1);
+    const c = await run(2);
+    expect(strip(b)).toEqual(strip(a));
+    expect(strip(c).ne).not.toBe(strip(a).ne);
+    expect(a.summary.trainRows).toBe(9_000);
+    expect(a.summary.trainSampleRows).toBe(5_000);
+    expect(a.summary.holdoutRows).toBe(3_000);
+  }, 120_000);
+
+  it('refuses a holdout without clicks with an actionable error', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => ({
+      label: i % 10 === 0 ? 1 : 0,
+      impression: { ad_id: `a${i % 7}` },
+    }));
+    await expect(
+      analyzeFeatures({
+        train: rows,
+        holdout: rows.map((r) => ({ ...r, label: 0 })),
+        spec: specWithNoise,
+        training: TRAINER_FTRL,
+      }),
+    ).rejects.toMatchObject({ code: 'TRAINER_NOT_ENOUGH_DATA' });
+  });
+});

@@ -1,0 +1,43 @@
+import { syntheticImpressions } from '@fallback-ctr/clicklog';
+import { createPrng, type LabeledImpression } from '@fallback-ctr/learn';
+import { defaultFeatureSpec, type FeatureSpec } from '@fallback-ctr/model';
+
+/** Name of the pure-noise context field added for the tests: random values, independent of clicks. */
+export const NOISE_FIELD = 'noise';
+
+const ATTRIBUTION_MS = 60 * 60_000;
+
+/**
+ * Synthetic traffic from libs/clicklog's generator (known truth), labelled as the click-log reader
+ * would (a click within the attribution window), plus the noise field; split by time into training
+ * and holdout like the trainer does.
+ */
+export function syntheticSplit(opts: { days: number; perDay: number; holdoutFraction: number; seed?: number }): {
+  train: LabeledImpression[];
+  holdout: LabeledImpression[];
+} {
+  const rand = createPrng(opts.seed ?? 99);
+  const rows: LabeledImpression[] = [];
+  for (const s of syntheticImpressions({
+    seed: opts.seed ?? 7,
+    days: opts.days,
+    impressionsPerDay: opts.perDay,
+    start: new Date('2026-01-01T00:00:00Z'),
+  })) {
+    const clicked = s.clickedAt !== null && s.clickedAt.getTime() - s.servedAt.getTime() <= ATTRIBUTION_MS;
+    s.impression.context = { ...s.impression.context, [NOISE_FIELD]: `n${Math.floor(rand() * 50)}` };
+    rows.push({ label: clicked ? 1 : 0, impression: s.impression, trueCtr: s.trueCtr, servedAt: s.servedAt });
+  }
+  const cut = Math.floor(rows.length * (1 - opts.holdoutFraction));
+  return { train: rows.slice(0, cut), holdout: rows.slice(cut) };
+}
+
+/** libs/model's default spec plus the noise field and one cross of it. */
+export const specWithNoise: FeatureSpec = {
+  ...defaultFeatureSpec,
+  fields: [...defaultFeatureSpec.fields, { name: NOISE_FIELD, source: 'context', kind: 'categorical' }],
+  crosses: [...defaultFeatureSpec.crosses, { fields: [NOISE_FIELD, 'ad_id'] }],
+};
+
+/** The trainer's default FTRL settings. */
+export const TRAINER_FTRL = { alpha: 0.05, beta: 1, l1: 1, l2: 1, passes: 1 };
