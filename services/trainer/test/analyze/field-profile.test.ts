@@ -84,7 +84,7 @@ describe('FieldProfiler', () => {
       const pv = String(r.impression.context?.page_views);
       const keys = [ad, pv === '' ? '' : String(Number(pv) < 1 ? 0 : Number(pv) < 10 ? 1 : 2), ''];
       keys[2] = `${keys[0]}|${keys[1]}`;
-      keys.forEach((k, s) => seen[s]!.set(k, buf[s]!));
+      for (const [s, k] of keys.entries()) seen[s]!.set(k, buf[s]!);
     }
     const occupancy = new Map<number, number>();
     for (const m of seen) for (const b of m.values()) occupancy.set(b, (occupancy.get(b) ?? 0) + 1);
