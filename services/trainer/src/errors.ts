@@ -11,7 +11,6 @@ export const TrainerErrorCode = {
   KUBERNETES_API: 'TRAINER_KUBERNETES_API',
   NO_CHAMPION: 'TRAINER_NO_CHAMPION',
   ROLLBACK_TARGET_INVALID: 'TRAINER_ROLLBACK_TARGET_INVALID',
-  USAGE: 'TRAINER_USAGE',
 } as const;
 export type TrainerErrorCode = (typeof TrainerErrorCode)[keyof typeof TrainerErrorCode];
 

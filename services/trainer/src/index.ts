@@ -15,7 +15,7 @@ export {
 export { type RocPoint, rocCurve } from './curves.js';
 export { TrainerError, TrainerErrorCode } from './errors.js';
 export { resolveFeatureSpec } from './feature-spec-source.js';
-export { type RunOutcome, runTraining, type TrainingDeps } from './pipeline/run-training.js';
+export { type AfterPublishContext, type RunOutcome, runTraining, type TrainingDeps } from './pipeline/run-training.js';
 export {
   type CheckOutcome,
   decidePromotion,
