@@ -56,7 +56,12 @@ export async function startTestMlflowServer(options: TestMlflowServerOptions = {
   if (options.serveArtifacts === false)
     args.push('--no-serve-artifacts', '--default-artifact-root', join(dir, 'mlruns'));
   else args.push('--artifacts-destination', join(dir, 'artifacts'));
-  const env: NodeJS.ProcessEnv = { ...process.env, MLFLOW_FLASK_SERVER_SECRET_KEY: `test-${port}-secret` };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MLFLOW_FLASK_SERVER_SECRET_KEY: `test-${port}-secret`,
+    // No job runner: it is one more Python process importing MLflow at start-up, unused by these tests.
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+  };
   if (options.basicAuth) {
     args.push('--app-name', 'basic-auth');
     const config = join(dir, 'basic_auth.ini');
