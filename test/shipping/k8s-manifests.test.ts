@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isKnownKind, kindKey } from './support/k8s-kinds.js';
 import { createStrictFieldChecker, type StrictFieldChecker } from './support/k8s-strict-fields.js';
@@ -104,6 +105,49 @@ describe('every manifest under k8s/', () => {
     expect(onlyContainer(find<IDeployment>(overlay, 'Deployment', 'mlflow').spec?.template, 'mlflow').image).toBe(
       'fallback-ctr/mlflow:3.17.2',
     );
+  });
+});
+
+describe('every workload (base + overlay)', () => {
+  const podTemplates = () =>
+    overlay.flatMap((r) => {
+      const o = r.object as {
+        kind: string;
+        spec?: { template?: IPodTemplateSpec; jobTemplate?: { spec?: { template?: IPodTemplateSpec } } };
+      };
+      const template = o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.template : o.spec?.template;
+      return template ? [{ name: `${o.kind}/${r.object.metadata.name}`, template }] : [];
+    });
+
+  it('there are three: inference, trainer, MLflow', () => {
+    expect(
+      podTemplates()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['CronJob/fallback-ctr-trainer', 'Deployment/fallback-ctr-inference', 'Deployment/mlflow']);
+  });
+
+  it('disables service links: Kubernetes would inject e.g. MLFLOW_PORT=tcp://… for the mlflow Service, a variable MLflow itself reads', () => {
+    for (const { name, template } of podTemplates()) expect(template.spec?.enableServiceLinks, name).toBe(false);
+  });
+
+  it('runs non-root, read-only, unprivileged, with resource requests and a memory limit', () => {
+    for (const { name, template } of podTemplates()) {
+      const pod = template.spec;
+      expect(pod?.securityContext?.runAsNonRoot, name).toBe(true);
+      expect(pod?.securityContext?.seccompProfile?.type, name).toBe('RuntimeDefault');
+      for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+        expect(c.securityContext, `${name} ${c.name}`).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect(c.resources?.requests?.cpu, `${name} ${c.name}`).toBeDefined();
+        expect(c.resources?.requests?.memory, `${name} ${c.name}`).toBeDefined();
+        expect(c.resources?.limits?.memory, `${name} ${c.name}`).toBeDefined();
+      }
+    }
   });
 });
 
