@@ -221,7 +221,7 @@ export async function runCli(argv: readonly string[], ioInput: Partial<CliIo> = 
       { outcome: 'ERROR', err: error, code },
       `${command} failed: ${error instanceof Error ? error.message : String(error)}`,
     );
-    return code === TrainerErrorCode.ROLLOUT_FAILED ? ExitCode.ROLLOUT_FAILED : ExitCode.ERROR;
+    return code === TrainerErrorCode.ROLLOUT_FAILED && command === 'run' ? ExitCode.ROLLOUT_FAILED : ExitCode.ERROR;
   } finally {
     shutdown.dispose();
   }

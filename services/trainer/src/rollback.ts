@@ -74,10 +74,26 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
     if (aliases.champion) await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, aliases.champion);
     await mlflow.setAlias(modelName, CHAMPION_ALIAS, target);
     logger.info({ modelName, from: aliases.champion, to: target }, 'champion alias moved back');
-    await rollOutVersion(
-      { config: config.rollout, kubeConfig: deps.kubeConfig, logger, ...(deps.signal ? { signal: deps.signal } : {}) },
-      target,
-    );
+    try {
+      await rollOutVersion(
+        {
+          config: config.rollout,
+          kubeConfig: deps.kubeConfig,
+          logger,
+          ...(deps.signal ? { signal: deps.signal } : {}),
+        },
+        target,
+      );
+    } catch (error) {
+      // No automatic undo here: the rollback was asked for to get away from the champion it replaced.
+      throw new TrainerError(
+        TrainerErrorCode.ROLLOUT_FAILED,
+        `champion of ${modelName} is now version ${target}, but rolling the deployment out failed: ${
+          (error as Error).message
+        }; pods may still serve version ${aliases.champion ?? '(none)'}: check the Deployment and run rollback again`,
+        { cause: error },
+      );
+    }
     return { from: aliases.champion, to: target };
   } finally {
     await lock.release();
