@@ -76,7 +76,12 @@ describe('every manifest under k8s/', () => {
       ].sort(),
     );
     const added = kinds(overlay).filter((k) => !kinds(base).includes(k));
-    expect(added.sort()).toEqual(['Deployment/mlflow', 'PersistentVolumeClaim/mlflow-artifacts', 'Service/mlflow']);
+    expect(added.sort()).toEqual([
+      'Deployment/mlflow',
+      'NetworkPolicy/mlflow',
+      'PersistentVolumeClaim/mlflow-artifacts',
+      'Service/mlflow',
+    ]);
   });
 
   it('no real secret is rendered: Secrets exist only as templates with placeholder credentials', () => {

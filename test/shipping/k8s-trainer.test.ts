@@ -90,6 +90,18 @@ describe('trainer CronJob ↔ the trainer', () => {
     expect(config.rollout.timeoutMs / 1000).toBeGreaterThan(deployment.spec?.progressDeadlineSeconds ?? 600);
   });
 
+  it('uses the same MLflow server and registered model as the inference pods', () => {
+    const deployment = inferenceDeployment(rendered);
+    const inference = resolveContainerEnv(
+      onlyContainer(deployment.spec?.template, 'inference'),
+      envSources(rendered, deployment.metadata?.namespace ?? ''),
+    ).values;
+    for (const name of ['MLFLOW_TRACKING_URI', 'MODEL_NAME']) {
+      expect(env.values[name], name).toBeDefined();
+      expect(inference[name], name).toBe(env.values[name]);
+    }
+  });
+
   it('reads the feature spec from the mounted ConfigMap, and the spec is valid', () => {
     const path = env.values.FEATURE_SPEC ?? '';
     const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));

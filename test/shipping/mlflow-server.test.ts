@@ -1,13 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ComposeService, type ResolvedCompose, resolvedCompose, serviceEnv } from './support/compose.js';
 import { resolveContainerEnv } from './support/container-env.js';
 import type { RenderedObject } from './support/kustomize.js';
-import { envSources, find, onlyContainer, renderOverlay } from './support/manifests.js';
+import {
+  envSources,
+  find,
+  inferenceDeployment,
+  onlyContainer,
+  renderOverlay,
+  trainerCronJob,
+} from './support/manifests.js';
 import { repoPath } from './support/paths.js';
 
 /**
@@ -126,6 +134,35 @@ describe('MLflow server settings (parsed by MLflow 3.17.2 itself)', () => {
     find(overlay, 'PersistentVolumeClaim', claim ?? '');
     // One ReadWriteOnce volume: never two pods at once.
     expect(find<IDeployment>(overlay, 'Deployment', 'mlflow').spec?.strategy?.type).toBe('Recreate');
+  });
+
+  it('Kubernetes: the NetworkPolicy admits exactly the trainer and inference pods, on the server port', () => {
+    const policy = find<INetworkPolicy>(overlay, 'NetworkPolicy', 'mlflow');
+    const deployment = find<IDeployment>(overlay, 'Deployment', 'mlflow');
+    const selects = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
+      Object.keys(selector ?? {}).length > 0 && Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+    expect(selects(policy.spec?.podSelector.matchLabels, deployment.spec?.template.metadata?.labels)).toBe(true);
+    expect(policy.spec?.policyTypes).toEqual(['Ingress']);
+    const rules = policy.spec?.ingress ?? [];
+    expect(rules).toHaveLength(1);
+    const peers = rules[0]?.from ?? [];
+    const clients = [
+      inferenceDeployment(overlay).spec?.template,
+      trainerCronJob(overlay).spec?.jobTemplate.spec?.template,
+    ];
+    expect(peers).toHaveLength(clients.length);
+    for (const peer of peers) expect(peer.namespaceSelector).toBeUndefined(); // same namespace only
+    for (const client of clients) {
+      expect(peers.some((p) => selects(p.podSelector?.matchLabels, client?.metadata?.labels))).toBe(true);
+    }
+    // No peer also selects the MLflow pods or pods of other components.
+    for (const peer of peers) {
+      const matching = clients.filter((c) => selects(peer.podSelector?.matchLabels, c?.metadata?.labels));
+      expect(matching).toHaveLength(1);
+    }
+    const port = rules[0]?.ports?.[0]?.port;
+    const target = k8sMlflow.ports?.find((p) => p.name === port || p.containerPort === port);
+    expect(target?.containerPort).toBe(results[0]?.params?.port);
   });
 
   it('Kubernetes: probes use /health, which MLflow exempts from the Host check', () => {
