@@ -59,6 +59,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines only at debug (onResponse hook below): logging costs nothing on the hot path.
     logController: new LogController({ disableRequestLogging: true }),
+    // No pino child per request (it serialises bindings every time); lines that need it carry reqId.
+    childLoggerFactory: (parent) => parent,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     return503OnClosing: false,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false, allowUnionTypes: true } },
@@ -99,7 +101,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     child.observe(reply.elapsedTime / 1000);
     if (logRequests) {
       request.log.debug(
-        { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+        {
+          reqId: request.id,
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          ms: reply.elapsedTime,
+        },
         'request',
       );
     }
