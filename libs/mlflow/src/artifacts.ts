@@ -9,7 +9,7 @@ import { ARTIFACT_PROXY_PATH, checkRelativePath, proxyPathOf, proxyUrlPath } fro
 import type { ArtifactSource, MlflowClient } from './client.js';
 import { MlflowError, MlflowErrorCode } from './errors.js';
 import { EmptyResponseSchema } from './tracking-schemas.js';
-import type { RawRequest, Transport } from './transport.js';
+import type { RawRequest, RawResponse, Transport } from './transport.js';
 
 export type ArtifactApi = Pick<
   MlflowClient,
@@ -61,10 +61,13 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
           ? stream
           : (stream as AsyncIterable<Uint8Array>)) as unknown as ReturnType<BodyFactory>;
     }
-    const response = await transport.raw({ method: 'PUT', path, headers, body, retry, timeoutMs });
-    const text = await response.text().catch((error: unknown) => {
-      throw transport.bodyError(error, { method: 'PUT', path, timeoutMs });
-    });
+    const { response, release } = await transport.raw({ method: 'PUT', path, headers, body, retry, timeoutMs });
+    const text = await response
+      .text()
+      .catch((error: unknown) => {
+        throw transport.bodyError(error, { method: 'PUT', path, timeoutMs });
+      })
+      .finally(release);
     const parsed = EmptyResponseSchema.safeParse(text.trim() === '' ? {} : JSON.parse(text));
     if (!parsed.success) {
       throw new MlflowError(MlflowErrorCode.BAD_RESPONSE, `MLflow PUT ${path} answered an unexpected body`);
@@ -72,7 +75,7 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
     transport.logger?.debug({ artifactUri, path: rel }, 'mlflow artifact uploaded');
   }
 
-  async function open(artifactUri: string, relativePath: string, retry: RawRequest['retry']): Promise<Response> {
+  async function open(artifactUri: string, relativePath: string, retry: RawRequest['retry']): Promise<RawResponse> {
     const rel = checkRelativePath(relativePath);
     if (rel === '') {
       throw new MlflowError(MlflowErrorCode.INVALID_ARGUMENT, 'an artifact download needs a file path, not the root');
@@ -113,11 +116,13 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
     async downloadArtifact(artifactUri, relativePath) {
       const req = { method: 'GET' as const, path: proxyUrlPath(proxyPathOf(artifactUri, relativePath)), timeoutMs };
       return transport.retrying({ ...req, retry: 'idempotent' }, async () => {
-        const response = await open(artifactUri, relativePath, 'never');
+        const { response, release } = await open(artifactUri, relativePath, 'never');
         try {
           return Buffer.from(await response.arrayBuffer());
         } catch (error) {
           throw transport.bodyError(error, req);
+        } finally {
+          release();
         }
       });
     },
@@ -125,7 +130,7 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
     async downloadArtifactToFile(artifactUri, relativePath, filePath) {
       const req = { method: 'GET' as const, path: proxyUrlPath(proxyPathOf(artifactUri, relativePath)), timeoutMs };
       return transport.retrying({ ...req, retry: 'idempotent' }, async () => {
-        const response = await open(artifactUri, relativePath, 'never');
+        const { response, release } = await open(artifactUri, relativePath, 'never');
         const temporary = `${filePath}.${randomBytes(6).toString('hex')}.part`;
         const hash = createHash('sha256');
         let bytes = 0;
@@ -142,6 +147,8 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
         } catch (error) {
           await rm(temporary, { force: true });
           throw transport.bodyError(error, req);
+        } finally {
+          release();
         }
         return { bytes, sha256: hash.digest('hex') };
       });
@@ -161,7 +168,10 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
     },
 
     async openArtifactStream(artifactUri, relativePath) {
-      return nodeStream(await open(artifactUri, relativePath, 'idempotent'));
+      const { response, release } = await open(artifactUri, relativePath, 'idempotent');
+      const stream = nodeStream(response);
+      stream.once('close', release);
+      return stream;
     },
   };
 }

@@ -33,14 +33,23 @@ export interface JsonRequest<S extends z.ZodType> extends RawRequest {
   schema: S;
 }
 
+export interface RawResponse {
+  response: Response;
+  release(): void;
+}
+
 export interface Transport {
   readonly baseUrl: string;
   readonly options: ResolvedClientOptions;
   readonly logger: Logger | undefined;
   /** Sends a request and parses the JSON answer with `schema`. */
   json<S extends z.ZodType>(request: JsonRequest<S>): Promise<z.output<S>>;
-  /** Sends a request and returns the successful response with its body unread (for artifact transfers). */
-  raw(request: RawRequest): Promise<Response>;
+  /**
+   * Sends a request and returns the successful response with its body unread (for artifact
+   * transfers). Call `release` once the body is consumed or abandoned: it stops the timeout and
+   * detaches from the caller's signal.
+   */
+  raw(request: RawRequest): Promise<RawResponse>;
   /** Runs `fn` (made of `raw` calls with retry 'never') under the retry policy, e.g. a whole download. */
   retrying<T>(request: Pick<RawRequest, 'method' | 'path' | 'retry' | 'signal'>, fn: () => Promise<T>): Promise<T>;
   /** Wraps an error met while reading or writing a body into an MlflowError naming the call. */
@@ -189,9 +198,30 @@ function buildUrl(baseUrl: string, path: string, query: Query | undefined): stri
   return url.toString();
 }
 
-function combineSignals(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([timeout, signal]) : timeout;
+/**
+ * One signal for one attempt: aborted by its timeout or by the caller's signal. Not
+ * AbortSignal.any: on Node 20 a long-lived input (a shutdown signal) keeps every combined signal
+ * alive (nodejs/node#54614); here the listener is removed when the attempt is released.
+ */
+function attemptSignal(
+  timeoutMs: number,
+  callerSignal: AbortSignal | undefined,
+): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  const onAbort = () => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted) onAbort();
+  else callerSignal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    release: () => {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 export function createTransport(
@@ -203,11 +233,11 @@ export function createTransport(
   const authorization = authHeader(options.auth ?? uriAuth);
   const policy: RetryPolicy = options.retry;
 
-  async function attempt(req: RawRequest): Promise<Response> {
+  async function attempt(req: RawRequest): Promise<RawResponse> {
     const url = buildUrl(baseUrl, req.path, req.query);
     const timeoutMs = req.timeoutMs ?? options.timeoutMs;
     const callerSignal = req.signal ?? hooks.signal;
-    const signal = combineSignals(timeoutMs, callerSignal);
+    const { signal, release } = attemptSignal(timeoutMs, callerSignal);
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     if (authorization) headers.authorization = authorization;
     let body: RequestInit['body'];
@@ -231,18 +261,21 @@ export function createTransport(
       }
       response = await fetch(url, init);
     } catch (error) {
+      release();
       throw networkError(error, req, timeoutMs, callerSignal);
     }
     logger?.debug(
       { method: req.method, path: req.path, status: response.status, ms: Math.round(performance.now() - started) },
       'mlflow request',
     );
-    if (response.ok) return response;
+    if (response.ok) return { response, release };
     let text = '';
     try {
       text = await response.text();
     } catch {
       // the body is only used to explain the error
+    } finally {
+      release();
     }
     throw errorFromResponse(response.status, text, {
       method: req.method,
@@ -339,12 +372,14 @@ export function createTransport(
     logger,
     async json<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
       return withRetry(req, async () => {
-        const response = await attempt(req);
+        const { response, release } = await attempt(req);
         let text: string;
         try {
           text = await response.text();
         } catch (error) {
           throw networkError(error, req, req.timeoutMs ?? options.timeoutMs, req.signal ?? hooks.signal);
+        } finally {
+          release();
         }
         let value: unknown;
         try {
@@ -370,7 +405,7 @@ export function createTransport(
         return parsed.data;
       });
     },
-    raw(req: RawRequest): Promise<Response> {
+    raw(req: RawRequest): Promise<RawResponse> {
       return withRetry(req, () => attempt(req));
     },
     retrying: withRetry,

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMlflowClient, type Experiment, MlflowError, MlflowErrorCode } from '../src/index.js';
 import { sharedTrackingUri, uniqueName } from './support/names.js';
 
@@ -91,5 +91,29 @@ describe('runs', () => {
     const missing = await client.getRun('0123456789abcdef0123456789abcdef').catch((e: unknown) => e);
     expect((missing as MlflowError).mlflowErrorCode).toBe('RESOURCE_DOES_NOT_EXIST');
     expect((missing as MlflowError).isNotFound).toBe(true);
+  });
+});
+
+describe('a long-lived caller signal', () => {
+  it('is not left holding a listener per request', async () => {
+    const controller = new AbortController();
+    const added = vi.spyOn(controller.signal, 'addEventListener');
+    const removed = vi.spyOn(controller.signal, 'removeEventListener');
+    const withSignal = createMlflowClient({
+      trackingUri: sharedTrackingUri(),
+      retryHooks: { signal: controller.signal },
+    });
+    const run = await withSignal.createRun({ experimentId: experiment.experimentId });
+    await withSignal.uploadArtifact(run.info.artifactUri, 'a.txt', Buffer.from('a'));
+    await withSignal.downloadArtifact(run.info.artifactUri, 'a.txt');
+    const stream = await withSignal.openArtifactStream(run.info.artifactUri, 'a.txt');
+    for await (const _ of stream) {
+      // drain
+    }
+    await withSignal.getRun('0123456789abcdef0123456789abcdef').catch(() => undefined);
+    const adds = added.mock.calls.filter(([type]) => type === 'abort').length;
+    expect(adds).toBeGreaterThanOrEqual(5);
+    expect(removed.mock.calls.filter(([type]) => type === 'abort').length).toBe(adds);
+    await withSignal.deleteArtifacts(run.info.artifactUri);
   });
 });
