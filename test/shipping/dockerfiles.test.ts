@@ -14,6 +14,7 @@ import {
   type Stage,
   workspaceFlags,
 } from './support/dockerfile.js';
+import { productionClosure } from './support/lockfile-closure.js';
 import { find, inferenceDeployment, renderBase, renderOverlay, trainerCronJob } from './support/manifests.js';
 import { REPO_ROOT, repoPath } from './support/paths.js';
 
@@ -190,6 +191,26 @@ for (const { service, dockerfile } of SERVICES) {
     });
   });
 }
+
+describe('what `npm ci --omit=dev -w <service>` installs (from package-lock.json)', () => {
+  const lock = repoPath('package-lock.json');
+
+  it('the workspaces installed are exactly the ones each image copies', () => {
+    for (const { service } of SERVICES) {
+      const installed = [...productionClosure(lock, service)].filter((l) => !l.startsWith('node_modules/'));
+      expect(installed.sort(), service).toEqual([...workspaceClosure(service)].sort());
+    }
+  });
+
+  it('the inference image gets no training code and none of its dependencies', () => {
+    const installed = productionClosure(lock, 'services/inference');
+    const trainerOnly = [...productionClosure(lock, 'services/trainer')].filter((l) => !installed.has(l));
+    for (const location of ['libs/learn', 'libs/clicklog', 'node_modules/pg', 'node_modules/@kubernetes/client-node']) {
+      expect(installed.has(location), location).toBe(false);
+      expect(trainerOnly, location).toContain(location);
+    }
+  });
+});
 
 describe('image ↔ manifests and service', () => {
   const inference = readDockerfile(repoPath('Dockerfile.inference'));
