@@ -188,7 +188,8 @@ export async function runCli(argv: readonly string[], ioInput: Partial<CliIo> = 
   });
   const signal = io.signal ? AbortSignal.any([io.signal, shutdown.signal]) : shutdown.signal;
   if (io.installSignals) shutdown.install();
-  const mlflow = createMlflowClient({ ...config.mlflow.clientOptions, logger, retryHooks: { signal } });
+  // Not tied to the shutdown signal: after SIGTERM the run must still be able to mark itself FAILED.
+  const mlflow = createMlflowClient({ ...config.mlflow.clientOptions, logger });
   const ctx: Context = { config, logger, mlflow, signal, analyze };
 
   try {

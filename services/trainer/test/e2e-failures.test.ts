@@ -1,7 +1,18 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli.js';
 import { CHAMPION_ALIAS } from '../src/registry.js';
-import { cleanUp, cli, mlflowClient, seedTraffic, trackingUri, trainerEnv, uniqueSuffix } from './support/e2e.js';
+import { acquireRunLock, runLockKey } from '../src/run-lock.js';
+import {
+  cleanUp,
+  cli,
+  databaseUrl,
+  mlflowClient,
+  seedTraffic,
+  trackingUri,
+  trainerEnv,
+  uniqueSuffix,
+} from './support/e2e.js';
 import { startStoppableProxy } from './support/stoppable-proxy.js';
 
 const suffix = uniqueSuffix();
@@ -48,6 +59,33 @@ describe('trainer end to end: concurrency and MLflow outages', () => {
     }
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
     expect(await versionCount()).toBe(1);
+  });
+
+  it('SIGTERM in the middle of training: exit 143, run FAILED, champion unchanged, lock released', async () => {
+    const controller = new AbortController();
+    const env = trainerEnv(schema, modelName, { PROGRESS_INTERVAL_SECONDS: '0.001' });
+    const running = cli(['run'], env, {
+      signal: controller.signal,
+      logDestination: new Writable({
+        write(chunk, _enc, cb) {
+          if (String(chunk).includes('"progress"')) controller.abort(new Error('SIGTERM'));
+          logs.push(...String(chunk).split('\n').filter(Boolean));
+          cb();
+        },
+      }),
+    });
+    const logs: string[] = [];
+    const { code } = await running;
+    expect(code).toBe(ExitCode.INTERRUPTED);
+    const runId = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'training run started')?.runId as string;
+    const run = await mlflow.getRun(runId);
+    expect(run.info.status).toBe('FAILED');
+    expect(run.data.tags['error.code']).toBe('FCTR_ABORTED');
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    expect(await versionCount()).toBe(1);
+    const lock = await acquireRunLock({ databaseUrl: databaseUrl(), key: runLockKey(modelName) });
+    expect(lock).not.toBeNull();
+    await lock?.release();
   });
 
   it('an error before the alias moves (an empty window) marks the run FAILED with the error code as a tag', async () => {

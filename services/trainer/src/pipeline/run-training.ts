@@ -2,7 +2,7 @@ import type { TrainingSplit } from '@fallback-ctr/clicklog';
 import { toArtifactInput } from '@fallback-ctr/learn';
 import type { MlflowClient } from '@fallback-ctr/mlflow';
 import { createScorer, type FeatureSpec, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
-import type { Logger } from '@fallback-ctr/runtime';
+import { AbortedError, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
 import type { TrainerConfig } from '../config.js';
@@ -184,7 +184,8 @@ async function runLocked(deps: TrainingDeps): Promise<RunOutcome> {
     if (versionNumber !== undefined) {
       await tagPromotion(mlflow, modelName, versionNumber, 'aborted').catch(() => undefined);
     }
-    await failTrackingRun(mlflow, run.runId, error, logger);
+    const recorded = signal?.aborted ? new AbortedError('the training run', signal.reason) : error;
+    await failTrackingRun(mlflow, run.runId, recorded, logger);
     throw error;
   }
 
