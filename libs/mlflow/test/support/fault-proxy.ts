@@ -25,6 +25,7 @@ export interface FaultProxy {
 export async function startFaultProxy(
   target: string,
   decide: (method: string, path: string) => ProxyAction,
+  options: { hostHeader?: string } = {},
 ): Promise<FaultProxy> {
   const upstream = new URL(target);
   const seen: string[] = [];
@@ -43,7 +44,7 @@ export async function startFaultProxy(
         port: upstream.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: upstream.host },
+        headers: { ...req.headers, host: options.hostHeader ?? upstream.host },
       },
       (answer) => {
         const chunks: Buffer[] = [];

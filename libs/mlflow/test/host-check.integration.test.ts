@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { createMlflowClient, MlflowError, MlflowErrorCode } from '../src/index.js';
+import { startFaultProxy } from './support/fault-proxy.js';
+import { sharedTrackingUri } from './support/names.js';
+
+describe("the server's host-header check", () => {
+  it('turns its plain-text 403 into an error that says to pass --allowed-hosts', async () => {
+    // As when a client reaches MLflow by a service name the server was not told to accept.
+    const proxy = await startFaultProxy(sharedTrackingUri(), () => ({ kind: 'pass' }), {
+      hostHeader: 'mlflow.fallback-ctr.svc:5000',
+    });
+    try {
+      const client = createMlflowClient({ trackingUri: proxy.url, retry: { initialDelayMs: 10 } });
+      const error = await client.getExperimentByName('anything').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MlflowError);
+      const e = error as MlflowError;
+      expect(e.code).toBe(MlflowErrorCode.FORBIDDEN);
+      expect(e.status).toBe(403);
+      expect(e.mlflowErrorCode).toBeUndefined();
+      expect(e.message).toMatch(/host-header check.*--allowed-hosts/);
+      expect(e.message).toContain('DNS rebinding');
+      expect(proxy.seen).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
