@@ -122,33 +122,38 @@ export async function generateTraffic(options: GenerateTrafficOptions): Promise<
   };
   const writeTruth = options.writeTruth ?? true;
   const spillDir = await mkdtemp(join(tmpdir(), 'clicklog-generate-'));
-  await withClient(options.db, async (client) => {
-    await client.query('BEGIN');
-    try {
-      if (options.replace) await client.query(`TRUNCATE ${schema}.impressions, ${schema}.clicks, ${schema}.truth`);
-      const clicks = new SpillFile(join(spillDir, 'clicks.copy'));
-      const truth = writeTruth ? new SpillFile(join(spillDir, 'truth.copy')) : undefined;
+  try {
+    await copyAll();
+  } finally {
+    await rm(spillDir, { recursive: true, force: true });
+  }
+  async function copyAll(): Promise<void> {
+    await withClient(options.db, async (client) => {
+      await client.query('BEGIN');
       try {
-        await timed('impressions', () =>
-          copyLines(client, impressionsCopySql(schema), impressionLines(settings, start, tally, clicks, truth)),
-        );
-      } finally {
-        clicks.close();
-        truth?.close();
+        if (options.replace) await client.query(`TRUNCATE ${schema}.impressions, ${schema}.clicks, ${schema}.truth`);
+        const clicks = new SpillFile(join(spillDir, 'clicks.copy'));
+        const truth = writeTruth ? new SpillFile(join(spillDir, 'truth.copy')) : undefined;
+        try {
+          await timed('impressions', () =>
+            copyLines(client, impressionsCopySql(schema), impressionLines(settings, start, tally, clicks, truth)),
+          );
+        } finally {
+          clicks.close();
+          truth?.close();
+        }
+        await timed('clicks', () => copyLines(client, clicksCopySql(schema), createReadStream(clicks.path, 'utf8')));
+        if (truth) {
+          await timed('truth', () => copyLines(client, truthCopySql(schema), createReadStream(truth.path, 'utf8')));
+        }
+        await timed('commit', () => client.query('COMMIT'));
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (error instanceof ClicklogError) throw error;
+        throw writeError(error, schema, 'synthetic traffic');
       }
-      await timed('clicks', () => copyLines(client, clicksCopySql(schema), createReadStream(clicks.path, 'utf8')));
-      if (truth) {
-        await timed('truth', () => copyLines(client, truthCopySql(schema), createReadStream(truth.path, 'utf8')));
-      }
-      await timed('commit', () => client.query('COMMIT'));
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (error instanceof ClicklogError) throw error;
-      throw writeError(error, schema, 'synthetic traffic');
-    } finally {
-      await rm(spillDir, { recursive: true, force: true });
-    }
-  });
+    });
+  }
   const result: GenerateTrafficResult = {
     schema,
     impressions: tally.impressions,
