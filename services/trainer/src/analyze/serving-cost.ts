@@ -1,5 +1,11 @@
 import { createPrng } from '@fallback-ctr/learn';
-import { createScorer, type FeatureSpec, type ModelArtifact, type RawImpression } from '@fallback-ctr/model';
+import {
+  createScorer,
+  type FeatureSpec,
+  type ModelArtifact,
+  type RawImpression,
+  type Scorer,
+} from '@fallback-ctr/model';
 
 export interface CostVariant {
   key: string;
@@ -7,15 +13,15 @@ export interface CostVariant {
 }
 
 export interface ServingCostOptions {
-  /** Timed rounds; each times every scorer once, in a fresh random order. */
+  /** Timed rounds; each times every variant once (between two base timings), in a fresh random order. */
   rounds: number;
   seed: number;
 }
 
 export interface ServingCost {
-  /** ns per impression of the base spec's scorer (featurise + score), fastest round. */
+  /** ns per impression of the base spec's scorer (featurise + score), median of its timings. */
   baseNs: number;
-  /** Per variant: (variant − base) ns per impression, fastest round of each. */
+  /** Per variant: (variant − base) ns per impression, median over rounds of the A-B-A difference. */
   deltaNs: Map<string, number>;
 }
 
@@ -43,12 +49,23 @@ function artifactFor(spec: FeatureSpec, weights: Float32Array, bias: number): Mo
 /** Keeps the scores observable so the timed calls cannot be optimised away. */
 export let lastSink = 0;
 
+function median(values: readonly number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2 === 1
+      ? (s[m] as number)
+      : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
 /**
  * Measures what each field and cross costs to serve: the scorer of @fallback-ctr/model (the one
  * inference runs) on the base spec and on each variant (a field or cross removed or added), over the
- * same impressions, with the same weights. Rounds interleave the scorers in a random order; each
- * scorer's fastest round is the one least disturbed by other processes (the machine is shared), and the
- * cost of a variant is the difference of the fastest rounds.
+ * same impressions, with the same weights. The machine may be shared, so each variant is timed between
+ * two timings of the base (A-B-A, variants in a fresh random order every round): its cost in a round is
+ * its time minus the mean of the two base times around it, and the reported cost is the median over
+ * rounds, which cancels slow drifts of contention and ignores preempted rounds.
  */
 export function measureServingCost(
   base: FeatureSpec,
@@ -57,37 +74,45 @@ export function measureServingCost(
   weights: Float32Array,
   options: ServingCostOptions,
 ): ServingCost {
-  const scorers = [base, ...variants.map((v) => v.spec)].map((spec) => createScorer(artifactFor(spec, weights, -3)));
+  const baseScorer = createScorer(artifactFor(base, weights, -3));
+  const scorers = variants.map((v) => createScorer(artifactFor(v.spec, weights, -3)));
   const out = new Float64Array(impressions.length);
+  const n = Math.max(1, impressions.length);
   let sink = 0;
-  for (const s of scorers) {
+  const time = (s: Scorer): number => {
+    const t0 = process.hrtime.bigint();
     s.scoreBatch(impressions, out);
-    s.scoreBatch(impressions, out);
-    sink += out[0] as number;
+    const t1 = process.hrtime.bigint();
+    sink += out[impressions.length - 1] as number;
+    return Number(t1 - t0) / n;
+  };
+  for (const s of [baseScorer, ...scorers, baseScorer]) {
+    time(s);
+    time(s);
   }
   const rand = createPrng(options.seed);
-  const perRound: number[][] = scorers.map(() => []);
+  const diffs: number[][] = scorers.map(() => []);
+  const baseTimes: number[] = [];
   const order = scorers.map((_, i) => i);
-  const n = Math.max(1, impressions.length);
   for (let round = 0; round < options.rounds; round++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j] as number, order[i] as number];
     }
+    let before = time(baseScorer);
+    baseTimes.push(before);
     for (const i of order) {
-      const t0 = process.hrtime.bigint();
-      (scorers[i] as (typeof scorers)[number]).scoreBatch(impressions, out);
-      const t1 = process.hrtime.bigint();
-      sink += out[impressions.length - 1] as number;
-      (perRound[i] as number[]).push(Number(t1 - t0) / n);
+      const t = time(scorers[i] as Scorer);
+      const after = time(baseScorer);
+      baseTimes.push(after);
+      (diffs[i] as number[]).push(t - (before + after) / 2);
+      before = after;
     }
   }
   lastSink = sink;
-  const fastest = perRound.map((rounds) => Math.min(...rounds));
-  const baseNs = fastest[0] as number;
   const deltaNs = new Map<string, number>();
   variants.forEach((v, k) => {
-    deltaNs.set(v.key, (fastest[k + 1] as number) - baseNs);
+    deltaNs.set(v.key, median(diffs[k] as number[]));
   });
-  return { baseNs, deltaNs };
+  return { baseNs: median(baseTimes), deltaNs };
 }

@@ -32,11 +32,21 @@ export function syntheticSplit(opts: { days: number; perDay: number; holdoutFrac
   return { train: rows.slice(0, cut), holdout: rows.slice(cut) };
 }
 
-/** libs/model's default spec plus the noise field and one cross of it. */
+/**
+ * libs/model's default fields plus the noise field; crosses fixed here (not the default's, which may
+ * change): one true interaction (ad_id×device_type), three that are not, and one with the noise field.
+ * The other two true interactions must be found by the analysis as candidates.
+ */
 export const specWithNoise: FeatureSpec = {
   ...defaultFeatureSpec,
   fields: [...defaultFeatureSpec.fields, { name: NOISE_FIELD, source: 'context', kind: 'categorical' }],
-  crosses: [...defaultFeatureSpec.crosses, { fields: [NOISE_FIELD, 'ad_id'] }],
+  crosses: [
+    { fields: ['ad_id', 'device_type'] },
+    { fields: ['ad_id', 'slot_id'] },
+    { fields: ['campaign_id', 'placement'] },
+    { fields: ['device_type', 'hour_of_day'] },
+    { fields: [NOISE_FIELD, 'ad_id'] },
+  ],
 };
 
 /** The trainer's default FTRL settings. */
