@@ -163,7 +163,7 @@ export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
       ctx.addIssue({ code: 'custom', path: ['GATE_CALIBRATION_MIN'], message: 'a value <= GATE_CALIBRATION_MAX' });
     }
   });
-  const e = parseEnv(schema as unknown as typeof TrainerEnvSchema, env);
+  const e = parseEnv(schema, env);
   return {
     databaseUrl: e.DATABASE_URL,
     clicklogSchema: e.CLICKLOG_SCHEMA,

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { formatStatus } from '../src/status.js';
+
+describe('formatStatus', () => {
+  it('shows aliases, one line per version and the reasons of failed ones', () => {
+    const text = formatStatus({
+      modelName: 'm',
+      champion: '3',
+      previousChampion: '1',
+      versions: [
+        {
+          version: '3',
+          createdAt: '2026-03-05T03:00:00.000Z',
+          runId: 'r3',
+          aliases: ['champion'],
+          gateOutcome: 'PASS',
+          gateReasons: 'all 10 checks passed',
+          promotion: 'promoted',
+          holdout: { auc: 0.71234, logloss: 0.0712, ne: 0.93, calibration: 1.01, rows: 9000 },
+        },
+        {
+          version: '2',
+          createdAt: null,
+          runId: 'r2',
+          aliases: [],
+          gateOutcome: 'FAIL',
+          gateReasons: 'auc = 0.5012 (must be >= 0.6000)',
+          promotion: 'not-eligible',
+          holdout: {},
+        },
+      ],
+    });
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('model:             m');
+    expect(lines[1]).toBe('champion:          3');
+    expect(lines[2]).toBe('previous-champion: 1');
+    expect(lines.find((l) => l.startsWith('3 '))).toMatch(
+      /^3\s+PASS\s+promoted\s+0\.7123\s+0\.0712\s+0\.9300\s+1\.0100\s+9000\s+2026-03-05T03:00:00\s+champion$/,
+    );
+    expect(lines.find((l) => l.startsWith('2 '))).toMatch(/^2\s+FAIL\s+not-eligible\s+-\s+-/);
+    expect(text).toContain('reasons: auc = 0.5012 (must be >= 0.6000)');
+  });
+
+  it('says when nothing is registered yet', () => {
+    expect(formatStatus({ modelName: 'm', champion: null, previousChampion: null, versions: [] })).toContain(
+      '(no versions registered yet)',
+    );
+  });
+});
