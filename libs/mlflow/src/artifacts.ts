@@ -68,9 +68,18 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
         throw transport.bodyError(error, { method: 'PUT', path, timeoutMs });
       })
       .finally(release);
-    const parsed = EmptyResponseSchema.safeParse(text.trim() === '' ? {} : JSON.parse(text));
-    if (!parsed.success) {
-      throw new MlflowError(MlflowErrorCode.BAD_RESPONSE, `MLflow PUT ${path} answered an unexpected body`);
+    let answer: unknown;
+    try {
+      answer = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      answer = undefined;
+    }
+    if (!EmptyResponseSchema.safeParse(answer).success) {
+      throw new MlflowError(
+        MlflowErrorCode.BAD_RESPONSE,
+        `MLflow PUT ${path} answered ${response.status} with an unexpected body (is ${transport.baseUrl} an MLflow tracking server?): ${text.slice(0, 200)}`,
+        { status: response.status, method: 'PUT', path },
+      );
     }
     transport.logger?.debug({ artifactUri, path: rel }, 'mlflow artifact uploaded');
   }

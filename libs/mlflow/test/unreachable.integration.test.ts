@@ -116,3 +116,29 @@ describe('a server that stops mid-call', () => {
     }
   });
 });
+
+describe('a server that is not MLflow', () => {
+  it('is reported as a bad response, not a crash', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>welcome to nginx</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const client = createMlflowClient({ trackingUri: url, retry });
+      for (const call of [
+        () => client.uploadArtifact('mlflow-artifacts:/1/r/artifacts', 'a.txt', Buffer.from('a')),
+        () => client.getRun('0123456789abcdef0123456789abcdef'),
+      ]) {
+        const e = (await call().catch((x: unknown) => x)) as MlflowError;
+        expect(e).toBeInstanceOf(MlflowError);
+        expect(e.code).toBe(MlflowErrorCode.BAD_RESPONSE);
+        expect(e.message).toContain('welcome to nginx');
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
