@@ -33,8 +33,8 @@ export interface GenerateTrafficResult {
   from: Date;
   to: Date;
   elapsedMs: number;
-  /** Wall time of each COPY (impressions includes the generation) and of the commit. */
-  phasesMs: { impressions: number; clicks: number; truth: number; commit: number };
+  /** Wall time of each COPY (impressions includes the generation), the commit and ANALYZE. */
+  phasesMs: { impressions: number; clicks: number; truth: number; commit: number; analyze: number };
 }
 
 interface Tally {
@@ -114,7 +114,7 @@ export async function generateTraffic(options: GenerateTrafficOptions): Promise<
   const began = performance.now();
   await migrate({ db: options.db, schema, logger });
   const tally: Tally = { impressions: 0, clicks: 0, sumTrueCtr: 0 };
-  const phasesMs = { impressions: 0, clicks: 0, truth: 0, commit: 0 };
+  const phasesMs = { impressions: 0, clicks: 0, truth: 0, commit: 0, analyze: 0 };
   const timed = async (phase: keyof typeof phasesMs, fn: () => Promise<unknown>) => {
     const t = performance.now();
     await fn();
@@ -147,6 +147,10 @@ export async function generateTraffic(options: GenerateTrafficOptions): Promise<
           await timed('truth', () => copyLines(client, truthCopySql(schema), createReadStream(truth.path, 'utf8')));
         }
         await timed('commit', () => client.query('COMMIT'));
+        // Fresh statistics, so the trainer's first read gets an ordered index scan, not a guess.
+        await timed('analyze', () =>
+          client.query(`ANALYZE ${schema}.impressions, ${schema}.clicks${writeTruth ? `, ${schema}.truth` : ''}`),
+        );
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         if (error instanceof ClicklogError) throw error;
