@@ -23,13 +23,13 @@ export const defaultFeatureSpec: FeatureSpec = parseFeatureSpec({
     { name: 'site_category', source: 'context', kind: 'categorical' },
   ],
   crosses: [
-    { fields: ['ad_id', 'slot_id'] },
     { fields: ['ad_id', 'device_type'] },
-    { fields: ['ad_id', 'country'] },
+    { fields: ['placement', 'hour_of_day'] },
+    { fields: ['site_category', 'country'] },
+    { fields: ['ad_id', 'placement'] },
     { fields: ['ad_id', 'site_category'] },
-    { fields: ['campaign_id', 'placement'] },
+    { fields: ['campaign_id', 'country'] },
     { fields: ['advertiser_id', 'site_category'] },
-    { fields: ['device_type', 'hour_of_day'] },
-    { fields: ['placement', 'device_type', 'os'] },
+    { fields: ['device_type', 'os'] },
   ],
 });

@@ -28,12 +28,12 @@ const IMPRESSION: RawImpression = {
 // Golden vectors: they pin the featurisation contract. Changing them is a format change (bump the
 // feature-spec version and the artifact format version).
 const GOLDEN_FULL = [
-  680912, 978440, 401590, 309358, 665558, 965077, 467082, 659341, 316315, 947280, 195865, 429875, 446491, 983241,
-  832167, 669543, 926027, 637320, 550057, 287217,
+  680912, 978440, 401590, 309358, 665558, 965077, 467082, 659341, 316315, 947280, 195865, 429875, 983241, 92376, 599551,
+  822359, 669543, 960595, 637320, 1005942,
 ];
 const GOLDEN_EMPTY = [
-  236767, 526884, 258231, 371129, 238299, 463123, 202460, 600058, 716822, 990710, 109480, 157829, 699173, 437736,
-  109642, 534946, 215901, 832974, 1043240, 393714,
+  236767, 526884, 258231, 371129, 238299, 463123, 202460, 600058, 716822, 990710, 109480, 157829, 437736, 63295, 337311,
+  648485, 534946, 971028, 832974, 137906,
 ];
 
 function featurize(spec: FeatureSpec, raw: RawImpression): number[] {
@@ -63,10 +63,11 @@ describe('featurizer (default spec)', () => {
     const out = featurize(spec, IMPRESSION);
     expect(out[0]).toBe(vSlot & MASK);
     expect(out[2]).toBe(vAd & MASK);
-    // Cross ad_id×slot_id: MurmurHash3 of the two value hashes as little-endian uint32 words.
-    const words = new Uint8Array(new Uint32Array([vAd, vSlot]).buffer);
-    const cs = murmur3String('cross:ad_id|slot_id', 0);
-    expect(crossSeed(spec, ['ad_id', 'slot_id'])).toBe(cs);
+    // Cross ad_id×device_type: MurmurHash3 of the two value hashes as little-endian uint32 words.
+    const vDevice = murmur3String('mobile', murmur3String('device_type', 0));
+    const words = new Uint8Array(new Uint32Array([vAd, vDevice]).buffer);
+    const cs = murmur3String('cross:ad_id|device_type', 0);
+    expect(crossSeed(spec, ['ad_id', 'device_type'])).toBe(cs);
     expect(out[12]).toBe(murmur3Bytes(words, 8, cs) & MASK);
     // hour_of_day 14 is categorical: hashed as the text "14".
     expect(out[8]).toBe(murmur3String('14', murmur3String('hour_of_day', 0)) & MASK);
