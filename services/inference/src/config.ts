@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
 import { type Env, envInt, envList, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 
@@ -35,6 +36,14 @@ export const InferenceEnvSchema = z.object({
   LOG_LEVEL: logLevel().default('info'),
 });
 export type InferenceEnv = z.output<typeof InferenceEnvSchema>;
+
+/**
+ * Every variable the server reads: its own plus the MLflow client's standard ones
+ * (MLFLOW_TRACKING_USERNAME/PASSWORD/TOKEN, MLFLOW_HTTP_REQUEST_TIMEOUT, ...).
+ */
+export const INFERENCE_ENV_NAMES: readonly string[] = [
+  ...new Set([...Object.keys(InferenceEnvSchema.shape), ...Object.keys(MlflowEnvSchema.shape)]),
+];
 
 export interface InferenceConfig {
   host: string;

@@ -8,7 +8,13 @@ export {
   loadedModel,
   loadedModelFromBytes,
 } from './champion-loader.js';
-export { type InferenceConfig, type InferenceEnv, InferenceEnvSchema, loadConfig } from './config.js';
+export {
+  INFERENCE_ENV_NAMES,
+  type InferenceConfig,
+  type InferenceEnv,
+  InferenceEnvSchema,
+  loadConfig,
+} from './config.js';
 export { InferenceError, InferenceErrorCode } from './errors.js';
 export { createMetrics, type InferenceMetrics } from './metrics.js';
 export { createModelHolder, type LoadedModel, type ModelHolder } from './model-holder.js';

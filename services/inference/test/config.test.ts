@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '@fallback-ctr/runtime';
 import { describe, expect, it } from 'vitest';
-import { InferenceEnvSchema, loadConfig } from '../src/index.js';
+import { INFERENCE_ENV_NAMES, InferenceEnvSchema, loadConfig } from '../src/index.js';
 
 const base = { MLFLOW_TRACKING_URI: 'http://mlflow:5000' };
 
@@ -96,5 +96,9 @@ describe('inference configuration from the environment', () => {
         'SHUTDOWN_GRACE_SECONDS',
       ]),
     );
+    expect(INFERENCE_ENV_NAMES).toEqual(
+      expect.arrayContaining(['PORT', 'MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME']),
+    );
+    expect(new Set(INFERENCE_ENV_NAMES).size).toBe(INFERENCE_ENV_NAMES.length);
   });
 });
