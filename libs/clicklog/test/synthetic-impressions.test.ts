@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { pageViewsEffect } from '../src/generator/traffic-world.js';
 import {
   ClicklogErrorCode,
   SYNTHETIC_CONTEXT_FIELDS,
@@ -8,6 +9,7 @@ import {
   type SyntheticTrafficOptionsInput,
   syntheticImpressions,
   TRUE_INTERACTIONS,
+  TRUE_NUMERIC_EFFECTS,
 } from '../src/index.js';
 
 const start = new Date('2026-02-01T00:00:00Z');
@@ -206,6 +208,16 @@ describe('syntheticImpressions', () => {
       degrade: { mode: 'broken-feature', field: 'country', kind: 'constant' },
     });
     expect(new Set(constant.map((r) => r.impression.country))).toEqual(new Set(['unknown']));
+  });
+
+  it('declares the numeric step boundaries the truth really uses', () => {
+    const pv = TRUE_NUMERIC_EFFECTS.find((e) => e.field === 'page_views');
+    if (!pv || !('boundaries' in pv)) throw new Error('page_views boundaries missing');
+    const bounds: readonly number[] = pv.boundaries;
+    for (const b of bounds) expect(pageViewsEffect(b), `step at ${b}`).not.toBe(pageViewsEffect(b - 1));
+    for (let v = 0; v < 200; v++) {
+      if (!bounds.includes(v + 1)) expect(pageViewsEffect(v + 1), `no step at ${v + 1}`).toBe(pageViewsEffect(v));
+    }
   });
 
   it('rejects bad options at call time', () => {

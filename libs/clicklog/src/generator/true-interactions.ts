@@ -15,6 +15,16 @@ export const TRUE_INTERACTIONS: readonly TrueInteraction[] = [
 
 /** Numeric context fields and the transform the truth depends on (for feature-spec authors). */
 export const TRUE_NUMERIC_EFFECTS = [
-  { field: 'user_age_days', shape: 'non-monotone in log1p(days): new users click more, a dip at ~1 month' },
-  { field: 'page_views', shape: 'peaks at 3-10 page views, low at 0 and beyond ~50' },
+  {
+    field: 'user_age_days',
+    transform: 'log1p',
+    shape: 'non-monotone in log1p(days): new users click more, a dip at ~1 month, a small rise after ~1 year',
+  },
+  {
+    field: 'page_views',
+    transform: 'buckets',
+    /** The truth is a step function with steps exactly at these lower bounds: 0 | 1-2 | 3-10 | 11-50 | 51+. */
+    boundaries: [1, 3, 11, 51],
+    shape: 'peaks at 3-10 page views, low at 0 and beyond 50',
+  },
 ] as const;
