@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RetryError, retry } from '@fallback-ctr/runtime';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -116,6 +117,14 @@ function parseErrorBody(text: string): z.output<typeof MlflowErrorBodySchema> | 
   } catch {
     return undefined;
   }
+}
+
+/** Retry-After as delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function excerpt(text: string): string {
@@ -277,12 +286,19 @@ export function createTransport(
     } finally {
       release();
     }
-    throw errorFromResponse(response.status, text, {
+    const error = errorFromResponse(response.status, text, {
       method: req.method,
       path: req.path,
       baseUrl,
       hasAuth: authorization !== undefined,
     });
+    // A gateway in front of MLflow may say when to come back; wait that long before the usual
+    // backoff, when it is within the retry policy's longest delay and the call will be retried.
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    if (retryAfterMs !== undefined && retryAfterMs <= policy.maxDelayMs && isRetryable(error, req.retry)) {
+      await sleep(retryAfterMs, undefined, callerSignal ? { signal: callerSignal } : undefined).catch(() => undefined);
+    }
+    throw error;
   }
 
   function networkError(

@@ -1,7 +1,7 @@
 import { ConfigError } from '@fallback-ctr/runtime';
 import { describe, expect, it } from 'vitest';
 import { createMlflowClient, MlflowError, MlflowErrorCode, optionsFromEnv } from '../src/index.js';
-import { errorFromResponse, isRetryable, splitTrackingUri } from '../src/transport.js';
+import { errorFromResponse, isRetryable, parseRetryAfter, splitTrackingUri } from '../src/transport.js';
 
 const context = { method: 'GET', path: '/api/2.0/mlflow/runs/get', baseUrl: 'http://mlflow:5000', hasAuth: false };
 
@@ -120,5 +120,16 @@ describe('client configuration', () => {
       auth: { type: 'basic', username: 'us@er', password: 'p:ss' },
     });
     expect(createMlflowClient({ trackingUri: 'http://u:p@host:5000' }).trackingUri).toBe('http://host:5000');
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    const now = Date.parse('Thu, 26 Nov 2026 04:00:00 GMT');
+    expect(parseRetryAfter('Thu, 26 Nov 2026 04:00:02 GMT', now)).toBe(2000);
+    expect(parseRetryAfter('Thu, 26 Nov 2026 03:59:00 GMT', now)).toBe(0);
   });
 });

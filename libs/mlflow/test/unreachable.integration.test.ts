@@ -142,3 +142,34 @@ describe('a server that is not MLflow', () => {
     }
   });
 });
+
+describe('a rate-limiting gateway', () => {
+  it('is retried after the Retry-After it asks for', async () => {
+    const seen: number[] = [];
+    const server = createServer((_req, res) => {
+      seen.push(Date.now());
+      if (seen.length === 1) {
+        res.writeHead(429, { 'retry-after': '1', 'content-type': 'text/plain' });
+        res.end('slow down');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ experiment: { experiment_id: '7', name: 'x' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const client = createMlflowClient({
+        trackingUri: url,
+        retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2_000 },
+      });
+      const experiment = await client.getExperimentByName('x');
+      expect(experiment?.experimentId).toBe('7');
+      expect(seen).toHaveLength(2);
+      expect((seen[1] as number) - (seen[0] as number)).toBeGreaterThanOrEqual(950);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
