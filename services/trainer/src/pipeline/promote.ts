@@ -35,7 +35,16 @@ export async function promoteVersion(
   if (before.champion && before.champion !== version) {
     await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.champion);
   }
-  await mlflow.setAlias(modelName, CHAMPION_ALIAS, version);
+  try {
+    await mlflow.setAlias(modelName, CHAMPION_ALIAS, version);
+  } catch (error) {
+    // champion did not move: put previous-champion back too (best effort; MLflow may be down).
+    const undo = before.previousChampion
+      ? mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.previousChampion)
+      : mlflow.deleteAlias(modelName, PREVIOUS_CHAMPION_ALIAS);
+    await undo.catch(() => undefined);
+    throw error;
+  }
   logger.info({ modelName, modelVersion: version, previousChampion: before.champion }, 'champion alias moved');
   return before;
 }
