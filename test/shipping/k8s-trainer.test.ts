@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -23,6 +23,8 @@ import {
   renderBase,
   TRAINER_CRONJOB,
 } from './support/manifests.js';
+import { repoPath } from './support/paths.js';
+import { featureSpecConfigMapYaml } from './support/write-feature-spec-configmap.js';
 
 const TRAINER_ENV_NAMES = new Set(Object.keys(TrainerEnvSchema.shape));
 
@@ -120,6 +122,13 @@ describe('trainer CronJob ↔ the trainer', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the feature-spec ConfigMap is exactly what its generator writes (so regenerating it is a clean diff)', () => {
+    const file = readFileSync(repoPath('k8s/base/config-feature-spec.yaml'), 'utf8');
+    const cm = find<{ data: Record<string, string> }>(rendered, 'ConfigMap', 'fallback-ctr-feature-spec');
+    const spec = parseFeatureSpec(JSON.parse(cm.data['feature-spec.json'] ?? ''));
+    expect(file).toBe(featureSpecConfigMapYaml(spec));
   });
 
   it('the gate ConfigMap holds only gate thresholds, all valid', () => {
