@@ -1,3 +1,4 @@
+export { ANALYZE_ENV_NAMES, AnalyzeEnvSchema } from './analyze/index.js';
 export { type CliIo, ExitCode, runCli } from './cli.js';
 export {
   DataEnvSchema,
