@@ -221,6 +221,8 @@ function attemptSignal(
     () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
     timeoutMs,
   );
+  // An open request keeps the process alive by its socket; the timer alone should not.
+  timer.unref();
   const onAbort = () => controller.abort(callerSignal?.reason);
   if (callerSignal?.aborted) onAbort();
   else callerSignal?.addEventListener('abort', onAbort, { once: true });
