@@ -114,6 +114,8 @@ export function scatterChart(opts: {
   points: readonly Point[];
   width?: number;
   height?: number;
+  /** How many points get a text label (default 12). */
+  maxLabels?: number;
 }): string {
   const width = opts.width ?? 760;
   const height = opts.height ?? 460;
@@ -162,11 +164,21 @@ export function scatterChart(opts: {
     `<text x="${m.left + pw / 2}" y="${height - 10}" text-anchor="middle" fill="#222">${esc(opts.xLabel)}</text>`,
     `<text x="16" y="${m.top + ph / 2}" text-anchor="middle" fill="#222" transform="rotate(-90 16 ${m.top + ph / 2})">${esc(opts.yLabel)}</text>`,
   );
+  // Only the points furthest from the origin get a text label (the rest would overlap); all have a tooltip.
+  const labelled = new Set(
+    [...opts.points]
+      .sort(
+        (a, b) =>
+          Math.abs(b.y) / (y1 - y0) + Math.abs(b.x) / (x1 - x0) - Math.abs(a.y) / (y1 - y0) - Math.abs(a.x) / (x1 - x0),
+      )
+      .slice(0, opts.maxLabels ?? 12),
+  );
   for (const p of opts.points) {
     parts.push(
       `<circle cx="${r2(sx(p.x))}" cy="${r2(sy(p.y))}" r="5" fill="${p.color}" fill-opacity="0.85"><title>${esc(`${p.label}: ${p.y.toPrecision(3)} NE, ${Math.round(p.x)} ns`)}</title></circle>`,
-      `<text x="${r2(sx(p.x) + 7)}" y="${r2(sy(p.y) - 6)}" fill="#333">${esc(p.label)}</text>`,
     );
+    if (labelled.has(p))
+      parts.push(`<text x="${r2(sx(p.x) + 7)}" y="${r2(sy(p.y) - 6)}" fill="#333">${esc(p.label)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('');
