@@ -18,6 +18,7 @@ import {
 import { readKustomization } from './support/kustomize.js';
 import { BASE_DIR } from './support/manifests.js';
 import { REPO_ROOT, repoPath } from './support/paths.js';
+import { requiredEnvNames } from './support/required-env.js';
 
 let compose: ResolvedCompose;
 const service = (name: string): ComposeService => {
@@ -90,6 +91,7 @@ describe('docker-compose.yml', () => {
     expect(await runCli([...(trainer.command ?? []), '--help'], { stdout: sink, stderr: sink, env: {} })).toBe(0);
     const env = serviceEnv(trainer);
     expect(Object.keys(env).filter((n) => !Object.hasOwn(TrainerEnvSchema.shape, n))).toEqual([]);
+    for (const name of requiredEnvNames(TrainerEnvSchema)) expect(env[name], name).toBeTruthy();
     const config = loadTrainerConfig(env);
     expect(config.rollout.mode).toBe('none');
     expect(config.mlflow.trackingUri).toBe('http://mlflow:5000');
@@ -100,6 +102,7 @@ describe('docker-compose.yml', () => {
     const env = serviceEnv(inference);
     const known = new Set([...Object.keys(InferenceEnvSchema.shape), ...Object.keys(MlflowEnvSchema.shape)]);
     expect(Object.keys(env).filter((n) => !known.has(n))).toEqual([]);
+    for (const name of requiredEnvNames(InferenceEnvSchema)) expect(env[name], name).toBeTruthy();
     const config = parseEnv(InferenceEnvSchema, env);
     expect(inference.ports).toEqual([`127.0.0.1:${config.PORT}:${config.PORT}/tcp`]);
     const test = inference.healthcheck?.test.join(' ') ?? '';

@@ -22,6 +22,7 @@ import {
   onlyContainer,
   renderBase,
 } from './support/manifests.js';
+import { requiredEnvNames } from './support/required-env.js';
 
 /** Every variable the inference process reads: its own schema plus libs/mlflow's (client credentials). */
 const INFERENCE_ENV_NAMES = new Set([...Object.keys(InferenceEnvSchema.shape), ...Object.keys(MlflowEnvSchema.shape)]);
@@ -64,6 +65,8 @@ describe('inference Deployment ↔ the inference service', () => {
     expect(env.problems).toEqual([]);
     expect(env.names.filter((n) => !INFERENCE_ENV_NAMES.has(n))).toEqual([]);
     expect(new Set(env.names).size).toBe(env.names.length);
+    expect(requiredEnvNames(InferenceEnvSchema)).toEqual(['MLFLOW_TRACKING_URI']);
+    for (const name of requiredEnvNames(InferenceEnvSchema)) expect(env.values[name], name).toBeTruthy();
     const config = parsedEnv();
     expect(config.MLFLOW_TRACKING_URI).toBe('http://mlflow:5000');
     expect(config.MODEL_ALIAS).toBe('champion');

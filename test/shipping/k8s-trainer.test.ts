@@ -24,6 +24,7 @@ import {
   TRAINER_CRONJOB,
 } from './support/manifests.js';
 import { repoPath } from './support/paths.js';
+import { requiredEnvNames } from './support/required-env.js';
 import { featureSpecConfigMapYaml } from './support/write-feature-spec-configmap.js';
 
 const TRAINER_ENV_NAMES = new Set(Object.keys(TrainerEnvSchema.shape));
@@ -77,6 +78,8 @@ describe('trainer CronJob ↔ the trainer', () => {
     expect(env.problems).toEqual([]);
     expect(env.names.filter((n) => !TRAINER_ENV_NAMES.has(n))).toEqual([]);
     expect(new Set(env.names).size).toBe(env.names.length);
+    expect(requiredEnvNames(TrainerEnvSchema)).toEqual(['DATABASE_URL', 'MLFLOW_TRACKING_URI']);
+    for (const name of requiredEnvNames(TrainerEnvSchema)) expect(env.values[name], name).toBeTruthy();
     const config = loadTrainerConfig(env.values);
     expect(config.rollout.mode).toBe('kubernetes');
     expect(config.mlflow.trackingUri).toBe('http://mlflow:5000');
