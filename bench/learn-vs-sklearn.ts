@@ -10,6 +10,9 @@
  * Acceptance: holdout NE within 3% of the oracle's; holdout logloss within 0.5% of scikit-learn's best;
  * calibration of the down-sampled model within 0.95-1.05.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dropSchema, generateTraffic, splitTrainingWindow } from '@fallback-ctr/clicklog';
 import {
@@ -22,6 +25,7 @@ import {
   trainOnBatch,
 } from '@fallback-ctr/learn';
 import {
+  canonicalJson,
   createFeaturizer,
   createScorer,
   defaultFeatureSpec,
@@ -38,6 +42,8 @@ const { values } = parseArgs({
     cs: { type: 'string', default: '0.01,0.03,0.1,0.3' },
     keep: { type: 'boolean', default: false },
     grid: { type: 'boolean', default: false },
+    /** Directory to keep the featurised rows in between runs (re-used when the arguments and spec match). */
+    cache: { type: 'string' },
   },
 });
 const days = Number(values.days);
@@ -64,42 +70,78 @@ function scoreWith(trainBatch: FeaturizedBatch, holdout: FeaturizedBatch, opts: 
   };
 }
 
-const start = new Date(Date.UTC(2026, 0, 1));
-let t = performance.now();
-const gen = await generateTraffic({
-  db,
-  schema,
-  seed: Number(values.seed),
-  days,
-  impressionsPerDay: perDay,
-  start,
-  replace: true,
-});
-console.log(
-  `generated ${gen.impressions} impressions, ${gen.clicks} clicks (mean true CTR ${gen.meanTrueCtr.toFixed(4)}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
-);
+const cacheKey = canonicalJson({ days, perDay, seed: values.seed, spec });
+async function saveCache(dir: string, parts: Record<string, FeaturizedBatch>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, b] of Object.entries(parts)) {
+    await writeFile(
+      path.join(dir, `${name}.idx`),
+      Buffer.from(b.indices.buffer, b.indices.byteOffset, b.indices.byteLength),
+    );
+    await writeFile(path.join(dir, `${name}.y`), b.labels);
+    if (b.trueCtr)
+      await writeFile(
+        path.join(dir, `${name}.ctr`),
+        Buffer.from(b.trueCtr.buffer, b.trueCtr.byteOffset, b.trueCtr.byteLength),
+      );
+  }
+  await writeFile(path.join(dir, 'key.json'), cacheKey);
+}
+async function loadCache(dir: string, name: string): Promise<FeaturizedBatch> {
+  const copy = (b: Buffer) => new Uint8Array(b).buffer;
+  const labels = new Uint8Array(await readFile(path.join(dir, `${name}.y`)));
+  const indices = new Uint32Array(copy(await readFile(path.join(dir, `${name}.idx`))));
+  const trueCtr = new Float64Array(copy(await readFile(path.join(dir, `${name}.ctr`))));
+  return { rows: labels.length, width: indices.length / labels.length, indices, labels, trueCtr };
+}
+
 let train: FeaturizedBatch;
 let holdout: FeaturizedBatch;
-try {
-  t = performance.now();
-  const split = await splitTrainingWindow({
+const cached =
+  values.cache &&
+  existsSync(path.join(values.cache, 'key.json')) &&
+  (await readFile(path.join(values.cache, 'key.json'), 'utf8')) === cacheKey;
+if (cached && values.cache) {
+  train = await loadCache(values.cache, 'train');
+  holdout = await loadCache(values.cache, 'holdout');
+  console.log(`loaded ${train.rows} train / ${holdout.rows} holdout featurised rows from ${values.cache}`);
+} else {
+  const start = new Date(Date.UTC(2026, 0, 1));
+  let t = performance.now();
+  const gen = await generateTraffic({
     db,
     schema,
-    from: gen.from,
-    to: gen.to,
-    attributionWindowMinutes: 24 * 60,
-    now: new Date(gen.to.getTime() + 2 * 86_400_000),
-    holdout: { fraction: 0.2 },
-    includeTrueCtr: true,
-    batchSize: 10_000,
+    seed: Number(values.seed),
+    days,
+    impressionsPerDay: perDay,
+    start,
+    replace: true,
   });
-  train = await featurizeRows(split.train.read(), featurizer);
-  holdout = await featurizeRows(split.holdout.read(), featurizer);
   console.log(
-    `read + featurised ${train.rows} train / ${holdout.rows} holdout rows in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `generated ${gen.impressions} impressions, ${gen.clicks} clicks (mean true CTR ${gen.meanTrueCtr.toFixed(4)}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
-} finally {
-  if (!values.keep) await dropSchema({ db, schema });
+  try {
+    t = performance.now();
+    const split = await splitTrainingWindow({
+      db,
+      schema,
+      from: gen.from,
+      to: gen.to,
+      attributionWindowMinutes: 24 * 60,
+      now: new Date(gen.to.getTime() + 2 * 86_400_000),
+      holdout: { fraction: 0.2 },
+      includeTrueCtr: true,
+      batchSize: 10_000,
+    });
+    train = await featurizeRows(split.train.read(), featurizer);
+    holdout = await featurizeRows(split.holdout.read(), featurizer);
+    console.log(
+      `read + featurised ${train.rows} train / ${holdout.rows} holdout rows in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    if (!values.keep) await dropSchema({ db, schema });
+  }
+  if (values.cache) await saveCache(values.cache, { train, holdout });
 }
 if (!holdout.trueCtr) throw new Error('holdout rows carry no trueCtr');
 
@@ -147,10 +189,10 @@ for (const [name, opts] of variants) {
   const r = scoreWith(train, holdout, opts);
   ftrl.push([name, r]);
 }
-t = performance.now();
+const tSk = performance.now();
 const cs = values.cs.split(',').map(Number);
 const sk = await sklearnLogisticRegression(train, holdout, featurizer.size, cs);
-const skMs = performance.now() - t;
+const skMs = performance.now() - tSk;
 for (const [name, r] of ftrl) {
   rows.push({
     model: name,

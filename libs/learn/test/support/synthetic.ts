@@ -22,7 +22,8 @@ function gaussian(rand: () => number): number {
 
 /**
  * A small in-process click-log generator for unit-level checks (libs/clicklog has the real one): the true
- * CTR is a logistic model in the same fields and crosses the default feature spec has, so a hashed
+ * CTR is a logistic model in the default feature spec's fields, with interactions only where it has
+ * crosses (ad × device, placement × hour, site × country), so a hashed
  * logistic regression can get close to the oracle. The world (effects) depends on `seed` only; rows are
  * drawn from a PRNG seeded with seed + 1.
  */
@@ -39,8 +40,8 @@ export function* syntheticRows(options: SyntheticOptions): Generator<SyntheticRo
   const country = effects(N.countries, 0.25);
   const site = effects(N.sites, 0.3);
   const adDevice = effects(N.ads * 3, 0.3);
-  const adSite = effects(N.ads * N.sites, 0.15);
-  const deviceHour = effects(3 * 24, 0.15);
+  const placementHour = effects(4 * 24, 0.2);
+  const siteCountry = effects(N.sites * N.countries, 0.25);
   const adCampaign = Array.from({ length: N.ads }, () => Math.floor(w() * N.campaigns));
   const campaignAdvertiser = Array.from({ length: N.campaigns }, () => Math.floor(w() * N.advertisers));
   const intercept = options.intercept ?? -3.4;
@@ -67,8 +68,8 @@ export function* syntheticRows(options: SyntheticOptions): Generator<SyntheticRo
       (country[c] as number) +
       (site[st] as number) +
       (adDevice[a * 3 + d] as number) +
-      (adSite[a * N.sites + st] as number) +
-      (deviceHour[d * 24 + hour] as number) +
+      (placementHour[p * 24 + hour] as number) +
+      (siteCountry[st * N.countries + c] as number) +
       0.25 * Math.sin((2 * Math.PI * hour) / 24) -
       0.08 * Math.log1p(age) +
       (pv >= 3 && pv < 13 ? 0.2 : 0);
