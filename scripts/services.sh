@@ -183,7 +183,8 @@ start_mlflow() {
   stop_mlflow >/dev/null 2>&1 || true
   mkdir -p "$MLFLOW_ARTIFACTS" "$LOG_DIR"
   log "starting MLflow on $MLFLOW_TRACKING_URI (backend: PostgreSQL database $MLFLOW_DB)"
-  setsid "$VENV/bin/mlflow" server \
+  # The job runner (huey consumers, ~1.5 GB) serves GenAI features fallback-ctr does not use.
+  MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false setsid "$VENV/bin/mlflow" server \
     --backend-store-uri "$MLFLOW_BACKEND_URI" \
     --artifacts-destination "$MLFLOW_ARTIFACTS" \
     --serve-artifacts \

@@ -56,7 +56,12 @@ export async function startLocalMlflow(options: {
       '--workers',
       '1',
     ],
-    { detached: true, stdio: ['ignore', log, log] },
+    {
+      detached: true,
+      stdio: ['ignore', log, log],
+      // The job runner (huey consumers) serves GenAI features the demo does not use.
+      env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+    },
   );
   const stop = async () => {
     if (child.pid === undefined || child.exitCode !== null) return;
