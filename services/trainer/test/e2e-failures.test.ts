@@ -39,6 +39,8 @@ describe('trainer end to end: concurrency and MLflow outages', () => {
     expect(outcomes).toEqual(['PROMOTED', 'SKIPPED']);
     expect(await versionCount()).toBe(1);
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    const promoted = [a, b].find((r) => r.logs.at(-1)?.outcome === 'PROMOTED')!;
+    expect(promoted.logs.some((l) => String(l.msg).startsWith('rollout mode "none"'))).toBe(true);
     const skipped = [a, b].find((r) => r.logs.at(-1)?.outcome === 'SKIPPED')!;
     expect(skipped.logs.some((l) => l.msg === 'training run started')).toBe(false);
   });

@@ -3,7 +3,7 @@ import { type EvaluationMetrics, MetricsAccumulator } from '@fallback-ctr/learn'
 import type { Scorer } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import { type RocPoint, rocCurve } from '../curves.js';
-import { GrowableFloat64 } from '../growable.js';
+import { GrowableFloat64, GrowableUint8 } from '../growable.js';
 
 export interface ModelEvaluation {
   metrics: EvaluationMetrics;
@@ -23,7 +23,7 @@ const RELIABILITY_BINS = 12;
 /**
  * Stage 3 — evaluate: scores the candidate AND the champion on the same holdout rows in one read.
  * Both are scored from their artifacts (the candidate's freshly parsed), i.e. exactly as inference
- * will score them. Keeps 8 bytes per holdout row per model (exact AUC and the ROC curve).
+ * will score them. Keeps ~16 bytes per holdout row per model (exact AUC and the ROC curve) and 1 per label.
  */
 export async function evaluateOnHoldout(
   holdout: Pick<SplitPart, 'read'>,
@@ -36,7 +36,7 @@ export async function evaluateOnHoldout(
   const champ = champion ? new MetricsAccumulator() : null;
   const candScores = new GrowableFloat64();
   const champScores = new GrowableFloat64();
-  const labels = new GrowableFloat64();
+  const labels = new GrowableUint8();
   let clicks = 0;
   for await (const row of holdout.read(signal ? { signal } : {})) {
     const p = candidate.score(row.impression);
