@@ -1,7 +1,16 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TrainerErrorCode } from '../src/errors.js';
-import { createDeploymentRollout, type DeploymentRollout, rolloutProgress } from '../src/rollout.js';
+import {
+  createDeploymentRollout,
+  type DeploymentRollout,
+  defaultKubeConfig,
+  defaultNamespace,
+  rolloutProgress,
+} from '../src/rollout.js';
 import { type FakeKubeApi, startFakeKubeApi, statuses } from './support/fake-kube-api.js';
 
 const target = { namespace: 'ads', deployment: 'inference', annotationKey: 'fallback-ctr.io/model-version' };
@@ -70,6 +79,44 @@ describe('DeploymentRollout against the API-server stand-in', () => {
     await expect(rollout.waitForRollout({ timeoutMs: 200, pollMs: 20 })).rejects.toMatchObject({
       code: TrainerErrorCode.ROLLOUT_TIMEOUT,
     });
+  });
+
+  it('finds the cluster and namespace through KUBECONFIG, as the binary does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    const file = join(dir, 'config');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{ name: fake, cluster: { server: "${kube.url}", insecure-skip-tls-verify: true } }]`,
+        'users: [{ name: trainer, user: { token: test-token } }]',
+        'contexts: [{ name: fake, context: { cluster: fake, user: trainer, namespace: ads } }]',
+        'current-context: fake',
+      ].join('\n'),
+    );
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = file;
+    try {
+      const kc = defaultKubeConfig();
+      expect(defaultNamespace(kc)).toBe('ads');
+      const viaDefault = createDeploymentRollout(kc, target, silentLogger());
+      await viaDefault.patchVersion('11');
+      await viaDefault.waitForRollout(fast);
+      expect(kube.annotations()[target.annotationKey]).toBe('11');
+    } finally {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+    }
+  });
+
+  it('removes the annotation when patched with null', async () => {
+    await rollout.patchVersion('5');
+    await rollout.patchVersion(null);
+    expect(kube.patches.at(-1)?.body).toEqual({
+      spec: { template: { metadata: { annotations: { 'fallback-ctr.io/model-version': null } } } },
+    });
+    expect(kube.annotations()).toEqual({ other: 'kept' });
   });
 
   it('reports API errors with an actionable message', async () => {
