@@ -15,13 +15,13 @@ import {
 import { FieldProfiler } from './field-profile.js';
 import {
   type AnalysisTrainOptions,
+  constantFit,
   fitAndEvaluate,
   fitQuality,
   holdoutEntropy,
   type ModelFit,
   neOfPredictions,
   pairedNeDelta,
-  predictBatch,
 } from './model-fit.js';
 import { screenCrosses } from './pair-screen.js';
 import { type Candidate, isRealGain, recommend } from './recommend.js';
@@ -209,7 +209,8 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
   const fullQuality = fitQuality(full, holdoutBatch);
   const singleNe = spec.fields.map((f, k) => fit([k], `${f.name} alone`).ne);
   const dropField: NeDelta[] = spec.fields.map((f, k) => {
-    if (nf === 1) return { delta: Number.POSITIVE_INFINITY, se: 0 };
+    // Without its only field the model is the base rate of the training sample.
+    if (nf === 1) return pairedNeDelta(full, constantFit(trainBatch, holdoutBatch, entropy), entropy);
     const gone = new Set([k, ...crossesOf(f.name)]);
     return pairedNeDelta(
       full,
@@ -240,13 +241,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
     .sort((a, b) => a.k - b.k)
     .map((x) => x.name);
   const pairs = pairsAmong(strongest, new Set(spec.crosses.map((c) => crossKey(c.fields))));
-  const screenEstimates = screenPairs(
-    pairs,
-    spec,
-    trainRows,
-    predictBatch(full, selectColumns(trainBatch, all)),
-    entropy,
-  );
+  const screenEstimates = screenPairs(pairs, spec, trainRows, full.predict(selectColumns(trainBatch, all)), entropy);
   const screened = pairs
     .map((fields, i) => ({ fields, estimate: screenEstimates[i] as number, i }))
     .sort((a, b) => b.estimate - a.estimate || a.i - b.i);
@@ -293,7 +288,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
     message: `timing ${variants.length + 1} scorers`,
   });
   const timing: RawImpression[] = holdoutRows.slice(0, options.timingImpressions).map((r) => r.impression);
-  const weights = Float32Array.from(full.weights);
+  const weights = Float32Array.from(full.weights());
   const cost = measureServingCost(spec, variants, timing, weights, {
     rounds: options.timingRounds,
     seed: options.seed,
@@ -316,7 +311,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
       trafficCollisionRate: p.trafficCollisionRate,
       topValues: p.topValues,
       singleFieldNe: singleNe[k] as number,
-      dropNeChange: Number.isFinite(drop.delta) ? drop : { delta: 1, se: 0 },
+      dropNeChange: drop,
       dropCostNs: costOf(`field:${f.name}`),
       crossesDroppedWith: spec.crosses.filter((c) => c.fields.includes(f.name)).map((c) => c.fields.join('×')),
       recommendation: isRealGain(drop, thresholds) ? 'keep' : 'drop',

@@ -18,10 +18,10 @@ export interface ModelFit {
   logloss: number;
   /** Normalised entropy on the holdout: logloss / H(holdout CTR). */
   ne: number;
-  /** The trained weights (2^hashBits), bias, and the logit offset of negative down-sampling. */
-  weights: Float64Array;
-  bias: number;
-  offset: number;
+  /** Predictions of the model on a batch with the columns it was trained on. */
+  predict(batch: FeaturizedBatch): Float64Array;
+  /** A copy of the trained weights (2^hashBits; empty for the constant model). */
+  weights(): Float64Array;
 }
 
 /** Holdout CTR and its entropy: the NE denominator, the same for every model of an analysis. */
@@ -59,28 +59,47 @@ export function fitAndEvaluate(
     sum += loss;
   }
   const logloss = n > 0 ? sum / n : Number.NaN;
+  const predict = (batch: FeaturizedBatch): Float64Array => {
+    const out = new Float64Array(batch.rows);
+    for (let r = 0, off = 0; r < batch.rows; r++, off += batch.width) {
+      out[r] = sigmoid(ftrl.margin(batch.indices, off, batch.width) + offset);
+    }
+    return out;
+  };
   return {
     losses,
     predictions,
     logloss,
     ne: entropy > 0 ? logloss / entropy : Number.NaN,
-    weights: ftrl.weights,
-    bias: ftrl.bias(),
-    offset,
+    predict,
+    // snapshot() rather than the weights accessor, whose shape libs/learn is changing.
+    weights: () => ftrl.snapshot().weights,
   };
 }
 
-/** Predictions of a fitted model on a batch with the same columns it was trained on. */
-export function predictBatch(fit: ModelFit, batch: FeaturizedBatch): Float64Array {
-  const out = new Float64Array(batch.rows);
-  const { indices, width } = batch;
-  const w = fit.weights;
-  for (let r = 0, off = 0; r < batch.rows; r++, off += width) {
-    let m = fit.bias + fit.offset;
-    for (let k = off; k < off + width; k++) m += w[indices[k] as number] as number;
-    out[r] = sigmoid(m);
+/** The "model" without features: every holdout row predicted at the training CTR. */
+export function constantFit(train: FeaturizedBatch, holdout: FeaturizedBatch, entropy: number): ModelFit {
+  let clicks = 0;
+  for (let r = 0; r < train.rows; r++) clicks += train.labels[r] as number;
+  const p = train.rows > 0 ? clicks / train.rows : 0.5;
+  const predictions = new Float64Array(holdout.rows).fill(p);
+  const losses = new Float64Array(holdout.rows);
+  const q = clipProbability(p);
+  let sum = 0;
+  for (let r = 0; r < holdout.rows; r++) {
+    const loss = holdout.labels[r] === 1 ? -Math.log(q) : -Math.log(1 - q);
+    losses[r] = loss;
+    sum += loss;
   }
-  return out;
+  const logloss = holdout.rows > 0 ? sum / holdout.rows : Number.NaN;
+  return {
+    losses,
+    predictions,
+    logloss,
+    ne: logloss / entropy,
+    predict: (batch) => new Float64Array(batch.rows).fill(p),
+    weights: () => new Float64Array(0),
+  };
 }
 
 /** AUC and calibration of a fit (for the report's headline). */

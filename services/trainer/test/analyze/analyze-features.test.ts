@@ -159,3 +159,32 @@ describe('analyzeFeatures determinism and bounds', () => {
     ).rejects.toMatchObject({ code: 'TRAINER_NOT_ENOUGH_DATA' });
   });
 });
+
+describe('analyzeFeatures on a one-field spec', () => {
+  it('measures dropping the only field against the base rate, and times no empty spec', async () => {
+    const { train, holdout } = syntheticSplit({ days: 1, perDay: 8_000, holdoutFraction: 0.25, seed: 4 });
+    const report = await analyzeFeatures({
+      train,
+      holdout,
+      spec: {
+        version: 1,
+        hashBits: 14,
+        hashSeed: 0,
+        fields: [{ name: 'placement', source: 'column', kind: 'categorical' }],
+        crosses: [],
+      },
+      training: TRAINER_FTRL,
+      options: { timingImpressions: 50, timingRounds: 1 },
+    });
+    const f = report.fields[0]!;
+    // Without the field: every holdout row predicted at the training CTR (all rows are in the sample).
+    const ctr = train.reduce((n, r) => n + r.label, 0) / train.length;
+    const hp = holdout.reduce((n, r) => n + r.label, 0) / holdout.length;
+    const loss = holdout.reduce((n, r) => n - Math.log(r.label === 1 ? ctr : 1 - ctr), 0) / holdout.length;
+    const constantNe = loss / -(hp * Math.log(hp) + (1 - hp) * Math.log(1 - hp));
+    expect(f.dropNeChange.delta).toBeCloseTo(constantNe - report.summary.fullNe, 10);
+    expect(f.dropNeChange.se).toBeGreaterThan(0);
+    expect(f.dropCostNs).toBe(0);
+    expect(report.crosses).toEqual([]);
+  }, 60_000);
+});
