@@ -165,6 +165,8 @@ for (const { service, dockerfile } of SERVICES) {
       const depsCi = depsStage ? npmCiCommands(depsStage) : [];
       expect(depsCi).toHaveLength(1);
       expect(depsCi[0]).toContain('--omit=dev');
+      // No package's install script runs in either stage (none of the production ones has one).
+      for (const args of [...depsCi, ...stages.flatMap(npmCiCommands)]) expect(args).toContain('--ignore-scripts');
       expect(workspaceFlags(depsCi[0] ?? [])).toEqual([pkg.name]);
       const code = finalCopies.flatMap((c) => c.sources).filter((s) => s !== '/app/node_modules');
       const expected = ['/app/package.json', ...closure.flatMap((d) => [`/app/${d}/package.json`, `/app/${d}/dist`])];
