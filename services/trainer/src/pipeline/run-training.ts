@@ -95,6 +95,7 @@ async function runLocked(deps: TrainingDeps): Promise<RunOutcome> {
   let decision: GateDecision;
   let versionNumber: string | undefined;
   let loadedSplit: TrainingSplit | undefined;
+  let passedGate = false;
   try {
     // 1. load
     const bounds = windowBounds(config.window);
@@ -146,6 +147,7 @@ async function runLocked(deps: TrainingDeps): Promise<RunOutcome> {
         : null,
       thresholds: config.gate,
     });
+    passedGate = decision.outcome === 'PASS';
     logger.info(
       { gate: decision.outcome, reasons: decision.reasons, checks: decision.checks },
       'promotion gate decided',
@@ -181,7 +183,7 @@ async function runLocked(deps: TrainingDeps): Promise<RunOutcome> {
     }
   } catch (error) {
     logger.error({ err: error }, 'training run failed before the champion alias moved');
-    if (versionNumber !== undefined) {
+    if (versionNumber !== undefined && passedGate) {
       await tagPromotion(mlflow, modelName, versionNumber, 'aborted').catch(() => undefined);
     }
     const recorded = signal?.aborted ? new AbortedError('the training run', signal.reason) : error;
