@@ -101,4 +101,29 @@ describe('trainer end to end: concurrency and MLflow outages', () => {
     expect(run.data.tags['error.code']).toBe('CLICKLOG_EMPTY_WINDOW');
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
   });
+
+  it('schedule --run-now trains once at start-up, then stops cleanly when signalled', async () => {
+    const controller = new AbortController();
+    const lines: { msg: string; outcome?: string }[] = [];
+    const env = trainerEnv(schema, modelName, { SCHEDULE: '0 3 1 1 *' });
+    const { code } = await cli(['schedule', '--run-now'], env, {
+      signal: controller.signal,
+      logDestination: new Writable({
+        write(chunk, _enc, cb) {
+          for (const l of String(chunk).split('\n').filter(Boolean)) {
+            const line = JSON.parse(l) as { msg: string; outcome?: string };
+            lines.push(line);
+            if (line.msg.startsWith('outcome')) controller.abort(new Error('SIGTERM'));
+          }
+          cb();
+        },
+      }),
+    });
+    expect(code).toBe(ExitCode.OK);
+    const msgs = lines.map((l) => l.msg);
+    expect(msgs[0]).toBe('schedule started');
+    expect(lines.find((l) => l.msg.startsWith('outcome'))?.outcome).toBe('PROMOTED');
+    expect(msgs.at(-1)).toBe('schedule stopped');
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('2');
+  });
 });
