@@ -48,8 +48,9 @@ for (const [name, opts] of [
     'rows/pass': res.passes[0]?.rows,
     passes,
     'wall s': wall.toFixed(2),
-    'rows/s wall': Math.round(trained / wall).toLocaleString('en'),
-    'rows/s per CPU-s': Math.round(trained / cpu).toLocaleString('en'),
+    'trained rows/s wall': Math.round(trained / wall).toLocaleString('en'),
+    'trained rows/s per CPU-s': Math.round(trained / cpu).toLocaleString('en'),
+    'input rows/s per CPU-s': Math.round((rows * passes) / cpu).toLocaleString('en'),
     'progressive logloss (last pass)': res.passes[passes - 1]?.progressiveLogloss.toFixed(4),
   });
 }

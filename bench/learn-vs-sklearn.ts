@@ -146,7 +146,7 @@ if (cached && values.cache) {
 if (!holdout.trueCtr) throw new Error('holdout rows carry no trueCtr');
 
 const oracle = computeMetrics(holdout.trueCtr, holdout.labels);
-const base = { hashBits: spec.hashBits, alpha: 0.05, beta: 1, l1: 1, l2: 1 };
+const base = { hashBits: spec.hashBits }; // FTRL defaults: α 0.1, β 1, λ1 1, λ2 1
 const variants: Array<[string, TrainOptionsInput]> = [
   ['FTRL 1 pass', { ...base, passes: 1 }],
   ['FTRL 2 passes', { ...base, passes: 2 }],

@@ -6,7 +6,7 @@ export const FtrlOptionsSchema = z.object({
   /** log2 of the number of weights; must match the feature spec's hashBits. */
   hashBits: z.number().int().min(4).max(26),
   /** Per-coordinate learning-rate scale α. */
-  alpha: z.number().positive().default(0.05),
+  alpha: z.number().positive().default(0.1),
   /** Per-coordinate learning-rate smoothing β (1 usually suffices). */
   beta: z.number().nonnegative().default(1),
   /** L1 strength λ1 (sparsity); never applied to the bias. */
@@ -23,13 +23,16 @@ export type FtrlOptionsInput = z.input<typeof FtrlOptionsSchema>;
  *   g = p − y;  σ = (sqrt(n_i + g²) − sqrt(n_i)) / α;  z_i += g − σ·w_i;  n_i += g²
  *   w_i = 0 if |z_i| ≤ λ1, else −(z_i − sign(z_i)·λ1) / ((β + sqrt(n_i))/α + λ2)
  * The bias follows the same rule with λ1 = λ2 = 0. The weights are kept materialised, so a prediction
- * is one sum; memory is 24 bytes × 2^hashBits.
+ * is one sum; memory is 24 bytes × 2^hashBits, (w, z, sqrt n) interleaved so that one coordinate's
+ * state shares a cache line (rows touch coordinates at random).
  */
 export interface Ftrl {
   readonly options: FtrlOptions;
   readonly size: number;
-  /** Current weights (live view; do not write). */
-  readonly weights: Float64Array;
+  /** A copy of the current weights. */
+  weights(): Float64Array;
+  /** The current weight of one coordinate. */
+  weight(index: number): number;
   bias(): number;
   /** Margin bias + Σ w[indices[start..start+n)]. */
   margin(indices: Uint32Array, start: number, n: number): number;
@@ -62,9 +65,8 @@ export function createFtrl(input: FtrlOptionsInput): Ftrl {
   const options = parseFtrlOptions(input);
   const { alpha, beta, l1, l2 } = options;
   const size = 2 ** options.hashBits;
-  const zs = new Float64Array(size);
-  const sqn = new Float64Array(size);
-  const w = new Float64Array(size);
+  // state[3i] = w_i, state[3i + 1] = z_i, state[3i + 2] = sqrt(n_i)
+  const state = new Float64Array(size * 3);
   let bz = 0;
   let bsqn = 0;
   let bw = 0;
@@ -73,7 +75,7 @@ export function createFtrl(input: FtrlOptionsInput): Ftrl {
   function margin(indices: Uint32Array, start: number, n: number): number {
     let m = bw;
     const end = start + n;
-    for (let k = start; k < end; k++) m += w[indices[k] as number] as number;
+    for (let k = start; k < end; k++) m += state[(indices[k] as number) * 3] as number;
     return m;
   }
 
@@ -89,14 +91,15 @@ export function createFtrl(input: FtrlOptionsInput): Ftrl {
     const g2 = g * g;
     const end = start + n;
     for (let k = start; k < end; k++) {
-      const i = indices[k] as number;
-      const s0 = sqn[i] as number;
+      const o = (indices[k] as number) * 3;
+      const w0 = state[o] as number;
+      const s0 = state[o + 2] as number;
       const s1 = Math.sqrt(s0 * s0 + g2);
-      const z = (zs[i] as number) + g - (s1 - s0) * invAlpha * (w[i] as number);
-      zs[i] = z;
-      sqn[i] = s1;
-      if (z <= l1 && z >= -l1) w[i] = 0;
-      else w[i] = -(z - (z > 0 ? l1 : -l1)) / ((beta + s1) * invAlpha + l2);
+      const z = (state[o + 1] as number) + g - (s1 - s0) * invAlpha * w0;
+      state[o + 1] = z;
+      state[o + 2] = s1;
+      if (z <= l1 && z >= -l1) state[o] = 0;
+      else state[o] = -(z - (z > 0 ? l1 : -l1)) / ((beta + s1) * invAlpha + l2);
     }
     const b1 = Math.sqrt(bsqn * bsqn + g2);
     bz += g - (b1 - bsqn) * invAlpha * bw;
@@ -105,17 +108,24 @@ export function createFtrl(input: FtrlOptionsInput): Ftrl {
     return p;
   }
 
+  function strided(offset: number): Float64Array {
+    const out = new Float64Array(size);
+    for (let i = 0; i < size; i++) out[i] = state[i * 3 + offset] as number;
+    return out;
+  }
+
   return {
     options,
     size,
-    weights: w,
+    weights: () => strided(0),
+    weight: (index: number) => state[index * 3] as number,
     bias: () => bw,
     margin,
     update,
     snapshot: () => ({
-      z: zs.slice(),
-      sqrtN: sqn.slice(),
-      weights: w.slice(),
+      z: strided(1),
+      sqrtN: strided(2),
+      weights: strided(0),
       biasZ: bz,
       biasSqrtN: bsqn,
       bias: bw,

@@ -164,7 +164,7 @@ export function toArtifactInput(result: TrainResult, opts: ToArtifactInputOption
   return {
     featureSpec: opts.featureSpec,
     bias: result.ftrl.bias(),
-    weights: result.ftrl.weights,
+    weights: result.ftrl.weights(),
     negativeSamplingRate: options.negativeSamplingRate,
     training: {
       algorithm: 'ftrl-proximal',

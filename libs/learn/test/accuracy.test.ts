@@ -22,14 +22,8 @@ import { syntheticRows } from './support/synthetic.js';
 // in-process synthetic rows, time-ordered split (first rows train, last rows holdout).
 const TRAIN_ROWS = 160_000;
 const HOLDOUT_ROWS = 50_000;
-const BASE: TrainOptionsInput = {
-  hashBits: defaultFeatureSpec.hashBits,
-  alpha: 0.05,
-  beta: 1,
-  l1: 1,
-  l2: 1,
-  passes: 2,
-};
+// The package defaults for α, β, λ1, λ2.
+const BASE: TrainOptionsInput = { hashBits: defaultFeatureSpec.hashBits, passes: 2 };
 
 let train: FeaturizedBatch;
 let holdout: FeaturizedBatch;
