@@ -12,7 +12,7 @@
  * BENCH_CONNECTIONS (16), FALLBACK_CTR_PYTHON, MLFLOW_TRACKING_URI.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,32 @@ async function post(url: string, body: string): Promise<unknown> {
   if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return res.json();
 }
+/** CPU seconds (user + system) used so far by a process and all its descendants, from /proc. */
+function treeCpuSeconds(rootPid: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // After "pid (comm) ": state ppid ... utime is field 14 of stat, i.e. index 11 here; stime index 12.
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // the process exited while we read
+    }
+  }
+  let ticks = 0;
+  for (const [pid, st] of stats) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = stats.get(p)?.ppid) {
+      if (p === rootPid) {
+        ticks += st.ticks;
+        break;
+      }
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
 function run(url: string, body: string, duration: number): Promise<autocannon.Result> {
   return autocannon({
     url,
@@ -260,51 +286,59 @@ async function main(): Promise<void> {
     const targets = [
       {
         key: 'a1',
+        pid: a1.pid ?? 0,
         label: '(a) inference, 1 worker',
         url: `http://127.0.0.1:${ports.a1}/predict`,
         body: (n: number) => bodies.get(n)!.a,
       },
       {
         key: 'a2',
+        pid: a2.pid ?? 0,
         label: '(a) inference, 2 workers',
         url: `http://127.0.0.1:${ports.a2}/predict`,
         body: (n: number) => bodies.get(n)!.a,
       },
       {
         key: 'b',
+        pid: b.pid ?? 0,
         label: '(b) bare Fastify, constant',
         url: `http://127.0.0.1:${ports.b}/predict`,
         body: (n: number) => bodies.get(n)!.a,
       },
       {
         key: 'c',
+        pid: c.pid ?? 0,
         label: '(c) FastAPI + sklearn',
         url: `http://127.0.0.1:${ports.c}/predict`,
         body: (n: number) => bodies.get(n)!.c,
       },
       {
         key: 'd',
+        pid: d.pid ?? 0,
         label: '(d) mlflow models serve',
         url: `http://127.0.0.1:${ports.d}/invocations`,
         body: (n: number) => bodies.get(n)!.d,
       },
     ] as const;
-    type Cell = { rps: number; p50: number; p99: number; errors: number };
+    type Cell = { rps: number; p50: number; p99: number; errors: number; cpuUs: number };
     const runs = new Map<string, Cell[]>();
     for (let round = 1; round <= rounds; round++) {
       for (const n of sizes) {
         for (const t of targets) {
           await run(t.url, t.body(n), 1);
+          const cpuBefore = treeCpuSeconds(t.pid);
           const r = await run(t.url, t.body(n), seconds);
+          const cpuUsed = treeCpuSeconds(t.pid) - cpuBefore;
           const cell = {
             rps: r.requests.average,
             p50: r.latency.p50,
             p99: r.latency.p99,
             errors: r.errors + r.timeouts + r.non2xx,
+            cpuUs: (cpuUsed * 1e6) / Math.max(1, r.requests.total),
           };
           runs.set(`${t.key}:${n}`, [...(runs.get(`${t.key}:${n}`) ?? []), cell]);
           log(
-            `round ${round}: ${t.label}, batch ${n}: ${cell.rps.toFixed(0)} req/s, p50 ${cell.p50} ms, p99 ${cell.p99} ms, errors ${cell.errors}`,
+            `round ${round}: ${t.label}, batch ${n}: ${cell.rps.toFixed(0)} req/s, p50 ${cell.p50} ms, p99 ${cell.p99} ms, server CPU ${cell.cpuUs.toFixed(0)} µs/req, errors ${cell.errors}`,
           );
         }
       }
@@ -314,18 +348,25 @@ async function main(): Promise<void> {
     for (const [key, cells] of runs) {
       const sorted = [...cells].sort((x, y) => x.rps - y.rps);
       const median = sorted[Math.floor(sorted.length / 2)]!;
-      results.set(key, { ...median, errors: cells.reduce((a, c) => a + c.errors, 0) });
+      const cpu = cells.map((c) => c.cpuUs).sort((x, y) => x - y);
+      results.set(key, {
+        ...median,
+        cpuUs: cpu[Math.floor(cpu.length / 2)]!,
+        errors: cells.reduce((a, c) => a + c.errors, 0),
+      });
     }
 
     // 6. Table.
     const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
     const lines: string[] = [];
-    lines.push(`| server | batch | req/s | impressions/s | p50 ms | p99 ms | errors |`);
-    lines.push(`|---|---:|---:|---:|---:|---:|---:|`);
+    lines.push(`| server | batch | req/s | impressions/s | p50 ms | p99 ms | server CPU µs/req | errors |`);
+    lines.push(`|---|---:|---:|---:|---:|---:|---:|---:|`);
     for (const n of sizes) {
       for (const t of targets) {
         const r = results.get(`${t.key}:${n}`)!;
-        lines.push(`| ${t.label} | ${n} | ${fmt(r.rps)} | ${fmt(r.rps * n)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+        lines.push(
+          `| ${t.label} | ${n} | ${fmt(r.rps)} | ${fmt(r.rps * n)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuUs)} | ${r.errors} |`,
+        );
       }
     }
     lines.push('');
@@ -340,6 +381,16 @@ async function main(): Promise<void> {
     row('(a) 1 worker / (d) mlflow serve', 'a1', 'd', '');
     row('(a) 2 workers / (a) 1 worker', 'a2', 'a1', '> 1');
     row('(a) 2 workers / (c) FastAPI', 'a2', 'c', '');
+    lines.push('');
+    lines.push(`| ratio (server CPU per request; load-independent) | batch 1 | batch 100 | target |`);
+    lines.push(`|---|---:|---:|---|`);
+    const cpuRatio = (x: string, y: string, n: number) =>
+      (results.get(`${y}:${n}`)!.cpuUs / results.get(`${x}:${n}`)!.cpuUs).toFixed(2);
+    const cpuRow = (name: string, x: string, y: string, target: string) =>
+      lines.push(`| ${name} | ${cpuRatio(x, y, 1)} | ${cpuRatio(x, y, 100)} | ${target} |`);
+    cpuRow('efficiency of (a) 1 worker relative to (b): CPU(b) / CPU(a)', 'a1', 'b', '≥ 0.75');
+    cpuRow('CPU(c) / CPU(a): FastAPI needs this many times more', 'a1', 'c', '≥ 10');
+    cpuRow('CPU(d) / CPU(a): mlflow serve needs this many times more', 'a1', 'd', '');
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
     process.stdout.write(
       `\nPOST /predict, loopback, autocannon ${connections} connections, ${seconds} s per cell, median of ${rounds} rounds, ${cpus().length} cores (${cpu}), Node ${process.version}; ` +
