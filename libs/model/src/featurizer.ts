@@ -7,7 +7,7 @@ import {
   murmur3String,
   murmur3Uint32,
 } from './murmur3.js';
-import type { RawImpression } from './raw-impression.js';
+import { RAW_COLUMNS, type RawImpression } from './raw-impression.js';
 
 /** Turns raw impressions into hashed feature indices. One implementation for training and serving. */
 export interface Featurizer {
@@ -51,14 +51,16 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
   const mask = size - 1;
 
   const names = spec.fields.map((f) => f.name);
-  const fromContext = new Uint8Array(nf);
+  // Column fields read from `columnValues` (filled by named loads, which stay monomorphic); context
+  // fields by key. columnSlot[i] = position in RAW_COLUMNS, or -1 for a context field.
+  const columnSlot = new Int8Array(nf);
   const kinds = new Uint8Array(nf);
   const seeds = new Int32Array(nf);
   const missing = new Int32Array(nf);
   const scales = new Float64Array(nf);
   const boundaries: Float64Array[] = [];
   spec.fields.forEach((f, i) => {
-    fromContext[i] = f.source === 'context' ? 1 : 0;
+    columnSlot[i] = f.source === 'context' ? -1 : (RAW_COLUMNS as readonly string[]).indexOf(f.name);
     const seed = fieldSeed(spec, f.name);
     seeds[i] = seed;
     missing[i] = murmur3Bytes(EMPTY, 0, seed);
@@ -79,6 +81,7 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
   const slotNames = [...names, ...spec.crosses.map((c) => c.fields.join('×'))];
   // Per-field 32-bit value hashes of the current impression, reused by the crosses.
   const values = new Int32Array(nf);
+  const columnValues: unknown[] = new Array(RAW_COLUMNS.length).fill(undefined);
 
   function numericValue(v: unknown): number {
     if (typeof v === 'number') return v;
@@ -118,11 +121,19 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
   }
 
   function featurize(raw: RawImpression, out: Uint32Array): number {
-    const columns = raw as Record<string, unknown>;
     const context = raw.context as Record<string, unknown> | undefined | null;
+    const cv = columnValues;
+    cv[0] = raw.slot_id;
+    cv[1] = raw.placement;
+    cv[2] = raw.ad_id;
+    cv[3] = raw.campaign_id;
+    cv[4] = raw.advertiser_id;
+    cv[5] = raw.device_type;
+    cv[6] = raw.os;
+    cv[7] = raw.country;
     for (let i = 0; i < nf; i++) {
-      const name = names[i] as string;
-      const v = fromContext[i] === 1 ? (context == null ? undefined : context[name]) : columns[name];
+      const slot = columnSlot[i] as number;
+      const v = slot >= 0 ? cv[slot] : context == null ? undefined : context[names[i] as string];
       const h = hashField(i, v);
       values[i] = h;
       out[i] = h & mask;
