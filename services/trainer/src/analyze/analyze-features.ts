@@ -246,7 +246,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
     .map((fields, i) => ({ fields, estimate: screenEstimates[i] as number, i }))
     .sort((a, b) => b.estimate - a.estimate || a.i - b.i);
   const candidates = screened.slice(0, options.candidatePairs).map((s) => s.fields);
-  modelsPlanned += candidates.length;
+  modelsPlanned += candidates.length + 1;
   const addCross: NeDelta[] = [];
   if (candidates.length > 0) {
     const candSpec: FeatureSpec = { ...spec, crosses: candidates.map((fields) => ({ fields })) };
@@ -260,9 +260,45 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
     });
   }
 
+  // 5. Every recommendation applied at once: one-at-a-time deltas need not add up, so measure the
+  // combined spec too. A candidate over a dropped field is left out (its field would be gone).
+  const thresholds = { minNeGain: options.minNeGain, significanceZ: options.significanceZ };
+  const droppedFields = new Set(
+    spec.fields.filter((_, k) => !isRealGain(dropField[k] as NeDelta, thresholds)).map((f) => f.name),
+  );
+  const keptCrosses = spec.crosses
+    .map((c, j) => ({ c, j }))
+    .filter(
+      ({ c, j }) => isRealGain(dropCross[j] as NeDelta, thresholds) && !c.fields.some((f) => droppedFields.has(f)),
+    );
+  const addedCrosses = candidates
+    .map((fields, c) => ({ fields, c }))
+    .filter(
+      ({ fields, c }) => isRealGain(addCross[c] as NeDelta, thresholds) && !fields.some((f) => droppedFields.has(f)),
+    );
+  const recommendedSpec: FeatureSpec = {
+    ...spec,
+    fields: spec.fields.filter((f) => !droppedFields.has(f.name)),
+    crosses: [...keptCrosses.map(({ c }) => c), ...addedCrosses.map(({ fields }) => ({ fields }))],
+  };
+  const recommendedColumns = [
+    ...spec.fields
+      .map((f, k) => ({ f, k }))
+      .filter(({ f }) => !droppedFields.has(f.name))
+      .map(({ k }) => k),
+    ...keptCrosses.map(({ j }) => nf + j),
+    ...addedCrosses.map(({ c }) => nf + nc + c),
+  ];
+  const recommendedFit =
+    recommendedColumns.length > 0
+      ? fit(recommendedColumns, 'all recommendations applied')
+      : constantFit(trainBatch, holdoutBatch, entropy);
+  if (recommendedColumns.length === 0) modelsPlanned--;
+  const recommendedDelta = pairedNeDelta(full, recommendedFit, entropy);
+
   const oracleNe = holdoutBatch.trueCtr ? neOfPredictions(holdoutBatch.trueCtr, holdoutBatch.labels, entropy) : null;
 
-  // 5. Serving cost, measured with the scorer inference runs.
+  // 6. Serving cost, measured with the scorer inference runs.
   const variants: CostVariant[] = [
     ...spec.fields.map((f) => ({
       key: `field:${f.name}`,
@@ -295,8 +331,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
   });
   const costOf = (key: string) => cost.deltaNs.get(key) ?? 0;
 
-  // 6. Assemble.
-  const thresholds = { minNeGain: options.minNeGain, significanceZ: options.significanceZ };
+  // 7. Assemble.
   const fields: FieldReport[] = spec.fields.map((f, k) => {
     const p = profile.fields[k]!;
     const drop = dropField[k] as NeDelta;
@@ -403,6 +438,15 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
     },
     fields,
     crosses,
+    allRecommendationsApplied: {
+      spec: recommendedSpec.fields.length > 0 ? recommendedSpec : null,
+      droppedFields: [...droppedFields],
+      droppedCrosses: spec.crosses.filter((_, j) => !keptCrosses.some((k) => k.j === j)).map((c) => c.fields.join('×')),
+      addedCrosses: addedCrosses.map(({ fields }) => fields.join('×')),
+      ne: recommendedFit.ne,
+      neChange: recommendedDelta,
+      costNs: recommendedSpec.fields.length > 0 ? costOf('recommended') : -cost.baseNs,
+    },
     screenedPairs: screened.map((p, i) => ({
       name: p.fields.join('×'),
       fields: p.fields,

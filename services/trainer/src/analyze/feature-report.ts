@@ -123,6 +123,20 @@ export const FeatureReportSchema = z.object({
   }),
   fields: z.array(FieldReportSchema),
   crosses: z.array(CrossReportSchema),
+  /** Every drop and add of the recommendations made together, trained and timed as one spec. */
+  allRecommendationsApplied: z.object({
+    /** null when every field would go (the "model" is then the training CTR). */
+    spec: FeatureSpecSchema.nullable(),
+    droppedFields: z.array(z.string()),
+    /** Spec crosses not in the new spec (recommended drops, and crosses of dropped fields). */
+    droppedCrosses: z.array(z.string()),
+    addedCrosses: z.array(z.string()),
+    /** Holdout NE of the new spec, and its change from the full spec (negative = better). */
+    ne: z.number(),
+    neChange: NeDeltaSchema,
+    /** Scorer ns per impression change (negative = faster). */
+    costNs: z.number(),
+  }),
   /** Every pair the screen looked at, best first; the `measured` ones are the candidate crosses above. */
   screenedPairs: z.array(
     z.object({

@@ -36,6 +36,7 @@ function recommendationRows(recs: readonly Recommendation[]): string[][] {
  */
 export function renderHtml(report: FeatureReport): string {
   const s = report.summary;
+  const a = report.allRecommendationsApplied;
   const title = 'Feature insight: which fields and crosses earn their keep';
   const cards: [string, string][] = [
     ['Holdout NE (full spec)', s.fullNe.toFixed(4)],
@@ -188,6 +189,7 @@ th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left;vertical-alig
 <h2 id="recommendations-heading">Recommendations</h2>
 <p class="note">Ranked: changes that help (add, or drop at no measurable loss) first, best expected NE change first; then what to keep, ordered by NE lost per nanosecond saved if it were dropped — the cheapest accuracy to trade for latency comes first. Every number is one change made alone against the full spec.</p>
 ${table('recommendations', ['#', 'action', 'target', 'name', 'NE change of the change (± SE)', 'Δ ns/impression', 'why'], recommendationRows(report.recommendations))}
+<p class="note" id="all-applied"><b>All drops and adds together</b> (trained and timed as one spec): NE ${a.ne.toFixed(4)} (${f4(a.neChange.delta)} <span class="se">± ${a.neChange.se.toFixed(4)}</span> vs the full spec), ${ns(a.costNs)} ns/impression. Dropped fields: ${esc(a.droppedFields.join(', ') || 'none')}; dropped crosses: ${esc(a.droppedCrosses.join(', ') || 'none')}; added crosses: ${esc(a.addedCrosses.join(', ') || 'none')}.</p>
 ${tradeoff}
 
 <h2>Fields</h2>

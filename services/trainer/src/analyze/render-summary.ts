@@ -33,5 +33,11 @@ export function renderSummary(report: FeatureReport, maxRows = 25): string {
   lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt));
   if (report.recommendations.length > maxRows)
     lines.push(`… ${report.recommendations.length - maxRows} more in the report`);
+  const a = report.allRecommendationsApplied;
+  lines.push(
+    '',
+    `all drops and adds together: NE ${a.ne.toFixed(4)} (${a.neChange.delta >= 0 ? '+' : ''}${a.neChange.delta.toFixed(4)} ± ${a.neChange.se.toFixed(4)}), ` +
+      `${a.costNs >= 0 ? '+' : ''}${Math.round(a.costNs)} ns/impression`,
+  );
   return `${lines.join('\n')}\n`;
 }

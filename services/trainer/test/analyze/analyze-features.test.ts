@@ -44,7 +44,7 @@ describe('analyzeFeatures on synthetic traffic with a known truth', () => {
     expect(report.summary.oracleNe).not.toBeNull();
     expect(report.summary.oracleNe!).toBeLessThan(report.summary.fullNe);
     expect(report.summary.fullNe).toBeLessThan(1);
-    expect(report.summary.modelsTrained).toBe(1 + 13 + 13 + specWithNoise.crosses.length + 8);
+    expect(report.summary.modelsTrained).toBe(1 + 13 + 13 + specWithNoise.crosses.length + 8 + 1);
   });
 
   it('measures every true interaction as a cross and ranks each above every noise cross', () => {
@@ -94,6 +94,24 @@ describe('analyzeFeatures on synthetic traffic with a known truth', () => {
       [key(['placement', 'hour_of_day']), key(['site_category', 'country'])].sort(),
     );
     for (const c of found) expect(c.recommendation, c.name).toBe('add');
+  });
+
+  it('measures all drops and adds together as one spec', () => {
+    const a = report.allRecommendationsApplied;
+    const drops = report.recommendations.filter((r) => r.action === 'drop');
+    expect(a.droppedFields.sort()).toEqual(
+      drops
+        .filter((r) => r.target === 'field')
+        .map((r) => r.name)
+        .sort(),
+    );
+    expect(a.droppedFields).toContain(NOISE_FIELD);
+    expect(a.spec!.fields.map((f) => f.name)).not.toContain(NOISE_FIELD);
+    for (const c of a.spec!.crosses) for (const f of c.fields) expect(a.droppedFields).not.toContain(f);
+    const adds = report.recommendations.filter((r) => r.action === 'add').map((r) => r.name);
+    for (const name of a.addedCrosses) expect(adds).toContain(name);
+    expect(a.ne).toBeCloseTo(report.summary.fullNe + a.neChange.delta, 10);
+    expect(a.neChange.se).toBeGreaterThan(0);
   });
 
   it('ranks recommendations: adds and drops first by NE change, every item of the spec covered', () => {
@@ -186,5 +204,7 @@ describe('analyzeFeatures on a one-field spec', () => {
     expect(f.dropNeChange.se).toBeGreaterThan(0);
     expect(f.dropCostNs).toBe(0);
     expect(report.crosses).toEqual([]);
+    // Applying every recommendation leaves no spec exactly when the only field is to be dropped.
+    expect(report.allRecommendationsApplied.spec === null).toBe(f.recommendation === 'drop');
   }, 60_000);
 });
