@@ -62,7 +62,8 @@ export interface SerializedArtifact {
   sha256: string;
 }
 
-const Base64Schema = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+// The alphabet is enforced by decodeBase64's exact-length rule (a non-base64 character shortens the output).
+const Base64Schema = z.string();
 
 const WeightsSchema = z.discriminatedUnion('encoding', [
   z.object({ encoding: z.literal('dense-f32le'), size: z.number().int().positive(), values: Base64Schema }),
@@ -113,6 +114,73 @@ function sortKeys(value: unknown): unknown {
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+type Hash = ReturnType<typeof createHash>;
+
+/**
+ * Feeds canonicalJson(value) into `hash` piece by piece, without building the string. The weight blobs
+ * (`weights.values`, `weights.indices`) are fed as they are: for base64 text that is exactly what
+ * JSON.stringify would write between the quotes, and anything else fails the checksum or the decoding.
+ */
+function hashCanonical(hash: Hash, value: unknown, blob: boolean): void {
+  if (blob && typeof value === 'string') {
+    hash.update('"');
+    hash.update(value, 'latin1');
+    hash.update('"');
+  } else if (Array.isArray(value)) {
+    hash.update('[');
+    value.forEach((v, i) => {
+      if (i > 0) hash.update(',');
+      hashCanonical(hash, v, false);
+    });
+    hash.update(']');
+  } else if (value !== null && typeof value === 'object') {
+    hash.update('{');
+    let first = true;
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      if (!first) hash.update(',');
+      first = false;
+      hash.update(`${JSON.stringify(k)}:`);
+      hashCanonical(hash, v, false);
+    }
+    hash.update('}');
+  } else {
+    hash.update(JSON.stringify(value) ?? 'null', 'utf8');
+  }
+}
+
+/** sha256 (hex) of canonicalJson(payload), streaming the weight blobs. */
+function payloadSha256(payload: Record<string, unknown>): string {
+  const hash = createHash('sha256');
+  hash.update('{');
+  let first = true;
+  for (const k of Object.keys(payload).sort()) {
+    const v = payload[k];
+    if (v === undefined) continue;
+    if (!first) hash.update(',');
+    first = false;
+    hash.update(`${JSON.stringify(k)}:`);
+    if (k === 'weights' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      hash.update('{');
+      let firstW = true;
+      for (const wk of Object.keys(v).sort()) {
+        const wv = (v as Record<string, unknown>)[wk];
+        if (wv === undefined) continue;
+        if (!firstW) hash.update(',');
+        firstW = false;
+        hash.update(`${JSON.stringify(wk)}:`);
+        hashCanonical(hash, wv, wk === 'values' || wk === 'indices');
+      }
+      hash.update('}');
+    } else {
+      hashCanonical(hash, v, false);
+    }
+  }
+  hash.update('}');
+  return hash.digest('hex');
 }
 
 function invalidInput(message: string): ModelError {
@@ -174,14 +242,22 @@ export function serializeArtifact(input: ArtifactInput): SerializedArtifact {
     training: training.data,
     weights,
   };
-  const sha256 = sha256Hex(canonicalJson(payload));
-  const text = `{"format":${JSON.stringify(ARTIFACT_FORMAT_NAME)},"formatVersion":${ARTIFACT_FORMAT_VERSION},"sha256":"${sha256}","payload":${canonicalJson(payload)}}\n`;
+  const canonical = canonicalJson(payload);
+  const sha256 = sha256Hex(canonical);
+  const text = `{"format":${JSON.stringify(ARTIFACT_FORMAT_NAME)},"formatVersion":${ARTIFACT_FORMAT_VERSION},"sha256":"${sha256}","payload":${canonical}}\n`;
   return { bytes: Buffer.from(text, 'utf8'), sha256 };
 }
 
 function decodeBase64(b64: string, what: string, expectedBytes: number): Buffer {
+  // Buffer.from skips characters outside the alphabet, so exact text length + exact decoded length
+  // together mean the text is clean, padded base64.
+  const expectedChars = 4 * Math.ceil(expectedBytes / 3);
   const buf = Buffer.from(b64, 'base64');
-  if (buf.length !== expectedBytes) throw malformed(`${what}: expected ${expectedBytes} bytes, decoded ${buf.length}`);
+  if (b64.length !== expectedChars || buf.length !== expectedBytes) {
+    throw malformed(
+      `${what}: expected ${expectedBytes} bytes as ${expectedChars} base64 characters, got ${b64.length} characters decoding to ${buf.length} bytes`,
+    );
+  }
   return buf;
 }
 
@@ -211,7 +287,7 @@ export function parseArtifact(bytes: Uint8Array): ModelArtifact {
   }
   const env = EnvelopeSchema.safeParse(doc);
   if (!env.success) throw malformed(z.prettifyError(env.error), env.error);
-  const actual = sha256Hex(canonicalJson(env.data.payload));
+  const actual = payloadSha256(env.data.payload);
   if (actual !== env.data.sha256) {
     throw new ModelError(
       ModelErrorCode.ARTIFACT_CHECKSUM_MISMATCH,

@@ -99,6 +99,16 @@ describe('model artifact v1', () => {
     expect(createHash('sha256').update(canonicalJson(doc.payload)).digest('hex')).toBe(one.sha256);
   });
 
+  it('verifies payloads whose strings need escaping (the checksum is over the canonical JSON)', () => {
+    const w = new Float32Array(4096);
+    w[9] = 2;
+    const note = `"quoted" \\ back\nslash, ünïcödé 😀 ${'x'.repeat(5000)}`;
+    const { bytes, sha256 } = serializeArtifact(input(w, { training: { ...input(w).training, notes: { note } } }));
+    const a = parseArtifact(bytes);
+    expect(a.training.notes?.note).toBe(note);
+    expect(a.sha256).toBe(sha256);
+  });
+
   it('rejects an edited payload with a checksum error', () => {
     const w = new Float32Array(4096);
     w[5] = 1;
@@ -148,6 +158,9 @@ describe('model artifact v1', () => {
       weights: { ...doc.payload.weights, values: doc.payload.weights.values.slice(0, 4) },
     };
     expectModelError(() => parseArtifact(reseal(truncated)), 'MODEL_ARTIFACT_MALFORMED', 'weights.values');
+    const v = doc.payload.weights.values as string;
+    const junk = { ...doc.payload, weights: { ...doc.payload.weights, values: `${v.slice(0, 8)}!${v.slice(9)}` } };
+    expectModelError(() => parseArtifact(reseal(junk)), 'MODEL_ARTIFACT_MALFORMED', 'base64 characters');
     const wrongSize = { ...doc.payload, weights: { ...doc.payload.weights, size: 8192 } };
     expectModelError(() => parseArtifact(reseal(wrongSize)), 'MODEL_ARTIFACT_MALFORMED', '2^hashBits');
   });
