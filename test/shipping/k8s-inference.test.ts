@@ -1,5 +1,6 @@
-import { buildApp, createModelHolder, InferenceEnvSchema } from '@fallback-ctr/inference';
+import { buildApp, createModelHolder, InferenceEnvSchema, loadedModel } from '@fallback-ctr/inference';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
+import { defaultFeatureSpec, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
 import { parseEnv } from '@fallback-ctr/runtime';
 import { TrainerEnvSchema } from '@fallback-ctr/trainer';
 import type { FastifyInstance } from 'fastify';
@@ -111,6 +112,54 @@ describe('inference Deployment ↔ the inference service', () => {
     expect((await app.inject({ method: 'GET', url: paths.liveness })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: paths.readiness })).statusCode).toBe(503);
     expect(app.hasRoute({ method: 'GET', url: '/no-such-probe' })).toBe(false);
+  });
+
+  it('readiness passes once a model is loaded and fails again while draining (so probes can pass at all)', async () => {
+    const spec = { ...defaultFeatureSpec, hashBits: 12 };
+    const { bytes } = serializeArtifact({
+      featureSpec: spec,
+      bias: -4,
+      weights: new Float32Array(2 ** spec.hashBits),
+      training: {
+        algorithm: 'ftrl-proximal',
+        hyperparameters: {},
+        rows: 1,
+        positives: 0,
+        passes: 1,
+        seed: 1,
+        createdAt: '2026-11-26T00:00:00.000Z',
+        metrics: {},
+      },
+    });
+    const artifact = parseArtifact(bytes);
+    const loaded = createModelHolder();
+    const ready = await buildApp({ holder: loaded, docs: false });
+    try {
+      const path = container.readinessProbe?.httpGet?.path ?? '';
+      expect((await ready.inject({ method: 'GET', url: path })).statusCode).toBe(503);
+      loaded.set(
+        loadedModel(
+          {
+            name: 'm',
+            version: '1',
+            resolvedFrom: 'alias:champion',
+            runId: 'r',
+            tags: {},
+            loadedAt: '2026-11-26T00:00:00.000Z',
+            sha256: artifact.sha256,
+          },
+          artifact,
+        ),
+      );
+      expect((await ready.inject({ method: 'GET', url: path })).statusCode).toBe(200);
+      loaded.startDraining();
+      expect((await ready.inject({ method: 'GET', url: path })).statusCode).toBe(503);
+      expect(
+        (await ready.inject({ method: 'GET', url: container.livenessProbe?.httpGet?.path ?? '' })).statusCode,
+      ).toBe(200);
+    } finally {
+      await ready.close();
+    }
   });
 
   it('the startup probe outlasts STARTUP_DEADLINE_SECONDS, so the process gives up first with its own error', () => {
