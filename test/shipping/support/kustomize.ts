@@ -7,8 +7,8 @@ import { readYamlDocument, readYamlDocuments } from './yaml-documents.js';
  * A small kustomize renderer for the subset this project's kustomizations use: `resources`
  * (files or directories with their own kustomization.yaml), `namespace` and `images`. Any other
  * kustomization field is rejected, so a kustomization that starts using one fails the tests here
- * instead of being rendered wrongly. Mirrors `kubectl kustomize` for that subset: checked once by hand
- * against kustomize's own library (sigs.k8s.io/kustomize/api v0.21.2), identical output.
+ * instead of being rendered wrongly. Mirrors `kubectl kustomize` for that subset: compare it
+ * against kustomize's own library: `npx tsx test/shipping/support/compare-with-kustomize.ts`.
  */
 const ImageSchema = z.strictObject({
   name: z.string().min(1),
