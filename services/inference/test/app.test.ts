@@ -117,6 +117,7 @@ describe('health, readiness, model, metrics, docs', () => {
       await app.inject({ method: 'POST', url: '/predict', payload: { impressions: [{}, {}, {}] } });
       await app.inject({ method: 'POST', url: '/predict', payload: { impressions: [{}] } });
       await app.inject({ method: 'POST', url: '/predict', payload: { impressions: 'x' } });
+      await app.inject('/no-such-route');
       const res = await app.inject('/metrics');
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
@@ -126,6 +127,9 @@ describe('health, readiness, model, metrics, docs', () => {
       );
       expect(text).toMatch(
         /fallback_ctr_inference_http_request_duration_seconds_count\{method="POST",route="\/predict",status_code="400"\} 1/,
+      );
+      expect(text).toMatch(
+        /fallback_ctr_inference_http_request_duration_seconds_count\{method="\*",route="unmatched",status_code="404"\} 1/,
       );
       expect(text).toMatch(/fallback_ctr_inference_predictions_total 4/);
       expect(text).toMatch(/fallback_ctr_inference_predict_batch_size_sum 4/);
