@@ -15,7 +15,7 @@ const admin = createPool(2);
 const schema = uniqueSchema('ro');
 const role = `clicklog_ro_${randomBytes(4).toString('hex')}`;
 let readOnly: pg.Pool;
-const start = new Date('2026-01-05T00:00:00Z');
+const start = new Date('2020-01-06T00:00:00Z');
 
 beforeAll(async () => {
   await generateTraffic({ db: admin, schema, seed: 7, days: 1, impressionsPerDay: 500, start });

@@ -132,7 +132,7 @@ describe('readTrainingRows: attribution window and label delay', () => {
     const rows = await collect(stream);
     const { rows: dbNow } = await pool.query<{ now: Date }>('SELECT now() AS now');
     expect(Math.abs(stream.stats.now!.getTime() - dbNow[0]!.now.getTime())).toBeLessThan(60_000);
-    // The fixture lies in 2026-03; the database's now is later, so everything is old enough.
+    // The fixture lies in 2020-03; the database's now is later, so everything is old enough.
     expect(rows.map((r) => r.id)).toContain('young-with-click');
   });
 

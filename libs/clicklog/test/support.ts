@@ -18,7 +18,7 @@ export function createPool(max = 4): pg.Pool {
 }
 
 /** Minutes after a fixed instant, so tests never depend on the clock. */
-export const T0 = new Date('2026-03-02T12:00:00.000Z');
+export const T0 = new Date('2020-03-02T12:00:00.000Z');
 export function at(minutes: number): Date {
   return new Date(T0.getTime() + minutes * 60_000);
 }
