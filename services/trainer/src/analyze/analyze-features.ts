@@ -261,21 +261,24 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
   }
 
   // 5. Every recommendation applied at once: one-at-a-time deltas need not add up, so measure the
-  // combined spec too. A candidate over a dropped field is left out (its field would be gone).
+  // combined spec too.
   const thresholds = { minNeGain: options.minNeGain, significanceZ: options.significanceZ };
+  const keepCross = spec.crosses.map((_, j) => isRealGain(dropCross[j] as NeDelta, thresholds));
+  const addCandidate = candidates.map((_, c) => isRealGain(addCross[c] as NeDelta, thresholds));
+  // A field stays while a kept or added cross needs it, whatever its own ablation says.
+  const requiredBy = new Map<string, string[]>();
+  const require = (fields: readonly string[]) => {
+    for (const f of fields) requiredBy.set(f, [...(requiredBy.get(f) ?? []), fields.join('×')]);
+  };
+  for (const [j, c] of spec.crosses.entries()) if (keepCross[j]) require(c.fields);
+  for (const [c, fields] of candidates.entries()) if (addCandidate[c]) require(fields);
   const droppedFields = new Set(
-    spec.fields.filter((_, k) => !isRealGain(dropField[k] as NeDelta, thresholds)).map((f) => f.name),
+    spec.fields
+      .filter((f, k) => !isRealGain(dropField[k] as NeDelta, thresholds) && !requiredBy.has(f.name))
+      .map((f) => f.name),
   );
-  const keptCrosses = spec.crosses
-    .map((c, j) => ({ c, j }))
-    .filter(
-      ({ c, j }) => isRealGain(dropCross[j] as NeDelta, thresholds) && !c.fields.some((f) => droppedFields.has(f)),
-    );
-  const addedCrosses = candidates
-    .map((fields, c) => ({ fields, c }))
-    .filter(
-      ({ fields, c }) => isRealGain(addCross[c] as NeDelta, thresholds) && !fields.some((f) => droppedFields.has(f)),
-    );
+  const keptCrosses = spec.crosses.map((c, j) => ({ c, j })).filter(({ j }) => keepCross[j]);
+  const addedCrosses = candidates.map((fields, c) => ({ fields, c })).filter(({ c }) => addCandidate[c]);
   const recommendedSpec: FeatureSpec = {
     ...spec,
     fields: spec.fields.filter((f) => !droppedFields.has(f.name)),
@@ -316,6 +319,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
       key: `candidate:${c}`,
       spec: { ...spec, crosses: [...spec.crosses, { fields }] },
     })),
+    { key: 'recommended', spec: recommendedSpec },
   ].filter((v) => v.spec.fields.length > 0);
   progress({
     stage: 'serving-cost',
@@ -349,7 +353,8 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
       dropNeChange: drop,
       dropCostNs: costOf(`field:${f.name}`),
       crossesDroppedWith: spec.crosses.filter((c) => c.fields.includes(f.name)).map((c) => c.fields.join('×')),
-      recommendation: isRealGain(drop, thresholds) ? 'keep' : 'drop',
+      recommendation: droppedFields.has(f.name) ? 'drop' : 'keep',
+      requiredBy: requiredBy.get(f.name) ?? [],
     };
   });
   const crossRows: Omit<CrossReport, 'rank'>[] = [
@@ -387,6 +392,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
       origin: 'spec' as const,
       gain: f.dropNeChange,
       costNs: -f.dropCostNs,
+      requiredBy: f.requiredBy,
     })),
     ...crosses.map((c) => ({
       target: 'cross' as const,

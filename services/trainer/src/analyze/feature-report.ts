@@ -43,6 +43,8 @@ export const FieldReportSchema = z.object({
   /** Crosses of the spec that go with the field when it is dropped. */
   crossesDroppedWith: z.array(z.string()),
   recommendation: z.enum(['keep', 'drop']),
+  /** Kept or added crosses that need the field (it is kept for them even if its own gain is small). */
+  requiredBy: z.array(z.string()),
 });
 export type FieldReport = z.infer<typeof FieldReportSchema>;
 

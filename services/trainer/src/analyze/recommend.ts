@@ -19,6 +19,8 @@ export interface Candidate {
   gain: NeDelta;
   /** Scorer ns per impression the item costs: ns(with) − ns(without). */
   costNs: number;
+  /** Crosses kept or added that need this field: it is kept for them. */
+  requiredBy?: readonly string[];
 }
 
 const fmt = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(4);
@@ -57,11 +59,18 @@ export function recommend(items: readonly Candidate[], t: Thresholds): Recommend
       neChangeSe: it.gain.se,
       costNs: -it.costNs,
     };
+    const required = it.requiredBy ?? [];
     if (real) {
       keeps.push({
         ...rec,
         action: 'keep',
         reason: `worth ${gainText}; removing it would save about ${ns(it.costNs)}`,
+      });
+    } else if (required.length > 0) {
+      keeps.push({
+        ...rec,
+        action: 'keep',
+        reason: `needed by ${required.join(', ')} (alone it is worth ${gainText}); removing it would save about ${ns(it.costNs)}`,
       });
     } else {
       actions.push({

@@ -110,6 +110,9 @@ describe('analyzeFeatures on synthetic traffic with a known truth', () => {
     for (const c of a.spec!.crosses) for (const f of c.fields) expect(a.droppedFields).not.toContain(f);
     const adds = report.recommendations.filter((r) => r.action === 'add').map((r) => r.name);
     for (const name of a.addedCrosses) expect(adds).toContain(name);
+    // The fields of every added cross stay (e.g. country and site_category for their true interaction).
+    for (const c of a.spec!.crosses) for (const f of c.fields) expect(a.spec!.fields.map((x) => x.name)).toContain(f);
+    expect(a.addedCrosses.length).toBe(adds.length);
     expect(a.ne).toBeCloseTo(report.summary.fullNe + a.neChange.delta, 10);
     expect(a.neChange.se).toBeGreaterThan(0);
   });

@@ -40,6 +40,24 @@ describe('recommend', () => {
     expect(keep.neChange).toBeCloseTo(0.02);
     expect(keep.costNs).toBe(-100);
   });
+  it('keeps a field that a kept or added cross needs, whatever its own gain, and says why', () => {
+    const r = recommend(
+      [
+        {
+          target: 'field',
+          name: 'country',
+          origin: 'spec',
+          gain: { delta: 0.0001, se: 0.001 },
+          costNs: 20,
+          requiredBy: ['site×country'],
+        },
+      ],
+      t,
+    );
+    expect(r[0]!.action).toBe('keep');
+    expect(r[0]!.reason).toContain('needed by site×country');
+  });
+
   it('ranks actions by expected NE change, then keeps by NE lost per ns saved', () => {
     expect(recs.map((r) => r.name)).toEqual(['c×d', 'noise', 'a×b', 'ad_id', 'os']);
     expect(recs.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5]);
