@@ -1,11 +1,12 @@
 import { type FeatureSpec, parseFeatureSpec } from './feature-spec.js';
 import {
-  murmur3Bytes,
-  murmur3Finalize,
+  murmur3BytesI32,
+  murmur3FinalizeI32,
   murmur3MixBlock,
-  murmur3SafeInteger,
+  murmur3SafeIntegerI32,
   murmur3String,
-  murmur3Uint32,
+  murmur3StringI32,
+  murmur3Uint32I32,
 } from './murmur3.js';
 import { RAW_COLUMNS, type RawImpression } from './raw-impression.js';
 
@@ -20,7 +21,8 @@ export interface Featurizer {
   readonly slotNames: readonly string[];
   /**
    * Writes the impression's indices (each in [0, size)) into `out[0..maxIndices)` and returns the count
-   * (always `maxIndices`). Allocation-free for string, safe-integer, boolean and missing values.
+   * (always `maxIndices`). Allocation-free for string, integer, boolean and missing values (V8 may box a
+   * fractional number read from a context object).
    */
   featurize(raw: RawImpression, out: Uint32Array): number;
 }
@@ -63,7 +65,7 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
     columnSlot[i] = f.source === 'context' ? -1 : (RAW_COLUMNS as readonly string[]).indexOf(f.name);
     const seed = fieldSeed(spec, f.name);
     seeds[i] = seed;
-    missing[i] = murmur3Bytes(EMPTY, 0, seed);
+    missing[i] = murmur3BytesI32(EMPTY, 0, seed);
     kinds[i] = f.kind === 'categorical' ? KIND_CATEGORICAL : f.kind === 'log1p' ? KIND_LOG1P : KIND_BUCKETS;
     scales[i] = f.kind === 'log1p' ? f.scale : 0;
     boundaries.push(new Float64Array(f.kind === 'buckets' ? f.boundaries : []));
@@ -93,12 +95,12 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
     const seed = seeds[i] as number;
     const kind = kinds[i];
     if (kind === KIND_CATEGORICAL) {
-      if (typeof v === 'string') return v.length === 0 ? (missing[i] as number) : murmur3String(v, seed);
+      if (typeof v === 'string') return v.length === 0 ? (missing[i] as number) : murmur3StringI32(v, seed);
       if (typeof v === 'number') {
-        if (Number.isSafeInteger(v)) return murmur3SafeInteger(v, seed);
-        return Number.isFinite(v) ? murmur3String(String(v), seed) : (missing[i] as number);
+        if (Number.isSafeInteger(v)) return murmur3SafeIntegerI32(v, seed);
+        return Number.isFinite(v) ? murmur3StringI32(String(v), seed) : (missing[i] as number);
       }
-      if (typeof v === 'boolean') return murmur3String(v ? 'true' : 'false', seed);
+      if (typeof v === 'boolean') return murmur3StringI32(v ? 'true' : 'false', seed);
       return missing[i] as number;
     }
     const x = numericValue(v);
@@ -117,7 +119,7 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
       }
       bucket = lo;
     }
-    return murmur3Uint32(bucket, seed);
+    return murmur3Uint32I32(bucket, seed);
   }
 
   function featurize(raw: RawImpression, out: Uint32Array): number {
@@ -143,7 +145,7 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
       const end = crossStart[j + 1] as number;
       const start = crossStart[j] as number;
       for (let p = start; p < end; p++) h = murmur3MixBlock(h, values[crossPos[p] as number] as number);
-      out[nf + j] = murmur3Finalize(h, (end - start) * 4) & mask;
+      out[nf + j] = murmur3FinalizeI32(h, (end - start) * 4) & mask;
     }
     return maxIndices;
   }

@@ -17,19 +17,26 @@ export function murmur3MixBlock(h: number, k: number): number {
   return (Math.imul(hh, 5) + 0xe6546b64) | 0;
 }
 
-/** Final avalanche: mixes in the byte length and returns the uint32 hash. */
-export function murmur3Finalize(h: number, byteLength: number): number {
+// The *I32 functions return the hash as a signed int32 (its bit pattern), which V8 keeps unboxed; the
+// public functions return it as the conventional uint32.
+
+/** Final avalanche: mixes in the byte length; returns the hash as a signed int32. */
+export function murmur3FinalizeI32(h: number, byteLength: number): number {
   let hh = h ^ byteLength;
   hh ^= hh >>> 16;
   hh = Math.imul(hh, 0x85ebca6b);
   hh ^= hh >>> 13;
   hh = Math.imul(hh, 0xc2b2ae35);
   hh ^= hh >>> 16;
-  return hh >>> 0;
+  return hh | 0;
 }
 
-/** MurmurHash3 x86_32 of `data[0..length)`. */
+/** MurmurHash3 x86_32 of `data[0..length)` (uint32). */
 export function murmur3Bytes(data: Uint8Array, length: number, seed: number): number {
+  return murmur3BytesI32(data, length, seed) >>> 0;
+}
+
+export function murmur3BytesI32(data: Uint8Array, length: number, seed: number): number {
   let h = seed | 0;
   const blocksEnd = length & ~3;
   let i = 0;
@@ -52,12 +59,16 @@ export function murmur3Bytes(data: Uint8Array, length: number, seed: number): nu
     k = Math.imul(k, C2);
     h ^= k;
   }
-  return murmur3Finalize(h, length);
+  return murmur3FinalizeI32(h, length);
 }
 
-/** MurmurHash3 x86_32 of one uint32 taken as its 4 little-endian bytes. */
+/** MurmurHash3 x86_32 of one uint32 taken as its 4 little-endian bytes (uint32). */
 export function murmur3Uint32(value: number, seed: number): number {
-  return murmur3Finalize(murmur3MixBlock(seed | 0, value | 0), 4);
+  return murmur3Uint32I32(value, seed) >>> 0;
+}
+
+export function murmur3Uint32I32(value: number, seed: number): number {
+  return murmur3FinalizeI32(murmur3MixBlock(seed | 0, value | 0), 4);
 }
 
 let scratch = new Uint8Array(256);
@@ -100,8 +111,12 @@ function encodeUtf8Scratch(s: string): number {
   return p;
 }
 
-/** MurmurHash3 x86_32 of the UTF-8 bytes of `s`, without allocating. */
+/** MurmurHash3 x86_32 of the UTF-8 bytes of `s`, without allocating (uint32). */
 export function murmur3String(s: string, seed: number): number {
+  return murmur3StringI32(s, seed) >>> 0;
+}
+
+export function murmur3StringI32(s: string, seed: number): number {
   const n = s.length;
   // ASCII fast path: hash char codes directly, 4 at a time, falling back on the first non-ASCII char.
   let h = seed | 0;
@@ -112,7 +127,7 @@ export function murmur3String(s: string, seed: number): number {
     const c1 = s.charCodeAt(i + 1);
     const c2 = s.charCodeAt(i + 2);
     const c3 = s.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Bytes(scratch, encodeUtf8Scratch(s), seed);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3BytesI32(scratch, encodeUtf8Scratch(s), seed);
     h = murmur3MixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
   const tail = n & 3;
@@ -120,21 +135,25 @@ export function murmur3String(s: string, seed: number): number {
     const c0 = s.charCodeAt(i);
     const c1 = tail >= 2 ? s.charCodeAt(i + 1) : 0;
     const c2 = tail === 3 ? s.charCodeAt(i + 2) : 0;
-    if ((c0 | c1 | c2) >= 0x80) return murmur3Bytes(scratch, encodeUtf8Scratch(s), seed);
+    if ((c0 | c1 | c2) >= 0x80) return murmur3BytesI32(scratch, encodeUtf8Scratch(s), seed);
     let k = c0 | (c1 << 8) | (c2 << 16);
     k = Math.imul(k, C1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, C2);
     h ^= k;
   }
-  return murmur3Finalize(h, n);
+  return murmur3FinalizeI32(h, n);
 }
 
 /**
  * MurmurHash3 x86_32 of the decimal text of a safe integer (as `String(value)` would write it), without
- * allocating. Callers guarantee `Number.isSafeInteger(value)`.
+ * allocating (uint32). Callers guarantee `Number.isSafeInteger(value)`.
  */
 export function murmur3SafeInteger(value: number, seed: number): number {
+  return murmur3SafeIntegerI32(value, seed) >>> 0;
+}
+
+export function murmur3SafeIntegerI32(value: number, seed: number): number {
   const buf = scratch;
   let v = value < 0 ? -value : value;
   let p = 0;
@@ -149,5 +168,5 @@ export function murmur3SafeInteger(value: number, seed: number): number {
     buf[a] = buf[b] as number;
     buf[b] = t;
   }
-  return murmur3Bytes(buf, p, seed);
+  return murmur3BytesI32(buf, p, seed);
 }
