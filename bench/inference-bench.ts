@@ -382,7 +382,7 @@ async function main(): Promise<void> {
     row('(a) 2 workers / (a) 1 worker', 'a2', 'a1', '> 1');
     row('(a) 2 workers / (c) FastAPI', 'a2', 'c', '');
     lines.push('');
-    lines.push(`| ratio (server CPU per request; load-independent) | batch 1 | batch 100 | target |`);
+    lines.push(`| ratio (server CPU per request; steadier under load) | batch 1 | batch 100 | target |`);
     lines.push(`|---|---:|---:|---|`);
     const cpuRatio = (x: string, y: string, n: number) =>
       (results.get(`${y}:${n}`)!.cpuUs / results.get(`${x}:${n}`)!.cpuUs).toFixed(2);

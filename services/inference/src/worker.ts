@@ -16,7 +16,9 @@ function send(message: ToPrimary): void {
  * A cluster worker: listens at once (liveness OK, readiness 503), loads the artifact the primary
  * fetched and verified, serves until told to shut down (or SIGTERM/SIGINT), then drains and exits.
  */
-export async function runWorker(config: InferenceConfig, logger: Logger): Promise<void> {
+export async function runWorker(config: InferenceConfig, baseLogger: Logger): Promise<void> {
+  // Once the model is loaded, every worker line names it.
+  let logger = baseLogger;
   const holder = createModelHolder();
   const metrics = createMetrics();
   AggregatorRegistry.setRegistries([metrics.registry]);
@@ -67,7 +69,8 @@ export async function runWorker(config: InferenceConfig, logger: Logger): Promis
           .then((bytes) => {
             const model = loadedModelFromBytes(message.meta, bytes);
             holder.set(model);
-            logger.info({ model: model.name, version: model.version }, 'model loaded: ready');
+            logger = baseLogger.child({ model: model.name, version: model.version });
+            logger.info({ sha256: model.artifact.sha256 }, 'model loaded: ready');
           })
           .catch((error: unknown) => {
             logger.fatal({ err: error }, 'cannot load the artifact handed over by the primary');
@@ -90,7 +93,7 @@ export async function runWorker(config: InferenceConfig, logger: Logger): Promis
   // The primary died: nobody will respawn, hand over or aggregate; stop cleanly.
   process.on('disconnect', () => stop('primary disconnected'));
 
-  server = await startHttpServer({ config, holder, logger, metrics, metricsText: podMetrics });
+  server = await startHttpServer({ config, holder, logger: baseLogger, metrics, metricsText: podMetrics });
   if (stopReason !== undefined) {
     await server.drain({ skipDrainDelay: true });
     process.exit(0);

@@ -96,6 +96,7 @@ describe('the real server process under load', () => {
     process.kill(second.pid, 'SIGKILL');
     const respawned = await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 3);
     expect(respawned.pid).not.toBe(second.pid);
+    expect(respawned.version).toBe('1');
     expect(server.logs.some((l) => l.msg.includes('worker died; respawning'))).toBe(true);
     expect(server.logs.filter((l) => l.msg.includes('fetched and verified'))).toHaveLength(1);
     const res = await fetch(`${server.url}/predict`, {
