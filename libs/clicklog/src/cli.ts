@@ -30,7 +30,9 @@ Options:
   --seed <int|string>        PRNG seed; same seed and options, same rows (default: 1)
   --days <n>                 number of days (default: 7)
   --per-day <n>              impressions per day (default: 100000)
-  --start <YYYY-MM-DD>       first day, UTC (default: <days> days before today)
+  --first-day <n>            write days [n, n + days) of the same traffic, to append to an
+                             earlier call's days (default: 0)
+  --start <YYYY-MM-DD>       day 0, UTC (default: <first-day + days> days before today)
   --base-ctr <p>             mean true CTR of the first day, 0.005..0.03 (default: 0.015)
   --drift <x>                day-to-day random walk of the true effects, 0 = none (default: 0)
   --degrade <mode>           shuffled-labels | broken-feature (default: none)
@@ -64,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
       schema: { type: 'string' },
       seed: { type: 'string' },
       days: { type: 'string' },
+      'first-day': { type: 'string' },
       'per-day': { type: 'string' },
       start: { type: 'string' },
       'base-ctr': { type: 'string' },
@@ -118,6 +121,7 @@ async function main(argv: string[]): Promise<void> {
         schema,
         seed,
         days: num('days', values.days),
+        firstDay: num('first-day', values['first-day']),
         impressionsPerDay: num('per-day', values['per-day']),
         start,
         baseCtr: num('base-ctr', values['base-ctr']),

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Queryable } from './connection.js';
+import { insertLines } from './insert-lines.js';
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
@@ -27,12 +28,29 @@ async function* chunked(lines: Iterable<string> | AsyncIterable<string>): AsyncG
   if (buffer.length > 0) yield buffer;
 }
 
-/** Runs `COPY … FROM STDIN` with the given newline-terminated text lines; resolves to the row count. */
+const copyCapable = new WeakMap<Queryable, boolean>();
+
+/** PGlite (WebAssembly Postgres behind a socket) loses protocol sync on COPY FROM STDIN. */
+async function acceptsCopyFromStdin(client: Queryable): Promise<boolean> {
+  let capable = copyCapable.get(client);
+  if (capable === undefined) {
+    const { rows } = await client.query<{ version: string }>('SELECT version() AS version');
+    capable = !/PGlite/i.test(rows[0]?.version ?? '');
+    copyCapable.set(client, capable);
+  }
+  return capable;
+}
+
+/**
+ * Runs `COPY … FROM STDIN` with the given newline-terminated text lines; resolves to the row count.
+ * On a server that cannot take COPY over the wire, the same rows go in as multi-row INSERTs.
+ */
 export async function copyLines(
   client: Queryable,
   copySql: string,
   lines: Iterable<string> | AsyncIterable<string>,
 ): Promise<number> {
+  if (!(await acceptsCopyFromStdin(client))) return insertLines(client, copySql, lines);
   const sink = client.query(copyFrom(copySql));
   await pipeline(Readable.from(chunked(lines)), sink);
   return sink.rowCount ?? 0;

@@ -164,8 +164,8 @@ export async function generateTraffic(options: GenerateTrafficOptions): Promise<
     clicks: tally.clicks,
     meanTrueCtr: tally.impressions > 0 ? tally.sumTrueCtr / tally.impressions : 0,
     observedCtr: tally.impressions > 0 ? tally.clicks / tally.impressions : 0,
-    from: start,
-    to: new Date(start.getTime() + settings.days * 86_400_000),
+    from: new Date(start.getTime() + settings.firstDay * 86_400_000),
+    to: new Date(start.getTime() + (settings.firstDay + settings.days) * 86_400_000),
     elapsedMs: Math.round(performance.now() - began),
     phasesMs,
   };

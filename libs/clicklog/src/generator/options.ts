@@ -46,8 +46,13 @@ export const SyntheticTrafficOptionsSchema = z.object({
   /** Same seed and options, same rows (ids, values, clicks, truth). */
   seed: z.union([z.number().int(), z.string().min(1)]).default(1),
   days: z.number().int().min(1).max(366).default(7),
+  /**
+   * Generate days [firstDay, firstDay + days) of the same traffic (same world, drift and ids), so a
+   * later call can append the next day to what an earlier call wrote. Day 0 is `start`.
+   */
+  firstDay: z.number().int().min(0).max(3660).default(0),
   impressionsPerDay: z.number().int().min(1).max(50_000_000).default(100_000),
-  /** First day, truncated to UTC midnight. Default: `days` days before today (UTC). */
+  /** Day 0, truncated to UTC midnight. Default: `firstDay + days` days before today (UTC). */
   start: z.date().optional(),
   /** Mean true click probability of the first day (the bias is calibrated to it). */
   baseCtr: z.number().min(0.005).max(0.03).default(0.015),

@@ -45,8 +45,11 @@ export function parseTrafficOptions(input: SyntheticTrafficOptionsInput): Synthe
 }
 
 /** First day at UTC midnight: the given start, or `days` days before today. */
-export function startOfTraffic(options: Pick<SyntheticTrafficOptions, 'start' | 'days'>, today = new Date()): Date {
-  const base = options.start ?? new Date(today.getTime() - options.days * DAY_MS);
+export function startOfTraffic(
+  options: Pick<SyntheticTrafficOptions, 'start' | 'days' | 'firstDay'>,
+  today = new Date(),
+): Date {
+  const base = options.start ?? new Date(today.getTime() - (options.firstDay + options.days) * DAY_MS);
   if (Number.isNaN(base.getTime())) {
     throw new ClicklogError(
       ClicklogErrorCode.INVALID_OPTIONS,
@@ -170,8 +173,9 @@ export function* syntheticRows(options: SyntheticTrafficOptions, start: Date): G
   const delayMedianMs = options.clickDelay.medianSeconds * 1000;
   const ring = new Float64Array(SHUFFLE_RING);
 
-  for (let day = 0; day < options.days; day++) {
+  for (let day = 0; day < options.firstDay + options.days; day++) {
     if (day > 0 && options.drift > 0) world.applyDrift(options.drift, Prng.stream(options.seed, `drift/${day}`));
+    if (day < options.firstDay) continue;
     const prng = Prng.stream(options.seed, `traffic/${day}`);
     const spoil = Prng.stream(options.seed, `degrade/${day}`);
     const degraded = degrade !== undefined && day >= degrade.fromDay ? degrade : undefined;
