@@ -55,7 +55,11 @@ export async function startHttpServer(options: {
           timer = setTimeout(() => resolve(false), config.graceMs);
         });
         const closed = app.close().then(() => true);
+        // close() drops the connections idle at that moment; a keep-alive connection busy then goes
+        // idle when its response is sent and would hold close() open until keepAliveTimeout.
+        const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
         const clean = await Promise.race([closed, grace]);
+        clearInterval(sweeper);
         clearTimeout(timer);
         if (!clean)
           logger.warn({ graceMs: config.graceMs }, 'in-flight requests did not finish within the grace period');

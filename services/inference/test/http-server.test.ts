@@ -1,0 +1,90 @@
+import { request } from 'node:http';
+import { silentLogger } from '@fallback-ctr/runtime';
+import { describe, expect, it } from 'vitest';
+import { type HttpServerConfig, startHttpServer } from '../src/http-server.js';
+import { loadedHolder } from './fixtures.js';
+
+const config: HttpServerConfig = {
+  host: '127.0.0.1',
+  port: 0,
+  maxBatchSize: 10,
+  bodyLimitBytes: 65_536,
+  apiTokens: [],
+  drainMs: 300,
+  graceMs: 1_500,
+};
+const body = JSON.stringify({ impressions: [{ id: 'slow', ad_id: 'a' }] });
+
+/** A POST whose body arrives in two parts: in flight until `finish()` sends the rest. */
+function slowPredict(url: string) {
+  const { hostname, port } = new URL(url);
+  let onResponse: (value: { status: number; body: string }) => void = () => undefined;
+  let onError: (error: Error) => void = () => undefined;
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    onResponse = resolve;
+    onError = reject;
+  });
+  const req = request(
+    {
+      hostname,
+      port,
+      path: '/predict',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    },
+    (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => onResponse({ status: res.statusCode ?? 0, body: text }));
+    },
+  );
+  req.on('error', (error) => onError(error));
+  req.write(body.slice(0, 10));
+  return { response, finish: () => req.end(body.slice(10)), abort: () => req.destroy() };
+}
+
+describe('graceful drain of the HTTP server', () => {
+  it('readiness turns 503 at once, requests are still served during the drain, in-flight ones finish after the listener closes', async () => {
+    const holder = loadedHolder();
+    const server = await startHttpServer({ config, holder, logger: silentLogger() });
+    const inFlight = slowPredict(server.url);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const draining = server.drain();
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    const during = await fetch(`${server.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(during.status).toBe(200);
+
+    // After the drain delay the listener is closed: new connections are refused ...
+    await new Promise((resolve) => setTimeout(resolve, config.drainMs + 100));
+    await expect(fetch(`${server.url}/healthz`, { headers: { connection: 'close' } })).rejects.toThrow();
+    // ... but the request that was in flight completes.
+    inFlight.finish();
+    const done = await inFlight.response;
+    expect(done.status).toBe(200);
+    expect(JSON.parse(done.body)).toMatchObject({ predictions: [{ id: 'slow' }] });
+    expect(await draining).toBe(true);
+  });
+
+  it('gives up on a request that outlives the grace period and reports an unclean stop', async () => {
+    const server = await startHttpServer({
+      config: { ...config, drainMs: 0, graceMs: 300 },
+      holder: loadedHolder(),
+      logger: silentLogger(),
+    });
+    const stuck = slowPredict(server.url);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    expect(await server.drain()).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    stuck.abort();
+    await stuck.response.catch(() => undefined);
+  });
+});
