@@ -7,6 +7,11 @@ export type Queryable = pg.Client | pg.PoolClient;
 /** A connected client plus how to give it back (release to the pool, or end the own connection). */
 export interface Lease {
   client: Queryable;
+  /**
+   * Called when the connection fails while leased (e.g. the server terminates it). Without a
+   * listener such an 'error' event would crash the process; with it, the holder can fail its work.
+   */
+  onError(listener: (error: Error) => void): void;
   /** Pass `discard` to destroy a pooled connection instead of reusing it (e.g. after an aborted cursor). */
   done(discard?: boolean): Promise<void>;
 }
@@ -23,16 +28,31 @@ export function resolveSchema(target: ClicklogTarget): string {
 }
 
 export async function lease(db: pg.Pool | string): Promise<Lease> {
-  if (typeof db === 'string') {
-    const client = new pg.Client({ connectionString: db });
-    await client.connect();
-    return { client, done: () => client.end() };
+  const own = typeof db === 'string' ? new pg.Client({ connectionString: db }) : undefined;
+  let client: Queryable;
+  if (own) {
+    await own.connect();
+    client = own;
+  } else {
+    client = await (db as pg.Pool).connect();
   }
-  const client = await db.connect();
+  const listeners: ((error: Error) => void)[] = [];
+  let failed = false;
+  const onClientError = (error: Error) => {
+    failed = true;
+    for (const listener of listeners) listener(error);
+  };
+  client.on('error', onClientError);
   return {
     client,
+    onError: (listener) => listeners.push(listener),
     done: async (discard) => {
-      client.release(discard === true);
+      client.off('error', onClientError);
+      if (own) {
+        await own.end().catch(() => undefined);
+      } else {
+        (client as pg.PoolClient).release(discard === true || failed);
+      }
     },
   };
 }

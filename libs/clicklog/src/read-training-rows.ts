@@ -54,6 +54,8 @@ export interface TrainingRowStream extends AsyncIterable<TrainingRow> {
 
 /** A row in rowMode 'array', in rowsSql's column order (cheaper to decode than one object per row). */
 type DbRow = unknown[];
+/** How long an early stop waits for the server to close the cursor before dropping the connection. */
+const CLOSE_TIMEOUT_MS = 5_000;
 const CONTEXT_AT = 2 + IMPRESSION_COLUMNS.length;
 const LABEL_AT = CONTEXT_AT + 1;
 const TRUE_CTR_AT = CONTEXT_AT + 2;
@@ -135,8 +137,20 @@ async function* iterate(
   let stream: QueryStream | undefined;
   let finished = false;
   let inTransaction = false;
-  const onAbort = () => stream?.destroy(new AbortedError('reading training rows', signal?.reason));
+  // Aborts and connection failures settle this promise; the read loop races it, because a dead
+  // connection never completes the cursor's close, so the stream itself would wait forever.
+  let connectionFailed = false;
+  let fail: (error: Error) => void = () => undefined;
+  const failure = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failure.catch(() => undefined);
+  const onAbort = () => fail(new AbortedError('reading training rows', signal?.reason));
   signal?.addEventListener('abort', onAbort, { once: true });
+  l.onError((error) => {
+    connectionFailed = true;
+    fail(error);
+  });
   try {
     await assertTables(
       l.client,
@@ -159,12 +173,23 @@ async function* iterate(
       { batchSize: settings.batchSize, highWaterMark: settings.batchSize, rowMode: 'array' },
     );
     l.client.query(stream);
+    const ended = once(stream, 'end');
+    ended.catch(() => undefined);
     try {
-      for await (const raw of stream) {
-        const row = toTrainingRow(raw as DbRow);
-        stats.rows += 1;
-        stats.positives += row.label;
-        yield row;
+      // Drain what is buffered synchronously; wait (racing failures) only when the buffer is empty.
+      for (;;) {
+        const raw: DbRow | null = stream.read();
+        if (raw !== null) {
+          const row = toTrainingRow(raw);
+          stats.rows += 1;
+          stats.positives += row.label;
+          yield row;
+          if (signal?.aborted) throw new AbortedError('reading training rows', signal.reason);
+          continue;
+        }
+        if (stream.readableEnded) break;
+        const more = await Promise.race([once(stream, 'readable').then(() => true), ended.then(() => false), failure]);
+        if (!more) break;
       }
     } catch (error) {
       if (error instanceof AbortedError || error instanceof ClicklogError) throw error;
@@ -191,11 +216,16 @@ async function* iterate(
       // Stopped early (break, error, abort): close the portal, end the transaction, then give the
       // connection back; one that cannot be cleaned up is discarded instead.
       if (stream && !stream.destroyed) stream.destroy();
-      if (stream && !stream.closed) await once(stream, 'close').catch(() => undefined);
-      reusable = await l.client.query('ROLLBACK').then(
-        () => true,
-        () => false,
-      );
+      if (stream && !stream.closed && !connectionFailed) {
+        await once(stream, 'close', { signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => undefined);
+      }
+      reusable =
+        !connectionFailed &&
+        (stream === undefined || stream.closed) &&
+        (await l.client.query('ROLLBACK').then(
+          () => true,
+          () => false,
+        ));
     }
     await l.done(!reusable);
   }

@@ -9,7 +9,7 @@ import {
   writeClicks,
   writeImpressions,
 } from '../src/index.js';
-import { at, createPool, databaseUrl, uniqueSchema } from './support.js';
+import { at, createPool, createPoolFor, databaseUrl, uniqueSchema } from './support.js';
 
 const pool = createPool(4);
 const schema = uniqueSchema('read');
@@ -198,6 +198,32 @@ describe('readTrainingRows: streaming and connections', () => {
       })(),
     ).rejects.toMatchObject({ code: 'FCTR_ABORTED' });
     expect(seen.length).toBeLessThan(10);
+  });
+  it('reports a connection lost mid-stream as CLICKLOG_READ_FAILED and keeps the pool usable', async () => {
+    const appName = `clicklog_kill_${Math.random().toString(36).slice(2)}`;
+    const url = new URL(databaseUrl());
+    url.searchParams.set('application_name', appName);
+    const victim = createPoolFor(url.toString());
+    try {
+      const seen: string[] = [];
+      await expect(
+        (async () => {
+          for await (const row of read({ db: victim, batchSize: 1 })) {
+            seen.push(row.id);
+            if (seen.length === 1) {
+              await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+                appName,
+              ]);
+            }
+          }
+        })(),
+      ).rejects.toMatchObject({ code: ClicklogErrorCode.READ_FAILED, message: expect.stringContaining('after') });
+      expect(seen.length).toBeLessThan(10);
+      const { rows } = await victim.query('SELECT 1 AS ok');
+      expect(rows).toEqual([{ ok: 1 }]);
+    } finally {
+      await victim.end();
+    }
   });
 });
 

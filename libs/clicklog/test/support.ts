@@ -17,6 +17,10 @@ export function createPool(max = 4): pg.Pool {
   return new pg.Pool({ connectionString: databaseUrl(), max });
 }
 
+export function createPoolFor(connectionString: string, max = 1): pg.Pool {
+  return new pg.Pool({ connectionString, max });
+}
+
 /** Minutes after a fixed instant, so tests never depend on the clock. */
 export const T0 = new Date('2020-03-02T12:00:00.000Z');
 export function at(minutes: number): Date {
