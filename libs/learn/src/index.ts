@@ -28,6 +28,8 @@ export {
 } from './metrics.js';
 export { createPrng } from './prng.js';
 export {
+  type FeaturizedRow,
+  type FeaturizedRowSource,
   type PassReport,
   parseTrainOptions,
   type RowSource,
@@ -38,5 +40,6 @@ export {
   type TrainResult,
   toArtifactInput,
   trainOnBatch,
+  trainOnFeaturizedRows,
   trainOnRows,
 } from './train.js';

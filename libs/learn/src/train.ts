@@ -140,6 +140,75 @@ export async function trainOnRows(
   return { ftrl, options, passes, ...(dataFrom ? { dataFrom } : {}), ...(dataTo ? { dataTo } : {}) };
 }
 
+/** A row already featurised: its indices (`indices[0..n)`, n defaulting to the array length) and label. */
+export interface FeaturizedRow {
+  indices: Uint32Array;
+  n?: number;
+  label: number;
+  servedAt?: Date;
+}
+
+export type FeaturizedRowSource =
+  | Iterable<FeaturizedRow>
+  | AsyncIterable<FeaturizedRow>
+  | (() => Iterable<FeaturizedRow> | AsyncIterable<FeaturizedRow>);
+
+/**
+ * Trains from (async) iterables of featurised rows (e.g. a featurising transform upstream). Same rows,
+ * same seed → same model as trainOnBatch and trainOnRows. For passes > 1, give an array or a function
+ * that re-opens the stream.
+ */
+export async function trainOnFeaturizedRows(
+  source: FeaturizedRowSource,
+  input: TrainOptionsInput,
+): Promise<TrainResult> {
+  const options = parseTrainOptions(input);
+  if (options.passes > 1 && typeof source !== 'function' && !Array.isArray(source)) {
+    throw new LearnError(
+      LearnErrorCode.SOURCE_NOT_REPEATABLE,
+      `${options.passes} passes were asked of a stream that may be one-shot; pass an array or a function that opens the stream for each pass`,
+    );
+  }
+  const ftrl = createFtrl(options);
+  const size = ftrl.size;
+  const rate = options.negativeSamplingRate;
+  const rand = createPrng(options.seed);
+  const passes: PassReport[] = [];
+  let dataFrom: Date | undefined;
+  let dataTo: Date | undefined;
+  for (let pass = 1; pass <= options.passes; pass++) {
+    const stream = typeof source === 'function' ? source() : source;
+    let n = 0;
+    let pos = 0;
+    let loss = 0;
+    let seen = 0;
+    for await (const row of stream) {
+      const y = checkLabel(row.label, seen);
+      const width = row.n ?? row.indices.length;
+      for (let k = 0; k < width; k++) {
+        if ((row.indices[k] as number) >= size) {
+          throw new LearnError(
+            LearnErrorCode.INPUT_INVALID,
+            `row ${seen}: index ${row.indices[k]} is outside the model's hash space of ${size}; the feature spec and the learner's hashBits differ`,
+          );
+        }
+      }
+      seen++;
+      if (pass === 1 && row.servedAt !== undefined) {
+        if (dataFrom === undefined) dataFrom = row.servedAt;
+        dataTo = row.servedAt;
+      }
+      if (y === 0 && rate < 1 && rand() >= rate) continue;
+      const p = ftrl.update(row.indices, 0, width, y);
+      loss += rowLoss(p, y);
+      n++;
+      pos += y;
+    }
+    passes.push({ pass, rows: n, positives: pos, progressiveLogloss: n > 0 ? loss / n : Number.NaN });
+  }
+  return { ftrl, options, passes, ...(dataFrom ? { dataFrom } : {}), ...(dataTo ? { dataTo } : {}) };
+}
+
 export interface ToArtifactInputOptions {
   featureSpec: FeatureSpec;
   /** Defaults to now. */

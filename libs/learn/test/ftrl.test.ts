@@ -7,6 +7,7 @@ import {
   type LabeledImpression,
   LearnError,
   trainOnBatch,
+  trainOnFeaturizedRows,
   trainOnRows,
 } from '../src/index.js';
 import { syntheticRows } from './support/synthetic.js';
@@ -85,6 +86,20 @@ describe('training', () => {
     const a = trainOnBatch(batch, opts);
     const b = await trainOnRows(() => rows, featurizer, opts);
     const c = trainOnBatch(batch, opts);
+    async function* featurized() {
+      for (let r = 0; r < batch.rows; r++) {
+        yield {
+          indices: batch.indices.subarray(r * batch.width, (r + 1) * batch.width),
+          label: batch.labels[r] as number,
+        };
+      }
+    }
+    const e = await trainOnFeaturizedRows(featurized, opts);
+    expect(Buffer.from(e.ftrl.weights().buffer).equals(Buffer.from(a.ftrl.weights().buffer))).toBe(true);
+    expect(e.passes).toEqual(a.passes);
+    await expect(trainOnFeaturizedRows([{ indices: Uint32Array.of(2 ** 20), label: 1 }], opts)).rejects.toMatchObject({
+      code: 'LEARN_INPUT_INVALID',
+    });
     expect(Buffer.from(b.ftrl.weights().buffer).equals(Buffer.from(a.ftrl.weights().buffer))).toBe(true);
     expect(a.ftrl.weights().some((v) => v !== 0)).toBe(true);
     expect(b.ftrl.bias()).toBe(a.ftrl.bias());
