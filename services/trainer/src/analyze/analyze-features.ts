@@ -357,6 +357,28 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
       requiredBy: requiredBy.get(f.name) ?? [],
     };
   });
+  // A 2-field cross whose values are as many as one field's (in the sample) only repeats that field.
+  const distinct = new Map<number, number>();
+  const distinctOf = (col: number): number => {
+    let n = distinct.get(col);
+    if (n === undefined) {
+      const seen = new Set<number>();
+      for (let r = 0, off = col; r < trainBatch.rows; r++, off += trainBatch.width)
+        seen.add(trainBatch.indices[off] as number);
+      n = seen.size;
+      distinct.set(col, n);
+    }
+    return n;
+  };
+  const fieldIndex = new Map(spec.fields.map((f, k) => [f.name, k]));
+  const nestedIn = (fields: readonly string[], col: number): string | null => {
+    if (fields.length !== 2) return null;
+    const [a, b] = fields as [string, string];
+    const da = distinctOf(fieldIndex.get(a) as number);
+    const db = distinctOf(fieldIndex.get(b) as number);
+    const finer = da >= db ? a : b;
+    return distinctOf(col) <= Math.max(da, db) * 1.02 + 1 ? finer : null;
+  };
   const crossRows: Omit<CrossReport, 'rank'>[] = [
     ...spec.crosses.map((c, j) => {
       const gain = dropCross[j] as NeDelta;
@@ -367,6 +389,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
         neGain: gain,
         costNs: -costOf(`cross:${j}`),
         profile: stripName(profile.crosses[j]!),
+        nestedIn: nestedIn(c.fields, nf + j),
         recommendation: isRealGain(gain, thresholds) ? ('keep' as const) : ('drop' as const),
       };
     }),
@@ -378,6 +401,7 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
         origin: 'candidate' as const,
         neGain: gain,
         costNs: costOf(`candidate:${c}`),
+        nestedIn: nestedIn(fieldsOfPair, nf + nc + c),
         recommendation: isRealGain(gain, thresholds) ? ('add' as const) : ('skip' as const),
       };
     }),
@@ -400,6 +424,11 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
       origin: c.origin,
       gain: c.neGain,
       costNs: c.costNs,
+      ...(c.nestedIn
+        ? {
+            note: `${c.nestedIn} determines the other field here, so this cross is a second copy of ${c.nestedIn}: a gain means the learner under-fits ${c.nestedIn} (try a larger FTRL_ALPHA or more passes) rather than a true interaction`,
+          }
+        : {}),
     })),
   ];
   const recommendations = recommend(items, thresholds);

@@ -59,6 +59,11 @@ export const CrossReportSchema = z.object({
   costNs: z.number(),
   /** Profile of a spec cross over the whole training part (absent for candidates). */
   profile: z.object(SlotProfileShape).optional(),
+  /**
+   * The field that determines the other one in the training sample (each of its values goes with one
+   * value of the other), or null: a nested cross carries no information beyond that field.
+   */
+  nestedIn: z.string().nullable(),
   /** 1 = the largest NE gain. */
   rank: z.number().int().positive(),
   /** skip: a candidate not worth adding. */

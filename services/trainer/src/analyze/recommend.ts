@@ -21,6 +21,8 @@ export interface Candidate {
   costNs: number;
   /** Crosses kept or added that need this field: it is kept for them. */
   requiredBy?: readonly string[];
+  /** Appended to the reason. */
+  note?: string;
 }
 
 const fmt = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(4);
@@ -88,5 +90,9 @@ export function recommend(items: readonly Candidate[], t: Thresholds): Recommend
   const efficiency = (r: Omit<Recommendation, 'rank'>): number =>
     r.costNs < 0 ? r.neChange / -r.costNs : Number.POSITIVE_INFINITY;
   keeps.sort((a, b) => efficiency(a) - efficiency(b) || a.neChange - b.neChange || a.name.localeCompare(b.name));
-  return [...actions, ...keeps].map((r, i) => ({ rank: i + 1, ...r }));
+  const notes = new Map(items.filter((it) => it.note).map((it) => [`${it.target}:${it.name}`, it.note as string]));
+  return [...actions, ...keeps].map((r, i) => {
+    const note = notes.get(`${r.target}:${r.name}`);
+    return { rank: i + 1, ...r, ...(note ? { reason: `${r.reason}. Note: ${note}` } : {}) };
+  });
 }

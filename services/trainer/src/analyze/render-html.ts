@@ -125,6 +125,7 @@ export function renderHtml(report: FeatureReport): string {
     ns(c.costNs),
     c.profile ? `${c.profile.cardinalityIsLowerBound ? '≥ ' : ''}${int(c.profile.cardinality)}` : '—',
     c.profile ? `${pct(c.profile.collisionRate, 2)} / ${pct(c.profile.trafficCollisionRate, 2)}` : '—',
+    c.nestedIn ? `repeats <code>${esc(c.nestedIn)}</code>` : '—',
     badge(c.recommendation),
   ]);
   const screenRows = report.screenedPairs
@@ -199,7 +200,7 @@ ${table('fields', ['field', 'kind', 'coverage', 'cardinality', 'collisions (valu
 
 <h2>Crosses</h2>
 ${crossChart}
-${table('crosses', ['rank', 'cross', 'origin', 'NE gain (± SE)', 'ns/impression', 'cardinality', 'collisions (values / traffic)', 'advice'], crossRows)}
+${table('crosses', ['rank', 'cross', 'origin', 'NE gain (± SE)', 'ns/impression', 'cardinality', 'collisions (values / traffic)', 'nested', 'advice'], crossRows)}
 <h3>Screened pairs</h3>
 <p class="note">Every pair among the ${o.candidateFields} strongest fields that the spec does not cross was screened with a score test on the full model's residuals (an estimate before training, optimistic in size but good at ordering); the best ${o.candidatePairs} were trained and measured above.</p>
 ${table('screened-pairs', ['pair', 'screen estimate of NE gain', 'measured'], screenRows)}

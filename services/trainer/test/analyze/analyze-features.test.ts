@@ -96,6 +96,23 @@ describe('analyzeFeatures on synthetic traffic with a known truth', () => {
     for (const c of found) expect(c.recommendation, c.name).toBe('add');
   });
 
+  it('flags crosses that only repeat a field the generator nests the other in', () => {
+    // In the generator an ad belongs to one campaign, a campaign to one advertiser, a slot to one
+    // placement and one site category.
+    const nested = new Map([
+      [key(['ad_id', 'campaign_id']), 'ad_id'],
+      [key(['ad_id', 'advertiser_id']), 'ad_id'],
+      [key(['campaign_id', 'advertiser_id']), 'campaign_id'],
+      [key(['slot_id', 'placement']), 'slot_id'],
+      [key(['slot_id', 'site_category']), 'slot_id'],
+    ]);
+    expect(report.crosses.some((c) => c.nestedIn !== null)).toBe(true);
+    for (const c of report.crosses) expect(c.nestedIn, c.name).toBe(nested.get(key(c.fields)) ?? null);
+    for (const r of report.recommendations.filter((x) => x.target === 'cross' && nested.has(key(x.name.split('×'))))) {
+      expect(r.reason).toContain('second copy');
+    }
+  });
+
   it('measures all drops and adds together as one spec', () => {
     const a = report.allRecommendationsApplied;
     const drops = report.recommendations.filter((r) => r.action === 'drop');

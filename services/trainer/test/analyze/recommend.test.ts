@@ -58,6 +58,23 @@ describe('recommend', () => {
     expect(r[0]!.reason).toContain('needed by site×country');
   });
 
+  it('appends an item note to its reason', () => {
+    const r = recommend(
+      [
+        {
+          target: 'cross',
+          name: 'ad×cmp',
+          origin: 'candidate',
+          gain: { delta: 0.01, se: 0.001 },
+          costNs: 20,
+          note: 'ad determines cmp',
+        },
+      ],
+      t,
+    );
+    expect(r[0]!.reason).toMatch(/^adding it lowers NE .*\. Note: ad determines cmp$/);
+  });
+
   it('ranks actions by expected NE change, then keeps by NE lost per ns saved', () => {
     expect(recs.map((r) => r.name)).toEqual(['c×d', 'noise', 'a×b', 'ad_id', 'os']);
     expect(recs.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5]);
