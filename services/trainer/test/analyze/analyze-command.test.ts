@@ -108,4 +108,24 @@ describe('trainer analyze (CLI)', () => {
     expect(after.data.tags['feature_insight.drop']).toBeDefined();
     await mlflow.finishRun(run.info.runId);
   }, 180_000);
+
+  it('runs as the last step of `run` with ANALYZE_ON_RUN=true and logs the report to the training run', async () => {
+    const r = await cli(
+      ['run'],
+      env({ ANALYZE_ON_RUN: 'true', GATE_MIN_TRAIN_ROWS: '100', GATE_MIN_HOLDOUT_ROWS: '100' }),
+    );
+    expect(r.code).toBe(0);
+    const logged = r.logs.find((l) => l.msg === 'feature-insight report logged to MLflow');
+    expect(logged, JSON.stringify(r.logs.filter((l) => l.level !== 'info'))).toBeDefined();
+    const outcome = r.logs.find((l) => typeof l.outcome === 'string' && l.outcome !== 'ERROR');
+    expect(outcome).toBeDefined();
+    const mlflow = mlflowClient();
+    const run = await mlflow.getRun(String(logged!.runId));
+    // The training run itself (it carries the trainer's params), finished after the step.
+    expect(run.info.status).toBe('FINISHED');
+    expect(Object.keys(run.data.params).length).toBeGreaterThan(0);
+    const files = (await mlflow.listArtifacts(run.info.artifactUri, 'feature-insight')).map((f) => f.path).sort();
+    expect(files).toEqual(['feature-insight/report.html', 'feature-insight/report.json']);
+    expect(run.data.metrics['feature_insight.full_ne']).toBeGreaterThan(0);
+  }, 240_000);
 });
