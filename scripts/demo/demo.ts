@@ -27,10 +27,14 @@ function banner(text: string): void {
   process.stdout.write(`\n\x1b[1m== ${text} ==\x1b[0m\n`);
 }
 
-function printPredictions(result: PredictResult): void {
+function printPredictions(result: PredictResult, trueCtr: ReadonlyMap<string, number>): void {
   process.stdout.write(`model ${result.model.name} version ${result.model.version}\n`);
+  process.stdout.write(`  ${'impression'.padEnd(22)} ${'predicted'.padStart(9)} ${'true ctr'.padStart(9)}\n`);
   for (const p of result.predictions) {
-    process.stdout.write(`  ${String(p.id).padEnd(24)} ctr=${p.ctr.toFixed(5)}\n`);
+    const truth = p.id === undefined ? undefined : trueCtr.get(p.id);
+    process.stdout.write(
+      `  ${String(p.id).padEnd(22)} ${p.ctr.toFixed(5).padStart(9)} ${(truth?.toFixed(5) ?? '?').padStart(9)}\n`,
+    );
   }
 }
 
@@ -65,8 +69,8 @@ async function main(): Promise<void> {
   const registry = createMlflowClient({ trackingUri });
 
   // Two days of history end at the start of "yesterday"; the second run adds yesterday itself.
-  const today = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
-  const start = new Date(today.getTime() - 3 * DAY_MS);
+  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  const start = new Date(today - 3 * DAY_MS);
   const traffic = { db: databaseUrl, seed: env.DEMO_SEED, impressionsPerDay: env.DEMO_IMPRESSIONS_PER_DAY, start };
 
   banner('3/7 two days of synthetic click logs');
@@ -77,7 +81,6 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     MLFLOW_TRACKING_URI: trackingUri,
     MODEL_NAME: env.DEMO_MODEL_NAME,
-    TRAIN_WINDOW_HOURS: '48',
     HOLDOUT_HOURS: '12',
     ATTRIBUTION_WINDOW_MINUTES: '30',
     ROLLOUT_MODE: 'none',
@@ -86,7 +89,11 @@ async function main(): Promise<void> {
   banner('4/7 trainer run on days 1-2');
   await runTrainer({
     root: ROOT,
-    env: { ...trainerEnv, TRAIN_WINDOW_END: new Date(start.getTime() + 2 * DAY_MS).toISOString() },
+    env: {
+      ...trainerEnv,
+      TRAIN_WINDOW_HOURS: '48',
+      TRAIN_WINDOW_END: new Date(start.getTime() + 2 * DAY_MS).toISOString(),
+    },
   });
   const first = await registry.getModelVersionByAlias(env.DEMO_MODEL_NAME, 'champion');
   logger.info({ version: first.version }, 'champion after the first run');
@@ -99,21 +106,29 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     PORT: String(port),
     WORKERS: '2',
+    // No load balancer in front of the demo: nothing to drain for.
+    SHUTDOWN_DRAIN_SECONDS: '0',
   };
   let inference = await startInference({ root: ROOT, env: inferenceEnv });
   shutdown.register('inference', () => inference.stop());
-  const samples = [...syntheticImpressions({ seed: env.DEMO_SEED, days: 1, impressionsPerDay: 5, start: today })].map(
-    (s) => ({ id: s.id, ...s.impression }),
-  );
+  // Today's traffic of the same synthetic world: impressions no model has seen, with their true CTR.
+  const upcoming = [...syntheticImpressions({ ...traffic, days: 1, firstDay: 3, impressionsPerDay: 2000 })].slice(0, 6);
+  const trueCtr = new Map(upcoming.map((s) => [s.id, s.trueCtr]));
+  const samples = upcoming.map((s) => ({ id: s.id, ...s.impression }));
   const before = await predict(inference.url, samples);
-  printPredictions(before);
+  printPredictions(before, trueCtr);
 
   banner('6/7 a new day of traffic, and the trainer again');
   const nextDay = await generateTraffic({ ...traffic, days: 1, firstDay: 2, logger });
   logger.info(nextDay, 'click logs written');
   await runTrainer({
     root: ROOT,
-    env: { ...trainerEnv, TRAIN_WINDOW_END: new Date(start.getTime() + 3 * DAY_MS).toISOString() },
+    // The window grows with the history: the new model learns from every day so far.
+    env: {
+      ...trainerEnv,
+      TRAIN_WINDOW_HOURS: '72',
+      TRAIN_WINDOW_END: new Date(start.getTime() + 3 * DAY_MS).toISOString(),
+    },
   });
   const second = await registry.getModelVersionByAlias(env.DEMO_MODEL_NAME, 'champion');
   logger.info({ version: second.version }, 'champion after the second run');
@@ -122,13 +137,15 @@ async function main(): Promise<void> {
   await inference.stop();
   inference = await startInference({ root: ROOT, env: inferenceEnv });
   const after = await predict(inference.url, samples);
-  printPredictions(after);
+  printPredictions(after, trueCtr);
+  const versions = await registry.searchAllModelVersions({ name: env.DEMO_MODEL_NAME });
 
   const summary = {
     mlflowUrl: trackingUri,
     modelName: env.DEMO_MODEL_NAME,
     firstChampion: first.version,
     secondChampion: second.version,
+    versions: versions.map((v) => ({ version: v.version, gate: v.tags['gate.outcome'], runId: v.runId })),
     inferenceUrl: inference.url,
     predictionsBefore: before,
     predictionsAfter: after,
