@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InferenceEnvSchema } from '@fallback-ctr/inference';
-import { TrainerEnvSchema } from '@fallback-ctr/trainer';
+import { AnalyzeEnvSchema, TrainerEnvSchema } from '@fallback-ctr/trainer';
 import { z } from 'zod';
 import { DemoEnvSchema } from './demo/demo-env.js';
 
@@ -59,6 +59,10 @@ export function renderConfigReference(): string {
     '### Trainer (`services/trainer`)',
     '',
     table(TrainerEnvSchema),
+    '',
+    '### Feature insight (`trainer analyze`, and `run` with `ANALYZE_ON_RUN=true`)',
+    '',
+    table(AnalyzeEnvSchema),
     '',
     '### Inference API (`services/inference`)',
     '',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InferenceEnvSchema } from '@fallback-ctr/inference';
-import { TrainerEnvSchema } from '@fallback-ctr/trainer';
+import { AnalyzeEnvSchema, TrainerEnvSchema } from '@fallback-ctr/trainer';
 import { describe, expect, it } from 'vitest';
 import { readmeSection, renderConfigReference } from '../scripts/config-reference.js';
 
@@ -11,9 +11,13 @@ describe('README configuration reference', () => {
     expect(readmeSection(readme)).toBe(renderConfigReference());
   });
 
-  it('names every variable the trainer and the inference API read', () => {
+  it('names every variable the trainer, its analysis and the inference API read', () => {
     const section = readmeSection(readme) ?? '';
-    for (const name of [...Object.keys(TrainerEnvSchema.shape), ...Object.keys(InferenceEnvSchema.shape)]) {
+    for (const name of [
+      ...Object.keys(TrainerEnvSchema.shape),
+      ...Object.keys(AnalyzeEnvSchema.shape),
+      ...Object.keys(InferenceEnvSchema.shape),
+    ]) {
       expect(section).toContain(`| \`${name}\` |`);
     }
   });

@@ -8,32 +8,41 @@ import { z } from 'zod';
  * Kubernetes manifests can be checked against `Object.keys(InferenceEnvSchema.shape)`.
  */
 export const InferenceEnvSchema = z.object({
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: envInt(0, 65_535).default(8080),
-  /** Cluster workers; default = the CPUs this process may use. */
-  WORKERS: envInt(1, 256).optional(),
-  MLFLOW_TRACKING_URI: z.url(),
-  MODEL_NAME: z.string().min(1).default('fallback-ctr'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Address to listen on.'),
+  PORT: envInt(0, 65_535).default(8080).describe('Port of the HTTP API (predict, health, readiness, metrics, docs).'),
+  WORKERS: envInt(1, 256)
+    .optional()
+    .describe('Cluster workers; default = the CPUs this process may use (set it from the CPU limit in containers).'),
+  MLFLOW_TRACKING_URI: z.url().describe('MLflow tracking server (registry and artifact proxy).'),
+  MODEL_NAME: z.string().min(1).default('fallback-ctr').describe('Registered model to serve.'),
   MODEL_ALIAS: z
     .string()
     .regex(/^[\w-]+$/, 'an MLflow alias (letters, digits, _ and -)')
-    .default('champion'),
-  /** Pins a registered version; when set, MODEL_ALIAS is ignored. */
+    .default('champion')
+    .describe('Alias resolved once at start-up.'),
   MODEL_VERSION: z
     .string()
     .regex(/^[1-9]\d*$/, 'a positive integer')
-    .optional(),
-  /** Give up (exit non-zero) if the model is not loaded within this time. */
-  STARTUP_DEADLINE_SECONDS: envNumber().pipe(z.number().positive()).default(120),
-  MAX_BATCH_SIZE: envInt(1, 100_000).default(1000),
-  BODY_LIMIT_BYTES: envInt(1024, 256 * 1024 * 1024).default(1024 * 1024),
-  /** Comma-separated bearer tokens for /predict; empty = no auth. */
-  API_TOKENS: envList().default([]),
-  /** After SIGTERM: time /readyz reports 503 while still serving, so load balancers stop sending. */
-  SHUTDOWN_DRAIN_SECONDS: envNumber().pipe(z.number().min(0)).default(5),
-  /** After the drain: time in-flight requests get to finish before the process exits anyway. */
-  SHUTDOWN_GRACE_SECONDS: envNumber().pipe(z.number().positive()).default(10),
-  LOG_LEVEL: logLevel().default('info'),
+    .optional()
+    .describe('Pins a registered version; when set, MODEL_ALIAS is ignored.'),
+  STARTUP_DEADLINE_SECONDS: envNumber()
+    .pipe(z.number().positive())
+    .default(120)
+    .describe('Give up (exit non-zero, so Kubernetes restarts the pod) if the model is not loaded by then.'),
+  MAX_BATCH_SIZE: envInt(1, 100_000).default(1000).describe('Most impressions in one POST /predict.'),
+  BODY_LIMIT_BYTES: envInt(1024, 256 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe('Largest request body; larger ones get 413.'),
+  API_TOKENS: envList().default([]).describe('Comma-separated bearer tokens for /predict; empty = no auth.'),
+  SHUTDOWN_DRAIN_SECONDS: envNumber()
+    .pipe(z.number().min(0))
+    .default(5)
+    .describe('After SIGTERM: time /readyz reports 503 while still serving, so load balancers stop sending.'),
+  SHUTDOWN_GRACE_SECONDS: envNumber()
+    .pipe(z.number().positive())
+    .default(10)
+    .describe('After the drain: time in-flight requests get to finish before the process exits anyway.'),
+  LOG_LEVEL: logLevel().default('info').describe('pino log level.'),
 });
 export type InferenceEnv = z.output<typeof InferenceEnvSchema>;
 

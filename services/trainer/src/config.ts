@@ -90,7 +90,7 @@ export const OpsEnvSchema = z.object({
   LOCK_WAIT_SECONDS: nonNegative()
     .default(0)
     .describe('How long `run` waits for another run’s lock; 0 = exit cleanly at once.'),
-  LOG_LEVEL: logLevel().default('info'),
+  LOG_LEVEL: logLevel().default('info').describe('pino log level.'),
 });
 
 /** Every environment variable the trainer reads (names are the keys), for manifests and docs. */
