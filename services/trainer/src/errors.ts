@@ -9,7 +9,6 @@ export const TrainerErrorCode = {
   ROLLOUT_FAILED: 'TRAINER_ROLLOUT_FAILED',
   ROLLOUT_TIMEOUT: 'TRAINER_ROLLOUT_TIMEOUT',
   KUBERNETES_API: 'TRAINER_KUBERNETES_API',
-  NO_CHAMPION: 'TRAINER_NO_CHAMPION',
   ROLLBACK_TARGET_INVALID: 'TRAINER_ROLLBACK_TARGET_INVALID',
 } as const;
 export type TrainerErrorCode = (typeof TrainerErrorCode)[keyof typeof TrainerErrorCode];
