@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InferenceEnvSchema } from '@fallback-ctr/inference';
+import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
 import { AnalyzeEnvSchema, TrainerEnvSchema } from '@fallback-ctr/trainer';
 import { z } from 'zod';
 import { DemoEnvSchema } from './demo/demo-env.js';
@@ -20,6 +21,7 @@ interface JsonProperty {
   description?: string;
   enum?: unknown[];
   minimum?: number;
+  exclusiveMinimum?: number;
   maximum?: number;
   anyOf?: JsonProperty[];
 }
@@ -27,7 +29,13 @@ interface JsonProperty {
 function describeType(p: JsonProperty): string {
   if (p.enum) return p.enum.map((v) => `\`${String(v)}\``).join(' | ');
   if (p.anyOf) return p.anyOf.map(describeType).join(' or ');
-  const range = p.minimum !== undefined || p.maximum !== undefined ? ` ${p.minimum ?? '…'}..${p.maximum ?? '…'}` : '';
+  const max = p.maximum !== undefined && p.maximum < Number.MAX_SAFE_INTEGER ? p.maximum : undefined;
+  const min = p.minimum !== undefined && p.minimum > Number.MIN_SAFE_INTEGER ? p.minimum : undefined;
+  let range = '';
+  if (min !== undefined && max !== undefined) range = ` ${min}..${max}`;
+  else if (min !== undefined) range = ` >= ${min}`;
+  else if (p.exclusiveMinimum !== undefined) range = ` > ${p.exclusiveMinimum}`;
+  else if (max !== undefined) range = ` <= ${max}`;
   return `${p.type ?? 'string'}${range}`;
 }
 
@@ -35,22 +43,27 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function table(schema: z.ZodObject): string {
+function table(schema: z.ZodObject, leaveOut: ReadonlySet<string> = new Set()): string {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
     properties: Record<string, JsonProperty>;
     required?: string[];
   };
   const required = new Set(json.required ?? []);
-  const rows = Object.entries(json.properties).map(([name, p]) => {
-    const byDefault = required.has(name)
-      ? '**required**'
-      : p.default === undefined
-        ? '(unset)'
-        : `\`${typeof p.default === 'string' ? p.default : JSON.stringify(p.default)}\``;
-    return `| \`${name}\` | ${cell(byDefault)} | ${cell(describeType(p))} | ${cell(p.description ?? '')} |`;
-  });
+  const rows = Object.entries(json.properties)
+    .filter(([name]) => !leaveOut.has(name))
+    .map(([name, p]) => {
+      const byDefault = required.has(name)
+        ? '**required**'
+        : p.default === undefined
+          ? '(unset)'
+          : `\`${typeof p.default === 'string' ? p.default : JSON.stringify(p.default)}\``;
+      return `| \`${name}\` | ${cell(byDefault)} | ${cell(describeType(p))} | ${cell(p.description ?? '')} |`;
+    });
   return ['| variable | default | type | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
+
+/** MLflow's standard variables get one table of their own instead of a row in each service's. */
+const mlflowClientVariables: ReadonlySet<string> = new Set(Object.keys(MlflowEnvSchema.shape));
 
 export function renderConfigReference(): string {
   return [
@@ -58,7 +71,7 @@ export function renderConfigReference(): string {
     '',
     '### Trainer (`services/trainer`)',
     '',
-    table(TrainerEnvSchema),
+    table(TrainerEnvSchema, mlflowClientVariables),
     '',
     '### Feature insight (`trainer analyze`, and `run` with `ANALYZE_ON_RUN=true`)',
     '',
@@ -66,7 +79,11 @@ export function renderConfigReference(): string {
     '',
     '### Inference API (`services/inference`)',
     '',
-    table(InferenceEnvSchema),
+    table(InferenceEnvSchema, mlflowClientVariables),
+    '',
+    "### MLflow client (read by the trainer and the inference API, as MLflow's own client names them)",
+    '',
+    table(MlflowEnvSchema),
     '',
     '### Demo (`scripts/demo.sh`)',
     '',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InferenceEnvSchema } from '@fallback-ctr/inference';
+import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
 import { AnalyzeEnvSchema, TrainerEnvSchema } from '@fallback-ctr/trainer';
 import { describe, expect, it } from 'vitest';
 import { readmeSection, renderConfigReference } from '../scripts/config-reference.js';
@@ -17,6 +18,7 @@ describe('README configuration reference', () => {
       ...Object.keys(TrainerEnvSchema.shape),
       ...Object.keys(AnalyzeEnvSchema.shape),
       ...Object.keys(InferenceEnvSchema.shape),
+      ...Object.keys(MlflowEnvSchema.shape),
     ]) {
       expect(section).toContain(`| \`${name}\` |`);
     }

@@ -41,12 +41,28 @@ export type MlflowClientOptions = z.input<typeof ClientOptionsSchema> & {
 export type ResolvedClientOptions = z.output<typeof ClientOptionsSchema>;
 
 export const MlflowEnvSchema = z.object({
-  MLFLOW_TRACKING_URI: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:5000' }),
-  MLFLOW_TRACKING_USERNAME: z.string().optional(),
-  MLFLOW_TRACKING_PASSWORD: z.string().optional(),
-  MLFLOW_TRACKING_TOKEN: z.string().optional(),
-  MLFLOW_HTTP_REQUEST_TIMEOUT: z.coerce.number().int().positive().optional(),
-  MLFLOW_HTTP_REQUEST_MAX_RETRIES: z.coerce.number().int().min(0).max(19).optional(),
+  MLFLOW_TRACKING_URI: z
+    .url({ protocol: /^https?$/, error: 'an http(s) URL such as http://127.0.0.1:5000' })
+    .describe('MLflow tracking server (tracking, model registry, artifact proxy).'),
+  MLFLOW_TRACKING_USERNAME: z
+    .string()
+    .optional()
+    .describe('Basic-auth user, for a server started with --app-name basic-auth.'),
+  MLFLOW_TRACKING_PASSWORD: z.string().optional().describe('Basic-auth password (never logged).'),
+  MLFLOW_TRACKING_TOKEN: z.string().optional().describe('Bearer token; takes precedence over user and password.'),
+  MLFLOW_HTTP_REQUEST_TIMEOUT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Per-request timeout in seconds (default: the client's own)."),
+  MLFLOW_HTTP_REQUEST_MAX_RETRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(19)
+    .optional()
+    .describe('Retries of idempotent calls on network errors, 429 and 5xx.'),
 });
 
 /** Options from MLflow's standard environment variables (the names MLflow's own client reads). */
