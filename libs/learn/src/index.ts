@@ -28,6 +28,7 @@ export {
 } from './metrics.js';
 export { createPrng } from './prng.js';
 export {
+  drawMissingFields,
   type FeaturizedRow,
   type FeaturizedRowSource,
   type PassReport,

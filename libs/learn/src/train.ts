@@ -12,6 +12,12 @@ export const TrainOptionsSchema = FtrlOptionsSchema.extend({
   negativeSamplingRate: z.number().gt(0).lte(1).default(1),
   /** Seed of the down-sampling draws: same seed + same rows = same model. */
   seed: z.number().int().default(0),
+  /**
+   * Share of (row, field) pairs trained as if the field were missing. Without it the "missing" value
+   * of a field is never seen in training, its weight stays 0, and an impression that omits a field is
+   * scored as if the field's average effect were 0, which can be far off (see the README).
+   */
+  missingRate: z.number().min(0).max(0.5).default(0),
 });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
 export type TrainOptionsInput = z.input<typeof TrainOptionsSchema>;
@@ -52,6 +58,21 @@ export function parseTrainOptions(input: TrainOptionsInput): TrainOptions {
 function rowLoss(p: number, y: number): number {
   const q = clipProbability(p);
   return y === 1 ? -Math.log(q) : -Math.log(1 - q);
+}
+
+/**
+ * Draws which fields of the next row are trained as missing (see `missingRate`) into `mask`; returns
+ * the mask, or undefined when no field was drawn (the common case: no work for the featurizer).
+ */
+export function drawMissingFields(mask: Uint8Array, missingRate: number, rand: () => number): Uint8Array | undefined {
+  if (missingRate <= 0) return undefined;
+  let any = false;
+  for (let i = 0; i < mask.length; i++) {
+    const drop = rand() < missingRate;
+    mask[i] = drop ? 1 : 0;
+    any ||= drop;
+  }
+  return any ? mask : undefined;
 }
 
 /** Trains FTRL-Proximal on pre-featurised rows, in row order, for `passes` passes. */
@@ -113,6 +134,8 @@ export async function trainOnRows(
   const buf = new Uint32Array(featurizer.maxIndices);
   const rate = options.negativeSamplingRate;
   const rand = createPrng(options.seed);
+  const missingRand = createPrng(options.seed + 1);
+  const missingMask = new Uint8Array(featurizer.spec.fields.length);
   const passes: PassReport[] = [];
   let dataFrom: Date | undefined;
   let dataTo: Date | undefined;
@@ -129,7 +152,8 @@ export async function trainOnRows(
         dataTo = row.servedAt;
       }
       if (y === 0 && rate < 1 && rand() >= rate) continue;
-      const width = featurizer.featurize(row.impression, buf);
+      const forceMissing = drawMissingFields(missingMask, options.missingRate, missingRand);
+      const width = featurizer.featurize(row.impression, buf, forceMissing);
       const p = ftrl.update(buf, 0, width, y);
       loss += rowLoss(p, y);
       n++;

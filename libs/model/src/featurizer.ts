@@ -23,8 +23,10 @@ export interface Featurizer {
    * Writes the impression's indices (each in [0, size)) into `out[0..maxIndices)` and returns the count
    * (always `maxIndices`). Allocation-free for string, integer, boolean and missing values (V8 may box a
    * fractional number read from a context object).
+   * `forceMissing[i] === 1` featurises field i as missing whatever its value: training uses it to teach
+   * the model what to predict when a caller omits a field.
    */
-  featurize(raw: RawImpression, out: Uint32Array): number;
+  featurize(raw: RawImpression, out: Uint32Array, forceMissing?: Uint8Array): number;
 }
 
 const KIND_CATEGORICAL = 0;
@@ -122,7 +124,7 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
     return murmur3Uint32I32(bucket, seed);
   }
 
-  function featurize(raw: RawImpression, out: Uint32Array): number {
+  function featurize(raw: RawImpression, out: Uint32Array, forceMissing?: Uint8Array): number {
     const context = raw.context as Record<string, unknown> | undefined | null;
     const cv = columnValues;
     cv[0] = raw.slot_id;
@@ -136,7 +138,7 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
     for (let i = 0; i < nf; i++) {
       const slot = columnSlot[i] as number;
       const v = slot >= 0 ? cv[slot] : context == null ? undefined : context[names[i] as string];
-      const h = hashField(i, v);
+      const h = forceMissing !== undefined && forceMissing[i] === 1 ? (missing[i] as number) : hashField(i, v);
       values[i] = h;
       out[i] = h & mask;
     }

@@ -45,6 +45,20 @@ function featurize(spec: FeatureSpec, raw: RawImpression): number[] {
 
 const MASK = 2 ** 20 - 1;
 
+describe('featurizer forceMissing', () => {
+  it('featurises a forced field exactly as if the caller had omitted it, crosses included', () => {
+    const f = createFeaturizer(defaultFeatureSpec);
+    const device = defaultFeatureSpec.fields.findIndex((field) => field.name === 'device_type');
+    const mask = new Uint8Array(defaultFeatureSpec.fields.length);
+    mask[device] = 1;
+    const forced = new Uint32Array(f.maxIndices);
+    f.featurize(IMPRESSION, forced, mask);
+    const { device_type: _omitted, ...withoutDevice } = IMPRESSION;
+    expect(Array.from(forced)).toEqual(featurize(defaultFeatureSpec, withoutDevice));
+    expect(Array.from(forced)).not.toEqual(featurize(defaultFeatureSpec, IMPRESSION));
+  });
+});
+
 describe('featurizer (default spec)', () => {
   it('matches the golden vector for a fixed impression', () => {
     expect(featurize(defaultFeatureSpec, IMPRESSION)).toEqual(GOLDEN_FULL);

@@ -39,6 +39,12 @@ export const ModelEnvSchema = z.object({
   FTRL_L1: nonNegative().default(1).describe('FTRL L1 regularisation λ1 (sparsity).'),
   FTRL_L2: nonNegative().default(1).describe('FTRL L2 regularisation λ2.'),
   TRAIN_PASSES: envInt(1, 20).default(1).describe('Passes over the training slice (re-read from Postgres).'),
+  TRAIN_MISSING_RATE: envNumber()
+    .refine((v) => v >= 0 && v <= 0.5, 'a number in [0, 0.5]')
+    .default(0.02)
+    .describe(
+      'Share of (row, field) pairs trained as if the field were missing, so impressions that omit fields stay calibrated.',
+    ),
   PROGRESS_INTERVAL_SECONDS: positive().default(10).describe('How often training progress is logged.'),
 });
 
@@ -129,7 +135,7 @@ export interface TrainerConfig {
   };
   /** Raw FEATURE_SPEC text (JSON or a path); resolved by resolveFeatureSpec. */
   featureSpecSource: string | undefined;
-  ftrl: { alpha: number; beta: number; l1: number; l2: number };
+  ftrl: { alpha: number; beta: number; l1: number; l2: number; missingRate: number };
   passes: number;
   progressIntervalMs: number;
   gate: GateThresholds;
@@ -174,7 +180,7 @@ export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
       end: e.TRAIN_WINDOW_END === undefined ? undefined : new Date(e.TRAIN_WINDOW_END),
     },
     featureSpecSource: e.FEATURE_SPEC,
-    ftrl: { alpha: e.FTRL_ALPHA, beta: e.FTRL_BETA, l1: e.FTRL_L1, l2: e.FTRL_L2 },
+    ftrl: { alpha: e.FTRL_ALPHA, beta: e.FTRL_BETA, l1: e.FTRL_L1, l2: e.FTRL_L2, missingRate: e.TRAIN_MISSING_RATE },
     passes: e.TRAIN_PASSES,
     progressIntervalMs: e.PROGRESS_INTERVAL_SECONDS * 1000,
     gate: {

@@ -64,6 +64,7 @@ export async function logRunParams(
       'ftrl.l1': config.ftrl.l1,
       'ftrl.l2': config.ftrl.l2,
       'train.passes': config.passes,
+      'train.missing_rate': config.ftrl.missingRate,
       ...gate,
       'rollout.mode': config.rollout.mode,
     },

@@ -1,5 +1,12 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
-import { createFtrl, type PassReport, parseTrainOptions, type TrainResult } from '@fallback-ctr/learn';
+import {
+  createFtrl,
+  createPrng,
+  drawMissingFields,
+  type PassReport,
+  parseTrainOptions,
+  type TrainResult,
+} from '@fallback-ctr/learn';
 import { createFeaturizer, type FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
@@ -53,6 +60,8 @@ export async function trainCandidate(
   const options = parseTrainOptions({ ...o.ftrl, hashBits: o.featureSpec.hashBits, passes: o.passes });
   const ftrl = createFtrl(options);
   const buf = new Uint32Array(featurizer.maxIndices);
+  const missingMask = new Uint8Array(o.featureSpec.fields.length);
+  const missingRand = createPrng(options.seed + 1);
   const passes: PassReport[] = [];
   const started = Date.now();
   let totalRows = 0;
@@ -85,7 +94,8 @@ export async function trainCandidate(
         dataFrom ??= row.servedAt;
         dataTo = row.servedAt;
       }
-      const width = featurizer.featurize(row.impression, buf);
+      const forceMissing = drawMissingFields(missingMask, options.missingRate, missingRand);
+      const width = featurizer.featurize(row.impression, buf, forceMissing);
       const p = ftrl.update(buf, 0, width, y);
       const q = Math.min(Math.max(p, 1e-15), 1 - 1e-15);
       loss -= y === 1 ? Math.log(q) : Math.log(1 - q);
