@@ -31,6 +31,28 @@ export interface PassReport {
   progressiveLogloss: number;
 }
 
+/** Where training stands, reported by trainOnRows at a steady interval and at the end of each pass. */
+export interface TrainProgress extends PassReport {
+  passes: number;
+  /** Rows trained on over all passes so far. */
+  totalRows: number;
+  /** Since this pass started, and since training started. */
+  passElapsedMs: number;
+  elapsedMs: number;
+  /** True for the report at the end of a pass. */
+  passDone: boolean;
+}
+
+export interface TrainHooks {
+  /** How often `onProgress` is called during a pass (it is also called at the end of each pass). */
+  progressIntervalMs?: number;
+  /** Awaited before training goes on; throwing from it stops training with that error. */
+  onProgress?: (progress: TrainProgress) => Promise<void> | void;
+}
+
+/** Rows between two looks at the clock, so progress reporting costs nothing measurable per row. */
+const CLOCK_EVERY = 4_096;
+
 export interface TrainResult {
   readonly ftrl: Ftrl;
   readonly options: TrainOptions;
@@ -116,6 +138,7 @@ export async function trainOnRows(
   source: RowSource,
   featurizer: Featurizer,
   input: TrainOptionsInput,
+  hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   const options = parseTrainOptions(input);
   if (featurizer.size !== 2 ** options.hashBits) {
@@ -137,14 +160,31 @@ export async function trainOnRows(
   const missingRand = createPrng(options.seed + 1);
   const missingMask = new Uint8Array(featurizer.spec.fields.length);
   const passes: PassReport[] = [];
+  const { onProgress } = hooks;
+  const interval = hooks.progressIntervalMs ?? 10_000;
+  const started = Date.now();
+  let totalRows = 0;
   let dataFrom: Date | undefined;
   let dataTo: Date | undefined;
   for (let pass = 1; pass <= options.passes; pass++) {
     const stream = typeof source === 'function' ? source() : source;
+    const passStarted = Date.now();
+    let nextReport = passStarted + interval;
     let n = 0;
     let pos = 0;
     let loss = 0;
     let seen = 0;
+    const progress = (passDone: boolean): TrainProgress => ({
+      pass,
+      passes: options.passes,
+      rows: n,
+      positives: pos,
+      progressiveLogloss: n > 0 ? loss / n : Number.NaN,
+      totalRows,
+      passElapsedMs: Date.now() - passStarted,
+      elapsedMs: Date.now() - started,
+      passDone,
+    });
     for await (const row of stream) {
       const y = checkLabel(row.label, seen++);
       if (pass === 1 && row.servedAt !== undefined) {
@@ -158,8 +198,15 @@ export async function trainOnRows(
       loss += rowLoss(p, y);
       n++;
       pos += y;
+      totalRows++;
+      if (onProgress !== undefined && (n & (CLOCK_EVERY - 1)) === 0 && Date.now() >= nextReport) {
+        await onProgress(progress(false));
+        nextReport = Date.now() + interval;
+      }
     }
-    passes.push({ pass, rows: n, positives: pos, progressiveLogloss: n > 0 ? loss / n : Number.NaN });
+    const report = progress(true);
+    passes.push({ pass, rows: n, positives: pos, progressiveLogloss: report.progressiveLogloss });
+    await onProgress?.(report);
   }
   return { ftrl, options, passes, ...(dataFrom ? { dataFrom } : {}), ...(dataTo ? { dataTo } : {}) };
 }
