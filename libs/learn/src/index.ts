@@ -28,6 +28,13 @@ export {
 } from './metrics.js';
 export { createPrng } from './prng.js';
 export {
+  type Estimate,
+  type MetricEstimates,
+  metricEstimates,
+  type PairedEstimates,
+  pairedEstimates,
+} from './standard-errors.js';
+export {
   drawMissingFields,
   type FeaturizedRow,
   type FeaturizedRowSource,
