@@ -10,9 +10,13 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-/** Masks the password of a URL such as postgres://user:pass@host/db; other text is returned as is. */
+/**
+ * Masks the password of a URL such as postgres://user:pass@host/db; other text is returned as is.
+ * Everything up to the last "@" counts as the password: one holding "/" or "@" (unescaped, so the
+ * URL does not parse and ends up in an error message) is masked whole.
+ */
 export function redactUrlPassword(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:***@');
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):\S*@/i, '$1:***@');
 }
 
 function describeReceived(variable: string, value: unknown): string {

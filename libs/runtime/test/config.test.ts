@@ -85,4 +85,16 @@ describe('parseEnv', () => {
     expect(error.message).toContain('mysql://admin:***@db/x');
     expect(redactUrlPassword('http://127.0.0.1:5000')).toBe('http://127.0.0.1:5000');
   });
+
+  it('masks a password that holds "/" or "@" (the URL then fails to parse, so it is echoed)', () => {
+    const urlSchema = z.object({ MLFLOW_TRACKING_URI: z.url({ protocol: /^https?$/ }) });
+    for (const password of ['se/cret', 'p/ss@word', 'a:b/c@d']) {
+      const error = catchConfigError(() =>
+        parseEnv(urlSchema, { MLFLOW_TRACKING_URI: `http://ops:${password}@mlflow.internal:5000` }),
+      );
+      expect(error.message).toContain('MLFLOW_TRACKING_URI');
+      expect(error.message).not.toContain(password);
+      expect(error.message).toContain('http://ops:***@mlflow.internal:5000');
+    }
+  });
 });

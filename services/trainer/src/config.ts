@@ -6,6 +6,10 @@ import { cronExpression, timeZone } from './schedule-validation.js';
 
 const positive = () => envNumber().refine((v) => v > 0, 'a number > 0');
 const nonNegative = () => envNumber().refine((v) => v >= 0, 'a number >= 0');
+/** A duration with an upper bound: beyond it dates overflow and Node's timers fire at once. */
+const duration = (min: 'positive' | 'nonNegative', max: number) =>
+  (min === 'positive' ? positive() : nonNegative()).max(max);
+const DAY_SECONDS = 86_400;
 const fraction = () => envNumber().refine((v) => v >= 0 && v <= 1, 'a number in [0, 1]');
 const dnsName = () =>
   z
@@ -17,15 +21,19 @@ const dnsName = () =>
 export const DataEnvSchema = z.object({
   DATABASE_URL: z.string().min(1).describe('PostgreSQL holding the click logs (also used for the run lock).'),
   CLICKLOG_SCHEMA: SchemaNameSchema.default(DEFAULT_SCHEMA).describe('Postgres schema of the click-log tables.'),
-  TRAIN_WINDOW_HOURS: positive().default(168).describe('Length of the training window (holdout included).'),
+  TRAIN_WINDOW_HOURS: duration('positive', 366 * 24)
+    .default(168)
+    .describe('Length of the training window (holdout included).'),
   HOLDOUT_HOURS: positive().default(24).describe('The most recent slice of the window, used only to evaluate.'),
-  ATTRIBUTION_WINDOW_MINUTES: positive()
+  ATTRIBUTION_WINDOW_MINUTES: duration('positive', 30 * 24 * 60)
     .default(60)
     .describe('Impressions younger than this have unknown labels and are never used.'),
   TRAIN_WINDOW_END: z.iso
     .datetime({ offset: true })
     .optional()
-    .describe('End of the window (RFC 3339); default: now minus the attribution window. For replays and tests.'),
+    .describe(
+      'End of the window (RFC 3339), at most now minus the attribution window; default: now minus the attribution window. For replays and tests.',
+    ),
 });
 
 /** Model: feature spec and FTRL-Proximal hyper-parameters. */
@@ -45,7 +53,9 @@ export const ModelEnvSchema = z.object({
     .describe(
       'Share of (row, field) pairs trained as if the field were missing, so impressions that omit fields stay calibrated.',
     ),
-  PROGRESS_INTERVAL_SECONDS: positive().default(10).describe('How often training progress is logged.'),
+  PROGRESS_INTERVAL_SECONDS: duration('positive', DAY_SECONDS)
+    .default(10)
+    .describe('How often training progress is logged.'),
 });
 
 /**
@@ -91,9 +101,13 @@ export const OpsEnvSchema = z.object({
     .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'an annotation key')
     .default('fallback-ctr.io/model-version')
     .describe('Pod-template annotation that names the model version being rolled out.'),
-  ROLLOUT_TIMEOUT_SECONDS: positive().default(600).describe('How long to wait for the rollout before rolling back.'),
-  ROLLOUT_POLL_SECONDS: positive().default(2).describe('How often the Deployment status is read while waiting.'),
-  LOCK_WAIT_SECONDS: nonNegative()
+  ROLLOUT_TIMEOUT_SECONDS: duration('positive', DAY_SECONDS)
+    .default(600)
+    .describe('How long to wait for the rollout before rolling back.'),
+  ROLLOUT_POLL_SECONDS: duration('positive', 600)
+    .default(2)
+    .describe('How often the Deployment status is read while waiting.'),
+  LOCK_WAIT_SECONDS: duration('nonNegative', DAY_SECONDS)
     .default(0)
     .describe('How long `run` waits for another run’s lock; 0 = exit cleanly at once.'),
   LOG_LEVEL: logLevel().default('info').describe('pino log level.'),
@@ -159,9 +173,23 @@ export interface TrainerConfig {
   logLevel: TrainerEnv['LOG_LEVEL'];
 }
 
-/** Reads and validates the environment; throws one ConfigError listing every bad variable. */
-export function loadTrainerConfig(env: Env = process.env): TrainerConfig {
+/**
+ * Reads and validates the environment; throws one ConfigError listing every bad variable. `clock`
+ * is the "now" a fixed TRAIN_WINDOW_END is checked against.
+ */
+export function loadTrainerConfig(env: Env = process.env, clock: () => Date = () => new Date()): TrainerConfig {
   const schema = TrainerEnvSchema.superRefine((e, ctx) => {
+    if (e.TRAIN_WINDOW_END !== undefined) {
+      // A later end would count impressions whose clicks have not arrived yet as unclicked.
+      const latest = new Date(clock().getTime() - e.ATTRIBUTION_WINDOW_MINUTES * 60_000);
+      if (Date.parse(e.TRAIN_WINDOW_END) > latest.getTime()) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TRAIN_WINDOW_END'],
+          message: `a time at or before ${latest.toISOString()} (now minus ATTRIBUTION_WINDOW_MINUTES): later impressions have no final labels yet`,
+        });
+      }
+    }
     if (e.HOLDOUT_HOURS >= e.TRAIN_WINDOW_HOURS) {
       ctx.addIssue({ code: 'custom', path: ['HOLDOUT_HOURS'], message: 'a value < TRAIN_WINDOW_HOURS' });
     }

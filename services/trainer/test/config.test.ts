@@ -87,6 +87,40 @@ describe('loadTrainerConfig', () => {
     );
   });
 
+  it('refuses durations too large to be meant (they overflow dates and timers later)', () => {
+    for (const variable of [
+      'TRAIN_WINDOW_HOURS',
+      'ATTRIBUTION_WINDOW_MINUTES',
+      'ROLLOUT_TIMEOUT_SECONDS',
+      'ROLLOUT_POLL_SECONDS',
+      'LOCK_WAIT_SECONDS',
+      'PROGRESS_INTERVAL_SECONDS',
+    ]) {
+      let error: unknown;
+      try {
+        loadTrainerConfig({ ...base, [variable]: '1e308' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, variable).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues.map((i) => i.variable)).toEqual([variable]);
+    }
+  });
+
+  it('refuses a window end later than now minus the attribution window (its labels are not final)', () => {
+    const now = new Date('2026-06-01T12:00:00Z');
+    const at =
+      (end: string, extra: Record<string, string> = {}) =>
+      () =>
+        loadTrainerConfig({ ...base, TRAIN_WINDOW_END: end, ...extra }, () => now);
+    expect(at('2026-06-01T13:00:00Z')).toThrow(/TRAIN_WINDOW_END: expected a time at or before 2026-06-01T11:00:00/);
+    expect(at('2026-06-01T11:30:00Z')).toThrow(/TRAIN_WINDOW_END/);
+    expect(at('2026-06-01T11:30:00Z', { ATTRIBUTION_WINDOW_MINUTES: '15' })().window.end?.toISOString()).toBe(
+      '2026-06-01T11:30:00.000Z',
+    );
+    expect(at('2026-06-01T11:00:00Z')().window.end?.toISOString()).toBe('2026-06-01T11:00:00.000Z');
+  });
+
   it('exports the variable names for manifests', () => {
     expect(TRAINER_ENV_NAMES).toContain('DATABASE_URL');
     expect(TRAINER_ENV_NAMES).toContain('K8S_DEPLOYMENT');

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { dropSchema } from '@fallback-ctr/clicklog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli.js';
 import { CHAMPION_ALIAS } from '../src/registry.js';
@@ -100,6 +101,26 @@ describe('trainer end to end: concurrency and MLflow outages', () => {
     expect(run.info.status).toBe('FAILED');
     expect(run.data.tags['error.code']).toBe('CLICKLOG_EMPTY_WINDOW');
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+  });
+
+  it('a TRAIN_WINDOW_END later than now minus the attribution window is refused before anything is trained', async () => {
+    // Traffic up to now: the impressions of the last 60 minutes have clicks still on the way.
+    const recent = `${schema}_recent`;
+    await seedTraffic(recent, { seed: 29, days: 2, start: new Date(Date.now() - 2 * 86_400_000) });
+    try {
+      const versionsBefore = await versionCount();
+      const end = new Date(Date.now() + 3_600_000).toISOString();
+      const env = trainerEnv(recent, modelName, { TRAIN_WINDOW_END: end, TRAIN_WINDOW_HOURS: '48' });
+      const { code, stderr, logs } = await cli(['run'], env);
+      expect(code).toBe(ExitCode.USAGE);
+      expect(stderr).toMatch(
+        /TRAIN_WINDOW_END: expected a time at or before .* \(now minus ATTRIBUTION_WINDOW_MINUTES\)/,
+      );
+      expect(logs.some((l) => l.msg === 'training run started')).toBe(false);
+      expect(await versionCount()).toBe(versionsBefore);
+    } finally {
+      await dropSchema({ db: databaseUrl(), schema: recent });
+    }
   });
 
   it('schedule --run-now trains once at start-up, then stops cleanly when signalled', async () => {
