@@ -1,9 +1,11 @@
 import type { ReliabilityBin } from '@fallback-ctr/learn';
+import { wilsonInterval } from './analyze/wilson-interval.js';
 import type { RocPoint } from './curves.js';
+import { formatNumber, linearTicks, logTicks, niceStep, type Tick } from './nice-ticks.js';
 
-const W = 560;
-const H = 440;
-const M = { left: 70, right: 20, top: 40, bottom: 60 };
+const W = 640;
+const H = 520;
+const M = { left: 76, right: 24, top: 62, bottom: 78 };
 const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
 
@@ -13,10 +15,61 @@ export interface Series<P> {
   points: P;
 }
 
+/** Text under the title, e.g. the holdout's size and period. */
+export interface PlotOptions {
+  subtitle?: string;
+}
+
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const n = (v: number): string => (Math.round(v * 100) / 100).toString();
-const tick = (v: number): string => (v === 0 ? '0' : v < 0.01 ? v.toExponential(1) : String(Number(v.toPrecision(2))));
+
+/** Maps a value of the domain to [0, 1] along an axis, with the ticks to draw. */
+interface Scale {
+  fraction(v: number): number;
+  ticks: Tick[];
+  lo: number;
+  hi: number;
+  log: boolean;
+}
+
+function linearScale(lo: number, hi: number): Scale {
+  return { fraction: (v) => (v - lo) / (hi - lo), ticks: linearTicks(lo, hi, 5), lo, hi, log: false };
+}
+
+function logScale(lo: number, hi: number): Scale {
+  const a = Math.log10(lo);
+  const b = Math.log10(hi);
+  return { fraction: (v) => (Math.log10(Math.max(v, lo)) - a) / (b - a), ticks: logTicks(lo, hi), lo, hi, log: true };
+}
+
+/** The largest 1-2-5 value at or below v (v > 0). */
+function niceFloor(v: number): number {
+  const e = Math.floor(Math.log10(v));
+  const m = v / 10 ** e;
+  return (m >= 5 ? 5 : m >= 2 ? 2 : 1) * 10 ** e;
+}
+
+/** The smallest 1-2-5 value at or above v (v > 0). */
+function niceCeil(v: number): number {
+  const e = Math.floor(Math.log10(v));
+  const m = v / 10 ** e;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * 10 ** e;
+}
+
+/**
+ * A CTR axis for the values given: log when they span more than a decade (CTRs crowd near zero on a
+ * linear axis), linear from 0 otherwise.
+ */
+function ctrScale(values: readonly number[]): Scale {
+  const positive = values.filter((v) => v > 0 && Number.isFinite(v));
+  if (positive.length === 0) return linearScale(0, 1);
+  const lo = Math.min(...positive);
+  const hi = Math.max(...positive);
+  if (hi / lo > 10) return logScale(niceFloor(lo), Math.min(1, niceCeil(hi)));
+  const top = Math.min(1, hi * 1.1);
+  return linearScale(0, Math.ceil(top / niceStep(top, 5)) * niceStep(top, 5));
+}
 
 interface Frame {
   x: (v: number) => number;
@@ -24,38 +77,61 @@ interface Frame {
   parts: string[];
 }
 
-function frame(title: string, xLabel: string, yLabel: string, xMax: number, yMax: number): Frame {
-  const x = (v: number) => M.left + (v / xMax) * PW;
-  const y = (v: number) => M.top + PH - (v / yMax) * PH;
+function frame(
+  title: string,
+  options: PlotOptions,
+  axes: { x: Scale; y: Scale; xLabel: string; yLabel: string; footnote?: string },
+): Frame {
+  const x = (v: number) => M.left + axes.x.fraction(v) * PW;
+  const y = (v: number) => M.top + PH - axes.y.fraction(v) * PH;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`,
-    `<rect x="${M.left}" y="${M.top}" width="${PW}" height="${PH}" fill="none" stroke="#333"/>`,
   ];
-  for (let i = 0; i <= 5; i++) {
-    const xv = (xMax * i) / 5;
-    const yv = (yMax * i) / 5;
+  if (options.subtitle) {
+    parts.push(`<text x="${W / 2}" y="42" text-anchor="middle" fill="#444">${esc(options.subtitle)}</text>`);
+  }
+  parts.push(`<rect x="${M.left}" y="${M.top}" width="${PW}" height="${PH}" fill="none" stroke="#333"/>`);
+  for (const t of axes.x.ticks) {
     parts.push(
-      `<line x1="${n(x(xv))}" y1="${M.top}" x2="${n(x(xv))}" y2="${M.top + PH}" stroke="#e5e5e5"/>`,
-      `<line x1="${M.left}" y1="${n(y(yv))}" x2="${M.left + PW}" y2="${n(y(yv))}" stroke="#e5e5e5"/>`,
-      `<text x="${n(x(xv))}" y="${M.top + PH + 16}" text-anchor="middle">${tick(xv)}</text>`,
-      `<text x="${M.left - 6}" y="${n(y(yv) + 4)}" text-anchor="end">${tick(yv)}</text>`,
+      `<line x1="${n(x(t.value))}" y1="${M.top}" x2="${n(x(t.value))}" y2="${M.top + PH}" stroke="#e5e5e5"/>`,
+      `<text x="${n(x(t.value))}" y="${M.top + PH + 16}" text-anchor="middle">${t.label}</text>`,
     );
   }
+  for (const t of axes.y.ticks) {
+    parts.push(
+      `<line x1="${M.left}" y1="${n(y(t.value))}" x2="${M.left + PW}" y2="${n(y(t.value))}" stroke="#e5e5e5"/>`,
+      `<text x="${M.left - 6}" y="${n(y(t.value) + 4)}" text-anchor="end">${t.label}</text>`,
+    );
+  }
+  const scaleNote = (s: Scale) => (s.log ? ' (log scale)' : '');
   parts.push(
-    `<text x="${M.left + PW / 2}" y="${H - 18}" text-anchor="middle">${esc(xLabel)}</text>`,
-    `<text transform="translate(18 ${M.top + PH / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+    `<text x="${M.left + PW / 2}" y="${M.top + PH + 38}" text-anchor="middle">${esc(axes.xLabel + scaleNote(axes.x))}</text>`,
+    `<text transform="translate(18 ${M.top + PH / 2}) rotate(-90)" text-anchor="middle">${esc(axes.yLabel + scaleNote(axes.y))}</text>`,
   );
+  if (axes.footnote) {
+    parts.push(
+      `<text x="${W / 2}" y="${H - 12}" text-anchor="middle" font-size="11" fill="#555">${esc(axes.footnote)}</text>`,
+    );
+  }
   return { x, y, parts };
 }
 
-function legend(parts: string[], entries: { label: string; color: string; dashed?: boolean }[]): void {
+/** A legend in the plot's empty corner: top-left above a diagonal, bottom-right below one. */
+function legend(
+  parts: string[],
+  entries: { label: string; color: string; dashed?: boolean }[],
+  corner: 'top-left' | 'bottom-right',
+): void {
+  const width = 12 + 7 * Math.max(...entries.map((e) => e.label.length)) + 36;
+  const left = corner === 'top-left' ? M.left + 12 : M.left + PW - 12 - width;
+  const top = corner === 'top-left' ? M.top + 16 : M.top + PH - 10 - entries.length * 18 + 14;
   entries.forEach((e, i) => {
-    const ly = M.top + 16 + i * 18;
+    const ly = top + i * 18;
     parts.push(
-      `<line x1="${M.left + 12}" y1="${ly - 4}" x2="${M.left + 36}" y2="${ly - 4}" stroke="${e.color}" stroke-width="2"${e.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
-      `<text x="${M.left + 42}" y="${ly}">${esc(e.label)}</text>`,
+      `<line x1="${n(left)}" y1="${ly - 4}" x2="${n(left + 24)}" y2="${ly - 4}" stroke="${e.color}" stroke-width="2"${e.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+      `<text x="${n(left + 30)}" y="${ly}">${esc(e.label)}</text>`,
     );
   });
 }
@@ -65,51 +141,86 @@ function polyline(points: [number, number][], color: string, dashed = false): st
   return `<polyline points="${d}" fill="none" stroke="${color}" stroke-width="2"${dashed ? ' stroke-dasharray="4 3"' : ''}/>`;
 }
 
+/** "12 bins of 1,000 impressions each" (or "of 990–1,010 impressions"). */
+function binCountNote(bins: readonly ReliabilityBin[]): string {
+  if (bins.length === 0) return 'no bins';
+  const counts = bins.map((b) => b.count);
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  const size =
+    lo === hi ? `${formatNumber(lo)} impressions each` : `${formatNumber(lo)}–${formatNumber(hi)} impressions`;
+  return `${bins.length} bins of ${size}`;
+}
+
 /**
- * Reliability (calibration) diagram: observed click rate against mean prediction per bin, with the
- * diagonal of perfect calibration; marker area grows with the bin's row count.
+ * Reliability (calibration) diagram: observed click rate against mean prediction per bin (bins of
+ * about equal impressions), with the diagonal of perfect calibration, each bin's 95% Wilson interval
+ * and the bin sizes under the plot. Axes are logarithmic when the CTRs span more than a
+ * decade, so low-CTR bins do not crowd into a corner.
  */
-export function reliabilityDiagramSvg(title: string, series: Series<ReliabilityBin[]>[]): string {
-  let top = 0;
-  for (const s of series) for (const b of s.points) top = Math.max(top, b.meanPrediction, b.observedRate);
-  top = top > 0 ? top * 1.1 : 1;
-  const f = frame(title, 'mean predicted CTR', 'observed CTR', top, top);
+export function reliabilityDiagramSvg(
+  title: string,
+  series: Series<ReliabilityBin[]>[],
+  options: PlotOptions = {},
+): string {
+  const withIntervals = series.map((s) => ({
+    ...s,
+    bins: s.points.map((b) => ({ ...b, interval: wilsonInterval(Math.round(b.observedRate * b.count), b.count) })),
+  }));
+  const values = withIntervals.flatMap((s) =>
+    s.bins.flatMap((b) => [b.meanPrediction, b.observedRate, b.interval.low, b.interval.high]),
+  );
+  const scale = ctrScale(values);
+  const f = frame(title, options, {
+    x: scale,
+    y: scale,
+    xLabel: 'mean predicted CTR',
+    yLabel: 'observed CTR',
+    footnote: `${binCountNote(series[0]?.points ?? [])}; bars: 95% interval of the observed CTR`,
+  });
+  const clamp = (v: number) => Math.min(scale.hi, Math.max(scale.lo, v));
   f.parts.push(
     polyline(
       [
-        [f.x(0), f.y(0)],
-        [f.x(top), f.y(top)],
+        [f.x(scale.lo), f.y(scale.lo)],
+        [f.x(scale.hi), f.y(scale.hi)],
       ],
       '#999',
       true,
     ),
   );
-  const maxCount = Math.max(1, ...series.flatMap((s) => s.points.map((b) => b.count)));
-  for (const s of series) {
+  for (const s of withIntervals) {
     f.parts.push(
       polyline(
-        s.points.map((b) => [f.x(b.meanPrediction), f.y(b.observedRate)]),
+        s.bins.map((b) => [f.x(clamp(b.meanPrediction)), f.y(clamp(b.observedRate))]),
         s.color,
       ),
     );
-    for (const b of s.points) {
-      const r = 2 + 5 * Math.sqrt(b.count / maxCount);
+    for (const b of s.bins) {
+      const cx = f.x(clamp(b.meanPrediction));
+      const cy = f.y(clamp(b.observedRate));
       f.parts.push(
-        `<circle cx="${n(f.x(b.meanPrediction))}" cy="${n(f.y(b.observedRate))}" r="${n(r)}" fill="${s.color}" fill-opacity="0.6"><title>${b.count} rows</title></circle>`,
+        `<line x1="${n(cx)}" y1="${n(f.y(clamp(b.interval.low)))}" x2="${n(cx)}" y2="${n(f.y(clamp(b.interval.high)))}" stroke="${s.color}" stroke-opacity="0.7"/>`,
+        `<circle cx="${n(cx)}" cy="${n(cy)}" r="3.5" fill="${s.color}"><title>${formatNumber(b.count)} impressions, observed ${b.observedRate.toFixed(5)}, predicted ${b.meanPrediction.toFixed(5)}</title></circle>`,
       );
     }
   }
-  legend(f.parts, [
-    ...series.map((s) => ({ label: s.label, color: s.color })),
-    { label: 'perfect calibration', color: '#999', dashed: true },
-  ]);
+  legend(
+    f.parts,
+    [
+      ...series.map((s) => ({ label: s.label, color: s.color })),
+      { label: 'perfect calibration', color: '#999', dashed: true },
+    ],
+    'top-left',
+  );
   f.parts.push('</svg>');
   return f.parts.join('\n');
 }
 
 /** ROC curve(s) with the chance diagonal; labels carry the AUC. */
-export function rocCurveSvg(title: string, series: Series<RocPoint[]>[]): string {
-  const f = frame(title, 'false positive rate', 'true positive rate', 1, 1);
+export function rocCurveSvg(title: string, series: Series<RocPoint[]>[], options: PlotOptions = {}): string {
+  const unit = linearScale(0, 1);
+  const f = frame(title, options, { x: unit, y: unit, xLabel: 'false positive rate', yLabel: 'true positive rate' });
   f.parts.push(
     polyline(
       [
@@ -127,10 +238,11 @@ export function rocCurveSvg(title: string, series: Series<RocPoint[]>[]): string
         s.color,
       ),
     );
-  legend(f.parts, [
-    ...series.map((s) => ({ label: s.label, color: s.color })),
-    { label: 'chance', color: '#999', dashed: true },
-  ]);
+  legend(
+    f.parts,
+    [...series.map((s) => ({ label: s.label, color: s.color })), { label: 'chance', color: '#999', dashed: true }],
+    'bottom-right',
+  );
   f.parts.push('</svg>');
   return f.parts.join('\n');
 }

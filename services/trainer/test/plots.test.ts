@@ -52,6 +52,7 @@ describe('SVG and PNG plots', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.endsWith('</svg>')).toBe(true);
     expect(svg.match(/<circle /g)).toHaveLength(2);
+    expect(svg).toContain('2 bins of 50–100 impressions');
     expect(svg).toContain('Reliability &lt;holdout&gt;');
     expect(svg).toContain('a &amp; b');
     expect(svg).toContain('perfect calibration');
@@ -71,7 +72,43 @@ describe('SVG and PNG plots', () => {
   it('renders a PNG without native dependencies', async () => {
     const { png } = await svgToPng(rocCurveSvg('ROC', [{ label: 'x', color: '#000', points: [] }]), 1);
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-    expect(png.readUInt32BE(16)).toBe(560); // IHDR width
-    expect(png.readUInt32BE(20)).toBe(440); // IHDR height
+    expect(png.readUInt32BE(16)).toBe(640); // IHDR width
+    expect(png.readUInt32BE(20)).toBe(520); // IHDR height
+  });
+});
+
+describe('axes of the reliability diagram', () => {
+  const tickLabels = (svg: string) =>
+    [...svg.matchAll(/<text x="[\d.]+" y="[\d.]+" text-anchor="(?:middle|end)">([^<]*)<\/text>/g)].map((m) => m[1]);
+  const bin = (meanPrediction: number, observedRate: number, count = 1000) => ({
+    minPrediction: meanPrediction,
+    maxPrediction: meanPrediction,
+    count,
+    meanPrediction,
+    observedRate,
+  });
+
+  it('uses a log axis with 1-2-5 ticks when the CTRs span more than a decade', () => {
+    const svg = reliabilityDiagramSvg('r', [
+      { label: 'c', color: '#000', points: [bin(0.004, 0.005), bin(0.02, 0.018), bin(0.15, 0.16)] },
+    ]);
+    expect(svg).toContain('mean predicted CTR (log scale)');
+    expect(tickLabels(svg)).toEqual(expect.arrayContaining(['0.002', '0.005', '0.01', '0.02', '0.05', '0.1', '0.2']));
+  });
+
+  it('labels linear ticks with the decimals their step needs, never rounded to two digits', () => {
+    const svg = reliabilityDiagramSvg('r', [
+      { label: 'c', color: '#000', points: [bin(0.1, 0.11), bin(0.104, 0.108)] },
+    ]);
+    expect(svg).not.toContain('(log scale)');
+    const values = [...new Set(tickLabels(svg))].map(Number).filter((v) => !Number.isNaN(v));
+    const step = values[1]! - values[0]!;
+    expect(values.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < values.length; i++) expect(values[i]! - values[i - 1]!).toBeCloseTo(step, 12);
+  });
+
+  it('puts the subtitle (the holdout) under the title', () => {
+    const svg = rocCurveSvg('ROC', [], { subtitle: 'holdout: 12,000 impressions' });
+    expect(svg).toContain('holdout: 12,000 impressions');
   });
 });

@@ -1,32 +1,10 @@
 /** Small, dependency-free SVG charts for the self-contained HTML report. */
+import { linearTicks } from '../nice-ticks.js';
 
 export const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const r2 = (v: number): string => String(Math.round(v * 100) / 100);
-
-function niceStep(span: number, ticks: number): number {
-  const raw = span / Math.max(1, ticks);
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const m = raw / mag;
-  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * mag;
-}
-
-function tickLabel(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1000) return String(Math.round(v));
-  if (a >= 1) return String(Number(v.toPrecision(3)));
-  return String(Number(v.toPrecision(2)));
-}
-
-function ticks(lo: number, hi: number, n: number): number[] {
-  const step = niceStep(hi - lo || 1, n);
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
-    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  return out;
-}
 
 export interface Bar {
   label: string;
@@ -68,10 +46,10 @@ export function barChart(opts: {
     `<title>${esc(opts.title)}</title>`,
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${esc(opts.title)}</text>`,
   ];
-  for (const t of ticks(lo, hi, 6)) {
+  for (const { value: t, label } of linearTicks(lo, hi, 6)) {
     parts.push(
       `<line x1="${r2(x(t))}" y1="${top}" x2="${r2(x(t))}" y2="${height - bottom}" stroke="${t === 0 ? '#555' : '#e3e3e3'}"/>`,
-      `<text x="${r2(x(t))}" y="${height - bottom + 16}" text-anchor="middle" fill="#444">${tickLabel(t)}</text>`,
+      `<text x="${r2(x(t))}" y="${height - bottom + 16}" text-anchor="middle" fill="#444">${label}</text>`,
     );
   }
   parts.push(
@@ -148,16 +126,16 @@ export function scatterChart(opts: {
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${esc(opts.title)}</text>`,
     `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`,
   ];
-  for (const t of ticks(x0, x1, 6)) {
+  for (const { value: t, label } of linearTicks(x0, x1, 6)) {
     parts.push(
       `<line x1="${r2(sx(t))}" y1="${m.top}" x2="${r2(sx(t))}" y2="${m.top + ph}" stroke="${t === 0 ? '#555' : '#eee'}"/>`,
-      `<text x="${r2(sx(t))}" y="${m.top + ph + 16}" text-anchor="middle" fill="#444">${tickLabel(t)}</text>`,
+      `<text x="${r2(sx(t))}" y="${m.top + ph + 16}" text-anchor="middle" fill="#444">${label}</text>`,
     );
   }
-  for (const t of ticks(y0, y1, 6)) {
+  for (const { value: t, label } of linearTicks(y0, y1, 6)) {
     parts.push(
       `<line x1="${m.left}" y1="${r2(sy(t))}" x2="${m.left + pw}" y2="${r2(sy(t))}" stroke="${t === 0 ? '#555' : '#eee'}"/>`,
-      `<text x="${m.left - 6}" y="${r2(sy(t) + 4)}" text-anchor="end" fill="#444">${tickLabel(t)}</text>`,
+      `<text x="${m.left - 6}" y="${r2(sy(t) + 4)}" text-anchor="end" fill="#444">${label}</text>`,
     );
   }
   parts.push(
@@ -218,10 +196,10 @@ export function intervalChart(opts: {
     `<title>${esc(opts.title)}</title>`,
     `<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="600">${esc(opts.title)}</text>`,
   ];
-  for (const t of ticks(0, hi, 5)) {
+  for (const { value: t, label } of linearTicks(0, hi, 5)) {
     parts.push(
       `<line x1="${r2(x(t))}" y1="${top}" x2="${r2(x(t))}" y2="${height - bottom}" stroke="#eee"/>`,
-      `<text x="${r2(x(t))}" y="${height - bottom + 14}" text-anchor="middle" fill="#444">${tickLabel(t)}</text>`,
+      `<text x="${r2(x(t))}" y="${height - bottom + 14}" text-anchor="middle" fill="#444">${label}</text>`,
     );
   }
   if (opts.reference !== undefined) {
