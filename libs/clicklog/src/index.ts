@@ -45,6 +45,16 @@ export {
 export { type ClicklogTarget, DEFAULT_SCHEMA, SchemaNameSchema } from './target.js';
 export type { TimeWindow, TrainingRow } from './training-row.js';
 export {
+  type DelayQuantiles,
+  type ProfiledField,
+  ProfiledFieldSchema,
+  type ProfileWindowOptions,
+  ProfileWindowOptionsSchema,
+  profileWindow,
+  type SliceCount,
+  type WindowProfile,
+} from './window-profile.js';
+export {
   type ClickRecord,
   type ImpressionRecord,
   type WriteOptions,
