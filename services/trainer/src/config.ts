@@ -34,6 +34,13 @@ export const DataEnvSchema = z.object({
     .describe(
       'End of the window (RFC 3339), at most now minus the attribution window; default: now minus the attribution window. For replays and tests.',
     ),
+  DATA_MIN_FIELD_COVERAGE: fraction()
+    .default(0.01)
+    .describe('A feature-spec field present in fewer impressions of the window than this share fails the run.'),
+  DATA_MIN_ROWS: envInt(1).default(1_000).describe('Fewer labelled impressions in the window end the run SKIPPED.'),
+  DATA_MAX_LATE_CLICK_SHARE: fraction()
+    .default(0.05)
+    .describe('Warn when more clicked impressions than this share were clicked after the attribution window.'),
 });
 
 /** Model: feature spec and FTRL-Proximal hyper-parameters. */
@@ -147,6 +154,7 @@ export interface TrainerConfig {
     /** Fixed window end, or undefined for "now minus the attribution window". */
     end: Date | undefined;
   };
+  dataChecks: { minFieldCoverage: number; minRows: number; maxLateClickShare: number };
   /** Raw FEATURE_SPEC text (JSON or a path); resolved by resolveFeatureSpec. */
   featureSpecSource: string | undefined;
   ftrl: { alpha: number; beta: number; l1: number; l2: number; missingRate: number };
@@ -206,6 +214,11 @@ export function loadTrainerConfig(env: Env = process.env, clock: () => Date = ()
       holdoutHours: e.HOLDOUT_HOURS,
       attributionWindowMinutes: e.ATTRIBUTION_WINDOW_MINUTES,
       end: e.TRAIN_WINDOW_END === undefined ? undefined : new Date(e.TRAIN_WINDOW_END),
+    },
+    dataChecks: {
+      minFieldCoverage: e.DATA_MIN_FIELD_COVERAGE,
+      minRows: e.DATA_MIN_ROWS,
+      maxLateClickShare: e.DATA_MAX_LATE_CLICK_SHARE,
     },
     featureSpecSource: e.FEATURE_SPEC,
     ftrl: { alpha: e.FTRL_ALPHA, beta: e.FTRL_BETA, l1: e.FTRL_L1, l2: e.FTRL_L2, missingRate: e.TRAIN_MISSING_RATE },
