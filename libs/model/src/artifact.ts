@@ -2,9 +2,16 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ModelError, ModelErrorCode } from './errors.js';
 import { type FeatureSpec, FeatureSpecSchema } from './feature-spec.js';
+import { type Vocabulary, validateVocabulary } from './vocabulary.js';
 
-/** Version of the artifact file format. The parser rejects any other version. */
-export const ARTIFACT_FORMAT_VERSION = 1;
+/**
+ * Newest version of the artifact file format. Version 2 adds the vocabulary (kept values per field,
+ * for the rare token); the writer uses it only for a model with a vocabulary and writes version 1
+ * otherwise, so older builds keep loading models that do not need it.
+ */
+export const ARTIFACT_FORMAT_VERSION = 2;
+/** Every version the parser reads; it rejects any other. */
+export const ARTIFACT_FORMAT_VERSIONS_READ: readonly number[] = [1, 2];
 /** The one file the trainer uploads into the run's `model/` artifact directory. */
 export const ARTIFACT_FILE_NAME = 'fallback-ctr-model.json';
 /** Value of the envelope's `format` field: tells a model artifact from any other JSON. */
@@ -40,11 +47,13 @@ export interface ArtifactInput {
   /** Fraction w of negatives kept in training (1 = no down-sampling); the scorer re-calibrates with it. */
   negativeSamplingRate?: number;
   training: TrainingMetadata;
+  /** Values trained per field; anything else is scored as the field's rare token (format version 2). */
+  vocabulary?: Vocabulary;
 }
 
 /** A parsed, verified artifact, ready for createScorer. */
 export interface ModelArtifact {
-  readonly formatVersion: typeof ARTIFACT_FORMAT_VERSION;
+  readonly formatVersion: 1 | 2;
   readonly featureSpec: FeatureSpec;
   readonly bias: number;
   /** Dense float32 weights, length 2^hashBits. */
@@ -52,6 +61,8 @@ export interface ModelArtifact {
   readonly nonZeroWeights: number;
   readonly negativeSamplingRate: number;
   readonly training: TrainingMetadata;
+  /** Present from format version 2 on, when the model was trained with rare tokens. */
+  readonly vocabulary?: Vocabulary;
   /** sha256 (hex) of the canonical payload, as recorded in and verified against the file. */
   readonly sha256: string;
 }
@@ -76,14 +87,22 @@ const WeightsSchema = z.discriminatedUnion('encoding', [
   }),
 ]);
 
-const PayloadSchema = z.object({
+const PayloadV1Schema = z.object({
   featureSpec: FeatureSpecSchema,
   bias: z.number(),
   negativeSamplingRate: z.number().gt(0).lte(1),
   training: TrainingMetadataSchema,
   weights: WeightsSchema,
 });
-type Payload = z.infer<typeof PayloadSchema>;
+
+/** Per field: the number of kept values and their uint32 hashes, ascending, as base64 little-endian. */
+const VocabularyPayloadSchema = z.object({
+  minCount: z.number().int().positive(),
+  fields: z.record(z.string(), z.object({ count: z.number().int().nonnegative(), hashes: Base64Schema })),
+});
+
+const PayloadV2Schema = PayloadV1Schema.extend({ vocabulary: VocabularyPayloadSchema });
+type Payload = z.infer<typeof PayloadV1Schema> & { vocabulary?: z.infer<typeof VocabularyPayloadSchema> };
 
 const EnvelopeHeadSchema = z.object({
   format: z.literal(ARTIFACT_FORMAT_NAME),
@@ -92,7 +111,7 @@ const EnvelopeHeadSchema = z.object({
 
 const EnvelopeSchema = z.object({
   format: z.literal(ARTIFACT_FORMAT_NAME),
-  formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   payload: z.record(z.string(), z.unknown()),
 });
@@ -210,6 +229,13 @@ export function serializeArtifact(input: ArtifactInput): SerializedArtifact {
   if (!Number.isFinite(input.bias)) throw invalidInput(`bias is ${input.bias}`);
   const rate = input.negativeSamplingRate ?? 1;
   if (!(rate > 0 && rate <= 1)) throw invalidInput(`negativeSamplingRate must be in (0, 1], got ${rate}`);
+  if (input.vocabulary !== undefined) {
+    try {
+      validateVocabulary(input.vocabulary, spec.data);
+    } catch (err) {
+      throw invalidInput(err instanceof Error ? err.message : String(err));
+    }
+  }
 
   const dense = w instanceof Float32Array ? w : Float32Array.from(w);
   let count = 0;
@@ -242,10 +268,36 @@ export function serializeArtifact(input: ArtifactInput): SerializedArtifact {
     training: training.data,
     weights,
   };
+  if (input.vocabulary !== undefined) payload.vocabulary = vocabularyPayload(input.vocabulary);
+  const formatVersion = input.vocabulary === undefined ? 1 : 2;
   const canonical = canonicalJson(payload);
   const sha256 = sha256Hex(canonical);
-  const text = `{"format":${JSON.stringify(ARTIFACT_FORMAT_NAME)},"formatVersion":${ARTIFACT_FORMAT_VERSION},"sha256":"${sha256}","payload":${canonical}}\n`;
+  const text = `{"format":${JSON.stringify(ARTIFACT_FORMAT_NAME)},"formatVersion":${formatVersion},"sha256":"${sha256}","payload":${canonical}}\n`;
   return { bytes: Buffer.from(text, 'utf8'), sha256 };
+}
+
+function vocabularyPayload(v: Vocabulary): NonNullable<Payload['vocabulary']> {
+  const fields: NonNullable<Payload['vocabulary']>['fields'] = {};
+  for (const [name, hashes] of Object.entries(v.fields)) {
+    fields[name] = { count: hashes.length, hashes: typedBase64(hashes) };
+  }
+  return { minCount: v.minCount, fields };
+}
+
+function parseVocabulary(p: NonNullable<Payload['vocabulary']>, spec: FeatureSpec): Vocabulary {
+  const fields: Record<string, Uint32Array> = {};
+  for (const [name, f] of Object.entries(p.fields)) {
+    const hashes = new Uint32Array(f.count);
+    new Uint8Array(hashes.buffer).set(decodeBase64(f.hashes, `vocabulary.fields.${name}.hashes`, f.count * 4));
+    fields[name] = hashes;
+  }
+  const vocabulary: Vocabulary = { minCount: p.minCount, fields };
+  try {
+    validateVocabulary(vocabulary, spec);
+  } catch (err) {
+    throw malformed(err instanceof Error ? err.message : String(err), err);
+  }
+  return vocabulary;
 }
 
 function decodeBase64(b64: string, what: string, expectedBytes: number): Buffer {
@@ -279,10 +331,10 @@ export function parseArtifact(bytes: Uint8Array): ModelArtifact {
       `not a ${ARTIFACT_FORMAT_NAME} artifact (expected "format": "${ARTIFACT_FORMAT_NAME}" and a numeric "formatVersion")`,
     );
   }
-  if (head.data.formatVersion !== ARTIFACT_FORMAT_VERSION) {
+  if (!ARTIFACT_FORMAT_VERSIONS_READ.includes(head.data.formatVersion)) {
     throw new ModelError(
       ModelErrorCode.ARTIFACT_UNSUPPORTED_VERSION,
-      `Model artifact format version ${head.data.formatVersion} is not supported by this build (it reads version ${ARTIFACT_FORMAT_VERSION}); deploy a matching inference build or retrain with this one`,
+      `Model artifact format version ${head.data.formatVersion} is not supported by this build (it reads versions ${ARTIFACT_FORMAT_VERSIONS_READ.join(' and ')}); deploy a matching inference build or retrain with this one`,
     );
   }
   const env = EnvelopeSchema.safeParse(doc);
@@ -294,9 +346,10 @@ export function parseArtifact(bytes: Uint8Array): ModelArtifact {
       `Model artifact checksum mismatch: the file records sha256 ${env.data.sha256} but its payload hashes to ${actual}; the file is corrupted or was edited`,
     );
   }
-  const payload = PayloadSchema.safeParse(env.data.payload);
+  const formatVersion = env.data.formatVersion;
+  const payload = (formatVersion === 1 ? PayloadV1Schema : PayloadV2Schema).safeParse(env.data.payload);
   if (!payload.success) throw malformed(z.prettifyError(payload.error), payload.error);
-  const p = payload.data;
+  const p: Payload = payload.data;
   const size = 2 ** p.featureSpec.hashBits;
   if (p.weights.size !== size) throw malformed(`weights.size ${p.weights.size} does not match 2^hashBits = ${size}`);
   const weights = new Float32Array(size);
@@ -328,13 +381,14 @@ export function parseArtifact(bytes: Uint8Array): ModelArtifact {
     }
   }
   return {
-    formatVersion: ARTIFACT_FORMAT_VERSION,
+    formatVersion,
     featureSpec: p.featureSpec,
     bias: p.bias,
     weights,
     nonZeroWeights: nonZero,
     negativeSamplingRate: p.negativeSamplingRate,
     training: p.training,
+    ...(p.vocabulary !== undefined ? { vocabulary: parseVocabulary(p.vocabulary, p.featureSpec) } : {}),
     sha256: env.data.sha256,
   };
 }

@@ -12,6 +12,8 @@ export const ModelErrorCode = {
   ARTIFACT_CHECKSUM_MISMATCH: 'MODEL_ARTIFACT_CHECKSUM_MISMATCH',
   /** serializeArtifact was given inconsistent input (weights length, non-finite values, ...). */
   ARTIFACT_INPUT_INVALID: 'MODEL_ARTIFACT_INPUT_INVALID',
+  /** A vocabulary names a field the spec lacks or that is not categorical, or its hashes are not ascending. */
+  VOCABULARY_INVALID: 'MODEL_VOCABULARY_INVALID',
 } as const;
 export type ModelErrorCode = (typeof ModelErrorCode)[keyof typeof ModelErrorCode];
 

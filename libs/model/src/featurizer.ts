@@ -9,6 +9,24 @@ import {
   murmur3Uint32I32,
 } from './murmur3.js';
 import { RAW_COLUMNS, type RawImpression } from './raw-impression.js';
+import { HashSet32, type Vocabulary, validateVocabulary } from './vocabulary.js';
+
+/** Codes of a featurize mask: how training forces a field's value (0 = as given). */
+export const FieldOverride = {
+  AS_GIVEN: 0,
+  /** As if the caller had omitted the field. */
+  MISSING: 1,
+  /** As if the value had not been seen in training (the field's rare token). */
+  RARE: 2,
+} as const;
+
+export interface FeaturizerOptions {
+  /**
+   * Values kept per categorical field; a value outside it (never seen, or seen fewer than
+   * `minCount` times in training) becomes the field's rare token, crosses included.
+   */
+  vocabulary?: Vocabulary;
+}
 
 /** Turns raw impressions into hashed feature indices. One implementation for training and serving. */
 export interface Featurizer {
@@ -19,14 +37,29 @@ export interface Featurizer {
   readonly size: number;
   /** Name of each output slot: field names, then crosses as "a×b". */
   readonly slotNames: readonly string[];
+  /** Number of fields (the length of a field-hash row and of a featurize mask). */
+  readonly fieldCount: number;
+  readonly vocabulary: Vocabulary | undefined;
   /**
    * Writes the impression's indices (each in [0, size)) into `out[0..maxIndices)` and returns the count
    * (always `maxIndices`). Allocation-free for string, integer, boolean and missing values (V8 may box a
    * fractional number read from a context object).
-   * `forceMissing[i] === 1` featurises field i as missing whatever its value: training uses it to teach
-   * the model what to predict when a caller omits a field.
+   * `mask[i]` (a FieldOverride) forces field i to its missing value (1) or its rare token (2) whatever
+   * its value: training uses it to teach the model what to predict when a caller omits a field or
+   * sends a value it never saw.
    */
-  featurize(raw: RawImpression, out: Uint32Array, forceMissing?: Uint8Array): number;
+  featurize(raw: RawImpression, out: Uint32Array, mask?: Uint8Array): number;
+  /**
+   * Writes each field's 32-bit value hash (MurmurHash3 under the field's seed, before the vocabulary
+   * applies) into `out[offset..offset + fieldCount)`.
+   */
+  hashFields(raw: RawImpression, out: Int32Array, offset: number): void;
+  /**
+   * The indices of an impression from its field hashes `hashes[offset..offset + fieldCount)` (as
+   * hashFields wrote them): featurize(raw) = indicesFromHashes(hashFields(raw)), vocabulary and mask
+   * applied the same way. Training keeps field hashes to featurise a row again with fields forced.
+   */
+  indicesFromHashes(hashes: Int32Array, offset: number, out: Uint32Array, mask?: Uint8Array): number;
 }
 
 const KIND_CATEGORICAL = 0;
@@ -45,14 +78,30 @@ export function crossSeed(spec: FeatureSpec, fields: readonly string[]): number 
   return murmur3String(`cross:${fields.join('|')}`, spec.hashSeed);
 }
 
-/** Builds the featurizer for a spec (validated here; throws ModelError on an invalid spec). */
-export function createFeaturizer(specInput: FeatureSpec): Featurizer {
+/**
+ * The rare token of a field: MurmurHash3 of the single byte 0xFF under the field's seed. No string
+ * value hashes those bytes (0xFF never occurs in UTF-8), and missing is the empty byte string.
+ */
+const RARE_BYTES = Uint8Array.of(0xff);
+
+/** A field's rare-token hash (int32 bit pattern as uint32). */
+export function rareValueHash(spec: FeatureSpec, fieldName: string): number {
+  return murmur3BytesI32(RARE_BYTES, 1, fieldSeed(spec, fieldName)) >>> 0;
+}
+
+/**
+ * Builds the featurizer for a spec (validated here; throws ModelError on an invalid spec or a
+ * vocabulary that does not fit it).
+ */
+export function createFeaturizer(specInput: FeatureSpec, options: FeaturizerOptions = {}): Featurizer {
   const spec = parseFeatureSpec(specInput);
+  const vocabulary = options.vocabulary;
+  if (vocabulary !== undefined) validateVocabulary(vocabulary, spec);
   const nf = spec.fields.length;
   const nc = spec.crosses.length;
   const maxIndices = nf + nc;
   const size = 2 ** spec.hashBits;
-  const mask = size - 1;
+  const indexMask = size - 1;
 
   const names = spec.fields.map((f) => f.name);
   // Column fields read from `columnValues` (filled by named loads, which stay monomorphic); context
@@ -61,6 +110,8 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
   const kinds = new Uint8Array(nf);
   const seeds = new Int32Array(nf);
   const missing = new Int32Array(nf);
+  const rare = new Int32Array(nf);
+  const kept: (HashSet32 | undefined)[] = [];
   const scales = new Float64Array(nf);
   const boundaries: Float64Array[] = [];
   spec.fields.forEach((f, i) => {
@@ -68,6 +119,9 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
     const seed = fieldSeed(spec, f.name);
     seeds[i] = seed;
     missing[i] = murmur3BytesI32(EMPTY, 0, seed);
+    rare[i] = murmur3BytesI32(RARE_BYTES, 1, seed);
+    const keptHashes = vocabulary?.fields[f.name];
+    kept.push(keptHashes === undefined ? undefined : new HashSet32(keptHashes));
     kinds[i] = f.kind === 'categorical' ? KIND_CATEGORICAL : f.kind === 'log1p' ? KIND_LOG1P : KIND_BUCKETS;
     scales[i] = f.kind === 'log1p' ? f.scale : 0;
     boundaries.push(new Float64Array(f.kind === 'buckets' ? f.boundaries : []));
@@ -124,7 +178,9 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
     return murmur3Uint32I32(bucket, seed);
   }
 
-  function featurize(raw: RawImpression, out: Uint32Array, forceMissing?: Uint8Array): number {
+  const ownHashes = new Int32Array(nf);
+
+  function hashFields(raw: RawImpression, out: Int32Array, offset: number): void {
     const context = raw.context as Record<string, unknown> | undefined | null;
     const cv = columnValues;
     cv[0] = raw.slot_id;
@@ -138,19 +194,47 @@ export function createFeaturizer(specInput: FeatureSpec): Featurizer {
     for (let i = 0; i < nf; i++) {
       const slot = columnSlot[i] as number;
       const v = slot >= 0 ? cv[slot] : context == null ? undefined : context[names[i] as string];
-      const h = forceMissing !== undefined && forceMissing[i] === 1 ? (missing[i] as number) : hashField(i, v);
+      out[offset + i] = hashField(i, v);
+    }
+  }
+
+  function indicesFromHashes(hashes: Int32Array, offset: number, out: Uint32Array, mask?: Uint8Array): number {
+    for (let i = 0; i < nf; i++) {
+      let h = hashes[offset + i] as number;
+      const force = mask === undefined ? 0 : (mask[i] as number);
+      if (force === FieldOverride.MISSING) h = missing[i] as number;
+      else if (force === FieldOverride.RARE) h = rare[i] as number;
+      else {
+        const set = kept[i];
+        if (set !== undefined && h !== missing[i] && !set.has(h)) h = rare[i] as number;
+      }
       values[i] = h;
-      out[i] = h & mask;
+      out[i] = h & indexMask;
     }
     for (let j = 0; j < nc; j++) {
       let h = crossSeeds[j] as number;
       const end = crossStart[j + 1] as number;
       const start = crossStart[j] as number;
       for (let p = start; p < end; p++) h = murmur3MixBlock(h, values[crossPos[p] as number] as number);
-      out[nf + j] = murmur3FinalizeI32(h, (end - start) * 4) & mask;
+      out[nf + j] = murmur3FinalizeI32(h, (end - start) * 4) & indexMask;
     }
     return maxIndices;
   }
 
-  return { spec, maxIndices, size, slotNames, featurize };
+  function featurize(raw: RawImpression, out: Uint32Array, mask?: Uint8Array): number {
+    hashFields(raw, ownHashes, 0);
+    return indicesFromHashes(ownHashes, 0, out, mask);
+  }
+
+  return {
+    spec,
+    maxIndices,
+    size,
+    slotNames,
+    fieldCount: nf,
+    vocabulary,
+    featurize,
+    hashFields,
+    indicesFromHashes,
+  };
 }

@@ -2,6 +2,7 @@ export {
   ARTIFACT_FILE_NAME,
   ARTIFACT_FORMAT_NAME,
   ARTIFACT_FORMAT_VERSION,
+  ARTIFACT_FORMAT_VERSIONS_READ,
   type ArtifactInput,
   canonicalJson,
   type ModelArtifact,
@@ -24,7 +25,15 @@ export {
   FieldSpecSchema,
   parseFeatureSpec,
 } from './feature-spec.js';
-export { createFeaturizer, crossSeed, type Featurizer, fieldSeed } from './featurizer.js';
+export {
+  createFeaturizer,
+  crossSeed,
+  type Featurizer,
+  type FeaturizerOptions,
+  FieldOverride,
+  fieldSeed,
+  rareValueHash,
+} from './featurizer.js';
 export { murmur3Bytes, murmur3String, murmur3Uint32 } from './murmur3.js';
 export {
   RAW_COLUMNS,
@@ -35,3 +44,4 @@ export {
   RawValueSchema,
 } from './raw-impression.js';
 export { createScorer, recalibrate, type Scorer, sigmoid } from './scorer.js';
+export { HashSet32, type Vocabulary, validateVocabulary } from './vocabulary.js';

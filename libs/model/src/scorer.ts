@@ -33,7 +33,10 @@ export interface Scorer {
  * re-calibration q = p / (p + (1 − p)/w) in logit form.
  */
 export function createScorer(artifact: ModelArtifact): Scorer {
-  const featurizer = createFeaturizer(artifact.featureSpec);
+  const featurizer = createFeaturizer(
+    artifact.featureSpec,
+    artifact.vocabulary !== undefined ? { vocabulary: artifact.vocabulary } : {},
+  );
   const weights = artifact.weights;
   const offset = artifact.bias + Math.log(artifact.negativeSamplingRate);
   const buf = new Uint32Array(featurizer.maxIndices);

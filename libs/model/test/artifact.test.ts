@@ -58,7 +58,7 @@ function expectModelError(fn: () => unknown, code: string, text?: string): void 
 describe('model artifact v1', () => {
   it('names the file and the version', () => {
     expect(ARTIFACT_FILE_NAME).toBe('fallback-ctr-model.json');
-    expect(ARTIFACT_FORMAT_VERSION).toBe(1);
+    expect(ARTIFACT_FORMAT_VERSION).toBe(2);
   });
 
   it('round-trips sparse weights (few non-zeros) exactly', () => {
@@ -129,11 +129,11 @@ describe('model artifact v1', () => {
   });
 
   it('rejects unknown format versions with a clear error before anything else', () => {
-    const doc = { format: 'fallback-ctr-model', formatVersion: 2, sha256: 'x', payload: { anything: true } };
+    const doc = { format: 'fallback-ctr-model', formatVersion: 3, sha256: 'x', payload: { anything: true } };
     expectModelError(
       () => parseArtifact(Buffer.from(JSON.stringify(doc))),
       'MODEL_ARTIFACT_UNSUPPORTED_VERSION',
-      'version 2',
+      'version 3',
     );
   });
 
