@@ -8,14 +8,18 @@ export const AuthSchema = z.discriminatedUnion('type', [
 ]);
 export type MlflowAuth = z.output<typeof AuthSchema>;
 
-/** Retry policy for calls that are safe to repeat. */
+/**
+ * Retry policy for calls that are safe to repeat. The defaults ride out a restart of the server
+ * of up to two minutes (MLflow itself takes 10–30 s to start): attempts back off to one every
+ * 10 s until the deadline, so a call fails after about two minutes of the server being away.
+ */
 export const RetryPolicySchema = z.object({
   /** Attempts in all, the first included. */
-  maxAttempts: z.number().int().min(1).max(20).default(4),
-  initialDelayMs: z.number().int().min(0).default(200),
-  maxDelayMs: z.number().int().min(0).default(5_000),
-  /** Overall budget for one call, all attempts and waits included. */
-  deadlineMs: z.number().int().positive().optional(),
+  maxAttempts: z.number().int().min(1).max(100).default(40),
+  initialDelayMs: z.number().int().min(0).default(250),
+  maxDelayMs: z.number().int().min(0).default(10_000),
+  /** Overall budget for one call, all attempts and waits included: no attempt starts after it. */
+  deadlineMs: z.number().int().positive().default(120_000),
 });
 export type RetryPolicy = z.output<typeof RetryPolicySchema>;
 
@@ -62,7 +66,9 @@ export const MlflowEnvSchema = z.object({
     .min(0)
     .max(19)
     .optional()
-    .describe('Retries of idempotent calls on network errors, 429 and 5xx.'),
+    .describe(
+      'Retries of idempotent calls on network errors, 429 and 5xx; default: as many as fit in two minutes (a server restart).',
+    ),
 });
 
 /** Options from MLflow's standard environment variables (the names MLflow's own client reads). */

@@ -14,11 +14,14 @@ export async function createOnce<T>(
   steps: { create: () => Promise<T>; findExisting: () => Promise<T | undefined> },
 ): Promise<T> {
   const policy = transport.options.retry;
+  const deadline = Date.now() + policy.deadlineMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await steps.create();
     } catch (error) {
-      if (!isRetryable(error, 'idempotent') || attempt >= policy.maxAttempts) {
+      const delayMs = backoffDelay(attempt, policy);
+      const outOfBudget = attempt >= policy.maxAttempts || Date.now() + delayMs > deadline;
+      if (!isRetryable(error, 'idempotent') || outOfBudget) {
         if (error instanceof MlflowError && attempt > 1) {
           throw new MlflowError(error.code as MlflowErrorCode, `${error.message} (gave up after ${attempt} attempts)`, {
             ...detailsOf(error),
@@ -28,7 +31,6 @@ export async function createOnce<T>(
         }
         throw error;
       }
-      const delayMs = backoffDelay(attempt, policy);
       transport.logger?.warn(
         { attempt, delayMs, err: (error as Error).message },
         'mlflow create failed, checking before retrying',

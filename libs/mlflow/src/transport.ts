@@ -339,7 +339,7 @@ export function createTransport(
         maxAttempts: policy.maxAttempts,
         initialDelayMs: policy.initialDelayMs,
         maxDelayMs: policy.maxDelayMs,
-        ...(policy.deadlineMs === undefined ? {} : { deadlineMs: policy.deadlineMs }),
+        deadlineMs: policy.deadlineMs,
         ...((req.signal ?? hooks.signal) ? { signal: req.signal ?? hooks.signal } : {}),
         retryable: (error) => isRetryable(error, req.retry),
         onRetry: (info) => {

@@ -9,7 +9,12 @@ export interface TestMlflowServer {
   url: string;
   adminUsername: string;
   adminPassword: string;
+  /** Stops the server and removes its data. */
   stop(): Promise<void>;
+  /** Stops the server process only (its data stays), as a crash or a restart does. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data after `kill`; resolves once it is healthy. */
+  start(): Promise<void>;
 }
 
 export interface TestMlflowServerOptions {
@@ -81,50 +86,73 @@ export async function startTestMlflowServer(options: TestMlflowServerOptions = {
     );
     env.MLFLOW_AUTH_CONFIG_PATH = config;
   }
-  const child: ChildProcess = spawn(mlflowBinary(), args, {
-    cwd: dir,
-    env,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
+  let stderr = '';
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
 
-  async function stop(): Promise<void> {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
+  function launch(): void {
+    const started = spawn(mlflowBinary(), args, { cwd: dir, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    started.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    exited = new Promise<void>((done) => started.once('exit', () => done()));
+    child = started;
+  }
+
+  async function kill(): Promise<void> {
+    const running = child;
+    if (running && running.exitCode === null && running.signalCode === null && running.pid) {
       try {
-        process.kill(-child.pid, 'SIGTERM');
+        process.kill(-running.pid, 'SIGTERM');
       } catch {
         // already gone
       }
       const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
       if (!stopped) {
         try {
-          process.kill(-child.pid, 'SIGKILL');
+          process.kill(-running.pid, 'SIGKILL');
         } catch {
           // already gone
         }
         await exited;
       }
     }
+  }
+
+  async function stop(): Promise<void> {
+    await kill();
     await rm(dir, { recursive: true, force: true });
   }
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 150_000);
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return { url, adminUsername, adminPassword, stop };
-    } catch {
-      // not up yet
+  /** Resolves once /health answers; throws (with the server's stderr) when it does not in time. */
+  async function waitHealthy(): Promise<void> {
+    const deadline = Date.now() + (options.startTimeoutMs ?? 150_000);
+    while (Date.now() < deadline) {
+      if (child?.exitCode !== null) break;
+      try {
+        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+        if (res.ok) return;
+      } catch {
+        // not up yet
+      }
+      await sleep(250);
     }
-    await sleep(250);
+    await stop();
+    throw new Error(`the test MLflow server did not start on ${url}:\n${stderr}`);
   }
-  await stop();
-  throw new Error(`the test MLflow server did not start on ${url}:\n${stderr}`);
+
+  launch();
+  await waitHealthy();
+  return {
+    url,
+    adminUsername,
+    adminPassword,
+    stop,
+    kill,
+    async start() {
+      launch();
+      await waitHealthy();
+    },
+  };
 }
