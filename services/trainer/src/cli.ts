@@ -6,10 +6,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { type AnalyzeSettings, loadAnalyzeSettings, runAnalyzeCommand, runFeatureInsight } from './analyze/index.js';
 import { loadTrainerConfig, type TrainerConfig } from './config.js';
+import { defaultKubeConfig } from './deployment-rollout.js';
 import { TrainerErrorCode } from './errors.js';
 import { type AfterPublishContext, type RunOutcome, runTraining } from './pipeline/run-training.js';
 import { rollbackChampion } from './rollback.js';
-import { defaultKubeConfig } from './rollout.js';
 import { startSchedule } from './schedule.js';
 import { formatStatus, readStatus } from './status.js';
 

@@ -14,6 +14,12 @@ export {
   TrainerEnvSchema,
 } from './config.js';
 export { type RocPoint, rocCurve } from './curves.js';
+export {
+  createDeploymentRollout,
+  type DeploymentRollout,
+  type RolloutTarget,
+  rolloutProgress,
+} from './deployment-rollout.js';
 export { TrainerError, TrainerErrorCode } from './errors.js';
 export { resolveFeatureSpec } from './feature-spec-source.js';
 export { type AfterPublishContext, type RunOutcome, runTraining, type TrainingDeps } from './pipeline/run-training.js';
@@ -29,7 +35,6 @@ export {
 } from './promotion-gate.js';
 export { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from './registry.js';
 export { type RollbackResult, rollbackChampion } from './rollback.js';
-export { createDeploymentRollout, type DeploymentRollout, type RolloutTarget, rolloutProgress } from './rollout.js';
 export { acquireRunLock, type RunLock, runLockKey } from './run-lock.js';
 export { startSchedule, type TrainerSchedule } from './schedule.js';
 export { formatStatus, readStatus, type TrainerStatus } from './status.js';

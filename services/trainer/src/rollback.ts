@@ -3,9 +3,9 @@ import type { Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TrainerConfig } from './config.js';
 import { TrainerError, TrainerErrorCode } from './errors.js';
-import { readAliases } from './pipeline/promote.js';
-import { rollOutVersion } from './pipeline/roll-out.js';
-import { CHAMPION_ALIAS, loadVersion, PREVIOUS_CHAMPION_ALIAS, VersionTag } from './registry.js';
+import { promoteVersion, readAliases } from './pipeline/promote.js';
+import { rollOutVersion } from './pipeline/rollout-stage.js';
+import { loadVersion, PREVIOUS_CHAMPION_ALIAS, VersionTag } from './registry.js';
 import { acquireRunLock, runLockKey } from './run-lock.js';
 
 export interface RollbackDeps {
@@ -71,9 +71,7 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
     }
     await loadVersion(mlflow, modelName, target);
 
-    if (aliases.champion) await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, aliases.champion);
-    await mlflow.setAlias(modelName, CHAMPION_ALIAS, target);
-    logger.info({ modelName, from: aliases.champion, to: target }, 'champion alias moved back');
+    await promoteVersion(mlflow, modelName, target, logger, aliases);
     try {
       await rollOutVersion(
         {

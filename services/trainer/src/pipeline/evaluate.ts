@@ -4,6 +4,7 @@ import type { Scorer } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import { type RocPoint, rocCurve } from '../curves.js';
 import { GrowableFloat64, GrowableUint8 } from '../growable.js';
+import { gateMetrics } from './holdout-metrics.js';
 
 export interface ModelEvaluation {
   metrics: EvaluationMetrics;
@@ -68,14 +69,10 @@ export async function evaluateOnHoldout(
     {
       holdoutRows: rows,
       holdoutClicks: clicks,
-      candidate: summary(candidateEval.metrics),
-      champion: championEval ? { version: championEval.version, ...summary(championEval.metrics) } : null,
+      candidate: gateMetrics(candidateEval.metrics),
+      champion: championEval ? { version: championEval.version, ...gateMetrics(championEval.metrics) } : null,
     },
     'holdout evaluated',
   );
   return { rows, clicks, candidate: candidateEval, champion: championEval };
-}
-
-function summary(m: EvaluationMetrics) {
-  return { logloss: m.logloss, auc: m.auc, ne: m.normalizedEntropy, calibration: m.calibration };
 }

@@ -27,8 +27,8 @@ export async function loadWindow(
   config: Pick<TrainerConfig, 'clicklogSchema' | 'window'>,
   db: pg.Pool,
   logger: Logger,
+  bounds: WindowBounds = windowBounds(config.window),
 ): Promise<TrainingSplit> {
-  const bounds = windowBounds(config.window);
   return splitTrainingWindow({
     db,
     schema: config.clicklogSchema,

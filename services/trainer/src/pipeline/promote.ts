@@ -23,15 +23,17 @@ export async function readAliases(mlflow: MlflowClient, modelName: string): Prom
 /**
  * Moves `champion` to `version`; the version it replaced gets `previous-champion`. Returns the
  * state before, for `restoreAliases`. `previous-champion` moves first: if the second call fails,
- * `champion` is untouched.
+ * `champion` is untouched. A promotion and a rollback both move the aliases this way.
  */
 export async function promoteVersion(
   mlflow: MlflowClient,
   modelName: string,
   version: string,
   logger: Logger,
+  /** The aliases as the caller just read them (read here when not given). */
+  aliases?: AliasState,
 ): Promise<AliasState> {
-  const before = await readAliases(mlflow, modelName);
+  const before = aliases ?? (await readAliases(mlflow, modelName));
   if (before.champion && before.champion !== version) {
     await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.champion);
   }

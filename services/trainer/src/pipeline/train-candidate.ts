@@ -1,6 +1,14 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
-import { type TrainResult, trainOnRows } from '@fallback-ctr/learn';
-import { createFeaturizer, type FeatureSpec } from '@fallback-ctr/model';
+import { type TrainResult, toArtifactInput, trainOnRows } from '@fallback-ctr/learn';
+import {
+  createFeaturizer,
+  createScorer,
+  type FeatureSpec,
+  parseArtifact,
+  type Scorer,
+  type SerializedArtifact,
+  serializeArtifact,
+} from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
 import { TrainerError, TrainerErrorCode } from '../errors.js';
@@ -80,4 +88,21 @@ export async function trainCandidate(
   );
   const firstPass = result.passes[0];
   return { result, rows: firstPass?.rows ?? 0, clicks: firstPass?.positives ?? 0 };
+}
+
+export interface ShippedCandidate {
+  serialized: SerializedArtifact;
+  /** The serialized artifact, parsed and verified as inference does: what the holdout evaluates. */
+  scorer: Scorer;
+}
+
+/** The trained model as the artifact that will be shipped, and a scorer read back from its bytes. */
+export function shipCandidate(
+  trained: TrainedCandidate,
+  featureSpec: FeatureSpec,
+  createdAt: Date,
+  runId: string,
+): ShippedCandidate {
+  const serialized = serializeArtifact(toArtifactInput(trained.result, { featureSpec, createdAt, notes: { runId } }));
+  return { serialized, scorer: createScorer(parseArtifact(serialized.bytes)) };
 }

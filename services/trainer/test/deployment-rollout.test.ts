@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TrainerErrorCode } from '../src/errors.js';
 import {
   createDeploymentRollout,
   type DeploymentRollout,
   defaultKubeConfig,
   defaultNamespace,
   rolloutProgress,
-} from '../src/rollout.js';
+} from '../src/deployment-rollout.js';
+import { TrainerErrorCode } from '../src/errors.js';
 import { type FakeKubeApi, startFakeKubeApi, statuses } from './support/fake-kube-api.js';
 
 const target = { namespace: 'ads', deployment: 'inference', annotationKey: 'fallback-ctr.io/model-version' };

@@ -1,0 +1,175 @@
+import type { MetricInput, MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
+import { ARTIFACT_FILE_NAME, canonicalJson, type FeatureSpec } from '@fallback-ctr/model';
+import type { Logger } from '@fallback-ctr/runtime';
+import type { TrainerConfig } from '../config.js';
+import type { GateDecision } from '../promotion-gate.js';
+import { MODEL_ARTIFACT_DIR, VersionTag } from '../registry.js';
+import type { HoldoutEvaluation } from './evaluate.js';
+import type { GateReport } from './gate.js';
+import { gateMetrics, runMetrics } from './holdout-metrics.js';
+import type { WindowBounds } from './load-window.js';
+import { holdoutPlots } from './run-plots.js';
+import type { TrainedCandidate, TrainingProgress } from './train-candidate.js';
+
+const PARAM_LIMIT = 6_000;
+const TAG_LIMIT = 5_000;
+const clip = (s: string, limit: number) => (s.length <= limit ? s : `${s.slice(0, limit - 1)}…`);
+
+/**
+ * The MLflow run that records one training run, and everything the pipeline writes into it: params,
+ * progress and holdout metrics, artifacts, the registered version, and how the run ended. Created
+ * first, so any later failure can be marked on it. Its logger names the run in every line.
+ */
+export class TrackingRun {
+  private constructor(
+    private readonly mlflow: MlflowClient,
+    readonly runId: string,
+    readonly experimentId: string,
+    readonly artifactUri: string,
+    readonly logger: Logger,
+  ) {}
+
+  static async start(
+    mlflow: MlflowClient,
+    config: TrainerConfig['mlflow'],
+    startedAt: Date,
+    logger: Logger,
+  ): Promise<TrackingRun> {
+    const experiment = await mlflow.getOrCreateExperiment(config.experimentName);
+    const run = await mlflow.createRun({
+      experimentId: experiment.experimentId,
+      runName: `train-${startedAt.toISOString().replace(/[:.]/g, '-')}`,
+      startTime: startedAt.getTime(),
+      tags: { 'fallback_ctr.model_name': config.modelName, 'fallback_ctr.component': 'trainer' },
+    });
+    const runLogger = logger.child({ runId: run.info.runId, modelName: config.modelName });
+    runLogger.info({ experimentId: experiment.experimentId }, 'training run started');
+    return new TrackingRun(mlflow, run.info.runId, experiment.experimentId, run.info.artifactUri, runLogger);
+  }
+
+  /** Params: window, feature spec, hyper-parameters, gate thresholds, rollout target. */
+  async logParams(config: TrainerConfig, bounds: WindowBounds, featureSpec: FeatureSpec): Promise<void> {
+    const spec = canonicalJson(featureSpec);
+    const gate = Object.fromEntries(Object.entries(config.gate).map(([k, v]) => [`gate.${k}`, v]));
+    await this.mlflow.logBatch(this.runId, {
+      params: {
+        'window.from': bounds.from.toISOString(),
+        'window.to': bounds.to.toISOString(),
+        'window.train_hours': config.window.trainWindowHours,
+        'window.holdout_hours': config.window.holdoutHours,
+        'window.attribution_minutes': config.window.attributionWindowMinutes,
+        'data.clicklog_schema': config.clicklogSchema,
+        'feature_spec.hash_bits': featureSpec.hashBits,
+        'feature_spec.fields': featureSpec.fields.length,
+        'feature_spec.crosses': featureSpec.crosses.length,
+        feature_spec: clip(spec, PARAM_LIMIT),
+        'ftrl.alpha': config.ftrl.alpha,
+        'ftrl.beta': config.ftrl.beta,
+        'ftrl.l1': config.ftrl.l1,
+        'ftrl.l2': config.ftrl.l2,
+        'train.passes': config.passes,
+        'train.missing_rate': config.ftrl.missingRate,
+        ...gate,
+        'rollout.mode': config.rollout.mode,
+      },
+    });
+    await this.mlflow.uploadArtifact(this.artifactUri, 'feature-spec.json', Buffer.from(`${spec}\n`));
+  }
+
+  /** Training progress, stepped by rows read so far (and per pass at the end of each). */
+  async logProgress(p: TrainingProgress): Promise<void> {
+    const metrics: MetricInput[] = [
+      { key: 'train_running_logloss', value: p.runningLogloss, step: p.totalRows },
+      { key: 'train_rows_per_second', value: p.rowsPerSecond, step: p.totalRows },
+    ];
+    if (p.passDone) {
+      metrics.push(
+        { key: 'pass_progressive_logloss', value: p.runningLogloss, step: p.pass },
+        { key: 'pass_rows', value: p.rows, step: p.pass },
+      );
+    }
+    await this.mlflow.logBatch(this.runId, { metrics });
+  }
+
+  /** Stage 5 — publish: holdout metrics, the model artifact, the gate report and the plots. */
+  async publish(
+    trained: Pick<TrainedCandidate, 'rows' | 'clicks'>,
+    evaluation: HoldoutEvaluation,
+    files: { artifactBytes: Buffer; report: GateReport },
+  ): Promise<void> {
+    await this.mlflow.logMetrics(this.runId, runMetrics({ rows: trained.rows, clicks: trained.clicks }, evaluation));
+    const plots = await holdoutPlots(evaluation, this.logger);
+    const upload = (path: string, bytes: Buffer) => this.mlflow.uploadArtifact(this.artifactUri, path, bytes);
+    await upload(`${MODEL_ARTIFACT_DIR}/${ARTIFACT_FILE_NAME}`, files.artifactBytes);
+    await upload('gate-report.json', Buffer.from(`${JSON.stringify(files.report, null, 2)}\n`));
+    for (const plot of plots) await upload(`plots/${plot.name}.svg`, Buffer.from(plot.svg));
+    for (const plot of plots) if (plot.png) await upload(`plots/${plot.name}.png`, plot.png);
+    this.logger.info({ runId: this.runId }, 'artifacts uploaded: model, gate report, plots');
+  }
+
+  /** Registers the run's model as a new version, tagged with the gate decision and holdout metrics. */
+  async registerVersion(
+    modelName: string,
+    decision: GateDecision,
+    evaluation: HoldoutEvaluation,
+    sha256: string,
+  ): Promise<ModelVersion> {
+    await this.mlflow.getOrCreateRegisteredModel(modelName, {
+      description: 'fallback-path CTR model (FTRL-Proximal); alias "champion" is the serving version',
+    });
+    const holdoutTags = Object.entries({
+      ...gateMetrics(evaluation.candidate.metrics),
+      rows: evaluation.rows,
+      clicks: evaluation.clicks,
+    }).map(([metric, value]) => [VersionTag.holdout(metric), String(value)]);
+    const tags: Record<string, string> = {
+      [VersionTag.GATE_OUTCOME]: decision.outcome,
+      [VersionTag.GATE_REASONS]: clip(decision.reasons.join('; '), TAG_LIMIT),
+      [VersionTag.ARTIFACT_SHA256]: sha256,
+      [VersionTag.PROMOTION]: decision.outcome === 'PASS' ? 'pending' : 'not-eligible',
+      ...Object.fromEntries(holdoutTags),
+      'gate.champion_version': decision.championVersion ?? 'none',
+    };
+    return this.mlflow.createModelVersion({
+      name: modelName,
+      source: `${this.artifactUri}/${MODEL_ARTIFACT_DIR}`,
+      runId: this.runId,
+      tags,
+      description: `gate ${decision.outcome}: ${clip(decision.reasons.join('; '), 1_000)}`,
+    });
+  }
+
+  /** Names the registered version and the gate outcome on the run. */
+  async tagVersion(version: string, decision: GateDecision): Promise<void> {
+    await this.mlflow.setTags(this.runId, { 'model.version': version, 'gate.outcome': decision.outcome });
+    this.logger.info({ modelVersion: version, gate: decision.outcome }, 'model version registered');
+  }
+
+  /** Records why the optional after-publish step failed (best effort: the run stands). */
+  async tagAfterPublishError(error: unknown): Promise<void> {
+    const message = String((error as Error).message ?? error);
+    await this.mlflow.setTags(this.runId, { 'after_publish.error': clip(message, TAG_LIMIT) }).catch(() => undefined);
+  }
+
+  async finish(): Promise<void> {
+    try {
+      await this.mlflow.finishRun(this.runId, 'FINISHED');
+    } catch (error) {
+      this.logger.warn({ err: error, runId: this.runId }, 'could not mark the MLflow run FINISHED');
+    }
+  }
+
+  /** Marks the run FAILED with the error as tags. Best effort: MLflow may be the thing that failed. */
+  async fail(error: unknown): Promise<void> {
+    const code = (error as { code?: unknown }).code;
+    try {
+      await this.mlflow.setTags(this.runId, {
+        'error.code': typeof code === 'string' ? code : 'UNKNOWN',
+        'error.message': clip(error instanceof Error ? error.message : String(error), TAG_LIMIT),
+      });
+      await this.mlflow.finishRun(this.runId, 'FAILED');
+    } catch (markError) {
+      this.logger.error({ runId: this.runId, err: markError }, 'could not mark the MLflow run FAILED');
+    }
+  }
+}
