@@ -24,7 +24,7 @@ describe('the trainer binary', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(stdout()).toMatch(/^Usage: fallback-ctr-trainer status/);
-  });
+  }, 120_000);
 
   it('schedule logs the next run and stops cleanly on SIGTERM', async () => {
     const { child, stdout } = start(['schedule'], {
@@ -34,7 +34,12 @@ describe('the trainer binary', () => {
       SCHEDULE: '0 3 1 1 *',
       SCHEDULE_TIMEZONE: 'Asia/Tokyo',
     });
-    for (let i = 0; i < 200 && !stdout().includes('schedule started'); i++) await new Promise((r) => setTimeout(r, 50));
+    // Wait on the line itself (starting tsx can take long on a loaded machine), or on an early exit.
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+    });
+    while (!exited && !stdout().includes('schedule started')) await new Promise((r) => setTimeout(r, 50));
     const started = stdout()
       .split('\n')
       .filter(Boolean)
@@ -47,5 +52,5 @@ describe('the trainer binary', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(stdout()).toContain('schedule stopped');
-  });
+  }, 120_000);
 });
