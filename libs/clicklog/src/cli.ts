@@ -33,6 +33,8 @@ Options:
   --first-day <n>            write days [n, n + days) of the same traffic, to append to an
                              earlier call's days (default: 0)
   --start <YYYY-MM-DD>       day 0, UTC (default: <first-day + days> days before today)
+  --until-now                the log as it stands now: the last day is today, up to this
+                             minute (so a holdout ending now has traffic at any time of day)
   --base-ctr <p>             mean true CTR of the first day, 0.005..0.03 (default: 0.015)
   --drift <x>                day-to-day random walk of the true effects, 0 = none (default: 0)
   --degrade <mode>           shuffled-labels | broken-feature (default: none)
@@ -79,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
       slots: { type: 'string' },
       'no-truth': { type: 'boolean' },
       replace: { type: 'boolean' },
+      'until-now': { type: 'boolean' },
     },
   });
   const command = positionals[0];
@@ -124,6 +127,7 @@ async function main(argv: string[]): Promise<void> {
         firstDay: num('first-day', values['first-day']),
         impressionsPerDay: num('per-day', values['per-day']),
         start,
+        until: values['until-now'] ? new Date() : undefined,
         baseCtr: num('base-ctr', values['base-ctr']),
         drift: num('drift', values.drift),
         degrade,

@@ -77,6 +77,24 @@ describe('generateTraffic', () => {
     expect(mismatches).toBe(0);
   });
 
+  it('with until, writes the log as it stood then: nothing served or clicked later', async () => {
+    const schema = schemaFor('until');
+    const until = new Date('2026-01-11T09:30:00Z');
+    const result = await generateTraffic({ db: pool, schema, ...options, until });
+    const expected = [...syntheticImpressions(options)].filter((r) => r.servedAt < until);
+    const clicks = expected.filter((r) => r.clickedAt && r.clickedAt < until).length;
+    expect(expected.length).toBeGreaterThan(1_500);
+    expect(expected.length).toBeLessThan(3_000);
+    expect(result).toMatchObject({ impressions: expected.length, clicks, from: start, to: until });
+    const { rows } = await pool.query<{ served: Date; clicked: Date }>(
+      `SELECT (SELECT max(served_at) FROM ${schema}.impressions) AS served,
+              (SELECT max(clicked_at) FROM ${schema}.clicks) AS clicked`,
+    );
+    expect(rows[0]!.served.getTime()).toBeLessThan(until.getTime());
+    expect(rows[0]!.clicked.getTime()).toBeLessThan(until.getTime());
+    expect(await count(schema, 'clicks')).toBe(clicks);
+  });
+
   it('is deterministic across runs, appends by default and replaces on request', async () => {
     const a = schemaFor('det');
     const b = schemaFor('det');
@@ -147,6 +165,21 @@ describe('clicklog CLI', () => {
     expect(summary).toMatchObject({ impressions: 300, schema });
     const { rows } = await pool.query(`SELECT DISTINCT country FROM ${schema}.impressions`);
     expect(rows).toEqual([{ country: 'unknown' }]);
+  });
+
+  it('--until-now: a full day of traffic in the 24 h before now, whatever the time of day', async () => {
+    const schema = schemaFor('now');
+    const before = Date.now();
+    await tsx(['generate', '--schema', schema, '--days', '3', '--per-day', '2000', '--until-now', '--no-truth']);
+    const { rows } = await pool.query<{ recent: string; future: string }>(
+      `SELECT count(*) FILTER (WHERE served_at >= $1) AS recent, count(*) FILTER (WHERE served_at > now()) AS future
+         FROM ${schema}.impressions`,
+      [new Date(before - 86_400_000)],
+    );
+    expect(Number(rows[0]!.future)).toBe(0);
+    // Any 24 h span of the daily pattern holds one day's impressions (2000), give or take noise.
+    expect(Number(rows[0]!.recent)).toBeGreaterThan(1_800);
+    expect(Number(rows[0]!.recent)).toBeLessThan(2_200);
   });
 
   it('exits non-zero with a message on bad input', async () => {

@@ -29,7 +29,7 @@ export interface GenerateTrafficResult {
   meanTrueCtr: number;
   /** Clicks / impressions (clicks at any delay). */
   observedCtr: number;
-  /** First day (UTC midnight) and the end of the last day. */
+  /** First day (UTC midnight) and the end of the last day (or `until`, when earlier). */
   from: Date;
   to: Date;
   elapsedMs: number;
@@ -89,10 +89,12 @@ function* impressionLines(
   truth: SpillFile | undefined,
 ): Generator<string> {
   const line = options.degrade?.mode === 'broken-feature' ? undefined : cleanImpressionLine;
+  const untilMs = options.until?.getTime() ?? Number.POSITIVE_INFINITY;
   for (const row of syntheticRows(options, start)) {
+    if (row.servedAtMs >= untilMs) continue;
     tally.impressions++;
     tally.sumTrueCtr += row.trueCtr;
-    if (!Number.isNaN(row.clickedAtMs)) {
+    if (!Number.isNaN(row.clickedAtMs) && row.clickedAtMs < untilMs) {
       tally.clicks++;
       clicks.write(clickLine(row.id, row.clickedAtMs));
     }
@@ -165,7 +167,12 @@ export async function generateTraffic(options: GenerateTrafficOptions): Promise<
     meanTrueCtr: tally.impressions > 0 ? tally.sumTrueCtr / tally.impressions : 0,
     observedCtr: tally.impressions > 0 ? tally.clicks / tally.impressions : 0,
     from: new Date(start.getTime() + settings.firstDay * 86_400_000),
-    to: new Date(start.getTime() + (settings.firstDay + settings.days) * 86_400_000),
+    to: new Date(
+      Math.min(
+        start.getTime() + (settings.firstDay + settings.days) * 86_400_000,
+        settings.until?.getTime() ?? Infinity,
+      ),
+    ),
     elapsedMs: Math.round(performance.now() - began),
     phasesMs,
   };

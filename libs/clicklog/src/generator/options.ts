@@ -54,6 +54,12 @@ export const SyntheticTrafficOptionsSchema = z.object({
   impressionsPerDay: z.number().int().min(1).max(50_000_000).default(100_000),
   /** Day 0, truncated to UTC midnight. Default: `firstDay + days` days before today (UTC). */
   start: z.date().optional(),
+  /**
+   * The log as it stands at this instant: impressions served later are not written, clicks that
+   * arrive later are not (yet) recorded. Without `start`, the last day is the one holding `until`,
+   * so the most recent hours before `until` always have traffic (e.g. a holdout ending "now").
+   */
+  until: z.date().optional(),
   /** Mean true click probability of the first day (the bias is calibrated to it). */
   baseCtr: z.number().min(0.005).max(0.03).default(0.015),
   /** Day-to-day random walk of the true effects, as a fraction of their spread (0 = stationary). */

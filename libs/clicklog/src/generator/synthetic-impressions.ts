@@ -44,12 +44,16 @@ export function parseTrafficOptions(input: SyntheticTrafficOptionsInput): Synthe
   return parseOptions(SyntheticTrafficOptionsSchema, input, 'synthetic traffic');
 }
 
-/** First day at UTC midnight: the given start, or `days` days before today. */
+/**
+ * First day at UTC midnight: the given start, else `days` days before today, else (with `until`)
+ * `days - 1` days before the day holding `until`.
+ */
 export function startOfTraffic(
-  options: Pick<SyntheticTrafficOptions, 'start' | 'days' | 'firstDay'>,
+  options: Pick<SyntheticTrafficOptions, 'start' | 'days' | 'firstDay' | 'until'>,
   today = new Date(),
 ): Date {
-  const base = options.start ?? new Date(today.getTime() - (options.firstDay + options.days) * DAY_MS);
+  const daysBack = options.firstDay + options.days - (options.until ? 1 : 0);
+  const base = options.start ?? new Date((options.until ?? today).getTime() - daysBack * DAY_MS);
   if (Number.isNaN(base.getTime())) {
     throw new ClicklogError(
       ClicklogErrorCode.INVALID_OPTIONS,
