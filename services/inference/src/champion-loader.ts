@@ -43,6 +43,19 @@ function isMissing(error: unknown): error is MlflowError {
   return error instanceof MlflowError && error.isNotFound;
 }
 
+/**
+ * No version behind the alias yet: the normal state of a new install until the trainer's first
+ * run passes the gate. The pod waits for it, not ready, until the deadline (restarting at once
+ * would only crash-loop). A pinned version that does not exist is a fault and fails at once.
+ */
+function isAwaitedAlias(error: unknown, options: FetchModelOptions): boolean {
+  return (
+    options.version === undefined &&
+    error instanceof InferenceError &&
+    error.code === InferenceErrorCode.MODEL_NOT_FOUND
+  );
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -108,9 +121,10 @@ async function fetchOnce(options: FetchModelOptions): Promise<FetchedModel> {
 /**
  * Resolves the alias (or pinned version), downloads `<source>/<ARTIFACT_FILE_NAME>` (source =
  * `<run artifact_uri>/model`) and verifies it.
- * Retries while MLflow is unreachable or failing, until `deadlineMs`; then throws
- * INFERENCE_MODEL_LOAD_DEADLINE. A missing model/alias (INFERENCE_MODEL_NOT_FOUND) or a bad artifact
- * (INFERENCE_ARTIFACT_REJECTED) fails at once: waiting would not fix them.
+ * Retries while MLflow is unreachable or failing, or while the alias (or the registered model)
+ * does not exist yet, until `deadlineMs`; then throws INFERENCE_MODEL_LOAD_DEADLINE. A missing
+ * pinned version (INFERENCE_MODEL_NOT_FOUND) or a bad artifact (INFERENCE_ARTIFACT_REJECTED) fails
+ * at once: waiting would not fix them.
  */
 export async function fetchModel(options: FetchModelOptions): Promise<FetchedModel> {
   const logger = options.logger ?? silentLogger();
@@ -143,11 +157,13 @@ export async function fetchModel(options: FetchModelOptions): Promise<FetchedMod
       maxDelayMs: options.maxDelayMs ?? 5_000,
       deadlineMs: options.deadlineMs,
       ...(options.signal ? { signal: options.signal } : {}),
-      retryable: isTransient,
+      retryable: (error) => isTransient(error) || isAwaitedAlias(error, options),
       onRetry: ({ error, attempt, delayMs }) =>
         logger.warn(
           { err: error, attempt, delayMs, elapsedMs: Date.now() - started },
-          'model registry not reachable yet; retrying (not ready)',
+          isAwaitedAlias(error, options)
+            ? `no version has the alias "${options.alias}" yet; waiting for one (not ready)`
+            : 'model registry not reachable yet; retrying (not ready)',
         ),
     },
   ).catch((error: unknown) => {

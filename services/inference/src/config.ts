@@ -28,7 +28,9 @@ export const InferenceEnvSchema = z.object({
   STARTUP_DEADLINE_SECONDS: envNumber()
     .pipe(z.number().positive())
     .default(120)
-    .describe('Give up (exit non-zero, so Kubernetes restarts the pod) if the model is not loaded by then.'),
+    .describe(
+      'Until then the pod waits, not ready, for MLflow and for a version with the alias (a new install has no champion until the first trainer run); then it gives up (exit 1, Kubernetes restarts it).',
+    ),
   MAX_BATCH_SIZE: envInt(1, 100_000).default(1000).describe('Most impressions in one POST /predict.'),
   BODY_LIMIT_BYTES: envInt(1024, 256 * 1024 * 1024)
     .default(1024 * 1024)

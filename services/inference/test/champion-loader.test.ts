@@ -50,18 +50,79 @@ describe('champion loader against the real MLflow', () => {
     expect(fetched.meta.tags['holdout.auc']).toBe('0.7');
   });
 
-  it('a missing alias, version or model is INFERENCE_MODEL_NOT_FOUND at once (no retrying)', async () => {
+  it('a missing pinned version is INFERENCE_MODEL_NOT_FOUND at once (no retrying)', async () => {
     const started = Date.now();
+    const error = await rejection(fetchModel({ client, name, alias: 'champion', version: '999', deadlineMs: 20_000 }));
+    expect(error.code).toBe(InferenceErrorCode.MODEL_NOT_FOUND);
+    expect(error.message).toMatch(/MODEL_VERSION/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('no champion yet (alias or whole model missing): waits until the deadline, then INFERENCE_MODEL_LOAD_DEADLINE', async () => {
     for (const options of [
       { name, alias: 'no-such-alias' },
-      { name, alias: 'champion', version: '999' },
       { name: uniqueName('absent'), alias: 'champion' },
     ]) {
-      const error = await rejection(fetchModel({ client, deadlineMs: 20_000, ...options }));
-      expect(error.code).toBe(InferenceErrorCode.MODEL_NOT_FOUND);
-      expect(error.message).toMatch(/MODEL_NAME|MODEL_ALIAS|MODEL_VERSION/);
+      const waits: string[] = [];
+      const started = Date.now();
+      const error = await rejection(
+        fetchModel({
+          client,
+          deadlineMs: 1_500,
+          initialDelayMs: 50,
+          maxDelayMs: 200,
+          logger: createLogger({
+            name: 'test',
+            level: 'warn',
+            destination: new Writable({
+              write(chunk: Buffer, _encoding, callback) {
+                waits.push((JSON.parse(chunk.toString()) as { msg: string }).msg);
+                callback();
+              },
+            }),
+          }),
+          ...options,
+        }),
+      );
+      expect(error.code).toBe(InferenceErrorCode.MODEL_LOAD_DEADLINE);
+      expect(error.message).toMatch(/does not exist.*MODEL_ALIAS/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+      expect(waits.length).toBeGreaterThan(2);
+      expect(waits[0]).toMatch(/no version has the alias .* yet; waiting/);
     }
-    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('no champion at start, promoted later: loads it as soon as the alias appears', async () => {
+    const late = uniqueName('late');
+    try {
+      let settled = false;
+      const loading = fetchModel({
+        client,
+        name: late,
+        alias: 'champion',
+        deadlineMs: 30_000,
+        initialDelayMs: 50,
+        maxDelayMs: 200,
+      });
+      void loading.finally(() => {
+        settled = true;
+      });
+      const artifact = makeArtifact(13);
+      const version = await publishVersion(client, late, artifact.bytes, {
+        tags: { 'artifact.sha256': artifact.sha256 },
+      });
+      expect(settled).toBe(false);
+      await client.setAlias(late, 'champion', version);
+      const fetched = await loading;
+      expect(fetched.meta).toMatchObject({
+        name: late,
+        version,
+        resolvedFrom: 'alias:champion',
+        sha256: artifact.sha256,
+      });
+    } finally {
+      await cleanup(client, late);
+    }
   });
 
   it('MLflow unreachable until the deadline: INFERENCE_MODEL_LOAD_DEADLINE, after retrying', async () => {
