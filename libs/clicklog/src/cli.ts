@@ -5,6 +5,10 @@ import pg from 'pg';
 import { ClicklogError } from './errors.js';
 import { generateTraffic } from './generator/generate-traffic.js';
 import { SYNTHETIC_FIELDS } from './generator/options.js';
+import { importUsage, parseImportArgs } from './import/import-command.js';
+import { importLog } from './import/import-log.js';
+import type { ImportMappingInput } from './import/import-mapping.js';
+import { terminalProgress } from './import/import-progress.js';
 import { dropSchema, migrate } from './migrate.js';
 import { DEFAULT_SCHEMA } from './target.js';
 
@@ -12,6 +16,7 @@ const USAGE = `Usage: clicklog <command> [options]
 
 Commands:
   migrate     create the schema and apply pending migrations
+  import      load impressions (and clicks) from a CSV, JSONL or Parquet file (import --help)
   generate    write synthetic impressions, clicks and truth (deterministic from --seed)
   drop        drop the schema and everything in it
 
@@ -58,7 +63,36 @@ function num(name: string, value: string | undefined): number | undefined {
   return n;
 }
 
+async function runImport(argv: string[]): Promise<void> {
+  if (argv.includes('-h') || argv.includes('--help')) return void console.log(importUsage(DEFAULT_SCHEMA));
+  const command = await parseImportArgs(argv);
+  const url = command.databaseUrl ?? process.env.DATABASE_URL;
+  if (!url) fail('no database: pass --database-url or set DATABASE_URL');
+  const schema = command.schema ?? DEFAULT_SCHEMA;
+  const logger = createLogger({ name: 'clicklog', destination: process.stderr, level: 'warn' });
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const progress = terminalProgress(process.stderr);
+  try {
+    if (command.migrate) await migrate({ db: pool, schema, logger });
+    const result = await importLog({
+      db: pool,
+      schema,
+      file: command.file,
+      mapping: command.mapping as ImportMappingInput, // validated by importLog's zod schema
+      onProgress: (p) => progress.update(p),
+    });
+    progress.done();
+    for (const r of result.rejects) console.error(`clicklog: bad row ${r.file}:${r.line}: ${r.reason}`);
+    if (result.rejectFile) console.error(`clicklog: all ${result.badRows} bad rows are in ${result.rejectFile}`);
+    console.log(JSON.stringify(result));
+  } finally {
+    progress.done();
+    await pool.end();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'import') return runImport(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -87,7 +121,7 @@ async function main(argv: string[]): Promise<void> {
   const command = positionals[0];
   if (command === 'generate' && values.help) return void console.log(GENERATE_USAGE);
   if (values.help || command === undefined) return void console.log(USAGE);
-  if (!['migrate', 'generate', 'drop'].includes(command)) fail(`unknown command "${command}"\n\n${USAGE}`);
+  if (!['migrate', 'import', 'generate', 'drop'].includes(command)) fail(`unknown command "${command}"\n\n${USAGE}`);
 
   const url = values['database-url'] ?? process.env.DATABASE_URL;
   if (!url) fail('no database: pass --database-url or set DATABASE_URL');

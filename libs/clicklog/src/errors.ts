@@ -18,6 +18,12 @@ export const ClicklogErrorCode = {
   WRITE_FAILED: 'CLICKLOG_WRITE_FAILED',
   /** Reading rows failed mid-stream (connection lost, permission denied, …). */
   READ_FAILED: 'CLICKLOG_READ_FAILED',
+  /** An import source file is missing, unreadable, of an unknown format or not parseable as a whole. */
+  IMPORT_FILE_UNREADABLE: 'CLICKLOG_IMPORT_FILE_UNREADABLE',
+  /** The import mapping names a column the file's header (or Parquet schema) does not have. */
+  IMPORT_COLUMN_MISSING: 'CLICKLOG_IMPORT_COLUMN_MISSING',
+  /** More bad rows than `maxBadRows` allows: the import was rolled back, nothing was written. */
+  IMPORT_TOO_MANY_BAD_ROWS: 'CLICKLOG_IMPORT_TOO_MANY_BAD_ROWS',
 } as const;
 export type ClicklogErrorCode = (typeof ClicklogErrorCode)[keyof typeof ClicklogErrorCode];
 

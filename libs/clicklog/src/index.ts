@@ -17,6 +17,16 @@ export {
 } from './generator/options.js';
 export { type SyntheticImpression, syntheticImpressions } from './generator/synthetic-impressions.js';
 export { TRUE_INTERACTIONS, TRUE_NUMERIC_EFFECTS, type TrueInteraction } from './generator/true-interactions.js';
+export { type BadRow, INLINE_BAD_ROWS } from './import/bad-rows.js';
+export { type ImportLogOptions, type ImportProgress, type ImportResult, importLog } from './import/import-log.js';
+export {
+  IMPORT_FORMATS,
+  type ImportFormat,
+  type ImportMapping,
+  type ImportMappingInput,
+  ImportMappingSchema,
+} from './import/import-mapping.js';
+export { progressLine } from './import/import-progress.js';
 export { dropSchema, type MigrateOptions, type MigrateResult, migrate } from './migrate.js';
 export {
   IMPRESSION_COLUMNS,

@@ -1,0 +1,321 @@
+import { access, constants } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Logger } from '@fallback-ctr/runtime';
+import { assertTables, lease, resolveSchema } from '../connection.js';
+import { copyLines } from '../copy-text.js';
+import { ClicklogError, ClicklogErrorCode } from '../errors.js';
+import { parseOptions } from '../parse-options.js';
+import { writeError } from '../pg-error.js';
+import type { ClicklogTarget } from '../target.js';
+import { clickLine } from '../write-log.js';
+import { type BadRow, BadRowLog } from './bad-rows.js';
+import {
+  badRowLimit,
+  formatOfFile,
+  type ImportFormat,
+  type ImportMapping,
+  type ImportMappingInput,
+  ImportMappingSchema,
+} from './import-mapping.js';
+import { readCsv } from './read-csv.js';
+import { readJsonl } from './read-jsonl.js';
+import { readParquet } from './read-parquet.js';
+import { recordMapper, STAGE_COLUMNS } from './record-mapper.js';
+import type { SourceBatch } from './source-records.js';
+import { timestampParser } from './timestamp-parser.js';
+
+export interface ImportProgress {
+  phase: 'impressions' | 'clicks' | 'merge';
+  file: string;
+  /** Rows read so far in this phase (bad ones included). */
+  rows: number;
+  badRows: number;
+  /** Share of the file read, 0..1. */
+  progress: number;
+  elapsedMs: number;
+}
+
+export interface ImportLogOptions extends ClicklogTarget {
+  /** The impressions file (CSV, JSONL or Parquet; .csv.gz and .jsonl.gz too). */
+  file: string;
+  mapping: ImportMappingInput;
+  logger?: Logger;
+  /** Called after every batch (a few times a second at most is up to the caller). */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportResult {
+  schema: string;
+  file: string;
+  format: ImportFormat;
+  /** Rows read from the impressions file (bad ones included). */
+  rows: number;
+  /** Impressions written now. */
+  imported: number;
+  /** Good rows whose id was already in the table (or earlier in the file): skipped. */
+  skippedDuplicates: number;
+  clicks: { read: number; imported: number; skippedDuplicates: number };
+  badRows: number;
+  /** The first bad rows (file, line, reason); all of them are in `rejectFile` when there are more. */
+  rejects: BadRow[];
+  rejectFile?: string;
+  seconds: number;
+  /** Impression rows per second, read to commit. */
+  rowsPerSecond: number;
+}
+
+function sourceBatches(file: string, format: ImportFormat, delimiter: string): AsyncGenerator<SourceBatch> {
+  if (format === 'csv') return readCsv(file, delimiter);
+  if (format === 'jsonl') return readJsonl(file);
+  return readParquet(file);
+}
+
+function assertColumns(file: string, available: readonly string[], required: readonly string[]): void {
+  const have = new Set(available);
+  const missing = required.filter((c) => !have.has(c));
+  if (missing.length > 0) {
+    throw new ClicklogError(
+      ClicklogErrorCode.IMPORT_COLUMN_MISSING,
+      `${file} has no column ${missing.map((c) => `"${c}"`).join(', ')} (the mapping names it); its columns: ${available.join(', ')}`,
+    );
+  }
+}
+
+async function assertReadable(file: string, format: ImportFormat | undefined): Promise<ImportFormat> {
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    throw new ClicklogError(
+      ClicklogErrorCode.IMPORT_FILE_UNREADABLE,
+      `Cannot read ${file}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (format === undefined) {
+    throw new ClicklogError(
+      ClicklogErrorCode.IMPORT_FILE_UNREADABLE,
+      `Cannot tell the format of ${file} from its name: set format (csv, jsonl or parquet)`,
+    );
+  }
+  return format;
+}
+
+function sourceError(file: string, error: unknown): ClicklogError {
+  if (error instanceof ClicklogError) return error;
+  return new ClicklogError(
+    ClicklogErrorCode.IMPORT_FILE_UNREADABLE,
+    `Reading ${file} failed, nothing was written: ${(error as Error).message}`,
+    { cause: error },
+  );
+}
+
+/** Thrown inside the COPY stream to stop it; unwrapped to its cause after the rollback. */
+class StopImport extends Error {
+  constructor(readonly reason: unknown) {
+    super('import stopped');
+  }
+}
+
+/**
+ * Imports one impressions file (and optionally a separate click file) into the click logs, all in
+ * one transaction: rows are COPYed into a temporary staging table, then merged with `ON CONFLICT DO
+ * NOTHING` (ids already present are skipped and counted, so re-importing a file is safe). Bad rows
+ * are counted and reported with file, line and reason; past `maxBadRows` the whole import is rolled
+ * back. Memory stays flat: one batch of the file at a time.
+ */
+export async function importLog(options: ImportLogOptions): Promise<ImportResult> {
+  const schema = resolveSchema(options);
+  const mapping: ImportMapping = parseOptions(ImportMappingSchema, options.mapping, 'import mapping');
+  const file = options.file;
+  const format = await assertReadable(file, formatOfFile(file, mapping.format));
+  const clicksFormat =
+    mapping.clicksFile === undefined
+      ? undefined
+      : await assertReadable(mapping.clicksFile, formatOfFile(mapping.clicksFile, mapping.format));
+  try {
+    timestampParser(mapping.timestampFormat, mapping.timeZone);
+    timestampParser(mapping.clicksTimestampFormat ?? mapping.timestampFormat, mapping.timeZone);
+  } catch (error) {
+    throw new ClicklogError(ClicklogErrorCode.INVALID_OPTIONS, `Invalid import mapping: ${(error as Error).message}`);
+  }
+  const mapper = recordMapper(mapping, mapping.idPrefix ?? basename(file));
+  const bad = new BadRowLog(mapping.rejectFile ?? `${file}.rejects.jsonl`);
+  const countLimit = mapping.maxBadRows.endsWith('%') ? undefined : Number(mapping.maxBadRows);
+  const started = performance.now();
+  let rows = 0;
+  let clickRows = 0;
+
+  const report = (phase: ImportProgress['phase'], source: string, read: number, progress: number) =>
+    options.onProgress?.({
+      phase,
+      file: source,
+      rows: read,
+      badRows: bad.count,
+      progress,
+      elapsedMs: performance.now() - started,
+    });
+
+  const addBad = async (row: BadRow) => {
+    await bad.add(row);
+    if (countLimit !== undefined && bad.count > countLimit)
+      throw new StopImport(tooManyBadRows(file, bad, countLimit, rows));
+  };
+
+  async function* impressionLines(): AsyncGenerator<string> {
+    let checked = false;
+    try {
+      for await (const batch of sourceBatches(file, format, mapping.delimiter)) {
+        if (!checked && batch.columns !== undefined) assertColumns(file, batch.columns, mapper.requiredColumns);
+        checked = true;
+        let text = '';
+        for (const record of batch.records) {
+          rows += 1;
+          const mapped = mapper.map(record);
+          if (mapped.ok) text += mapped.line;
+          else await addBad({ file, line: record.line, reason: mapped.reason });
+        }
+        if (text !== '') yield text; // one string per batch: a yield per row costs more than the row
+        report('impressions', file, rows, batch.progress);
+      }
+    } catch (error) {
+      throw error instanceof StopImport ? error : new StopImport(sourceError(file, error));
+    }
+  }
+
+  async function* clickLines(clicksFile: string, clicksFileFormat: ImportFormat): AsyncGenerator<string> {
+    const parse = timestampParser(mapping.clicksTimestampFormat ?? mapping.timestampFormat, mapping.timeZone);
+    const required = [mapping.clicksIdColumn, mapping.clicksTimestampColumn];
+    let checked = false;
+    try {
+      for await (const batch of sourceBatches(clicksFile, clicksFileFormat, mapping.delimiter)) {
+        if (!checked && batch.columns !== undefined) assertColumns(clicksFile, batch.columns, required);
+        checked = true;
+        let text = '';
+        for (const record of batch.records) {
+          clickRows += 1;
+          const id = record.values[mapping.clicksIdColumn];
+          const at = parse(record.values[mapping.clicksTimestampColumn]);
+          if (record.error !== undefined) await addBad({ file: clicksFile, line: record.line, reason: record.error });
+          else if (id === undefined || id === null || id === '') {
+            await addBad({ file: clicksFile, line: record.line, reason: `${mapping.clicksIdColumn} is empty` });
+          } else if (typeof at === 'string') {
+            await addBad({ file: clicksFile, line: record.line, reason: `${mapping.clicksTimestampColumn}: ${at}` });
+          } else text += clickLine(String(id), at);
+        }
+        if (text !== '') yield text;
+        report('clicks', clicksFile, clickRows, batch.progress);
+      }
+    } catch (error) {
+      throw error instanceof StopImport ? error : new StopImport(sourceError(clicksFile, error));
+    }
+  }
+
+  const l = await lease(options.db);
+  let discard = false;
+  const { client } = l;
+  try {
+    await client.query('BEGIN');
+    try {
+      await assertTables(client, schema, ['impressions', 'clicks']);
+      // One import per schema at a time: two concurrent imports of the same file would both miss
+      // each other's uncommitted clicks and write them twice.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`fallback-ctr:clicklog-import:${schema}`]);
+      await client.query(
+        `CREATE TEMP TABLE import_stage (LIKE ${schema}.impressions INCLUDING DEFAULTS, clicked_at timestamptz) ON COMMIT DROP`,
+      );
+      await client.query(
+        'CREATE TEMP TABLE import_stage_clicks (impression_id text, clicked_at timestamptz) ON COMMIT DROP',
+      );
+      const staged = await copyLines(
+        client,
+        `COPY import_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`,
+        impressionLines(),
+      );
+      let stagedClicks = 0;
+      if (mapping.clicksFile !== undefined && clicksFormat !== undefined) {
+        stagedClicks = await copyLines(
+          client,
+          'COPY import_stage_clicks (impression_id, clicked_at) FROM STDIN',
+          clickLines(mapping.clicksFile, clicksFormat),
+        );
+      }
+      await bad.close();
+      const limit = countLimit ?? badRowLimit(mapping.maxBadRows, rows + clickRows);
+      if (bad.count > limit) throw new StopImport(tooManyBadRows(file, bad, limit, rows + clickRows));
+
+      report('merge', file, rows, 1);
+      const columns = STAGE_COLUMNS.filter((c) => c !== 'clicked_at').join(', ');
+      const inserted = await client.query(
+        `INSERT INTO ${schema}.impressions (${columns}) SELECT ${columns} FROM import_stage ON CONFLICT (id) DO NOTHING`,
+      );
+      await client.query(
+        'INSERT INTO import_stage_clicks (impression_id, clicked_at) SELECT id, clicked_at FROM import_stage WHERE clicked_at IS NOT NULL',
+      );
+      const flaggedClicks = await client.query(
+        'SELECT count(*)::int AS n FROM import_stage WHERE clicked_at IS NOT NULL',
+      );
+      const clicksRead = stagedClicks + (flaggedClicks.rows[0] as { n: number }).n;
+      const clicksInserted = await client.query(
+        `INSERT INTO ${schema}.clicks (impression_id, clicked_at)
+         SELECT DISTINCT s.impression_id, s.clicked_at FROM import_stage_clicks s
+         WHERE NOT EXISTS (SELECT 1 FROM ${schema}.clicks c WHERE c.impression_id = s.impression_id AND c.clicked_at = s.clicked_at)`,
+      );
+      await client.query('COMMIT');
+      const imported = inserted.rowCount ?? 0;
+      const clicksImported = clicksInserted.rowCount ?? 0;
+      if (imported > 0) await client.query(`ANALYZE ${schema}.impressions, ${schema}.clicks`);
+      const seconds = (performance.now() - started) / 1000;
+      const result: ImportResult = {
+        schema,
+        file,
+        format,
+        rows,
+        imported,
+        skippedDuplicates: staged - imported,
+        clicks: { read: clicksRead, imported: clicksImported, skippedDuplicates: clicksRead - clicksImported },
+        badRows: bad.count,
+        rejects: bad.first,
+        ...(bad.written === undefined ? {} : { rejectFile: bad.written }),
+        seconds,
+        rowsPerSecond: seconds > 0 ? rows / seconds : 0,
+      };
+      options.logger?.info({ ...result, rejects: undefined }, 'clicklog import committed');
+      return result;
+    } catch (error) {
+      // A COPY stopped midway may leave the connection unusable: roll back, then never reuse it.
+      discard = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      await bad.close().catch(() => undefined);
+      const cause = findStop(error);
+      if (cause !== undefined) throw cause;
+      if (error instanceof ClicklogError) throw error;
+      throw writeError(error, schema, `an import of ${file}`);
+    }
+  } finally {
+    await l.done(discard);
+  }
+}
+
+/** The reason a StopImport carries, wherever the COPY pipeline wrapped it. */
+function findStop(error: unknown): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof StopImport) return current.reason;
+    current = (current as Error & { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function tooManyBadRows(file: string, bad: BadRowLog, limit: number, rows: number): ClicklogError {
+  const shown = bad.first
+    .slice(0, 5)
+    .map((r) => `  ${r.file}:${r.line}: ${r.reason}`)
+    .join('\n');
+  const where = bad.written === undefined ? '' : `\nAll bad rows: ${bad.written}`;
+  return new ClicklogError(
+    ClicklogErrorCode.IMPORT_TOO_MANY_BAD_ROWS,
+    `Import of ${file} rolled back, nothing was written: ${bad.count} bad rows of ${rows} read (allowed: ${limit}; set maxBadRows / --max-bad-rows). First ones:\n${shown}${where}`,
+  );
+}
