@@ -30,8 +30,8 @@ async function* chunked(lines: Iterable<string> | AsyncIterable<string>): AsyncG
 
 const copyCapable = new WeakMap<Queryable, boolean>();
 
-/** PGlite (WebAssembly Postgres behind a socket) loses protocol sync on COPY FROM STDIN. */
-async function acceptsCopyFromStdin(client: Queryable): Promise<boolean> {
+/** PGlite (WebAssembly Postgres behind a socket) loses protocol sync on COPY over the wire. */
+export async function acceptsCopyOverWire(client: Queryable): Promise<boolean> {
   let capable = copyCapable.get(client);
   if (capable === undefined) {
     const { rows } = await client.query<{ version: string }>('SELECT version() AS version');
@@ -50,7 +50,7 @@ export async function copyLines(
   copySql: string,
   lines: Iterable<string> | AsyncIterable<string>,
 ): Promise<number> {
-  if (!(await acceptsCopyFromStdin(client))) return insertLines(client, copySql, lines);
+  if (!(await acceptsCopyOverWire(client))) return insertLines(client, copySql, lines);
   const sink = client.query(copyFrom(copySql));
   await pipeline(Readable.from(chunked(lines)), sink);
   return sink.rowCount ?? 0;

@@ -1,15 +1,9 @@
 import type { Queryable } from './connection.js';
+import { decodeCopyField } from './copy-text-decoder.js';
 
 const COPY_SQL = /^COPY\s+([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*\(([^)]+)\)\s+FROM\s+STDIN$/i;
 /** Bind parameters per statement stay well below the protocol's limit of 65,535. */
 const MAX_PARAMETERS = 30_000;
-
-/** Decodes one COPY text field: \N is null; backslash escapes \\ \t \n \r. */
-export function decodeCopyField(field: string): string | null {
-  if (field === '\\N') return null;
-  if (!field.includes('\\')) return field;
-  return field.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
-}
 
 async function* splitLines(lines: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
   let rest = '';

@@ -3,7 +3,6 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTraffic, readTrainingRows, syntheticImpressions } from '../src/index.js';
-import { decodeCopyField } from '../src/insert-lines.js';
 import { createPool, uniqueSchema } from './support.js';
 
 const start = new Date('2020-05-01T00:00:00Z');
@@ -17,14 +16,6 @@ describe('firstDay: appending a later day of the same traffic', () => {
     expect(head.length + tail.length).toBe(whole.length);
     expect([...head, ...tail]).toEqual(whole);
     expect(tail[0]?.servedAt.getTime()).toBeGreaterThanOrEqual(start.getTime() + 2 * 86_400_000);
-  });
-});
-
-describe('decodeCopyField', () => {
-  it('reverses the COPY text escapes', () => {
-    expect(decodeCopyField('\\N')).toBeNull();
-    expect(decodeCopyField('plain')).toBe('plain');
-    expect(decodeCopyField('a\\tb\\nc\\\\d\\re')).toBe('a\tb\nc\\d\re');
   });
 });
 

@@ -148,6 +148,15 @@ describe('readTrainingRows: attribution window and label delay', () => {
     expect(first[0]!.impression).toEqual({ ad_id: 'a1', device_type: 'mobile', context: {} });
   });
 
+  it('gives the same rows over COPY and over the cursor, odd values included', async () => {
+    for (const includeTrueCtr of [false, true]) {
+      const viaCopy = await collect(read({ transport: 'copy', includeTrueCtr, now: at(WINDOW) }));
+      const viaCursor = await collect(read({ transport: 'cursor', includeTrueCtr, now: at(WINDOW) }));
+      expect(viaCopy).toHaveLength(impressions.length);
+      expect(viaCursor).toEqual(viaCopy);
+    }
+  });
+
   it('adds trueCtr only when asked and present', async () => {
     await pool.query(`INSERT INTO ${schema}.truth (impression_id, true_ctr) VALUES ('no-click', 0.0125)`);
     const rows = await collect(read({ includeTrueCtr: true, from: at(-116), to: at(-114) }));
@@ -218,7 +227,8 @@ describe('readTrainingRows: streaming and connections', () => {
           }
         })(),
       ).rejects.toMatchObject({ code: ClicklogErrorCode.READ_FAILED, message: expect.stringContaining('after') });
-      expect(seen.length).toBeLessThan(10);
+      // COPY may already hold every row of this small window when the backend dies; what matters is
+      // that the read fails instead of ending as if complete.
       const { rows } = await victim.query('SELECT 1 AS ok');
       expect(rows).toEqual([{ ok: 1 }]);
     } finally {

@@ -1,0 +1,121 @@
+/**
+ * Reader throughput: rows/s (wall) and rows per CPU-second of this process for the training-row
+ * reader over COPY and over the server-side cursor (pg's row parser), on the same window in the
+ * same process, plus the same read with featurisation (what the trainer's first pass costs).
+ *
+ *   npx tsx --conditions=source bench/clicklog-read.ts [--rows 1000000] [--rounds 2]
+ *
+ * Needs DATABASE_URL (`bash scripts/services.sh env`); generates schema trainer_bench_<rows> once, as bench/trainer-run.ts does.
+ */
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateTraffic, readTrainingRows } from '@fallback-ctr/clicklog';
+import { createFeaturizer, defaultFeatureSpec } from '@fallback-ctr/model';
+import pg from 'pg';
+
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '2' } },
+});
+const size = Number(values.rows);
+const rounds = Number(values.rounds);
+let url = process.env.DATABASE_URL;
+if (!url) {
+  const out = execFileSync('bash', [fileURLToPath(new URL('../scripts/services.sh', import.meta.url)), 'env'], {
+    encoding: 'utf8',
+  });
+  url = /^export DATABASE_URL=(.*)$/m.exec(out)?.[1];
+}
+if (!url) throw new Error('DATABASE_URL is not set and scripts/services.sh env gave none');
+const DAYS = 7;
+const START = new Date('2026-02-01T00:00:00.000Z');
+const END = new Date(START.getTime() + DAYS * 86_400_000);
+const schema = `trainer_bench_${size}`; // shared with bench/trainer-run.ts (same seed and shape)
+const pool = new pg.Pool({ connectionString: url, max: 2 });
+
+async function rowCount(): Promise<number> {
+  try {
+    const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.impressions`);
+    return Number(r.rows[0]?.n ?? 0);
+  } catch {
+    return 0;
+  }
+}
+const perDay = Math.round(size / DAYS);
+if ((await rowCount()) !== perDay * DAYS) {
+  console.error(`generating ${perDay * DAYS} impressions into ${schema} …`);
+  await generateTraffic({
+    db: pool,
+    schema,
+    replace: true,
+    seed: 5,
+    days: DAYS,
+    impressionsPerDay: perDay,
+    start: START,
+  });
+}
+
+const featurizer = createFeaturizer(defaultFeatureSpec);
+const indices = new Uint32Array(featurizer.maxIndices);
+
+interface Measure {
+  rows: number;
+  wallMs: number;
+  cpuMs: number;
+}
+async function measure(transport: 'copy' | 'cursor', featurize: boolean): Promise<Measure> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let rows = 0;
+  let sink = 0;
+  const stream = readTrainingRows({
+    db: pool,
+    schema,
+    from: START,
+    to: END,
+    now: new Date(END.getTime() + 86_400_000),
+    attributionWindowMinutes: 1_440,
+    transport,
+    batchSize: 5_000,
+  });
+  for await (const row of stream) {
+    rows++;
+    sink += row.label;
+    if (featurize) sink += featurizer.featurize(row.impression, indices);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  if (sink < 0) console.log(sink);
+  return { rows, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+const cases = [
+  ['cursor (pg row parser)', 'cursor', false],
+  ['copy (text decoder)', 'copy', false],
+  ['cursor + featurise', 'cursor', true],
+  ['copy + featurise', 'copy', true],
+] as const;
+const best = new Map<string, Measure>();
+for (let round = 0; round < rounds; round++) {
+  for (const [name, transport, featurize] of cases) {
+    const m = await measure(transport, featurize);
+    const prev = best.get(name);
+    if (!prev || m.cpuMs < prev.cpuMs) best.set(name, m);
+  }
+}
+await pool.end();
+const base = best.get(cases[0][0])!;
+console.log(
+  `\nreader, ${size.toLocaleString('en')} rows, best of ${rounds} rounds, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')}\n`,
+);
+console.log('| reader | wall s | rows/s (wall) | CPU s (Node) | rows per CPU-s | CPU vs cursor |');
+console.log('|---|---|---|---|---|---|');
+for (const [name] of cases) {
+  const m = best.get(name)!;
+  console.log(
+    `| ${name} | ${(m.wallMs / 1000).toFixed(2)} | ${Math.round((m.rows * 1000) / m.wallMs).toLocaleString('en')} | ` +
+      `${(m.cpuMs / 1000).toFixed(2)} | ${Math.round((m.rows * 1000) / m.cpuMs).toLocaleString('en')} | ${(m.cpuMs / base.cpuMs).toFixed(2)}× |`,
+  );
+}
