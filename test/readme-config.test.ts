@@ -3,9 +3,15 @@ import { InferenceEnvSchema } from '@fallback-ctr/inference';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
 import { AnalyzeEnvSchema, TrainerEnvSchema } from '@fallback-ctr/trainer';
 import { describe, expect, it } from 'vitest';
-import { readmeSection, renderConfigReference } from '../scripts/config-reference.js';
+import {
+  cliReadmeSection,
+  readmeSection,
+  renderCliReference,
+  renderConfigReference,
+} from '../scripts/config-reference.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const trainerReadme = readFileSync(new URL('../services/trainer/README.md', import.meta.url), 'utf8');
 
 describe('README configuration reference', () => {
   it('is exactly what the zod schemas render (regenerate with scripts/config-reference.ts --write)', () => {
@@ -22,5 +28,11 @@ describe('README configuration reference', () => {
     ]) {
       expect(section).toContain(`| \`${name}\` |`);
     }
+  });
+});
+
+describe('trainer README command table', () => {
+  it('is exactly what the CLI declares (regenerate with scripts/config-reference.ts --write)', () => {
+    expect(cliReadmeSection(trainerReadme)).toBe(renderCliReference());
   });
 });

@@ -1,5 +1,6 @@
 export { ANALYZE_ENV_NAMES, AnalyzeEnvSchema } from './analyze/index.js';
 export { type CliIo, ExitCode, runCli } from './cli.js';
+export { renderCommandTable } from './commands/index.js';
 export {
   DataEnvSchema,
   GateEnvSchema,

@@ -1,4 +1,3 @@
-export { ANALYZE_USAGE, type AnalyzeCommandIo, runAnalyzeCommand } from './analyze-command.js';
 export { ANALYZE_ENV_NAMES, AnalyzeEnvSchema, type AnalyzeSettings, loadAnalyzeSettings } from './analyze-env.js';
 export {
   type AnalyzeFeaturesInput,
