@@ -68,6 +68,10 @@ describe('the one-command demo on embedded defaults', () => {
     expect(summary.predictionsAfter.predictions.map((p) => p.ctr)).not.toEqual(
       summary.predictionsBefore.predictions.map((p) => p.ctr),
     );
-    expect(output).toContain('Where to look');
+    // --exit: the closing lines say it ran and stopped, never that anything is still running.
+    expect(output).toContain('ran end to end');
+    expect(output).not.toMatch(/is (up|running)|Ctrl-C/);
+    // Not a terminal: the log lines stay pino JSON.
+    expect(output).toMatch(/^\{"level":/m);
   });
 });

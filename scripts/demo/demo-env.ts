@@ -7,12 +7,22 @@ export const DemoEnvSchema = z.object({
   DEMO_IMPRESSIONS_PER_DAY: envInt(1000, 10_000_000).default(60_000).describe('Synthetic impressions per day.'),
   DEMO_SEED: z.string().min(1).default('demo').describe('Seed of the synthetic traffic.'),
   DEMO_MODEL_NAME: z.string().min(1).default('fallback-ctr').describe('Registered model name.'),
-  DEMO_INFERENCE_PORT: envInt(0, 65_535).default(8080).describe('Port of the inference API (0: any free port).'),
+  DEMO_INFERENCE_PORT: envInt(0, 65_535)
+    .optional()
+    .describe(
+      'Port of the inference API; unset: 8080 if free, else any free port; 0: any free port. A port set here that is taken stops the demo before it starts.',
+    ),
   DEMO_DATA_DIR: z
     .string()
     .min(1)
     .default('.data/demo')
     .describe('Where the demo keeps its MLflow data (relative to the checkout); emptied at each start.'),
+  DEMO_LOG_FORMAT: z
+    .enum(['pretty', 'json'])
+    .optional()
+    .describe(
+      'pretty: one short line per log line (JSON kept in the data dir); json: pino JSON as is. Default: pretty on a terminal, else json.',
+    ),
   DEMO_EXIT: z
     .enum(['true', 'false'])
     .default('false')

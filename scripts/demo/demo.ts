@@ -5,49 +5,125 @@
  * Started by scripts/demo.sh; see the README's Quick start.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateTraffic, syntheticImpressions } from '@fallback-ctr/clicklog';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
-import { createLogger, createShutdown, parseEnv } from '@fallback-ctr/runtime';
+import { createLogger, createShutdown, type Logger, parseEnv, type Shutdown } from '@fallback-ctr/runtime';
 import { DemoEnvSchema } from './demo-env.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { freePort } from './free-port.js';
+import { freePort, portIsFree } from './free-port.js';
 import { type PredictResult, predict, startInference } from './inference-process.js';
 import { startLocalMlflow } from './local-mlflow.js';
+import { createLogSink, type LogSink } from './log-lines.js';
 import { runTrainer } from './trainer-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DAY_MS = 86_400_000;
 
-const logger = createLogger({ name: 'demo' });
-const shutdown = createShutdown({ logger, timeoutMs: 30_000 });
+const startedAt = Date.now();
+const seconds = () => Math.round((Date.now() - startedAt) / 1000);
 
-function banner(text: string): void {
-  process.stdout.write(`\n\x1b[1m== ${text} ==\x1b[0m\n`);
-}
+/** One-line failure for something the person can fix before anything starts; exit code 2. */
+class DemoUsageError extends Error {}
 
-function printPredictions(result: PredictResult, trueCtr: ReadonlyMap<string, number>): void {
-  process.stdout.write(`model ${result.model.name} version ${result.model.version}\n`);
-  process.stdout.write(`  ${'impression'.padEnd(22)} ${'predicted'.padStart(9)} ${'true ctr'.padStart(9)}\n`);
+function printPredictions(out: NodeJS.WriteStream, result: PredictResult, trueCtr: ReadonlyMap<string, number>): void {
+  out.write(`model ${result.model.name} version ${result.model.version}\n`);
+  out.write(`  ${'impression'.padEnd(22)} ${'predicted'.padStart(9)} ${'true ctr'.padStart(9)}\n`);
   for (const p of result.predictions) {
     const truth = p.id === undefined ? undefined : trueCtr.get(p.id);
-    process.stdout.write(
+    out.write(
       `  ${String(p.id).padEnd(22)} ${p.ctr.toFixed(5).padStart(9)} ${(truth?.toFixed(5) ?? '?').padStart(9)}\n`,
     );
   }
+}
+
+/** The inference port: the one asked for (it must be free), else 8080 if free, else any free port. */
+async function inferencePort(asked: number | undefined): Promise<{ port: number; note?: string }> {
+  if (asked === 0) return { port: await freePort() };
+  if (asked !== undefined) {
+    if (await portIsFree(asked)) return { port: asked };
+    throw new DemoUsageError(
+      `port ${asked} (DEMO_INFERENCE_PORT) is in use on 127.0.0.1: stop what listens there, or set DEMO_INFERENCE_PORT to a free port (0 = any)`,
+    );
+  }
+  if (await portIsFree(8080)) return { port: 8080 };
+  const port = await freePort();
+  return {
+    port,
+    note: `port 8080 is in use: the inference API listens on ${port} instead (set DEMO_INFERENCE_PORT to choose)`,
+  };
 }
 
 async function main(): Promise<void> {
   const env = parseEnv(DemoEnvSchema);
   const dataDir = resolve(ROOT, env.DEMO_DATA_DIR);
   const exitAtEnd = env.DEMO_EXIT === 'true' || process.argv.includes('--exit');
-  shutdown.install();
+  const out = process.stdout;
+  const color = out.isTTY === true;
+  const format = env.DEMO_LOG_FORMAT ?? (out.isTTY ? 'pretty' : 'json');
+  const port = await inferencePort(env.DEMO_INFERENCE_PORT);
 
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
+  const jsonLog = join(dataDir, 'logs.jsonl');
+  const output = createLogSink({ format, out, jsonFile: jsonLog });
+  const logger = createLogger({ name: 'demo', destination: output.stream() });
+  const shutdown = createShutdown({ logger, timeoutMs: 30_000 });
+  shutdown.install();
+  const banner = (text: string) =>
+    out.write(
+      color ? `\n\x1b[1m== ${text} ==\x1b[0m \x1b[2m(${seconds()} s)\x1b[0m\n` : `\n== ${text} == (${seconds()} s)\n`,
+    );
+  if (format === 'pretty')
+    out.write(`Readable log lines below; the full JSON lines go to ${relative(ROOT, jsonLog)}\n`);
+  if (port.note) logger.warn(port.note);
 
-  banner('1/7 click-log database');
+  try {
+    await runDemo({ env, dataDir, exitAtEnd, out, color, port: port.port, output, logger, shutdown, banner, jsonLog });
+  } catch (error) {
+    logger.error({ err: error }, 'demo failed');
+    await shutdown.run('demo failed');
+    await output.close();
+    process.exit(1);
+  }
+}
+
+interface DemoContext {
+  env: ReturnType<typeof parseEnv<typeof DemoEnvSchema>>;
+  dataDir: string;
+  exitAtEnd: boolean;
+  out: NodeJS.WriteStream;
+  color: boolean;
+  port: number;
+  output: LogSink;
+  logger: Logger;
+  shutdown: Shutdown;
+  banner: (text: string) => void;
+  jsonLog: string;
+}
+
+async function runDemo(ctx: DemoContext): Promise<void> {
+  const { env, dataDir, out, output, logger, shutdown, banner } = ctx;
+
+  banner('1/7 MLflow tracking server and model registry (starting in the background)');
+  let trackingUri = env.MLFLOW_TRACKING_URI;
+  let mlflowReady: Promise<void> = Promise.resolve();
+  let mlflowLog: string | undefined;
+  if (trackingUri === undefined) {
+    const mlflow = await startLocalMlflow({
+      venv: process.env.FALLBACK_CTR_VENV ?? join(ROOT, '.venv'),
+      dataDir: join(dataDir, 'mlflow'),
+      logger,
+    });
+    shutdown.register('mlflow', () => mlflow.stop());
+    trackingUri = mlflow.url;
+    mlflowReady = mlflow.ready;
+    mlflowLog = mlflow.log;
+  }
+  const registry = createMlflowClient({ trackingUri });
+
+  banner('2/7 click-log database');
   let databaseUrl = env.DATABASE_URL;
   if (databaseUrl === undefined) {
     const embedded = await startEmbeddedPostgres(logger);
@@ -55,27 +131,14 @@ async function main(): Promise<void> {
     databaseUrl = embedded.url;
   }
 
-  banner('2/7 MLflow tracking server and model registry');
-  let trackingUri = env.MLFLOW_TRACKING_URI;
-  if (trackingUri === undefined) {
-    const mlflow = await startLocalMlflow({
-      venv: join(ROOT, '.venv'),
-      dataDir: join(dataDir, 'mlflow'),
-      logger,
-    });
-    shutdown.register('mlflow', () => mlflow.stop());
-    trackingUri = mlflow.url;
-  }
-  const registry = createMlflowClient({ trackingUri });
-
   // Two days of history end at the start of "yesterday"; the second run adds yesterday itself.
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const start = new Date(today - 3 * DAY_MS);
   const traffic = { db: databaseUrl, seed: env.DEMO_SEED, impressionsPerDay: env.DEMO_IMPRESSIONS_PER_DAY, start };
 
   banner('3/7 two days of synthetic click logs');
-  const firstDays = await generateTraffic({ ...traffic, days: 2, replace: true, logger });
-  logger.info(firstDays, 'click logs written');
+  await generateTraffic({ ...traffic, days: 2, replace: true, logger });
+  await mlflowReady;
 
   const trainerEnv = {
     DATABASE_URL: databaseUrl,
@@ -89,6 +152,7 @@ async function main(): Promise<void> {
   banner('4/7 trainer run on days 1-2');
   await runTrainer({
     root: ROOT,
+    output,
     env: {
       ...trainerEnv,
       TRAIN_WINDOW_HOURS: '48',
@@ -96,33 +160,31 @@ async function main(): Promise<void> {
     },
   });
   const first = await registry.getModelVersionByAlias(env.DEMO_MODEL_NAME, 'champion');
-  logger.info({ version: first.version }, 'champion after the first run');
 
-  banner('5/7 inference API serving the champion');
-  const port = env.DEMO_INFERENCE_PORT === 0 ? await freePort() : env.DEMO_INFERENCE_PORT;
+  banner(`5/7 inference API serving the champion (version ${first.version})`);
   const inferenceEnv = {
     MLFLOW_TRACKING_URI: trackingUri,
     MODEL_NAME: env.DEMO_MODEL_NAME,
     HOST: '127.0.0.1',
-    PORT: String(port),
+    PORT: String(ctx.port),
     WORKERS: '2',
     // No load balancer in front of the demo: nothing to drain for.
     SHUTDOWN_DRAIN_SECONDS: '0',
   };
-  let inference = await startInference({ root: ROOT, env: inferenceEnv });
+  let inference = await startInference({ root: ROOT, env: inferenceEnv, output });
   shutdown.register('inference', () => inference.stop());
   // Today's traffic of the same synthetic world: impressions no model has seen, with their true CTR.
   const upcoming = [...syntheticImpressions({ ...traffic, days: 1, firstDay: 3, impressionsPerDay: 2000 })].slice(0, 6);
   const trueCtr = new Map(upcoming.map((s) => [s.id, s.trueCtr]));
   const samples = upcoming.map((s) => ({ id: s.id, ...s.impression }));
   const before = await predict(inference.url, samples);
-  printPredictions(before, trueCtr);
+  printPredictions(out, before, trueCtr);
 
   banner('6/7 a new day of traffic, and the trainer again');
-  const nextDay = await generateTraffic({ ...traffic, days: 1, firstDay: 2, logger });
-  logger.info(nextDay, 'click logs written');
+  await generateTraffic({ ...traffic, days: 1, firstDay: 2, logger });
   await runTrainer({
     root: ROOT,
+    output,
     // The window grows with the history: the new model learns from every day so far.
     env: {
       ...trainerEnv,
@@ -131,14 +193,14 @@ async function main(): Promise<void> {
     },
   });
   const second = await registry.getModelVersionByAlias(env.DEMO_MODEL_NAME, 'champion');
-  logger.info({ version: second.version }, 'champion after the second run');
 
-  banner('7/7 inference restarted: each pod resolves champion at start-up');
+  banner(`7/7 inference restarted: each pod resolves champion (now version ${second.version}) at start-up`);
   await inference.stop();
-  inference = await startInference({ root: ROOT, env: inferenceEnv });
+  inference = await startInference({ root: ROOT, env: inferenceEnv, output });
   const after = await predict(inference.url, samples);
-  printPredictions(after, trueCtr);
+  printPredictions(out, after, trueCtr);
   const versions = await registry.searchAllModelVersions({ name: env.DEMO_MODEL_NAME });
+  const experiment = await registry.getExperimentByName(env.DEMO_MODEL_NAME);
 
   const summary = {
     mlflowUrl: trackingUri,
@@ -149,26 +211,53 @@ async function main(): Promise<void> {
     inferenceUrl: inference.url,
     predictionsBefore: before,
     predictionsAfter: after,
+    seconds: seconds(),
   };
   writeFileSync(join(dataDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
-  process.stdout.write(`
-\x1b[1mfallback-ctr is running.\x1b[0m Where to look:
-  MLflow UI (runs, metrics, plots, gate reports):  ${trackingUri}
-  the registered model, its versions and aliases:   ${trackingUri}/#/models/${env.DEMO_MODEL_NAME}
-  inference API docs (OpenAPI):                    ${inference.url}/docs
-  try it:  curl -s ${inference.url}/predict -H 'content-type: application/json' \\
-             -d '{"impressions":[{"id":"a","ad_id":"ad-1","device_type":"mobile"}]}'
-`);
-  if (exitAtEnd) {
+  const bold = (s: string) => (ctx.color ? `\x1b[1m${s}\x1b[0m` : s);
+  const where = (label: string, url: string) => `  ${label.padEnd(48)} ${url}\n`;
+  const logs = [relative(ROOT, ctx.jsonLog), ...(mlflowLog ? [relative(ROOT, mlflowLog)] : [])].join(', ');
+  if (ctx.exitAtEnd) {
     await shutdown.run('demo finished (--exit)');
+    await output.close();
+    out.write(
+      `\n${bold(`fallback-ctr ran end to end in ${summary.seconds} s and has stopped (--exit).`)}\n` +
+        `  what it left in ${relative(ROOT, dataDir) || '.'}: summary.json, logs (${logs})` +
+        `${mlflowLog ? ", MLflow's SQLite database and artifacts" : ''}\n` +
+        '  run it without --exit to keep everything running and browse the MLflow UI and the API docs.\n',
+    );
     return;
   }
-  process.stdout.write('Press Ctrl-C to stop everything.\n');
+  const cli = 'npm run -s trainer --';
+  out.write(
+    `\n${bold(`fallback-ctr is up (${summary.seconds} s).`)} Where to look:\n` +
+      where(
+        'MLflow experiment: runs, metrics, plots, gates',
+        `${trackingUri}/#/experiments/${experiment?.experimentId ?? ''}`,
+      ) +
+      where('registered model: versions, tags, aliases', `${trackingUri}/#/models/${env.DEMO_MODEL_NAME}`) +
+      where(
+        `champion: version ${second.version}`,
+        `${trackingUri}/#/models/${env.DEMO_MODEL_NAME}/versions/${second.version}`,
+      ) +
+      where('inference API docs (OpenAPI)', `${inference.url}/docs`) +
+      `  try it:  curl -s ${inference.url}/predict -H 'content-type: application/json' \\\n` +
+      `             -d '{"impressions":[{"id":"a","ad_id":"ad-1","device_type":"mobile"}]}'\n` +
+      `\n  The trainer CLI against this demo (paste into another terminal in ${ROOT}):\n` +
+      `    export DATABASE_URL=${databaseUrl} MLFLOW_TRACKING_URI=${trackingUri} MODEL_NAME=${env.DEMO_MODEL_NAME}\n` +
+      `    ${cli} status        # champion, previous champion, versions and gate outcomes\n` +
+      `    ${cli} rollback      # champion back to version ${first.version}; restart inference to serve it\n` +
+      `  logs: ${logs}\n` +
+      `\n${bold('Press Ctrl-C to stop everything')} (inference, then PostgreSQL, then MLflow).\n`,
+  );
 }
 
-main().catch(async (error: unknown) => {
-  logger.error({ err: error }, 'demo failed');
-  await shutdown.run('demo failed');
+main().catch((error: unknown) => {
+  if (error instanceof DemoUsageError) {
+    process.stderr.write(`demo: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

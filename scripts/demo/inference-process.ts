@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LogSink } from './log-lines.js';
 import { exited, spawnTypeScript } from './node-child.js';
 
 export interface InferenceProcess {
@@ -15,9 +16,15 @@ export interface PredictResult {
 export async function startInference(options: {
   root: string;
   env: Record<string, string> & { HOST: string; PORT: string };
+  output: LogSink;
   readyTimeoutMs?: number;
 }): Promise<InferenceProcess> {
-  const child = spawnTypeScript({ root: options.root, entry: 'services/inference/src/main.ts', env: options.env });
+  const child = spawnTypeScript({
+    root: options.root,
+    entry: 'services/inference/src/main.ts',
+    env: options.env,
+    output: options.output,
+  });
   const url = `http://${options.env.HOST}:${options.env.PORT}`;
   const stop = async () => {
     if (child.exitCode !== null) return;
@@ -26,7 +33,11 @@ export async function startInference(options: {
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`inference exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null) {
+      throw new Error(
+        `the inference API exited (code ${child.exitCode}) before it was ready; its log lines above say why`,
+      );
+    }
     try {
       const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
       if (response.status === 200) return { url, stop };

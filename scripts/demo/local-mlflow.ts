@@ -7,6 +7,9 @@ import { freePort } from './free-port.js';
 
 export interface LocalMlflow {
   url: string;
+  log: string;
+  /** Resolves once GET /health answers; rejects (after stopping the server) if it never does. */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +32,7 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number):
 /**
  * An MLflow tracking server with a SQLite backend and served artifacts, both under `dataDir`, from the
  * project's pinned virtualenv. It runs in its own process group so stop() also ends its workers.
+ * Returns as soon as the process is spawned: its start-up (tens of seconds) overlaps other work.
  */
 export async function startLocalMlflow(options: {
   venv: string;
@@ -77,12 +81,17 @@ export async function startLocalMlflow(options: {
       // already gone
     }
   };
-  options.logger.info({ url, log: join(options.dataDir, 'mlflow.log') }, 'starting MLflow (SQLite backend)');
-  try {
-    await waitHealthy(url, child, options.timeoutMs ?? 120_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, stop };
+  const logFile = join(options.dataDir, 'mlflow.log');
+  options.logger.info({ url, log: logFile }, 'starting MLflow (SQLite backend) in the background');
+  const startedAt = Date.now();
+  const ready = waitHealthy(url, child, options.timeoutMs ?? 120_000).then(
+    () => options.logger.info({ url, seconds: Math.round((Date.now() - startedAt) / 1000) }, 'MLflow is up'),
+    async (error: unknown) => {
+      await stop();
+      throw error;
+    },
+  );
+  // Awaited later; a failure before then must not count as an unhandled rejection.
+  ready.catch(() => undefined);
+  return { url, log: logFile, ready, stop };
 }

@@ -1,25 +1,31 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { LogSink } from './log-lines.js';
 
 /**
  * Starts a workspace package's TypeScript entry point with tsx and the "source" export condition,
- * so the demo runs the very code the tests run, without a build step.
+ * so the demo runs the very code the tests run, without a build step. Its output goes through the
+ * demo's log sink (readable lines on a terminal).
  */
 export function spawnTypeScript(options: {
   root: string;
   entry: string;
   args?: readonly string[];
   env: Record<string, string>;
+  output: LogSink;
 }): ChildProcess {
-  return spawn(
+  const child = spawn(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', join(options.root, options.entry), ...(options.args ?? [])],
     {
       cwd: options.root,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  child.stdout?.pipe(options.output.stream());
+  child.stderr?.pipe(options.output.stream());
+  return child;
 }
 
 /** Resolves with the exit code once the process has exited. */

@@ -13,7 +13,10 @@ export interface ShutdownOptions {
 }
 
 export interface Shutdown {
-  /** Adds a closer; closers run in the order they were registered. */
+  /**
+   * Adds a closer. Closers run in reverse order of registration: what started last stops first, so a
+   * server stops before the database or registry it depends on.
+   */
   register(name: string, closer: Closer): void;
   /** Runs the closers once (later calls return the same promise). Resolves true when all closed in time. */
   run(reason: string): Promise<boolean>;
@@ -38,7 +41,7 @@ export function createShutdown(options: ShutdownOptions = {}): Shutdown {
     options.logger?.info({ reason }, 'shutting down');
     controller.abort(new Error(`shutdown: ${reason}`));
     let clean = true;
-    for (const { name, closer } of closers) {
+    for (const { name, closer } of [...closers].reverse()) {
       try {
         await closer();
         options.logger?.debug({ closer: name }, 'closed');

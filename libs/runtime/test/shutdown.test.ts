@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createShutdown } from '../src/index.js';
 
 describe('createShutdown', () => {
-  it('runs closers in registration order, once, and aborts its signal', async () => {
+  it('runs closers in reverse registration order (last started, first stopped), once, and aborts its signal', async () => {
     const order: string[] = [];
     const shutdown = createShutdown({ timeoutMs: 1000, exit: () => {} });
     shutdown.register('server', async () => {
@@ -20,17 +20,17 @@ describe('createShutdown', () => {
     expect(shutdown.signal.aborted).toBe(true);
     await expect(first).resolves.toBe(true);
     await expect(second).resolves.toBe(true);
-    expect(order).toEqual(['server', 'pool']);
+    expect(order).toEqual(['pool', 'server']);
   });
 
   it('keeps going after a failing closer and reports an unclean shutdown', async () => {
     const order: string[] = [];
     const shutdown = createShutdown({ exit: () => {} });
-    shutdown.register('broken', () => {
-      throw new Error('boom');
-    });
     shutdown.register('after', () => {
       order.push('after');
+    });
+    shutdown.register('broken', () => {
+      throw new Error('boom');
     });
     await expect(shutdown.run('test')).resolves.toBe(false);
     expect(order).toEqual(['after']);
