@@ -12,11 +12,13 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { createBearerVerifier } from './bearer-auth.js';
-import { createErrorHandler, statusText } from './error-handler.js';
+import { createErrorReplies } from './error-handler.js';
 import { InferenceErrorCode } from './errors.js';
-import { createMetrics, type InferenceMetrics } from './metrics.js';
+import { installJsonBodyParser } from './json-body-parser.js';
+import { cachedFor, createMetrics, type InferenceMetrics } from './metrics.js';
 import type { ModelHolder } from './model-holder.js';
 import { modelInfo } from './model-info.js';
+import { compilePredictBodyValidator } from './predict-body-validator.js';
 import {
   ErrorResponseSchema,
   HealthResponseSchema,
@@ -44,13 +46,14 @@ export interface BuildAppOptions {
   metricsText?: () => Promise<string>;
   /** Serve the OpenAPI document at /docs/json and the docs page at /docs. Default true. */
   docs?: boolean;
+  /** Most time to receive a whole request (headers and body); slower ones get 408. Default 10 s. */
+  requestTimeoutMs?: number;
 }
+
+/** A /metrics scrape is answered from an aggregate at most this old: scrapers cannot starve /predict. */
+export const METRICS_CACHE_MS = 1_000;
 
 const ERROR_RESPONSE = jsonSchema(ErrorResponseSchema, 'output');
-
-function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).send({ statusCode: status, code, error: statusText(status), message });
-}
 
 /** The Fastify app, not listening: tests call `app.inject()`, the server calls `app.listen()`. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -58,7 +61,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const logger = options.logger ?? silentLogger();
   const maxBatchSize = options.maxBatchSize ?? 1000;
   const metrics = options.metrics ?? createMetrics();
-  const metricsText = options.metricsText ?? (() => metrics.registry.metrics());
+  const metricsText = cachedFor(METRICS_CACHE_MS, options.metricsText ?? (() => metrics.registry.metrics()));
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const verify = options.apiTokens && options.apiTokens.length > 0 ? createBearerVerifier(options.apiTokens) : null;
   const logRequests = logger.isLevelEnabled('debug');
 
@@ -70,19 +74,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     childLoggerFactory: (parent) => parent,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     return503OnClosing: false,
-    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false, allowUnionTypes: true } },
+    // A body that trickles in is cut off with 408 (Node checks the deadline every interval).
+    requestTimeout: requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs), headersTimeout: requestTimeoutMs },
   });
+  const errors = createErrorReplies(logger, metrics);
   // JSON only: text/plain would otherwise be accepted and fail later as a 400 instead of a 415.
-  app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(createErrorHandler(logger, metrics));
+  installJsonBodyParser(app);
+  app.setErrorHandler(errors.handler);
+  /** Methods served per path, for 405 with `Allow` instead of 404 when only the method is wrong. */
+  const methodsByPath = new Map<string, string[]>();
   app.setNotFoundHandler((request, reply) => {
     reply.raw.once('finish', () => observeUnmatched(request, reply));
-    sendError(
-      reply,
-      404,
-      InferenceErrorCode.INVALID_REQUEST,
-      `no route ${request.method} ${request.url.split('?')[0]}`,
-    );
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = methodsByPath.get(path);
+    if (allowed) {
+      reply.header('allow', allowed.join(', '));
+      return errors.send(reply, 405, InferenceErrorCode.INVALID_REQUEST, `${path} accepts ${allowed.join(', ')}`);
+    }
+    return errors.send(reply, 404, InferenceErrorCode.INVALID_REQUEST, `no route ${request.method} ${path}`);
   });
 
   holder.onLoad((model) => {
@@ -117,6 +127,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   };
   app.addHook('onRoute', (route) => {
     const method = Array.isArray(route.method) ? route.method.join(',') : String(route.method);
+    methodsByPath.set(route.url, [...(methodsByPath.get(route.url) ?? []), method]);
     const observe = observer(method, route.url);
     const hook: onResponseHookHandler = (request, reply, done) => {
       observe(request, reply);
@@ -143,6 +154,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
 
   const scores = new Float64Array(maxBatchSize);
+  const validateBody = compilePredictBodyValidator(maxBatchSize);
   const errorResponses = { 400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE };
 
   app.post(
@@ -157,12 +169,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         response: { 200: jsonSchema(PredictResponseSchema, 'output'), ...errorResponses, 503: ERROR_RESPONSE },
         ...(verify ? { security: [{ bearer: [] }] } : {}),
       },
+      validatorCompiler: () => validateBody,
       ...(verify
         ? {
             onRequest: (request, reply, done) => {
               if (verify(request.headers.authorization)) return done();
               reply.header('www-authenticate', 'Bearer');
-              sendError(reply, 401, InferenceErrorCode.UNAUTHORIZED, 'missing or invalid bearer token');
+              errors.send(reply, 401, InferenceErrorCode.UNAUTHORIZED, 'missing or invalid bearer token');
             },
           }
         : {}),
@@ -171,7 +184,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       const model = holder.get();
       if (!model) {
         reply.header('retry-after', '1');
-        return sendError(reply, 503, InferenceErrorCode.NOT_READY, 'model not loaded yet');
+        return errors.send(reply, 503, InferenceErrorCode.NOT_READY, 'model not loaded yet');
       }
       const { impressions } = request.body as PredictRequest;
       // One buffer for all requests: scoring and copying out happen synchronously, nothing interleaves.
@@ -223,7 +236,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     (_request, reply) => {
       const model = holder.get();
-      if (!model) return sendError(reply, 503, InferenceErrorCode.NOT_READY, 'model not loaded yet');
+      if (!model) return errors.send(reply, 503, InferenceErrorCode.NOT_READY, 'model not loaded yet');
       return reply.send(modelInfo(model));
     },
   );

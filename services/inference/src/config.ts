@@ -13,7 +13,7 @@ export const InferenceEnvSchema = z.object({
   WORKERS: envInt(1, 256)
     .optional()
     .describe('Cluster workers; default = the CPUs this process may use (set it from the CPU limit in containers).'),
-  MLFLOW_TRACKING_URI: z.url().describe('MLflow tracking server (registry and artifact proxy).'),
+  MLFLOW_TRACKING_URI: MlflowEnvSchema.shape.MLFLOW_TRACKING_URI,
   MODEL_NAME: z.string().min(1).default('fallback-ctr').describe('Registered model to serve.'),
   MODEL_ALIAS: z
     .string()
@@ -35,7 +35,19 @@ export const InferenceEnvSchema = z.object({
   BODY_LIMIT_BYTES: envInt(1024, 256 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest request body; larger ones get 413.'),
-  API_TOKENS: envList().default([]).describe('Comma-separated bearer tokens for /predict; empty = no auth.'),
+  REQUEST_TIMEOUT_SECONDS: envNumber()
+    .pipe(z.number().min(0.1).max(600))
+    .default(10)
+    .describe('Most time to receive a whole request (headers and body); a request that trickles in slower gets 408.'),
+  MAX_ARTIFACT_BYTES: envInt(1024, 2 ** 31)
+    .default(128 * 1024 * 1024)
+    .describe(
+      'Largest model artifact file accepted, checked against the registry listing and while downloading (a 2^24-bucket dense model is about 90 MB).',
+    ),
+  API_TOKENS: envList()
+    .refine((tokens) => tokens.length > 0, 'at least one non-empty token (unset the variable to turn auth off)')
+    .default([])
+    .describe('Comma-separated bearer tokens for /predict; unset = no auth (logged at start).'),
   SHUTDOWN_DRAIN_SECONDS: envNumber()
     .pipe(z.number().min(0))
     .default(5)
@@ -68,6 +80,8 @@ export interface InferenceConfig {
   startupDeadlineMs: number;
   maxBatchSize: number;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  maxArtifactBytes: number;
   apiTokens: readonly string[];
   drainMs: number;
   graceMs: number;
@@ -88,6 +102,8 @@ export function loadConfig(env: Env = process.env): InferenceConfig {
     startupDeadlineMs: Math.round(e.STARTUP_DEADLINE_SECONDS * 1000),
     maxBatchSize: e.MAX_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    requestTimeoutMs: Math.round(e.REQUEST_TIMEOUT_SECONDS * 1000),
+    maxArtifactBytes: e.MAX_ARTIFACT_BYTES,
     apiTokens: e.API_TOKENS,
     drainMs: Math.round(e.SHUTDOWN_DRAIN_SECONDS * 1000),
     graceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),

@@ -2,17 +2,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { InferenceErrorCode } from './errors.js';
 import type { InferenceMetrics } from './metrics.js';
+import { MAX_ISSUES, type ValidationIssue } from './predict-limits.js';
 import type { ErrorResponse } from './predict-schemas.js';
-
-/** Enough paths to fix a request; a body with thousands of bad fields does not get thousands back. */
-export const MAX_ISSUES = 20;
-
-interface AjvIssue {
-  keyword: string;
-  instancePath: string;
-  params: Record<string, unknown>;
-  message?: string;
-}
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -20,6 +11,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   431: 'Request Header Fields Too Large',
@@ -32,13 +24,13 @@ export function statusText(status: number): string {
 }
 
 /** JSON pointer of the offending field; for a missing or unexpected key, the key itself. */
-export function issuePath(issue: AjvIssue): string {
+export function issuePath(issue: ValidationIssue): string {
   const key = issue.params.missingProperty ?? issue.params.additionalProperty ?? issue.params.propertyName;
   const base = issue.instancePath === '' ? '' : issue.instancePath;
   return typeof key === 'string' ? `${base}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}` : base || '/';
 }
 
-export function validationIssues(validation: readonly AjvIssue[]): { path: string; message: string }[] {
+export function validationIssues(validation: readonly ValidationIssue[]): { path: string; message: string }[] {
   const seen = new Set<string>();
   const issues: { path: string; message: string }[] = [];
   for (const v of validation) {
@@ -52,46 +44,52 @@ export function validationIssues(validation: readonly AjvIssue[]): { path: strin
   return issues;
 }
 
-export function createErrorHandler(logger: Logger, metrics: InferenceMetrics) {
-  return function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+/** The one error path of the server: every error response is shaped, logged and counted here. */
+export interface ErrorReplies {
+  /** Sends `{statusCode, code, error, message, issues?}` and counts it in errors_total. */
+  send(
+    reply: FastifyReply,
+    status: number,
+    code: InferenceErrorCode,
+    message: string,
+    issues?: ErrorResponse['issues'],
+  ): FastifyReply;
+  /** Fastify's error handler: maps what was thrown (validation, Fastify's client faults, bugs) onto send. */
+  handler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void;
+}
+
+export function createErrorReplies(logger: Logger, metrics: InferenceMetrics): ErrorReplies {
+  const send: ErrorReplies['send'] = (reply, status, code, message, issues) => {
+    metrics.errors.inc({ code, status_code: status });
+    if (status < 500 && logger.isLevelEnabled('debug')) {
+      logger.debug({ reqId: reply.request.id, status, detail: message }, 'client error');
+    }
+    const body: ErrorResponse = { statusCode: status, code, error: statusText(status), message };
+    if (issues) body.issues = issues;
+    return reply.code(status).send(body);
+  };
+
+  function handler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
-    let body: ErrorResponse;
     if (error.validation) {
-      const all = validationIssues(error.validation as AjvIssue[]);
+      // The body validator stops collecting past MAX_ISSUES, so "more" is known, not counted.
+      const all = validationIssues(error.validation as ValidationIssue[]);
       const issues = all.slice(0, MAX_ISSUES);
-      const more = all.length > issues.length ? ` (and ${all.length - issues.length} more)` : '';
-      body = {
-        statusCode: 400,
-        code: InferenceErrorCode.INVALID_REQUEST,
-        error: statusText(400),
-        message: `invalid request ${error.validationContext ?? 'body'}: ${issues
-          .map((i) => `${i.path} ${i.message}`)
-          .join('; ')}${more}`,
-        issues,
-      };
+      const more = all.length > issues.length ? ' (and more)' : '';
+      const list = issues.map((i) => `${i.path} ${i.message}`).join('; ');
+      const message = `invalid request ${error.validationContext ?? 'body'}: ${list}${more}`;
+      send(reply, 400, InferenceErrorCode.INVALID_REQUEST, message, issues);
     } else if (status >= 400 && status < 500) {
       // Fastify's own client faults: malformed JSON, empty body, wrong content type, body too large, ...
-      body = {
-        statusCode: status,
-        code: status === 401 ? InferenceErrorCode.UNAUTHORIZED : InferenceErrorCode.INVALID_REQUEST,
-        error: statusText(status),
-        message: error.code ? `${error.message} (${error.code})` : error.message,
-      };
+      const code = status === 401 ? InferenceErrorCode.UNAUTHORIZED : InferenceErrorCode.INVALID_REQUEST;
+      send(reply, status, code, error.code ? `${error.message} (${error.code})` : error.message);
     } else if (status === 503) {
-      body = { statusCode: 503, code: InferenceErrorCode.NOT_READY, error: statusText(503), message: error.message };
+      send(reply, 503, InferenceErrorCode.NOT_READY, error.message);
     } else {
       logger.error({ err: error, reqId: request.id, url: request.url }, 'unhandled error');
-      body = {
-        statusCode: 500,
-        code: InferenceErrorCode.INTERNAL,
-        error: statusText(500),
-        message: 'internal error; the request was not at fault and may be retried',
-      };
+      send(reply, 500, InferenceErrorCode.INTERNAL, 'internal error; the request was not at fault and may be retried');
     }
-    if (body.statusCode < 500 && logger.isLevelEnabled('debug')) {
-      logger.debug({ reqId: request.id, status: body.statusCode, detail: body.message }, 'client error');
-    }
-    metrics.errors.inc({ code: body.code, status_code: body.statusCode });
-    reply.code(body.statusCode).send(body);
-  };
+  }
+
+  return { send, handler };
 }

@@ -19,7 +19,7 @@ export interface HttpServer {
 
 export type HttpServerConfig = Pick<
   InferenceConfig,
-  'host' | 'port' | 'maxBatchSize' | 'bodyLimitBytes' | 'apiTokens' | 'drainMs' | 'graceMs'
+  'host' | 'port' | 'maxBatchSize' | 'bodyLimitBytes' | 'requestTimeoutMs' | 'apiTokens' | 'drainMs' | 'graceMs'
 >;
 
 export async function startHttpServer(options: {
@@ -35,6 +35,7 @@ export async function startHttpServer(options: {
     logger,
     maxBatchSize: config.maxBatchSize,
     bodyLimitBytes: config.bodyLimitBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
     apiTokens: config.apiTokens,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.metricsText ? { metricsText: options.metricsText } : {}),

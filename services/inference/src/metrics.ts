@@ -51,3 +51,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
     }),
   };
 }
+
+/**
+ * `produce` called at most once per `ms`: callers within that time share one answer (a failed
+ * answer is not kept). The pod-wide aggregate costs a round trip to every worker.
+ */
+export function cachedFor(ms: number, produce: () => Promise<string>): () => Promise<string> {
+  let cached: { at: number; text: Promise<string> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (cached === undefined || now - cached.at >= ms) {
+      const entry = { at: now, text: produce() };
+      cached = entry;
+      entry.text.catch(() => {
+        if (cached === entry) cached = undefined;
+      });
+    }
+    return cached.text;
+  };
+}

@@ -1,14 +1,42 @@
-import { RawImpressionSchema } from '@fallback-ctr/model';
+import { RAW_COLUMNS, type RawColumn, RawImpressionSchema } from '@fallback-ctr/model';
 import { z } from 'zod';
+import { PREDICT_LIMITS } from './predict-limits.js';
+
+const limitedString = () => z.string().max(PREDICT_LIMITS.maxStringLength);
+
+const limitedColumns = Object.fromEntries(RAW_COLUMNS.map((column) => [column, limitedString().optional()])) as {
+  [K in RawColumn]: z.ZodOptional<z.ZodString>;
+};
+
+const LimitedContextSchema = z
+  .record(
+    z.string().max(PREDICT_LIMITS.maxContextKeyLength),
+    z.union([limitedString(), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((context) => Object.keys(context).length <= PREDICT_LIMITS.maxContextKeys, {
+    message: `at most ${PREDICT_LIMITS.maxContextKeys} context keys`,
+  })
+  .meta({ maxProperties: PREDICT_LIMITS.maxContextKeys });
 
 /**
  * One impression to score: the shared raw-impression shape plus an optional `id` echoed back.
  * Follows the feature spec's rule: every field is optional (a missing field is featurised as
- * that field's "missing" value) and unknown top-level keys are accepted and ignored.
+ * that field's "missing" value) and unknown top-level keys are accepted and ignored. Sizes are
+ * bounded (PREDICT_LIMITS) so no body within the byte limit costs more to reject than to serve.
  */
 export const PredictImpressionSchema = RawImpressionSchema.extend({
-  id: z.string().max(256).optional().describe('Caller-chosen id, echoed in the prediction at the same position.'),
-});
+  ...limitedColumns,
+  context: LimitedContextSchema.optional(),
+  id: z
+    .string()
+    .max(PREDICT_LIMITS.maxIdLength)
+    .optional()
+    .describe('Caller-chosen id, echoed in the prediction at the same position.'),
+})
+  .refine((impression) => Object.keys(impression).length <= PREDICT_LIMITS.maxImpressionKeys, {
+    message: `at most ${PREDICT_LIMITS.maxImpressionKeys} keys per impression`,
+  })
+  .meta({ maxProperties: PREDICT_LIMITS.maxImpressionKeys });
 export type PredictImpression = z.infer<typeof PredictImpressionSchema>;
 
 export function predictRequestSchema(maxBatchSize: number) {

@@ -176,6 +176,99 @@ describe('health, readiness, model, metrics, docs', () => {
   });
 });
 
+describe('the error path and the metrics path', () => {
+  it('every error answer is counted in errors_total, whichever path produced it (401, 404, 405, 400, 503)', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const holder = createModelHolder();
+    const app = await buildApp({ holder, metrics, apiTokens: ['t'] });
+    try {
+      const auth = { authorization: 'Bearer t' };
+      expect((await app.inject({ method: 'POST', url: '/predict', payload: { impressions: [{}] } })).statusCode).toBe(
+        401,
+      );
+      expect((await app.inject('/nowhere')).statusCode).toBe(404);
+      expect((await app.inject('/predict')).statusCode).toBe(405);
+      const notReady = await app.inject({
+        method: 'POST',
+        url: '/predict',
+        headers: auth,
+        payload: { impressions: [{}] },
+      });
+      expect(notReady.statusCode).toBe(503);
+      expect((await app.inject('/model')).statusCode).toBe(503);
+      holder.set(makeLoadedModel(1, '3'));
+      const bad = await app.inject({ method: 'POST', url: '/predict', headers: auth, payload: { impressions: 1 } });
+      expect(bad.statusCode).toBe(400);
+      const text = (await app.inject('/metrics')).body;
+      const count = (code: string, status: number) =>
+        new RegExp(`fallback_ctr_inference_errors_total\\{code="${code}",status_code="${status}"\\} (\\d+)`).exec(
+          text,
+        )?.[1];
+      expect(count('INFERENCE_UNAUTHORIZED', 401)).toBe('1');
+      expect(count('INFERENCE_INVALID_REQUEST', 404)).toBe('1');
+      expect(count('INFERENCE_INVALID_REQUEST', 405)).toBe('1');
+      expect(count('INFERENCE_NOT_READY', 503)).toBe('2');
+      expect(count('INFERENCE_INVALID_REQUEST', 400)).toBe('1');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('/metrics gathers the aggregate at most once a second however many scrapers ask', async () => {
+    let gathered = 0;
+    const app = await buildApp({
+      holder: loadedHolder(),
+      metricsText: async () => `# gathered ${++gathered}\n`,
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => app.inject('/metrics')));
+      expect(answers.every((a) => a.statusCode === 200 && a.body === '# gathered 1\n')).toBe(true);
+      expect(gathered).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("prototype-poisoning keys in bodies (parsed without Fastify's scans)", () => {
+  it('are inert: scored as if absent, nothing reaches Object.prototype, no field is read through them', async () => {
+    const model = makeLoadedModel(5, '1');
+    const app = await buildApp({ holder: createModelHolder(model) });
+    const reference = createScorer(model.artifact);
+    const impression = { ad_id: 'ad-7', os: 'ios', context: { hour_of_day: 4 } };
+    const poisoned = [
+      `{"impressions":[{"ad_id":"ad-7","os":"ios","context":{"hour_of_day":4},"__proto__":{"country":"DE","polluted":1}}]}`,
+      `{"impressions":[{"ad_id":"ad-7","os":"ios","context":{"hour_of_day":4,"__proto__":{"page_views":9,"polluted":1}}}]}`,
+      `{"impressions":[{"ad_id":"ad-7","os":"ios","context":{"hour_of_day":4},"constructor":{"prototype":{"country":"DE","polluted":1}}}]}`,
+      `{"__proto__":{"impressions":[{"country":"DE"}],"polluted":1},"impressions":[{"ad_id":"ad-7","os":"ios","context":{"hour_of_day":4}}]}`,
+      `{"constructor":{"prototype":{"polluted":1}},"impressions":[{"ad_id":"ad-7","os":"ios","context":{"constructor":{"prototype":{"polluted":1}},"hour_of_day":4}}]}`,
+    ];
+    try {
+      for (const payload of poisoned) {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/predict',
+          headers: { 'content-type': 'application/json' },
+          payload,
+        });
+        if (payload.includes('"context":{"constructor"') || payload.includes('"__proto__":{"page_views"')) {
+          // A context value must be a scalar: an object there is a 400 like any other.
+          expect(res.statusCode, payload).toBe(400);
+          continue;
+        }
+        expect(res.statusCode, payload).toBe(200);
+        const [prediction] = (res.json() as { predictions: { ctr: number }[] }).predictions;
+        expect(prediction?.ctr).toBe(reference.score(impression));
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false);
+      expect(({} as Record<string, unknown>).country).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('bearer auth on /predict', () => {
   it('accepts any configured token and rejects a missing, wrong or malformed one with 401', async () => {
     const app = await buildApp({ holder: loadedHolder(), apiTokens: ['alpha-token', 'beta-token'] });

@@ -14,6 +14,10 @@ interface Case {
   paths?: string[];
   /** The message must match. */
   message?: RegExp;
+  headers?: Record<string, string>;
+  url?: string;
+  /** `paths` is the one and only issue reported. */
+  onlyIssue?: boolean;
 }
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -86,11 +90,58 @@ const cases: Case[] = [
     payload: `${'['.repeat(2000)}${']'.repeat(2000)}`,
     paths: ['/'],
   },
-  { name: '__proto__ key (prototype poisoning)', status: 400, payload: '{"impressions":[{"__proto__":{"x":1}}]}' },
   {
-    name: 'constructor.prototype key',
+    name: 'gzip Content-Encoding (not decoded, so refused)',
+    status: 415,
+    payload: json({ impressions: [{}] }),
+    headers: { 'content-encoding': 'gzip' },
+    message: /Content-Encoding "gzip"/,
+  },
+  {
+    name: 'a batch far over the limit is refused on its length alone',
     status: 400,
-    payload: '{"impressions":[{"constructor":{"prototype":{"x":1}}}]}',
+    payload: json({ impressions: Array.from({ length: 1_500 }, () => 1) }),
+    paths: ['/impressions'],
+    onlyIssue: true,
+    message: /more than 10 items/,
+  },
+  {
+    name: 'a context with too many keys',
+    status: 400,
+    payload: json({
+      impressions: [{ context: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, {}])) }],
+    }),
+    paths: ['/impressions/0/context'],
+    onlyIssue: true,
+    message: /more than 64 properties/,
+  },
+  {
+    name: 'an impression with too many keys',
+    status: 400,
+    payload: json({ impressions: [Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 1]))] }),
+    paths: ['/impressions/0'],
+    onlyIssue: true,
+  },
+  {
+    name: 'a column value too long',
+    status: 400,
+    payload: json({ impressions: [{}, { os: 'x'.repeat(1025) }] }),
+    paths: ['/impressions/1/os'],
+    onlyIssue: true,
+  },
+  {
+    name: 'a context string value too long',
+    status: 400,
+    payload: json({ impressions: [{ context: { 'a/b': 'x'.repeat(1025) } }] }),
+    paths: ['/impressions/0/context/a~1b'],
+    onlyIssue: true,
+  },
+  {
+    name: 'a context key too long',
+    status: 400,
+    payload: json({ impressions: [{ context: { ['k'.repeat(129)]: 1 } }] }),
+    paths: ['/impressions/0/context'],
+    onlyIssue: true,
   },
   {
     name: 'wrong content type: text/plain',
@@ -101,7 +152,8 @@ const cases: Case[] = [
   { name: 'wrong content type: form', status: 415, payload: 'a=1', contentType: 'application/x-www-form-urlencoded' },
   { name: 'wrong content type: xml', status: 415, payload: '<a/>', contentType: 'application/xml' },
   { name: 'body over the limit', status: 413, payload: json({ impressions: [{ id: 'x'.repeat(5000) }] }) },
-  { name: 'GET on /predict', status: 404, method: 'GET' },
+  { name: 'GET on /predict', status: 405, method: 'GET', message: /accepts POST/ },
+  { name: 'POST on /healthz', status: 405, method: 'POST', url: '/healthz', payload: '{}' },
   { name: 'unknown route', status: 404, method: 'POST', payload: '{}', paths: undefined },
 ];
 
@@ -113,11 +165,11 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
   afterAll(() => app.close());
 
   it.each(cases)('$name → $status', async (c) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...c.headers };
     if (c.contentType !== null) headers['content-type'] = c.contentType ?? 'application/json';
     const res = await app.inject({
       method: c.method ?? 'POST',
-      url: c.name === 'unknown route' ? '/predictions' : '/predict',
+      url: c.url ?? (c.name === 'unknown route' ? '/predictions' : '/predict'),
       headers,
       ...(c.payload !== undefined ? { payload: c.payload } : {}),
     });
@@ -137,7 +189,9 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
       const reported = (body.issues ?? []).map((i) => i.path);
       for (const p of c.paths) expect(reported, body.message).toContain(p);
       for (const p of c.paths) expect(body.message).toContain(p);
+      if (c.onlyIssue) expect(reported).toEqual(c.paths);
     }
+    if (c.status === 405) expect(res.headers.allow).toMatch(/^[A-Z, ]+$/);
   });
 
   it('very deep nesting within a large body limit is a 400, and the server stays healthy', async () => {
@@ -147,7 +201,7 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
         `${'['.repeat(500_000)}${']'.repeat(500_000)}`,
         `{"impressions":[{"context":${deep(200_000, '"x"')}}]}`,
         `{"impressions":[${'['.repeat(300_000)}${']'.repeat(300_000)}]}`,
-        `{"impressions":[{"__proto__":${deep(100_000, '1')}}]}`,
+        `{"impressions":[{"context":{"a":${deep(100_000, '1')}}}]}`,
       ];
       for (const payload of bodies) {
         const res = await big.inject({
@@ -171,6 +225,29 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
     expect(res.statusCode).toBe(400);
     const body = res.json() as { message: string; issues: unknown[] };
     expect(body.issues).toHaveLength(20);
-    expect(body.message).toMatch(/and 20 more/);
+    expect(body.message).toMatch(/\(and more\)$/);
+  });
+
+  it('a body of a million-ish wrong fields within the byte limit reports 20 of them and walks no further', async () => {
+    const big = await buildApp({ holder: loadedHolder(), maxBatchSize: 1000, bodyLimitBytes: 1024 * 1024 });
+    try {
+      // ~900 KB: 1000 impressions, each with 64 context values of the wrong type (64,000 faults).
+      const context = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, {}]));
+      const payload = json({ impressions: Array.from({ length: 1000 }, () => ({ context })) });
+      expect(payload.length).toBeGreaterThan(500_000);
+      const res = await big.inject({
+        method: 'POST',
+        url: '/predict',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode).toBe(400);
+      const body = res.json() as { message: string; issues: { path: string }[] };
+      expect(body.issues).toHaveLength(20);
+      expect(body.issues.every((i) => i.path.startsWith('/impressions/0/context/'))).toBe(true);
+      expect(body.message).toMatch(/\(and more\)$/);
+    } finally {
+      await big.close();
+    }
   });
 });

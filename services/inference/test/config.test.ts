@@ -19,6 +19,8 @@ describe('inference configuration from the environment', () => {
       startupDeadlineMs: 120_000,
       maxBatchSize: 1000,
       bodyLimitBytes: 1_048_576,
+      requestTimeoutMs: 10_000,
+      maxArtifactBytes: 128 * 1024 * 1024,
       apiTokens: [],
       drainMs: 5_000,
       graceMs: 10_000,
@@ -81,6 +83,28 @@ describe('inference configuration from the environment', () => {
       ['LOG_LEVEL', 'MAX_BATCH_SIZE', 'MLFLOW_TRACKING_URI', 'MODEL_ALIAS', 'MODEL_VERSION', 'PORT', 'WORKERS'].sort(),
     );
     expect((error as Error).message).not.toContain('sekrit');
+  });
+
+  it('refuses a token list that names no token (it would silently turn auth off) and a non-http MLflow URI', () => {
+    for (const [variable, value] of [
+      ['API_TOKENS', ' , '],
+      ['API_TOKENS', ','],
+      ['MLFLOW_TRACKING_URI', 'ftp://mlflow:5000'],
+      ['MLFLOW_TRACKING_URI', 'file:///tmp/mlruns'],
+    ] as const) {
+      let error: unknown;
+      try {
+        loadConfig({ ...base, [variable]: value });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `${variable}=${value}`).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues.map((i) => i.variable)).toEqual([variable]);
+    }
+    expect(loadConfig({ ...base, API_TOKENS: ' t ,' }).apiTokens).toEqual(['t']);
+    expect(loadConfig({ ...base, MLFLOW_TRACKING_URI: 'https://mlflow.example' }).mlflowTrackingUri).toBe(
+      'https://mlflow.example',
+    );
   });
 
   it('exports the variable names for the Kubernetes manifests', () => {

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { describe, expect, it } from 'vitest';
 import { type HttpServerConfig, startHttpServer } from '../src/http-server.js';
@@ -9,6 +10,7 @@ const config: HttpServerConfig = {
   port: 0,
   maxBatchSize: 10,
   bodyLimitBytes: 65_536,
+  requestTimeoutMs: 10_000,
   apiTokens: [],
   drainMs: 300,
   graceMs: 1_500,
@@ -86,5 +88,45 @@ describe('graceful drain of the HTTP server', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
     stuck.abort();
     await stuck.response.catch(() => undefined);
+  });
+});
+
+describe('a request body that trickles in', () => {
+  it('is cut off with 408 once REQUEST_TIMEOUT_SECONDS has passed, and the server keeps serving', async () => {
+    const server = await startHttpServer({
+      config: { ...config, requestTimeoutMs: 1_000 },
+      holder: loadedHolder(),
+      logger: silentLogger(),
+    });
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    let dripped = 0;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('error', () => undefined);
+    socket.write(
+      `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    // One byte every 200 ms: the whole body would take ~8 s; it never gets there.
+    const drip = setInterval(() => {
+      if (dripped < body.length - 1 && !socket.destroyed) socket.write(body[dripped++] ?? '');
+    }, 200);
+    try {
+      await closed;
+    } finally {
+      clearInterval(drip);
+    }
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(dripped).toBeLessThan(body.length - 1);
+    const ok = await fetch(`${server.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(ok.status).toBe(200);
+    await server.drain({ skipDrainDelay: true });
   });
 });

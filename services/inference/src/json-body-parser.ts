@@ -1,0 +1,39 @@
+import { errorCodes, type FastifyInstance } from 'fastify';
+
+function unsupportedEncoding(encoding: string): Error {
+  return Object.assign(
+    new Error(`Content-Encoding "${encoding}" is not supported: send the JSON body uncompressed (identity)`),
+    { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' },
+  );
+}
+
+/**
+ * The one body parser: `application/json`, uncompressed (any other Content-Encoding is a 415, not
+ * a JSON error later), parsed by plain JSON.parse. Fastify's default parser also scans every body
+ * for `__proto__` and `constructor` keys; that scan is skipped because nothing here can be
+ * poisoned by them: JSON.parse makes such keys plain own properties, the body is validated and
+ * then only read by field name, never merged or copied into another object (a test sends
+ * poisoning bodies and checks both the scores and Object.prototype).
+ */
+export function installJsonBodyParser(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      done(unsupportedEncoding(encoding), undefined);
+      return;
+    }
+    if (body === '') {
+      done(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), undefined);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body as string);
+    } catch {
+      done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined);
+      return;
+    }
+    done(null, parsed);
+  });
+}

@@ -1,0 +1,106 @@
+import { RAW_COLUMNS } from '@fallback-ctr/model';
+
+/**
+ * Size limits of a POST /predict body, beyond the byte limit and the batch size. They are checked
+ * first (checkPredictLimits) and cheaply, so that no body within BODY_LIMIT_BYTES costs much more
+ * to reject than a valid body of the same size costs to serve.
+ */
+export const PREDICT_LIMITS = {
+  /** Longest string value (a column or a context value), in UTF-16 code units. */
+  maxStringLength: 1024,
+  /** Longest caller-chosen id. */
+  maxIdLength: 256,
+  /** Most keys in one impression (the known fields plus any ignored ones). */
+  maxImpressionKeys: 64,
+  /** Most keys in one impression's `context`. */
+  maxContextKeys: 64,
+  /** Longest context key. */
+  maxContextKeyLength: 128,
+} as const;
+
+/** Enough paths to fix a request; a body with thousands of bad fields does not get thousands back. */
+export const MAX_ISSUES = 20;
+
+/** The shape Fastify expects of a validation error (an Ajv error object). */
+export interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  schemaPath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+function issue(instancePath: string, keyword: string, message: string): ValidationIssue {
+  return { keyword, instancePath, schemaPath: '#/limits', params: {}, message };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Counts own enumerable keys up to `stop` (a key array is never built for a huge object). */
+function keyCountAbove(object: object, limit: number): boolean {
+  let n = 0;
+  for (const key in object) {
+    if (Object.hasOwn(object, key) && ++n > limit) return true;
+  }
+  return false;
+}
+
+function tooLong(path: string, max: number): ValidationIssue {
+  return issue(path, 'maxLength', `must NOT have more than ${max} characters`);
+}
+
+function tooManyKeys(path: string, max: number): ValidationIssue {
+  return issue(path, 'maxProperties', `must NOT have more than ${max} properties`);
+}
+
+/**
+ * The first size limit the body breaks (or the body's outer shape being wrong), else undefined.
+ * O(size of the body) with no allocation on the way, stopping at the first fault: it runs before
+ * the schema validator, which therefore only ever sees a bounded structure.
+ */
+export function checkPredictLimits(body: unknown, maxBatchSize: number): ValidationIssue | undefined {
+  if (!isPlainObject(body)) return issue('', 'type', 'must be object');
+  const impressions = body.impressions;
+  if (impressions === undefined) {
+    return { ...issue('', 'required', 'is required'), params: { missingProperty: 'impressions' } };
+  }
+  if (!Array.isArray(impressions)) return issue('/impressions', 'type', 'must be array');
+  if (impressions.length < 1) return issue('/impressions', 'minItems', 'must NOT have fewer than 1 items');
+  if (impressions.length > maxBatchSize) {
+    return issue('/impressions', 'maxItems', `must NOT have more than ${maxBatchSize} items`);
+  }
+  const { maxStringLength, maxIdLength, maxImpressionKeys, maxContextKeys, maxContextKeyLength } = PREDICT_LIMITS;
+  for (let i = 0; i < impressions.length; i++) {
+    const impression: unknown = impressions[i];
+    if (!isPlainObject(impression)) continue; // the schema validator names it
+    const at = `/impressions/${i}`;
+    if (keyCountAbove(impression, maxImpressionKeys)) return tooManyKeys(at, maxImpressionKeys);
+    for (const column of RAW_COLUMNS) {
+      const value = impression[column];
+      if (typeof value === 'string' && value.length > maxStringLength)
+        return tooLong(`${at}/${column}`, maxStringLength);
+    }
+    const id = impression.id;
+    if (typeof id === 'string' && id.length > maxIdLength) return tooLong(`${at}/id`, maxIdLength);
+    const context = impression.context;
+    if (!isPlainObject(context)) continue;
+    if (keyCountAbove(context, maxContextKeys)) return tooManyKeys(`${at}/context`, maxContextKeys);
+    for (const key in context) {
+      if (!Object.hasOwn(context, key)) continue;
+      if (key.length > maxContextKeyLength) {
+        return issue(
+          `${at}/context`,
+          'propertyNames',
+          `keys must NOT have more than ${maxContextKeyLength} characters`,
+        );
+      }
+      const value = context[key];
+      if (typeof value === 'string' && value.length > maxStringLength) {
+        return tooLong(`${at}/context/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, maxStringLength);
+      }
+    }
+  }
+  return undefined;
+}
