@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { FallbackCtrError, RuntimeErrorCode } from './errors.js';
+import { raceTimer } from './race-timer.js';
 
 export type Closer = () => Promise<void> | void;
 
@@ -54,19 +55,18 @@ export function createShutdown(options: ShutdownOptions = {}): Shutdown {
   }
 
   function run(reason: string): Promise<boolean> {
-    if (running) return running;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => {
+    running ??= raceTimer(
+      closeAll(reason),
+      timeoutMs,
+      () => {
         options.logger?.error(
           { code: RuntimeErrorCode.SHUTDOWN_TIMEOUT, timeoutMs },
           `shutdown did not finish within ${timeoutMs} ms`,
         );
-        resolve(false);
-      }, timeoutMs);
-      timer.unref();
-    });
-    running = Promise.race([closeAll(reason), timeout]).finally(() => clearTimeout(timer));
+        return false;
+      },
+      { unref: true },
+    );
     return running;
   }
 

@@ -1,3 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { raceTimer } from '@fallback-ctr/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
@@ -10,9 +13,10 @@ export interface HttpServer {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   /**
-   * Graceful stop: /readyz turns 503 at once, requests are still served for `drainMs` (so load
-   * balancers stop sending), then the listener closes and in-flight requests finish. Resolves
-   * true when everything closed within `graceMs` after the drain.
+   * Graceful stop: /readyz turns 503 at once and every response from then on closes its connection
+   * (`Connection: close`); requests are still served for `drainMs` (so load balancers stop sending
+   * and clients move their connections), then the listener closes with the connections still idle,
+   * and in-flight requests finish. Resolves true when everything closed within `graceMs` after the drain.
    */
   drain(options?: { skipDrainDelay?: boolean }): Promise<boolean>;
 }
@@ -48,25 +52,33 @@ export async function startHttpServer(options: {
     drain(drainOptions = {}) {
       draining ??= (async () => {
         holder.startDraining();
+        // From now on every response says `Connection: close` and its connection is closed after it:
+        // a client that keeps connections (or kube-proxy's conntrack, which pins them to this pod)
+        // reconnects, and new connections go to ready pods. Set before Fastify sees the request.
+        app.server.prependListener('request', closeAfterResponse);
         const drainMs = drainOptions.skipDrainDelay ? 0 : config.drainMs;
-        logger.info({ drainMs, graceMs: config.graceMs }, 'draining: /readyz now 503');
-        if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
-        let timer: NodeJS.Timeout | undefined;
-        const grace = new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), config.graceMs);
-        });
-        const closed = app.close().then(() => true);
-        // close() drops the connections idle at that moment; a keep-alive connection busy then goes
-        // idle when its response is sent and would hold close() open until keepAliveTimeout.
-        const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
-        const clean = await Promise.race([closed, grace]);
-        clearInterval(sweeper);
-        clearTimeout(timer);
-        if (!clean)
+        logger.info(
+          { drainMs, graceMs: config.graceMs },
+          'draining: /readyz now 503, responses close their connection',
+        );
+        if (drainMs > 0) await delay(drainMs);
+        // Stops listening and closes the connections idle now (idle through the whole drain); busy
+        // ones close after their response, so close() resolves when the last one is answered.
+        const clean = await raceTimer(
+          app.close().then(() => true),
+          config.graceMs,
+          () => false,
+        );
+        if (!clean) {
           logger.warn({ graceMs: config.graceMs }, 'in-flight requests did not finish within the grace period');
+        }
         return clean;
       })();
       return draining;
     },
   };
+}
+
+function closeAfterResponse(_request: IncomingMessage, response: ServerResponse): void {
+  response.shouldKeepAlive = false;
 }

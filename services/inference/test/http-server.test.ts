@@ -17,6 +17,15 @@ const config: HttpServerConfig = {
 };
 const body = JSON.stringify({ impressions: [{ id: 'slow', ad_id: 'a' }] });
 
+/** Polls `condition` every 50 ms until it holds; fails after a deadline generous enough for a loaded machine. */
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** A POST whose body arrives in two parts: in flight until `finish()` sends the rest. */
 function slowPredict(url: string) {
   const { hostname, port } = new URL(url);
@@ -43,30 +52,42 @@ function slowPredict(url: string) {
     },
   );
   req.on('error', (error) => onError(error));
+  const connected = new Promise<void>((resolve) =>
+    req.once('socket', (socket) => (socket.connecting ? socket.once('connect', () => resolve()) : resolve())),
+  );
   req.write(body.slice(0, 10));
-  return { response, finish: () => req.end(body.slice(10)), abort: () => req.destroy() };
+  return { response, connected, finish: () => req.end(body.slice(10)), abort: () => req.destroy() };
 }
 
 describe('graceful drain of the HTTP server', () => {
-  it('readiness turns 503 at once, requests are still served during the drain, in-flight ones finish after the listener closes', async () => {
+  it('readiness turns 503 at once, requests are still served during the drain (closing their connection), in-flight ones finish after the listener closes', async () => {
     const holder = loadedHolder();
-    const server = await startHttpServer({ config, holder, logger: silentLogger() });
+    // A drain long enough for the requests below even on a machine at load 20.
+    const server = await startHttpServer({ config: { ...config, drainMs: 3_000 }, holder, logger: silentLogger() });
     const inFlight = slowPredict(server.url);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await inFlight.connected;
 
     const draining = server.drain();
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(503);
+    expect(ready.headers.get('connection')).toBe('close');
     const during = await fetch(`${server.url}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body,
     });
     expect(during.status).toBe(200);
+    expect(during.headers.get('connection')).toBe('close');
 
     // After the drain delay the listener is closed: new connections are refused ...
-    await new Promise((resolve) => setTimeout(resolve, config.drainMs + 100));
-    await expect(fetch(`${server.url}/healthz`, { headers: { connection: 'close' } })).rejects.toThrow();
+    await waitFor(
+      () =>
+        fetch(`${server.url}/healthz`, { headers: { connection: 'close' } }).then(
+          () => false,
+          () => true,
+        ),
+      'the listener to close',
+    );
     // ... but the request that was in flight completes.
     inFlight.finish();
     const done = await inFlight.response;
@@ -82,7 +103,7 @@ describe('graceful drain of the HTTP server', () => {
       logger: silentLogger(),
     });
     const stuck = slowPredict(server.url);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await stuck.connected;
     const started = Date.now();
     expect(await server.drain()).toBe(false);
     expect(Date.now() - started).toBeLessThan(1_500);

@@ -1,7 +1,10 @@
+import { silentLogger } from '@fallback-ctr/runtime';
 import autocannon from 'autocannon';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeArtifact } from './fixtures.js';
+import { startHttpServer } from '../src/http-server.js';
+import { loadedHolder, makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
+import { startPinnedClients } from './pinned-connections.js';
 import { type ServerProcess, spawnServer } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
@@ -22,6 +25,25 @@ afterEach(async () => {
   }
 });
 afterAll(() => cleanup(client, name));
+
+const replicaConfig = {
+  host: '127.0.0.1',
+  maxBatchSize: 100,
+  bodyLimitBytes: 65_536,
+  requestTimeoutMs: 10_000,
+  apiTokens: [],
+  drainMs: 0,
+  graceMs: 5_000,
+};
+
+/** Polls `condition` until it holds; the deadline is generous enough for a machine at load 20. */
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 describe('the real server process under load', () => {
   it('SIGTERM during a load run: readiness turns 503, every request sent is answered 2xx, exit 0 within the grace period', async () => {
@@ -82,6 +104,56 @@ describe('the real server process under load', () => {
     expect(code).toBe(0);
     expect(exitMs).toBeLessThan(1_000 + 5_000 + 1_000);
     expect(server.logs.filter((l) => l.msg === 'worker stopping')).toHaveLength(2);
+  });
+
+  it('SIGTERM with keep-alive connections pinned to the pod, as behind kube-proxy: no request is lost', async () => {
+    const port = await freePort();
+    const server = spawnServer(port, {
+      MLFLOW_TRACKING_URI: trackingUri(),
+      MODEL_NAME: name,
+      WORKERS: '2',
+      // Long enough for every connection to see one answer during the drain, even at load 20.
+      SHUTDOWN_DRAIN_SECONDS: '4',
+      SHUTDOWN_GRACE_SECONDS: '10',
+    });
+    servers.push(server);
+    // The other ready replica of the Service: new connections go there once this pod is not ready.
+    const replica = await startHttpServer({
+      config: { ...replicaConfig, port: 0 },
+      holder: loadedHolder(),
+      logger: silentLogger(),
+    });
+    try {
+      await server.waitForStatus('/readyz', (s) => s === 200, 120_000);
+      await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 2, 120_000);
+      let endpoint = port;
+      const clients = startPinnedClients({ connections: 20, body, endpoint: () => endpoint });
+      await waitFor(() => (clients.tally.ok.get('1') ?? 0) >= 200, 'warm-up traffic');
+      server.kill('SIGTERM');
+      // kube-proxy: the pod leaves the Service's endpoints once it is not ready.
+      await waitFor(
+        () =>
+          fetch(`${server.url}/readyz`, { headers: { connection: 'close' } }).then(
+            (r) => r.status === 503,
+            () => true,
+          ),
+        'readiness to turn 503',
+      );
+      endpoint = Number(new URL(replica.url).port);
+      const code = await server.exited;
+      const replicaBefore = clients.tally.ok.get('7') ?? 0;
+      await waitFor(() => (clients.tally.ok.get('7') ?? 0) >= replicaBefore + 100, 'traffic on the replica');
+      const tally = await clients.stop();
+
+      expect(code, JSON.stringify(server.logs.filter((l) => l.level !== 'info' || l.msg.includes('stop')))).toBe(0);
+      expect(tally.failed).toEqual([]);
+      expect(tally.non2xx, `${tally.non2xxSamples.join('\n')}\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`).toBe(0);
+      expect(tally.closing).toBeGreaterThanOrEqual(20);
+      expect(tally.ok.get('1')).toBeGreaterThan(200);
+      expect(tally.ok.get('7')).toBeGreaterThan(100);
+    } finally {
+      await replica.drain({ skipDrainDelay: true });
+    }
   });
 
   it('a worker that dies is respawned and gets the model without a second download', async () => {

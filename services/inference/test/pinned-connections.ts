@@ -1,0 +1,100 @@
+import { Agent, type ClientRequestArgs, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+
+/**
+ * Clients behind kube-proxy: each keeps its connection open for request after request (a
+ * keep-alive agent), and a connection, once made, stays with the pod it was made to (conntrack);
+ * only NEW connections go to whatever `endpoint()` names now (the Service's ready endpoints).
+ */
+export interface PinnedClients {
+  /** Stops the loops after their current request; resolves with the tally. */
+  stop(): Promise<Tally>;
+  readonly tally: Tally;
+}
+
+export interface Tally {
+  /** 2xx answers, by the `version` in the body (which replica answered). */
+  ok: Map<string, number>;
+  /** Answers that carried `Connection: close`. */
+  closing: number;
+  non2xx: number;
+  /** The non-2xx answers: status and the start of the body. */
+  non2xxSamples: string[];
+  /** Requests that got no answer (reset, hang-up): what a drain must never cause. */
+  failed: { message: string; code?: string }[];
+}
+
+class RoutingAgent extends Agent {
+  constructor(private readonly endpoint: () => number) {
+    super({ keepAlive: true, maxSockets: 64 });
+  }
+  override createConnection(_options: ClientRequestArgs, callback?: (error: Error | null, socket: Socket) => void) {
+    const socket = connect(this.endpoint(), '127.0.0.1');
+    callback?.(null, socket);
+    return socket;
+  }
+}
+
+function post(agent: Agent, body: string, tally: Tally): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: 1, // the agent decides where a new connection goes
+        path: '/predict',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          if (res.headers.connection === 'close') tally.closing++;
+          if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
+            const version = (JSON.parse(text) as { version: string }).version;
+            tally.ok.set(version, (tally.ok.get(version) ?? 0) + 1);
+          } else {
+            tally.non2xx++;
+            if (tally.non2xxSamples.length < 5) tally.non2xxSamples.push(`${res.statusCode} ${text.slice(0, 200)}`);
+          }
+          resolve();
+        });
+        res.on('error', (error: NodeJS.ErrnoException) => {
+          tally.failed.push({ message: error.message, ...(error.code ? { code: error.code } : {}) });
+          resolve();
+        });
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      tally.failed.push({ message: error.message, ...(error.code ? { code: error.code } : {}) });
+      resolve();
+    });
+    req.end(body);
+  });
+}
+
+/** `connections` clients, each sending `body` to POST /predict back to back on its own connection. */
+export function startPinnedClients(options: {
+  connections: number;
+  body: string;
+  endpoint: () => number;
+}): PinnedClients {
+  const agent = new RoutingAgent(options.endpoint);
+  const tally: Tally = { ok: new Map(), closing: 0, non2xx: 0, non2xxSamples: [], failed: [] };
+  let stopping = false;
+  const loops = Array.from({ length: options.connections }, async () => {
+    while (!stopping) await post(agent, options.body, tally);
+  });
+  return {
+    tally,
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+      agent.destroy();
+      return tally;
+    },
+  };
+}
