@@ -4,6 +4,16 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
+/**
+ * How long a wait on the server process may take by default: generous, because a worker that runs
+ * TypeScript through tsx takes seconds to start on an idle machine and tens of seconds at load 20+.
+ * Waits end as soon as their condition holds, so a fast machine does not pay for it.
+ */
+export const PROCESS_WAIT_MS = 150_000;
+
+/** Timeout of a test that starts a server process and waits on it a few times. */
+export const PROCESS_TEST_TIMEOUT_MS = 480_000;
+
 export interface LogLine {
   level: string;
   msg: string;
@@ -71,7 +81,7 @@ export function spawnServer(port: number, env: Record<string, string>): ServerPr
     url,
     logs,
     exited,
-    waitForLog(match, timeoutMs = 20_000) {
+    waitForLog(match, timeoutMs = PROCESS_WAIT_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = logs.find(match);
@@ -93,7 +103,7 @@ export function spawnServer(port: number, env: Record<string, string>): ServerPr
         check();
       });
     },
-    async waitForStatus(path, accept, timeoutMs = 20_000) {
+    async waitForStatus(path, accept, timeoutMs = PROCESS_WAIT_MS) {
       const deadline = Date.now() + timeoutMs;
       let last = 0;
       while (Date.now() < deadline) {

@@ -5,7 +5,7 @@ import { startHttpServer } from '../src/http-server.js';
 import { loadedHolder, makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import { startPinnedClients } from './pinned-connections.js';
-import { type ServerProcess, spawnServer } from './server-process.js';
+import { PROCESS_TEST_TIMEOUT_MS, type ServerProcess, spawnServer } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
 const client = testClient();
@@ -45,7 +45,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
   }
 }
 
-describe('the real server process under load', () => {
+describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('SIGTERM during a load run: readiness turns 503, every request sent is answered 2xx, exit 0 within the grace period', async () => {
     const server = spawnServer(await freePort(), {
       MLFLOW_TRACKING_URI: trackingUri(),
@@ -99,10 +99,11 @@ describe('the real server process under load', () => {
     expect(result.requests.total).toBeGreaterThan(100);
     expect(result.errors).toBe(0);
     expect(result.timeouts).toBe(0);
-    expect(result.non2xx).toBe(0);
+    expect(result.non2xx, server.logs.map((l) => JSON.stringify(l)).join('\n')).toBe(0);
     expect(result['2xx']).toBeGreaterThan(100);
     expect(code).toBe(0);
-    expect(exitMs).toBeLessThan(1_000 + 5_000 + 1_000);
+    // Within drain + grace + the primary's 2 s margin, plus room for a loaded machine's scheduling.
+    expect(exitMs).toBeLessThan(1_000 + 5_000 + 2_000 + 10_000);
     expect(server.logs.filter((l) => l.msg === 'worker stopping')).toHaveLength(2);
   });
 
@@ -124,8 +125,8 @@ describe('the real server process under load', () => {
       logger: silentLogger(),
     });
     try {
-      await server.waitForStatus('/readyz', (s) => s === 200, 120_000);
-      await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 2, 120_000);
+      await server.waitForStatus('/readyz', (s) => s === 200);
+      await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 2);
       let endpoint = port;
       const clients = startPinnedClients({ connections: 20, body, endpoint: () => endpoint });
       await waitFor(() => (clients.tally.ok.get('1') ?? 0) >= 200, 'warm-up traffic');
@@ -147,7 +148,10 @@ describe('the real server process under load', () => {
 
       expect(code, JSON.stringify(server.logs.filter((l) => l.level !== 'info' || l.msg.includes('stop')))).toBe(0);
       expect(tally.failed).toEqual([]);
-      expect(tally.non2xx, `${tally.non2xxSamples.join('\n')}\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`).toBe(0);
+      expect(
+        tally.non2xx,
+        `${tally.non2xxSamples.join('\n')}\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
+      ).toBe(0);
       expect(tally.closing).toBeGreaterThanOrEqual(20);
       expect(tally.ok.get('1')).toBeGreaterThan(200);
       expect(tally.ok.get('7')).toBeGreaterThan(100);
