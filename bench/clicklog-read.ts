@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { generateTraffic, readTrainingRows } from '@fallback-ctr/clicklog';
 import { createFeaturizer, defaultFeatureSpec } from '@fallback-ctr/model';
 import pg from 'pg';
+import { postgresCpuSeconds } from './support/postgres-cpu.js';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '2' } },
@@ -63,8 +64,10 @@ interface Measure {
   rows: number;
   wallMs: number;
   cpuMs: number;
+  pgCpuMs: number;
 }
 async function measure(transport: 'copy' | 'cursor', featurize: boolean): Promise<Measure> {
+  const pg0 = await postgresCpuSeconds(url!);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let rows = 0;
@@ -85,8 +88,9 @@ async function measure(transport: 'copy' | 'cursor', featurize: boolean): Promis
     if (featurize) sink += featurizer.featurize(row.impression, indices);
   }
   const cpu = process.cpuUsage(cpu0);
+  const pgCpuMs = ((await postgresCpuSeconds(url!)) - pg0) * 1000;
   if (sink < 0) console.log(sink);
-  return { rows, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { rows, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, pgCpuMs };
 }
 
 const cases = [
@@ -110,12 +114,14 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(' / ')}\n`,
 );
-console.log('| reader | wall s | rows/s (wall) | CPU s (Node) | rows per CPU-s | CPU vs cursor |');
-console.log('|---|---|---|---|---|---|');
+console.log(
+  '| reader | wall s | rows/s (wall) | Node CPU s | rows per Node CPU-s | Node CPU vs cursor | PostgreSQL CPU s |',
+);
+console.log('|---|---|---|---|---|---|---|');
 for (const [name] of cases) {
   const m = best.get(name)!;
   console.log(
     `| ${name} | ${(m.wallMs / 1000).toFixed(2)} | ${Math.round((m.rows * 1000) / m.wallMs).toLocaleString('en')} | ` +
-      `${(m.cpuMs / 1000).toFixed(2)} | ${Math.round((m.rows * 1000) / m.cpuMs).toLocaleString('en')} | ${(m.cpuMs / base.cpuMs).toFixed(2)}× |`,
+      `${(m.cpuMs / 1000).toFixed(2)} | ${Math.round((m.rows * 1000) / m.cpuMs).toLocaleString('en')} | ${(m.cpuMs / base.cpuMs).toFixed(2)}× | ${(m.pgCpuMs / 1000).toFixed(2)} |`,
   );
 }

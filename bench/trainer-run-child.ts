@@ -26,7 +26,9 @@ const logs = new Writable({
 });
 const code = await runCli(['run'], { logDestination: logs });
 clearInterval(sampler);
-const maxRssKb = process.resourceUsage().maxRSS;
+const usage = process.resourceUsage();
+const maxRssKb = usage.maxRSS;
+const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
 process.stdout.write(
-  `${JSON.stringify({ code, wallMs: Date.now() - started, maxRssMb: Math.round(maxRssKb / 1024), sampledPeakRssMb: Math.round(rssPeak / 1048576), phases })}\n`,
+  `${JSON.stringify({ code, wallMs: Date.now() - started, maxRssMb: Math.round(maxRssKb / 1024), cpuMs, sampledPeakRssMb: Math.round(rssPeak / 1048576), phases })}\n`,
 );

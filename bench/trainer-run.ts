@@ -10,11 +10,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { dropSchema, generateTraffic } from '@fallback-ctr/clicklog';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import pg from 'pg';
+import { postgresCpuSeconds } from './support/postgres-cpu.js';
 
 const { values } = parseArgs({
   options: { sizes: { type: 'string', default: '1000000,4000000' }, keep: { type: 'boolean', default: false } },
@@ -56,6 +58,7 @@ for (const size of sizes) {
     genMs = Date.now() - t;
   }
   const modelName = `trainer-bench-${size}-${Date.now()}`;
+  const pgCpuBefore = await postgresCpuSeconds(db);
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--conditions=source', fileURLToPath(new URL('./trainer-run-child.ts', import.meta.url))],
@@ -78,10 +81,12 @@ for (const size of sizes) {
     out += String(c);
   });
   await once(child, 'exit');
+  const pgCpu = (await postgresCpuSeconds(db)) - pgCpuBefore;
   const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
     code: number;
     wallMs: number;
     maxRssMb: number;
+    cpuMs: number;
     phases: Record<string, number>;
   };
   const p = result.phases;
@@ -91,6 +96,8 @@ for (const size of sizes) {
     size.toLocaleString('en-US'),
     genMs ? `${(genMs / 1000).toFixed(1)} s` : 'reused',
     `${(result.wallMs / 1000).toFixed(1)} s`,
+    `${(result.cpuMs / 1000).toFixed(1)} s`,
+    `${pgCpu.toFixed(1)} s`,
     `${((trainEnd - split) / 1000).toFixed(1)} s`,
     `${Math.round((size * (1 - 1 / DAYS)) / ((trainEnd - split) / 1000)).toLocaleString('en-US')}`,
     `${(((p['holdout evaluated'] ?? 0) - trainEnd) / 1000).toFixed(1)} s`,
@@ -104,10 +111,25 @@ for (const size of sizes) {
   if (!values.keep) await dropSchema({ db, schema });
 }
 
-const header = ['impressions', 'generate', 'run wall', 'train pass', 'train rows/s', 'evaluate', 'peak RSS', 'exit'];
+const header = [
+  'impressions',
+  'generate',
+  'run wall',
+  'trainer CPU',
+  'PostgreSQL CPU',
+  'train pass',
+  'train rows/s',
+  'evaluate',
+  'peak RSS',
+  'exit',
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(r));
-console.log(`(Node ${process.version}; 2 shared cores, other engineers' jobs running: numbers are indicative)`);
+console.log(
+  `(Node ${process.version}; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')}: on a busy machine the CPU columns are the steadier figures)`,
+);
