@@ -6,6 +6,8 @@ export const TrainerErrorCode = {
   NOT_ENOUGH_DATA: 'TRAINER_NOT_ENOUGH_DATA',
   DATA_COVERAGE: 'TRAINER_DATA_COVERAGE',
   LOCK_UNAVAILABLE: 'TRAINER_LOCK_UNAVAILABLE',
+  /** The run lock's PostgreSQL session ended while the run held it: the run stops before changing the registry. */
+  LOCK_LOST: 'TRAINER_LOCK_LOST',
   PUBLISH_FAILED: 'TRAINER_PUBLISH_FAILED',
   ROLLOUT_FAILED: 'TRAINER_ROLLOUT_FAILED',
   ROLLOUT_TIMEOUT: 'TRAINER_ROLLOUT_TIMEOUT',

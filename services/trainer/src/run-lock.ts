@@ -1,10 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@fallback-ctr/runtime';
 import pg from 'pg';
+import { TrainerError, TrainerErrorCode } from './errors.js';
 
 export interface RunLock {
   readonly key: string;
-  /** Unlocks and closes the lock's connection (idempotent). */
+  /**
+   * Aborted, with a TRAINER_LOCK_LOST error as its reason, as soon as the lock's session is found
+   * gone (connection error or end, or a failed heartbeat): from then on another run may hold it.
+   */
+  readonly signal: AbortSignal;
+  /** Asks PostgreSQL whether this session still holds the lock; throws TRAINER_LOCK_LOST if not. */
+  assertHeld(): Promise<void>;
+  /** Unlocks and closes the lock's connection (idempotent). Never throws: a lost lock is already free. */
   release(): Promise<void>;
 }
 
@@ -15,33 +23,60 @@ export interface AcquireRunLockOptions {
   /** How long to keep trying while another holder has it; 0 = one attempt. */
   waitMs?: number;
   pollMs?: number;
+  /** How often the held lock is checked (a connection that died silently shows up no later). */
+  heartbeatMs?: number;
   logger?: Logger;
   signal?: AbortSignal;
 }
 
+const LOCK_KEY_SQL = 'hashtextextended($1, 0)';
+/** pg_locks shows a bigint advisory key as classid (high 32 bits) and objid (low 32 bits). */
+const HELD_SQL = `SELECT EXISTS (
+  SELECT 1 FROM pg_locks
+   WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+     AND ((classid::bigint << 32) | objid::bigint) = ${LOCK_KEY_SQL}
+) AS held`;
+
 /**
  * Takes a session-level Postgres advisory lock on its own connection. Returns null when another
  * session holds it for longer than `waitMs`. If the process dies, Postgres drops the session and
- * with it the lock, so a crashed run never blocks the next one.
+ * with it the lock, so a crashed run never blocks the next one. If the session is lost while the
+ * process lives on, `signal` aborts: the holder must stop before it changes anything shared.
  */
 export async function acquireRunLock(options: AcquireRunLockOptions): Promise<RunLock | null> {
-  const { key, waitMs = 0, pollMs = 1_000, logger, signal } = options;
+  const { key, waitMs = 0, pollMs = 1_000, heartbeatMs = 5_000, logger, signal } = options;
   const client = new pg.Client({
     connectionString: options.databaseUrl,
     application_name: 'fallback-ctr-trainer-lock',
+    keepAlive: true,
+    query_timeout: 15_000,
   });
-  // A lost lock connection means the lock is gone; it is logged, and the run's own writes are guarded by MLflow state.
-  client.on('error', (error) => logger?.error({ err: error, lockKey: key }, 'run-lock connection failed'));
+  const lost = new AbortController();
+  let released = false;
+  const markLost = (cause: unknown) => {
+    if (released || lost.signal.aborted) return;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const error = new TrainerError(
+      TrainerErrorCode.LOCK_LOST,
+      `the run lock "${key}" was lost (its PostgreSQL session ended: ${reason}); another run may hold it now, so this one stops before it changes the registry`,
+      { cause },
+    );
+    logger?.error({ err: error, lockKey: key }, 'run lock lost');
+    lost.abort(error);
+  };
+  client.on('error', markLost);
+  client.on('end', () => markLost(new Error('the connection closed')));
   await client.connect();
   const deadline = Date.now() + waitMs;
   try {
     for (;;) {
       const { rows } = await client.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+        `SELECT pg_try_advisory_lock(${LOCK_KEY_SQL}) AS locked`,
         [key],
       );
       if (rows[0]?.locked) break;
       if (Date.now() + pollMs > deadline || signal?.aborted) {
+        released = true;
         await client.end();
         return null;
       }
@@ -49,17 +84,38 @@ export async function acquireRunLock(options: AcquireRunLockOptions): Promise<Ru
       await sleep(pollMs, undefined, signal ? { signal } : undefined).catch(() => undefined);
     }
   } catch (error) {
+    released = true;
     await client.end().catch(() => undefined);
     throw error;
   }
-  let released = false;
+
+  async function assertHeld(): Promise<void> {
+    if (lost.signal.aborted) throw lost.signal.reason;
+    let held = false;
+    try {
+      const { rows } = await client.query<{ held: boolean }>(HELD_SQL, [key]);
+      held = rows[0]?.held === true;
+    } catch (error) {
+      markLost(error);
+    }
+    if (!held) markLost(new Error('PostgreSQL no longer lists it for this session'));
+    if (lost.signal.aborted) throw lost.signal.reason;
+  }
+
+  const heartbeat = setInterval(() => void assertHeld().catch(() => undefined), heartbeatMs);
+  heartbeat.unref();
   return {
     key,
+    signal: lost.signal,
+    assertHeld,
     async release() {
       if (released) return;
       released = true;
+      clearInterval(heartbeat);
       try {
-        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+        if (!lost.signal.aborted) await client.query(`SELECT pg_advisory_unlock(${LOCK_KEY_SQL})`, [key]);
+      } catch (error) {
+        logger?.warn({ err: error, lockKey: key }, 'could not unlock the run lock; closing its session frees it');
       } finally {
         await client.end().catch(() => undefined);
       }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, it, vi } from 'vitest';
+import { TrainerErrorCode } from '../src/errors.js';
 import { acquireRunLock } from '../src/run-lock.js';
 
 const databaseUrl = process.env.DATABASE_URL!;
@@ -32,5 +34,50 @@ describe('acquireRunLock (real Postgres)', () => {
     expect(second).not.toBeNull();
     expect(released).toBe(true);
     await second?.release();
+  });
+});
+
+/** Ends the Postgres session that holds `key`'s advisory lock, as a dropped connection or a server restart would. */
+async function terminateHolder(key: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ pid: number }>(
+      `SELECT pg_terminate_backend(l.pid), l.pid FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.granted
+          AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)`,
+      [key],
+    );
+    return rows.length;
+  } finally {
+    await admin.end();
+  }
+}
+
+describe('a lost run lock (real Postgres, its session terminated)', () => {
+  it('is noticed at once: the lock signal aborts with TRAINER_LOCK_LOST and assertHeld throws it', async () => {
+    const key = `test-${randomUUID()}`;
+    const lock = await acquireRunLock({ databaseUrl, key, heartbeatMs: 60_000 });
+    expect(lock).not.toBeNull();
+    await lock!.assertHeld();
+    expect(lock!.signal.aborted).toBe(false);
+    expect(await terminateHolder(key)).toBe(1);
+    await vi.waitFor(() => expect(lock!.signal.aborted).toBe(true), { timeout: 30_000, interval: 20 });
+    expect(lock!.signal.reason).toMatchObject({ code: TrainerErrorCode.LOCK_LOST });
+    await expect(lock!.assertHeld()).rejects.toMatchObject({ code: TrainerErrorCode.LOCK_LOST });
+    // Someone else can take it now; releasing the lost one neither throws nor takes theirs away.
+    const other = await acquireRunLock({ databaseUrl, key });
+    expect(other).not.toBeNull();
+    await expect(lock!.release()).resolves.toBeUndefined();
+    await other!.assertHeld();
+    await other!.release();
+  });
+
+  it('assertHeld fails when the session is gone even before any event arrived', async () => {
+    const key = `test-${randomUUID()}`;
+    const lock = await acquireRunLock({ databaseUrl, key, heartbeatMs: 60_000 });
+    await terminateHolder(key);
+    await expect(lock!.assertHeld()).rejects.toMatchObject({ code: TrainerErrorCode.LOCK_LOST });
+    await lock!.release();
   });
 });
