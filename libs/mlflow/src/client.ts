@@ -53,6 +53,15 @@ export interface SearchModelVersionsOptions {
   pageToken?: string;
 }
 
+export interface SearchRunsOptions {
+  experimentIds: readonly string[];
+  /** MLflow filter string, e.g. "attributes.status = 'RUNNING' AND tags.`k` = 'v'". */
+  filter?: string;
+  /** Page size (default 100 here, server maximum 50 000). */
+  maxResults?: number;
+  orderBy?: readonly string[];
+}
+
 export interface ModelVersionPage {
   modelVersions: ModelVersion[];
   /** Set when more results exist; pass it back as `pageToken`. */
@@ -88,6 +97,8 @@ export interface MlflowClient {
   /** Ends a run with FINISHED (default), FAILED or KILLED. */
   finishRun(runId: string, status?: TerminalRunStatus, endTime?: number): Promise<RunInfo>;
   getRun(runId: string): Promise<Run>;
+  /** Every run matching the search, all pages read (active runs only, as MLflow's default view). */
+  searchAllRuns(options: SearchRunsOptions): Promise<Run[]>;
   deleteRun(runId: string): Promise<void>;
   /** Logs any number of metrics, params and tags, split into requests within the server's limits. */
   logBatch(runId: string, batch: LogBatchInput): Promise<void>;

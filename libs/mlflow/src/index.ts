@@ -12,6 +12,7 @@ export {
   mlflowClientFromEnv,
   type RegisteredModelOptions,
   type SearchModelVersionsOptions,
+  type SearchRunsOptions,
 } from './client.js';
 export {
   type MlflowAuth,

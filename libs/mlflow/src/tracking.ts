@@ -24,6 +24,7 @@ const SearchRunsResponseSchema = z.object({
     .array(RunSchema)
     .optional()
     .transform((r) => r ?? []),
+  next_page_token: z.string().optional(),
 });
 
 type TrackingApi = Pick<
@@ -34,6 +35,7 @@ type TrackingApi = Pick<
   | 'createRun'
   | 'finishRun'
   | 'getRun'
+  | 'searchAllRuns'
   | 'deleteRun'
   | 'logBatch'
   | 'logMetrics'
@@ -151,6 +153,29 @@ export function createTrackingApi(transport: Transport): TrackingApi {
         retry: 'idempotent',
       });
       return res.run;
+    },
+
+    async searchAllRuns(options) {
+      const runs: z.output<typeof RunSchema>[] = [];
+      let pageToken: string | undefined;
+      do {
+        const page = await transport.json({
+          method: 'POST',
+          path: `${API}/runs/search`,
+          json: {
+            experiment_ids: options.experimentIds,
+            filter: options.filter ?? '',
+            max_results: options.maxResults ?? 100,
+            order_by: options.orderBy ?? [],
+            ...(pageToken ? { page_token: pageToken } : {}),
+          },
+          schema: SearchRunsResponseSchema,
+          retry: 'idempotent',
+        });
+        runs.push(...page.runs);
+        pageToken = page.next_page_token || undefined;
+      } while (pageToken);
+      return runs;
     },
 
     async deleteRun(runId) {

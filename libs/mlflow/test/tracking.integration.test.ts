@@ -51,6 +51,25 @@ describe('runs', () => {
     }
   });
 
+  it('searches runs by status and tag across pages', async () => {
+    const searched = await client.getOrCreateExperiment(uniqueName('search'));
+    experimentIds.add(searched.experimentId);
+    const runs = [];
+    for (let i = 0; i < 5; i++) {
+      runs.push(
+        await client.createRun({ experimentId: searched.experimentId, tags: { 'fctr.kind': i < 3 ? 'a' : 'b' } }),
+      );
+    }
+    await client.finishRun(runs[0]!.info.runId, 'FAILED');
+    const found = await client.searchAllRuns({
+      experimentIds: [searched.experimentId],
+      filter: "attributes.status = 'RUNNING' AND tags.`fctr.kind` = 'a'",
+      maxResults: 1,
+    });
+    expect(found.map((r) => r.info.runId).sort()).toEqual([runs[1]!.info.runId, runs[2]!.info.runId].sort());
+    expect(await client.searchAllRuns({ experimentIds: [searched.experimentId] })).toHaveLength(5);
+  });
+
   it('logs 2,500 metrics, 250 params and 250 tags completely', async () => {
     const run = await client.createRun({ experimentId: experiment.experimentId });
     const runId = run.info.runId;

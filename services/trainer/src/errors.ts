@@ -8,7 +8,11 @@ export const TrainerErrorCode = {
   LOCK_UNAVAILABLE: 'TRAINER_LOCK_UNAVAILABLE',
   /** The run lock's PostgreSQL session ended while the run held it: the run stops before changing the registry. */
   LOCK_LOST: 'TRAINER_LOCK_LOST',
+  /** Tag of a run found RUNNING by a later run (its process ended without finishing it); the run is marked KILLED. */
+  RUN_ABANDONED: 'TRAINER_RUN_ABANDONED',
   PUBLISH_FAILED: 'TRAINER_PUBLISH_FAILED',
+  /** An alias move failed and reading the aliases back failed too: the champion may or may not have moved. */
+  ALIAS_STATE_UNKNOWN: 'TRAINER_ALIAS_STATE_UNKNOWN',
   ROLLOUT_FAILED: 'TRAINER_ROLLOUT_FAILED',
   ROLLOUT_TIMEOUT: 'TRAINER_ROLLOUT_TIMEOUT',
   KUBERNETES_API: 'TRAINER_KUBERNETES_API',

@@ -17,6 +17,12 @@ export const VersionTag = {
   holdout: (metric: string) => `holdout.${metric}`,
 } as const;
 
+/** Run tags that name the trainer's own runs (set when the run is created). */
+export const RunTag = {
+  MODEL_NAME: 'fallback_ctr.model_name',
+  COMPONENT: 'fallback_ctr.component',
+} as const;
+
 /** Where the artifact lives inside a run: `<artifact_uri>/model/<ARTIFACT_FILE_NAME>`. */
 export const MODEL_ARTIFACT_DIR = 'model';
 
@@ -40,25 +46,40 @@ export interface LoadedModel {
   scorer: Scorer;
 }
 
-/** Downloads, verifies and loads a version's artifact, as inference does. */
-export async function loadVersion(mlflow: MlflowClient, name: string, version: string): Promise<LoadedModel> {
-  const bytes = await mlflow.downloadModelVersionArtifact(name, version, ARTIFACT_FILE_NAME);
+/**
+ * Downloads, verifies and loads a version's artifact exactly as an inference pod does: the
+ * artifact's own checksum and format (parseArtifact), then its sha256 against the registry tag
+ * `artifact.sha256` (a re-hashed artifact passes the first check, not the second).
+ */
+export async function loadVersion(
+  mlflow: MlflowClient,
+  name: string,
+  version: string | ModelVersion,
+): Promise<LoadedModel> {
+  const registered = typeof version === 'string' ? await mlflow.getModelVersion(name, version) : version;
+  const bytes = await mlflow.downloadModelVersionArtifact(name, registered.version, ARTIFACT_FILE_NAME);
   let artifact: ModelArtifact;
   try {
     artifact = parseArtifact(bytes);
+    const recorded = registered.tags[VersionTag.ARTIFACT_SHA256];
+    if (recorded !== undefined && recorded !== artifact.sha256) {
+      throw new Error(
+        `the registry tag ${VersionTag.ARTIFACT_SHA256} is ${recorded} but the artifact is ${artifact.sha256}`,
+      );
+    }
   } catch (error) {
     throw new TrainerError(
       TrainerErrorCode.PUBLISH_FAILED,
-      `the artifact of ${name} version ${version} cannot be loaded (${(error as Error).message}); ` +
-        'move the champion alias to a healthy version (trainer rollback --to-version N)',
+      `the artifact of ${name} version ${registered.version} cannot be loaded (${(error as Error).message}); ` +
+        'inference refuses it too: move the champion alias to a healthy version (trainer rollback --to-version N)',
       { cause: error },
     );
   }
-  return { version, artifact, scorer: createScorer(artifact) };
+  return { version: registered.version, artifact, scorer: createScorer(artifact) };
 }
 
 /** The current champion, loaded, or null when there is none yet. */
 export async function loadChampion(mlflow: MlflowClient, name: string): Promise<LoadedModel | null> {
   const v = await versionByAlias(mlflow, name, CHAMPION_ALIAS);
-  return v ? loadVersion(mlflow, name, v.version) : null;
+  return v ? loadVersion(mlflow, name, v) : null;
 }

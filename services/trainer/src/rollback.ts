@@ -1,4 +1,4 @@
-import type { MlflowClient } from '@fallback-ctr/mlflow';
+import type { MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TrainerConfig } from './config.js';
@@ -56,9 +56,9 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
         `version ${target} is already the champion of ${modelName}`,
       );
     }
-    let gateOutcome: string | undefined;
+    let registered: ModelVersion;
     try {
-      gateOutcome = (await mlflow.getModelVersion(modelName, target)).tags[VersionTag.GATE_OUTCOME];
+      registered = await mlflow.getModelVersion(modelName, target);
     } catch (error) {
       throw new TrainerError(
         TrainerErrorCode.ROLLBACK_TARGET_INVALID,
@@ -66,11 +66,21 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
         { cause: error },
       );
     }
+    const gateOutcome = registered.tags[VersionTag.GATE_OUTCOME];
     if (gateOutcome !== 'PASS') {
       logger.warn({ modelVersion: target, gateOutcome }, 'rolling back to a version that did not pass the gate');
     }
-    await loadVersion(mlflow, modelName, target);
-
+    // Verified as a pod will (download, checksum, registry tag) before anything moves.
+    try {
+      await loadVersion(mlflow, modelName, registered);
+    } catch (error) {
+      throw new TrainerError(
+        TrainerErrorCode.ROLLBACK_TARGET_INVALID,
+        `inference would refuse ${modelName} version ${target}, so champion stays ${aliases.champion ?? '(none)'}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    await lock.assertHeld();
     await promoteVersion(mlflow, modelName, target, logger, aliases);
     try {
       await rollOutVersion(

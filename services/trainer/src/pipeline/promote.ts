@@ -1,5 +1,6 @@
 import { isMlflowError, type MlflowClient } from '@fallback-ctr/mlflow';
 import type { Logger } from '@fallback-ctr/runtime';
+import { TrainerError, TrainerErrorCode } from '../errors.js';
 import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag, versionByAlias } from '../registry.js';
 
 function ignoreNotFound(error: unknown): void {
@@ -24,6 +25,10 @@ export async function readAliases(mlflow: MlflowClient, modelName: string): Prom
  * Moves `champion` to `version`; the version it replaced gets `previous-champion`. Returns the
  * state before, for `restoreAliases`. `previous-champion` moves first: if the second call fails,
  * `champion` is untouched. A promotion and a rollback both move the aliases this way.
+ *
+ * After any error the aliases are read back and the truth decides: `champion` on `version` (the
+ * server applied the move but its answer was lost) is a promotion; `champion` where it was is a
+ * failure with `previous-champion` put back; unreadable aliases throw TRAINER_ALIAS_STATE_UNKNOWN.
  */
 export async function promoteVersion(
   mlflow: MlflowClient,
@@ -34,22 +39,46 @@ export async function promoteVersion(
   aliases?: AliasState,
 ): Promise<AliasState> {
   const before = aliases ?? (await readAliases(mlflow, modelName));
-  if (before.champion && before.champion !== version) {
-    await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.champion);
-  }
   try {
+    if (before.champion && before.champion !== version) {
+      await mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.champion);
+    }
     await mlflow.setAlias(modelName, CHAMPION_ALIAS, version);
   } catch (error) {
-    // champion did not move: put previous-champion back too (best effort; MLflow may be down).
-    const undo = before.previousChampion
-      ? mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.previousChampion)
-      : mlflow.deleteAlias(modelName, PREVIOUS_CHAMPION_ALIAS);
-    await undo.catch(() => undefined);
-    throw error;
+    let after: AliasState;
+    try {
+      after = await readAliases(mlflow, modelName);
+    } catch (readError) {
+      throw new TrainerError(
+        TrainerErrorCode.ALIAS_STATE_UNKNOWN,
+        `moving "${CHAMPION_ALIAS}" of ${modelName} to version ${version} failed (${describe(error)}) and reading the aliases back failed too (${describe(readError)}): "${CHAMPION_ALIAS}" is either version ${version} or still ${before.champion ?? 'unset'}; the status command shows which, and the next run reconciles it`,
+        { cause: error },
+      );
+    }
+    if (after.champion !== version) {
+      logger.warn(
+        { modelName, modelVersion: version, champion: after.champion, err: error },
+        'the champion alias did not move (read back)',
+      );
+      // champion did not move: put previous-champion back too (best effort; MLflow may be down).
+      if (after.previousChampion !== before.previousChampion) {
+        const undo = before.previousChampion
+          ? mlflow.setAlias(modelName, PREVIOUS_CHAMPION_ALIAS, before.previousChampion)
+          : mlflow.deleteAlias(modelName, PREVIOUS_CHAMPION_ALIAS);
+        await undo.catch(() => undefined);
+      }
+      throw error;
+    }
+    logger.warn(
+      { modelName, modelVersion: version, err: error },
+      'the answer to the alias move was lost, but champion reads back as the new version: carrying on',
+    );
   }
   logger.info({ modelName, modelVersion: version, previousChampion: before.champion }, 'champion alias moved');
   return before;
 }
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Puts both aliases back as they were (deleting one that did not exist). */
 export async function restoreAliases(

@@ -5,10 +5,12 @@ import { AbortedError, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
 import type { TrainerConfig } from '../config.js';
+import { TrainerErrorCode } from '../errors.js';
 import { resolveFeatureSpec } from '../feature-spec-source.js';
 import type { GateDecision } from '../promotion-gate.js';
+import { reconcileLeftovers } from '../reconcile.js';
 import { loadChampion } from '../registry.js';
-import { acquireRunLock, runLockKey } from '../run-lock.js';
+import { acquireRunLock, type RunLock, runLockKey } from '../run-lock.js';
 import { evaluateOnHoldout } from './evaluate.js';
 import { gateCandidate, gateReport } from './gate.js';
 import { loadWindow, type WindowBounds, windowBounds } from './load-window.js';
@@ -66,7 +68,9 @@ export async function runTraining(deps: TrainingDeps): Promise<RunOutcome> {
     return { status: 'SKIPPED', reason: 'another run of this model is in progress' };
   }
   try {
-    return await runLocked(deps);
+    // Losing the lock's session stops the run like a SIGTERM would, with TRAINER_LOCK_LOST as the cause.
+    const signal = deps.signal ? AbortSignal.any([deps.signal, lock.signal]) : lock.signal;
+    return await runLocked({ ...deps, signal }, lock, deps.signal);
   } finally {
     await lock.release();
   }
@@ -74,6 +78,12 @@ export async function runTraining(deps: TrainingDeps): Promise<RunOutcome> {
 
 /** What the stages share: the dependencies, and the run's start, window, spec and MLflow record. */
 interface RunContext extends TrainingDeps {
+  lock: RunLock;
+  /**
+   * The caller's signal alone. Once the alias has moved the promotion stands, lock or not: the
+   * rollout answers to SIGTERM only (a lost lock must not undo an alias another run may rely on).
+   */
+  callerSignal: AbortSignal | undefined;
   startedAt: Date;
   bounds: WindowBounds;
   featureSpec: FeatureSpec;
@@ -89,12 +99,17 @@ interface Published {
   promotedOver: AliasState | null;
 }
 
-async function runLocked(deps: TrainingDeps): Promise<RunOutcome> {
+async function runLocked(
+  deps: TrainingDeps,
+  lock: RunLock,
+  callerSignal: AbortSignal | undefined,
+): Promise<RunOutcome> {
   const startedAt = (deps.clock ?? (() => new Date()))();
   const bounds = windowBounds(deps.config.window, () => startedAt);
   const featureSpec = resolveFeatureSpec(deps.config.featureSpecSource);
   const run = await TrackingRun.start(deps.mlflow, deps.config.mlflow, startedAt, deps.logger);
-  const ctx: RunContext = { ...deps, logger: run.logger, startedAt, bounds, featureSpec, run };
+  const ctx: RunContext = { ...deps, lock, callerSignal, logger: run.logger, startedAt, bounds, featureSpec, run };
+  await reconcile(ctx);
 
   const published = await publishCandidate(ctx);
   if (published.promotedOver) await rollOut(ctx, published.version, published.promotedOver);
@@ -152,11 +167,36 @@ async function publishCandidate(ctx: RunContext): Promise<Published> {
     const version = await run.registerVersion(modelName, decision, evaluation, shipped.serialized.sha256);
     const promotedOver = await promoteIfPassed(ctx, version.version, decision);
     return { split, decision, version: version.version, promotedOver };
-  } catch (error) {
-    logger.error({ err: error }, 'training run failed before the champion alias moved');
-    await run.fail(signal?.aborted ? new AbortedError('the training run', signal.reason) : error);
+  } catch (thrown) {
+    // The first cause is the one reported: a lost lock rather than the abort it caused further down,
+    // but a failed read rather than the lock that went down with the same database.
+    const abortedByLock = ctx.lock.signal.aborted && isAbort(thrown);
+    const error = abortedByLock ? ctx.lock.signal.reason : thrown;
+    if ((error as { code?: unknown }).code === TrainerErrorCode.ALIAS_STATE_UNKNOWN) {
+      logger.error({ err: error }, 'training run failed while moving the champion alias; its state is unknown');
+    } else {
+      logger.error({ err: error }, 'training run failed before the champion alias moved');
+    }
+    const { callerSignal } = ctx;
+    await run.fail(callerSignal?.aborted ? new AbortedError('the training run', callerSignal.reason) : error);
     throw error;
   }
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof AbortedError || (error instanceof Error && error.name === 'AbortError');
+}
+
+/** Settles what earlier runs left behind (stuck RUNNING, `promotion=pending`); never fails the run. */
+async function reconcile(ctx: RunContext): Promise<void> {
+  const target = {
+    modelName: ctx.config.mlflow.modelName,
+    experimentName: ctx.config.mlflow.experimentName,
+    exceptRunIds: [ctx.run.runId],
+  };
+  await reconcileLeftovers(ctx.mlflow, target, `trainer run ${ctx.run.runId}`, ctx.logger).catch((error: unknown) =>
+    ctx.logger.warn({ err: error }, 'could not look for the leftovers of earlier runs; next time'),
+  );
 }
 
 /** Moves `champion` to a version that passed the gate; a version left behind by a failure here is tagged `aborted`. */
@@ -166,9 +206,13 @@ async function promoteIfPassed(ctx: RunContext, version: string, decision: GateD
     await ctx.run.tagVersion(version, decision);
     if (decision.outcome !== 'PASS') return null;
     ctx.signal?.throwIfAborted();
+    // Another run may have taken a lost lock and promoted meanwhile: never move the alias without it.
+    await ctx.lock.assertHeld();
     return await promoteVersion(ctx.mlflow, modelName, version, ctx.logger);
   } catch (error) {
-    if (decision.outcome === 'PASS')
+    // An unknown alias state leaves the version pending: the next run settles it from what it reads.
+    const unknown = (error as { code?: unknown }).code === TrainerErrorCode.ALIAS_STATE_UNKNOWN;
+    if (decision.outcome === 'PASS' && !unknown)
       await tagPromotion(ctx.mlflow, modelName, version, 'aborted').catch(() => undefined);
     throw error;
   }
@@ -181,7 +225,7 @@ async function rollOut(ctx: RunContext, version: string, before: AliasState): Pr
         config: ctx.config.rollout,
         kubeConfig: ctx.kubeConfig,
         logger: ctx.logger,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.callerSignal ? { signal: ctx.callerSignal } : {}),
       },
       ctx.mlflow,
       { modelName: ctx.config.mlflow.modelName, version, before },

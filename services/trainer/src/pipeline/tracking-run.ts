@@ -3,7 +3,7 @@ import { ARTIFACT_FILE_NAME, canonicalJson, type FeatureSpec } from '@fallback-c
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
 import type { GateDecision } from '../promotion-gate.js';
-import { MODEL_ARTIFACT_DIR, VersionTag } from '../registry.js';
+import { MODEL_ARTIFACT_DIR, RunTag, VersionTag } from '../registry.js';
 import type { HoldoutEvaluation } from './evaluate.js';
 import type { GateReport } from './gate.js';
 import { gateMetrics, runMetrics } from './holdout-metrics.js';
@@ -40,7 +40,7 @@ export class TrackingRun {
       experimentId: experiment.experimentId,
       runName: `train-${startedAt.toISOString().replace(/[:.]/g, '-')}`,
       startTime: startedAt.getTime(),
-      tags: { 'fallback_ctr.model_name': config.modelName, 'fallback_ctr.component': 'trainer' },
+      tags: { [RunTag.MODEL_NAME]: config.modelName, [RunTag.COMPONENT]: 'trainer' },
     });
     const runLogger = logger.child({ runId: run.info.runId, modelName: config.modelName });
     runLogger.info({ experimentId: experiment.experimentId }, 'training run started');

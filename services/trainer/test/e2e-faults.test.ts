@@ -1,0 +1,164 @@
+import { Writable } from 'node:stream';
+import { ARTIFACT_FILE_NAME, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The one fault a real MLflow cannot be made to produce: an answer lost after the server acted.
+import { startFaultProxy } from '../../../libs/mlflow/test/support/fault-proxy.js';
+import { ExitCode } from '../src/cli.js';
+import { TrainerErrorCode } from '../src/errors.js';
+import { RECONCILED_TAG } from '../src/reconcile.js';
+import { CHAMPION_ALIAS, MODEL_ARTIFACT_DIR, RunTag, VersionTag } from '../src/registry.js';
+import { runLockKey } from '../src/run-lock.js';
+import {
+  cleanUp,
+  cli,
+  databaseUrl,
+  type LogLine,
+  mlflowClient,
+  seedTraffic,
+  trackingUri,
+  trainerEnv,
+  uniqueSuffix,
+} from './support/e2e.js';
+
+const suffix = uniqueSuffix();
+const schema = `trainer_e2e_faults_${suffix}`;
+const lostAnswer = `trainer-e2e-lost-answer-${suffix}`;
+const lostLock = `trainer-e2e-lost-lock-${suffix}`;
+const mlflow = mlflowClient();
+const aliasVersion = async (model: string, alias: string) =>
+  (await mlflow.getModelVersionByAlias(model, alias).catch(() => null))?.version ?? null;
+
+/** Ends the Postgres session holding `key`'s advisory lock, as a dropped connection or a failover does. */
+async function terminateLockHolder(key: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: databaseUrl() });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks
+        WHERE locktype = 'advisory' AND granted
+          AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+      [key],
+    );
+    return rows.length;
+  } finally {
+    await admin.end();
+  }
+}
+
+describe('trainer end to end: faults around the alias move, the lock, rollback and leftovers', () => {
+  beforeAll(async () => {
+    await seedTraffic(schema, { seed: 31 });
+  });
+  afterAll(async () => {
+    await cleanUp(lostLock, []);
+    await cleanUp(lostAnswer, [schema]);
+  });
+
+  it('7. the alias move applied but its answer lost: reads the alias back, finishes the promotion', async () => {
+    const proxy = await startFaultProxy(trackingUri(), (method, path) =>
+      method === 'POST' && path === '/api/2.0/mlflow/registered-models/alias'
+        ? { kind: 'drop-response' }
+        : { kind: 'pass' },
+    );
+    let result: Awaited<ReturnType<typeof cli>>;
+    try {
+      result = await cli(['run'], trainerEnv(schema, lostAnswer, { MLFLOW_TRACKING_URI: proxy.url }));
+    } finally {
+      await proxy.close();
+    }
+    const { code, logs } = result;
+    expect(code, JSON.stringify(logs.at(-1))).toBe(ExitCode.OK);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'PROMOTED', modelVersion: '1' });
+    expect(logs.some((l) => l.msg.startsWith('the answer to the alias move was lost'))).toBe(true);
+    expect(await aliasVersion(lostAnswer, CHAMPION_ALIAS)).toBe('1');
+    expect((await mlflow.getModelVersion(lostAnswer, '1')).tags[VersionTag.PROMOTION]).toBe('promoted');
+  });
+
+  it('9. rollback refuses a re-hashed artifact the pods would refuse, before moving anything', async () => {
+    // Version 2 carries a valid artifact re-hashed after an edit, under the sha256 tag of version 1.
+    const v1 = await mlflow.getModelVersion(lostAnswer, '1');
+    const original = parseArtifact(await mlflow.downloadModelVersionArtifact(lostAnswer, '1', ARTIFACT_FILE_NAME));
+    const edited = serializeArtifact({
+      featureSpec: original.featureSpec,
+      bias: original.bias + 3,
+      weights: original.weights,
+      negativeSamplingRate: original.negativeSamplingRate,
+      training: original.training,
+      ...(original.vocabulary ? { vocabulary: original.vocabulary } : {}),
+    });
+    const experiment = await mlflow.getOrCreateExperiment(lostAnswer);
+    const run = await mlflow.createRun({ experimentId: experiment.experimentId, runName: 'tampered' });
+    await mlflow.uploadArtifact(run.info.artifactUri, `${MODEL_ARTIFACT_DIR}/${ARTIFACT_FILE_NAME}`, edited.bytes);
+    await mlflow.finishRun(run.info.runId);
+    const tampered = await mlflow.createModelVersion({
+      name: lostAnswer,
+      source: `${run.info.artifactUri}/${MODEL_ARTIFACT_DIR}`,
+      runId: run.info.runId,
+      tags: {
+        [VersionTag.ARTIFACT_SHA256]: v1.tags[VersionTag.ARTIFACT_SHA256] ?? '',
+        [VersionTag.GATE_OUTCOME]: 'PASS',
+        [VersionTag.PROMOTION]: 'not-eligible',
+      },
+    });
+    const { code, logs } = await cli(['rollback', '--to-version', tampered.version], trainerEnv(schema, lostAnswer));
+    expect(code).toBe(ExitCode.ERROR);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: TrainerErrorCode.ROLLBACK_TARGET_INVALID });
+    expect(logs.at(-1)?.msg).toMatch(/inference would refuse .* registry tag artifact\.sha256/);
+    expect(await aliasVersion(lostAnswer, CHAMPION_ALIAS)).toBe('1');
+  });
+
+  it('8. the lock lost mid-run: the run stops with TRAINER_LOCK_LOST (not a release error) and promotes nothing', async () => {
+    const key = runLockKey(lostLock);
+    const lines: LogLine[] = [];
+    let terminated: Promise<number> | undefined;
+    const { code } = await cli(['run'], trainerEnv(schema, lostLock, { PROGRESS_INTERVAL_SECONDS: '0.001' }), {
+      logDestination: new Writable({
+        write(chunk, _enc, cb) {
+          for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as LogLine);
+          if (!terminated && String(chunk).includes('"progress"')) terminated = terminateLockHolder(key);
+          cb();
+        },
+      }),
+    });
+    expect(await terminated).toBe(1);
+    expect(code).toBe(ExitCode.ERROR);
+    expect(lines.at(-1)).toMatchObject({ outcome: 'ERROR', code: TrainerErrorCode.LOCK_LOST });
+    expect(await aliasVersion(lostLock, CHAMPION_ALIAS)).toBeNull();
+    const runId = lines.find((l) => l.msg === 'training run started')?.runId as string;
+    const run = await mlflow.getRun(runId);
+    expect(run.info.status).toBe('FAILED');
+    expect(run.data.tags['error.code']).toBe(TrainerErrorCode.LOCK_LOST);
+  });
+
+  it('11. the next run finds the leftovers of a crash: run RUNNING -> KILLED, version pending -> aborted', async () => {
+    // What a trainer killed between registering a PASS version and moving the alias leaves behind.
+    const experiment = await mlflow.getOrCreateExperiment(lostLock);
+    const crashed = await mlflow.createRun({
+      experimentId: experiment.experimentId,
+      runName: 'crashed',
+      tags: { [RunTag.MODEL_NAME]: lostLock, [RunTag.COMPONENT]: 'trainer' },
+    });
+    await mlflow.getOrCreateRegisteredModel(lostLock);
+    const pending = await mlflow.createModelVersion({
+      name: lostLock,
+      source: `${crashed.info.artifactUri}/${MODEL_ARTIFACT_DIR}`,
+      runId: crashed.info.runId,
+      tags: { [VersionTag.GATE_OUTCOME]: 'PASS', [VersionTag.PROMOTION]: 'pending' },
+    });
+
+    const { code, logs } = await cli(['run'], trainerEnv(schema, lostLock));
+    expect(code).toBe(ExitCode.OK);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'PROMOTED' });
+    const found = await mlflow.getRun(crashed.info.runId);
+    expect(found.info.status).toBe('KILLED');
+    expect(found.data.tags['error.code']).toBe(TrainerErrorCode.RUN_ABANDONED);
+    expect(found.data.tags['error.message']).toMatch(/found still RUNNING at .* by trainer run /);
+    const settled = await mlflow.getModelVersion(lostLock, pending.version);
+    expect(settled.tags[VersionTag.PROMOTION]).toBe('aborted');
+    expect(settled.tags[RECONCILED_TAG]).toMatch(/ended before moving "champion"/);
+    // The run of the lost lock above was marked FAILED by itself, so it is not touched again.
+    const own = logs.find((l) => l.msg === 'training run started')?.runId as string;
+    expect((await mlflow.getRun(own)).info.status).toBe('FINISHED');
+  });
+});
