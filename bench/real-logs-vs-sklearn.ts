@@ -139,8 +139,9 @@ async function main(): Promise<void> {
     console.log('\n| model | holdout logloss | AUC | NE | calibration | note |');
     console.log('|---|---|---|---|---|---|');
     const m = trainer.metrics;
-    const ftrl = ['ftrl_alpha', 'ftrl_l1', 'ftrl_l2', 'train_passes']
-      .filter((k) => trainer.params[k] !== undefined)
+    const ftrl = Object.keys(trainer.params)
+      .filter((k) => /^(ftrl|train)\./.test(k))
+      .sort()
       .map((k) => `${k} ${trainer.params[k]}`)
       .join(', ');
     console.log(
