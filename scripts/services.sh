@@ -70,8 +70,9 @@ as_pg() {
   if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Health checks allow a few seconds: on a busy machine a healthy server can be slow to answer.
 pg_ready() {
-  PGCONNECT_TIMEOUT=2 psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'SELECT 1' >/dev/null 2>&1
+  PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'SELECT 1' >/dev/null 2>&1
 }
 
 pid_alive() {
@@ -115,12 +116,12 @@ start_postgres() {
     local pglog="$pgdata/../postgres.log"
     touch "$pglog"; is_root && chown postgres:postgres "$pglog"
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    as_pg "$bin/pg_ctl" -D "$pgdata" -l "$pglog" -w -t 60 start \
+    as_pg "$bin/pg_ctl" -D "$pgdata" -l "$pglog" -w -t 300 start \
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $pgdata -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       >/dev/null || { tail -n 20 "$pglog" >&2; die "PostgreSQL did not start (log: $pglog)"; }
   fi
-  local i
-  for i in $(seq 1 60); do pg_ready && break; sleep 0.5; done
+  local deadline=$((SECONDS + 120))
+  until pg_ready || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
   pg_ready || die "PostgreSQL is not answering SELECT 1 on 127.0.0.1:$PG_PORT"
   local db
   for db in "$APP_DB" "$MLFLOW_DB"; do
@@ -167,7 +168,7 @@ ensure_venv() {
 }
 
 mlflow_healthy() {
-  curl -sf -m 2 "$MLFLOW_TRACKING_URI/health" >/dev/null 2>&1
+  curl -sf -m 5 "$MLFLOW_TRACKING_URI/health" >/dev/null 2>&1
 }
 
 stop_mlflow() {
@@ -205,8 +206,9 @@ start_mlflow() {
     --host 127.0.0.1 --port "$MLFLOW_PORT" --workers 2 \
     >"$LOG_DIR/mlflow.log" 2>&1 </dev/null &
   echo $! >"$MLFLOW_PID_FILE"
-  local i
-  for i in $(seq 1 240); do
+  # MLflow imports for 10-30 s on an idle machine, minutes on a loaded one: wait on its health, within a deadline.
+  local deadline=$((SECONDS + ${FALLBACK_CTR_MLFLOW_START_SECONDS:-600}))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     mlflow_healthy && { log "MLflow is healthy"; return; }
     kill -0 "$(cat "$MLFLOW_PID_FILE")" 2>/dev/null || break
     sleep 0.5
