@@ -77,16 +77,18 @@ export const GateEnvSchema = z.object({
   GATE_MIN_TRAIN_ROWS: envInt(0).default(10_000).describe('Minimum training impressions.'),
   GATE_MIN_TRAIN_CLICKS: envInt(0).default(100).describe('Minimum training clicks.'),
   GATE_MIN_HOLDOUT_ROWS: envInt(0).default(2_000).describe('Minimum holdout impressions.'),
-  GATE_MIN_HOLDOUT_CLICKS: envInt(0).default(200).describe('Minimum holdout clicks.'),
+  GATE_MIN_HOLDOUT_CLICKS: envInt(0)
+    .default(15)
+    .describe('Minimum holdout clicks: with k clicks calibration is known to about ±1/√k, AUC to about ±0.3/√k.'),
   GATE_MAX_BASE_RATE_SHIFT: nonNegative()
     .default(0.25)
     .describe('Maximum |holdout CTR − training CTR| / training CTR.'),
   GATE_MAX_LOGLOSS_INCREASE: nonNegative()
     .default(0.002)
-    .describe('Candidate logloss may exceed the champion’s (same holdout) by at most this.'),
+    .describe('Candidate logloss may exceed the champion’s (same rows) by at most max(this, 2 SE of the difference).'),
   GATE_MAX_AUC_DROP: nonNegative()
     .default(0.005)
-    .describe('Candidate AUC may fall below the champion’s (same holdout) by at most this.'),
+    .describe('Candidate AUC may fall below the champion’s (same rows) by at most max(this, 2 SE of the difference).'),
 });
 
 /** Registry, schedule, rollout and logging. */
