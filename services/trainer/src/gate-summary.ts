@@ -29,9 +29,19 @@ function showValue(v: number | null): string {
   return Math.abs(v) >= 100 ? formatNumber(v, 1) : Number(v.toPrecision(4)).toString();
 }
 
+function showMeasured(c: GateCheck): string {
+  const se = c.standardError;
+  return se === null || c.value === null ? showValue(c.value) : `${showValue(c.value)} ± ${showValue(se)}`;
+}
+
+const COMPARATOR = { '>=': '≥', '<=': '≤', within: 'within' } as const;
+
 function showThreshold(c: GateCheck): string {
   const t = c.threshold;
-  return Array.isArray(t) ? `within [${showValue(t[0])}, ${showValue(t[1])}]` : `${c.comparator} ${showValue(t)}`;
+  const bound = Array.isArray(t)
+    ? `within [${showValue(t[0])}, ${showValue(t[1])}]`
+    : `${COMPARATOR[c.comparator]} ${showValue(t)}`;
+  return c.rule ? `${bound} (${c.rule})` : bound;
 }
 
 function slice(name: string, s: SliceCounts): string {
@@ -60,9 +70,9 @@ export function gateSummaryMarkdown(report: GateSummaryInput): string {
     );
     lines.push('', ...failed.map((c) => `- ${c.message} — ${c.description}`));
   }
-  lines.push('', '| check | value | threshold | outcome |', '|---|---:|---|---|');
+  lines.push('', '| check | value ± SE | threshold | outcome |', '|---|---:|---|---|');
   for (const c of decision.checks) {
-    lines.push(`| ${cell(c.name)} | ${showValue(c.value)} | ${cell(showThreshold(c))} | ${outcomeMark[c.outcome]} |`);
+    lines.push(`| ${cell(c.name)} | ${showMeasured(c)} | ${cell(showThreshold(c))} | ${outcomeMark[c.outcome]} |`);
   }
   const champion = report.champion;
   lines.push(

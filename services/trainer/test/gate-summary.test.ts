@@ -8,13 +8,29 @@ const thresholds = loadTrainerConfig({
   MLFLOW_TRACKING_URI: 'http://127.0.0.1:1',
 }).gate;
 const candidate = { logloss: 0.1234567, auc: 0.71234, ne: 0.91, calibration: 1.02 };
+type Point = typeof candidate;
+const withSe = (m: Point) => ({
+  logloss: { value: m.logloss, se: 0.001 },
+  auc: { value: m.auc, se: 0.01 },
+  ne: { value: m.ne, se: 0.01 },
+  calibration: { value: m.calibration, se: 0.04 },
+});
 
-function summary(champion: { version: string; logloss: number; auc: number; ne: number; calibration: number } | null) {
+function summary(champion: ({ version: string } & Point) | null) {
   const decision = decidePromotion({
     training: { rows: 80_000, clicks: 2_400 },
     holdout: { rows: 20_000, clicks: 610 },
-    candidate,
-    champion,
+    candidate: withSe(candidate),
+    champion: champion
+      ? {
+          version: champion.version,
+          metrics: withSe(champion),
+          difference: {
+            logloss: { value: candidate.logloss - champion.logloss, se: 0.0005 },
+            auc: { value: candidate.auc - champion.auc, se: 0.004 },
+          },
+        }
+      : null,
     thresholds,
   });
   return gateSummaryMarkdown({
@@ -41,6 +57,7 @@ describe('gateSummaryMarkdown', () => {
     expect(firstFailure).toBeLessThan(table);
     expect(md).toContain('| logloss | 0.123457 | 0.110000 | lower |');
     expect(md).toContain('champion v3');
+    expect(md).toContain('| auc_vs_champion | 0.03766 ± 0.004 | ≤ 0.008 (max(GATE_MAX_AUC_DROP, 2 SE)) | ❌ FAIL |');
     expect(md).toContain('Training: 80,000 impressions, 2,400 clicks (CTR 3.00 %)');
   });
 
