@@ -91,16 +91,49 @@ describe('trainer end to end: concurrency and MLflow outages', () => {
     await lock?.release();
   });
 
-  it('an error before the alias moves (an empty window) marks the run FAILED with the error code as a tag', async () => {
-    // The run cut off above stays RUNNING: MLflow was unreachable, so nothing could mark it.
+  it('an empty window ends SKIPPED, saying where the data is and which TRAIN_WINDOW_END reaches it; nothing registered', async () => {
+    const versionsBefore = await versionCount();
     const env = trainerEnv(schema, modelName, { TRAIN_WINDOW_END: '2020-01-01T00:00:00Z' });
     const { code, logs } = await cli(['run'], env);
+    expect(code).toBe(ExitCode.OK);
+    const last = logs.at(-1)!;
+    expect(last.outcome).toBe('SKIPPED');
+    expect(last.msg).toMatch(/no labelled impressions in the window \[\S+, 2020-01-01T00:00:00.000Z\)/);
+    expect(last.msg).toMatch(
+      /the table holds impressions served from \S+ to \S+: set TRAIN_WINDOW_END=\d{4}-\d\d-\d\dT\d\d:00:00Z/,
+    );
+    const run = await mlflow.getRun(last.runId as string);
+    expect(run.info.status).toBe('FINISHED');
+    expect(run.data.tags['run.outcome']).toBe('SKIPPED');
+    expect(run.data.tags['skip.reason']).toContain('TRAIN_WINDOW_END=');
+    for (const [key, value] of Object.entries(run.data.metrics)) expect(Number.isFinite(value), key).toBe(true);
+    expect(run.data.metrics.data_rows).toBe(0);
+    expect(await versionCount()).toBe(versionsBefore);
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+  });
+
+  it('a feature spec naming fields the data lacks fails before training, listing each with its coverage', async () => {
+    const versionsBefore = await versionCount();
+    const spec = {
+      version: 1,
+      hashBits: 12,
+      fields: [
+        { name: 'ad_id', source: 'column', kind: 'categorical' },
+        { name: 'banner_pos', source: 'context', kind: 'categorical' },
+      ],
+    };
+    const { code, logs } = await cli(['run'], trainerEnv(schema, modelName, { FEATURE_SPEC: JSON.stringify(spec) }));
     expect(code).toBe(ExitCode.ERROR);
     const runId = logs.find((l) => l.msg === 'training run started')?.runId as string;
     const run = await mlflow.getRun(runId);
     expect(run.info.status).toBe('FAILED');
-    expect(run.data.tags['error.code']).toBe('CLICKLOG_EMPTY_WINDOW');
-    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    expect(run.data.tags['error.code']).toBe('TRAINER_DATA_COVERAGE');
+    expect(run.data.tags['error.message']).toMatch(/banner_pos \(context\) 0.00 %/);
+    expect(run.data.tags['error.message']).not.toMatch(/ad_id/);
+    expect(run.data.metrics['coverage.banner_pos']).toBe(0);
+    expect(run.data.metrics['coverage.ad_id']).toBe(1);
+    expect(logs.some((l) => /^training pass/.test(l.msg))).toBe(false);
+    expect(await versionCount()).toBe(versionsBefore);
   });
 
   it('a TRAIN_WINDOW_END later than now minus the attribution window is refused before anything is trained', async () => {

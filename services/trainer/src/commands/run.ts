@@ -7,8 +7,9 @@ export const runCommand = defineCommand({
   summary: 'one training run (for a Kubernetes CronJob)',
   description: `One training run, what a Kubernetes CronJob runs: load the window → train → evaluate
 candidate and champion on the same holdout → promotion gate → publish to MLflow → (PASS only)
-move "champion" → roll out. Exits 0 on PASS, on a clean gate FAIL and when another run holds the
-lock; non-zero on errors. The last log line carries \`outcome\`: PROMOTED, REJECTED, SKIPPED or ERROR.`,
+move "champion" → roll out. Exits 0 on PASS, on a clean gate FAIL, when another run holds the lock
+and when the data checks skip the run (nothing to train on); non-zero on errors. The last log line
+carries \`outcome\`: PROMOTED, REJECTED, SKIPPED or ERROR.`,
   options: {},
   logTo: 'stdout',
   exitCodes: { [TrainerErrorCode.ROLLOUT_FAILED]: ExitCode.ROLLOUT_FAILED },
@@ -20,7 +21,9 @@ lock; non-zero on errors. The last log line carries \`outcome\`: PROMOTED, REJEC
         outcome: status,
         ...(status !== 'SKIPPED'
           ? { modelVersion: outcome.version, runId: outcome.runId, gate: outcome.decision.outcome }
-          : {}),
+          : outcome.runId
+            ? { runId: outcome.runId }
+            : {}),
       },
       describeOutcome(outcome),
     );

@@ -1,5 +1,12 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
-import { type EvaluationMetrics, MetricsAccumulator } from '@fallback-ctr/learn';
+import {
+  type EvaluationMetrics,
+  type MetricEstimates,
+  MetricsAccumulator,
+  metricEstimates,
+  type PairedEstimates,
+  pairedEstimates,
+} from '@fallback-ctr/learn';
 import type { Scorer } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import { type RocPoint, rocCurve } from '../curves.js';
@@ -8,6 +15,8 @@ import { gateMetrics } from './holdout-metrics.js';
 
 export interface ModelEvaluation {
   metrics: EvaluationMetrics;
+  /** The gate's four metrics with their standard errors. */
+  estimates: MetricEstimates;
   roc: RocPoint[];
 }
 
@@ -17,6 +26,8 @@ export interface HoldoutEvaluation {
   candidate: ModelEvaluation;
   /** The champion on the same rows, or null when there is none. */
   champion: (ModelEvaluation & { version: string }) | null;
+  /** Candidate − champion on the same rows, with the standard errors of the paired differences. */
+  difference: PairedEstimates | null;
 }
 
 const RELIABILITY_BINS = 12;
@@ -55,6 +66,7 @@ export async function evaluateOnHoldout(
   const rows = labels.length;
   const candidateEval: ModelEvaluation = {
     metrics: cand.result({ reliabilityBins: RELIABILITY_BINS }),
+    estimates: metricEstimates(candScores.view(), labels.view()),
     roc: rocCurve(candScores.view(), labels.view()),
   };
   const championEval =
@@ -62,6 +74,7 @@ export async function evaluateOnHoldout(
       ? {
           version: champion.version,
           metrics: champ.result({ reliabilityBins: RELIABILITY_BINS }),
+          estimates: metricEstimates(champScores.view(), labels.view()),
           roc: rocCurve(champScores.view(), labels.view()),
         }
       : null;
@@ -74,5 +87,6 @@ export async function evaluateOnHoldout(
     },
     'holdout evaluated',
   );
-  return { rows, clicks, candidate: candidateEval, champion: championEval };
+  const difference = championEval ? pairedEstimates(candScores.view(), champScores.view(), labels.view()) : null;
+  return { rows, clicks, candidate: candidateEval, champion: championEval, difference };
 }

@@ -1,8 +1,8 @@
 import type { Logger } from '@fallback-ctr/runtime';
 import type { GateThresholds } from '../config.js';
-import { decidePromotion, type GateDecision, type SliceCounts } from '../promotion-gate.js';
+import { decidePromotion, type GateDecision, type PairedDifference, type SliceCounts } from '../promotion-gate.js';
 import type { HoldoutEvaluation } from './evaluate.js';
-import { baseRate, gateMetrics, reportedMetrics } from './holdout-metrics.js';
+import { baseRate, reportedMetrics, standardErrors } from './holdout-metrics.js';
 import type { WindowBounds } from './load-window.js';
 
 /** Stage 4 — gate: the promotion gate on the candidate's (and the champion's) holdout metrics. */
@@ -15,10 +15,15 @@ export function gateCandidate(
   const decision = decidePromotion({
     training,
     holdout: { rows: evaluation.rows, clicks: evaluation.clicks },
-    candidate: gateMetrics(evaluation.candidate.metrics),
-    champion: evaluation.champion
-      ? { version: evaluation.champion.version, ...gateMetrics(evaluation.champion.metrics) }
-      : null,
+    candidate: evaluation.candidate.estimates,
+    champion:
+      evaluation.champion && evaluation.difference
+        ? {
+            version: evaluation.champion.version,
+            metrics: evaluation.champion.estimates,
+            difference: evaluation.difference,
+          }
+        : null,
     thresholds,
   });
   logger.info({ gate: decision.outcome, reasons: decision.reasons, checks: decision.checks }, 'promotion gate decided');
@@ -34,6 +39,8 @@ export interface GateReport {
   holdout: SliceCounts;
   candidate: Record<string, number>;
   champion: ({ version: string } & Record<string, number | string>) | null;
+  /** Candidate − champion on the same rows, each with the standard error of the paired difference. */
+  vsChampion: PairedDifference | null;
   thresholds: GateThresholds;
   decision: GateDecision;
   artifactSha256: string;
@@ -61,10 +68,16 @@ export function gateReport(input: {
       clicks: evaluation.clicks,
       base_rate: baseRate(evaluation),
       ...reportedMetrics(evaluation.candidate.metrics),
+      ...standardErrors('', evaluation.candidate.estimates),
     },
     champion: evaluation.champion
-      ? { version: evaluation.champion.version, ...reportedMetrics(evaluation.champion.metrics) }
+      ? {
+          version: evaluation.champion.version,
+          ...reportedMetrics(evaluation.champion.metrics),
+          ...standardErrors('', evaluation.champion.estimates),
+        }
       : null,
+    vsChampion: evaluation.difference,
     thresholds: input.thresholds,
     decision: input.decision,
     artifactSha256: input.artifactSha256,

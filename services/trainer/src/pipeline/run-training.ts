@@ -11,9 +11,10 @@ import type { GateDecision } from '../promotion-gate.js';
 import { reconcileLeftovers } from '../reconcile.js';
 import { loadChampion } from '../registry.js';
 import { acquireRunLock, type RunLock, runLockKey } from '../run-lock.js';
+import { loadAndCheckData } from './check-data.js';
 import { evaluateOnHoldout } from './evaluate.js';
 import { gateCandidate, gateReport } from './gate.js';
-import { loadWindow, type WindowBounds, windowBounds } from './load-window.js';
+import { type WindowBounds, windowBounds } from './load-window.js';
 import { type AliasState, promoteVersion, tagPromotion } from './promote.js';
 import { rollOutPromotion } from './rollout-stage.js';
 import { TrackingRun } from './tracking-run.js';
@@ -46,7 +47,8 @@ export interface AfterPublishContext {
 export type RunOutcome =
   | { status: 'PROMOTED'; runId: string; version: string; previousChampion: string | null; decision: GateDecision }
   | { status: 'REJECTED'; runId: string; version: string; champion: string | null; decision: GateDecision }
-  | { status: 'SKIPPED'; reason: string };
+  /** Nothing to train on (no runId) or another run holds the lock (no runId); nothing registered. */
+  | { status: 'SKIPPED'; reason: string; runId?: string };
 
 /**
  * One training run, top to bottom: lock → load → train → evaluate (candidate and champion) → gate →
@@ -112,6 +114,10 @@ async function runLocked(
   await reconcile(ctx);
 
   const published = await publishCandidate(ctx);
+  if ('skipped' in published) {
+    await run.skip(published.skipped);
+    return { status: 'SKIPPED', reason: published.skipped, runId: run.runId };
+  }
   if (published.promotedOver) await rollOut(ctx, published.version, published.promotedOver);
   await afterPublish(ctx, published.split);
   await run.finish();
@@ -132,13 +138,20 @@ async function runLocked(
       };
 }
 
-/** Load → train → evaluate → gate → publish → (PASS only) move the aliases; any failure marks the run FAILED. */
-async function publishCandidate(ctx: RunContext): Promise<Published> {
+/**
+ * Load and check the data → train → evaluate → gate → publish → (PASS only) move the aliases; any
+ * failure marks the run FAILED. Data with nothing to learn or measure skips the rest.
+ */
+async function publishCandidate(ctx: RunContext): Promise<Published | { skipped: string }> {
   const { config, mlflow, run, logger, signal } = ctx;
   const modelName = config.mlflow.modelName;
   try {
     await run.logParams(config, ctx.bounds, ctx.featureSpec);
-    const split = await loadWindow(config, ctx.db, logger, ctx.bounds);
+    const data = await loadAndCheckData(config, ctx.db, ctx.featureSpec, ctx.bounds, logger, (checks) =>
+      run.logDataChecks(checks),
+    );
+    if (data.outcome === 'SKIP') return { skipped: data.reason };
+    const { split } = data;
     const trained = await trainCandidate(split.train, {
       featureSpec: ctx.featureSpec,
       ftrl: config.ftrl,

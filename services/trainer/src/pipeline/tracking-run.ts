@@ -2,6 +2,7 @@ import type { MetricInput, MlflowClient, ModelVersion } from '@fallback-ctr/mlfl
 import { ARTIFACT_FILE_NAME, canonicalJson, type FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
+import type { DataCheckResult } from '../data-checks.js';
 import type { GateDecision } from '../promotion-gate.js';
 import { MODEL_ARTIFACT_DIR, RunTag, VersionTag } from '../registry.js';
 import type { HoldoutEvaluation } from './evaluate.js';
@@ -74,6 +75,21 @@ export class TrackingRun {
       },
     });
     await this.mlflow.uploadArtifact(this.artifactUri, 'feature-spec.json', Buffer.from(`${spec}\n`));
+  }
+
+  /** The data checks' metrics (rows, clicks, late clicks, delay quantiles, field coverage) and warnings. */
+  async logDataChecks(checks: DataCheckResult): Promise<void> {
+    await this.mlflow.logMetrics(this.runId, checks.metrics);
+    if (checks.warnings.length > 0) {
+      await this.mlflow.setTags(this.runId, { 'data.warnings': clip(checks.warnings.join('\n'), TAG_LIMIT) });
+    }
+  }
+
+  /** Ends a run that had nothing to train on: FINISHED, tagged SKIPPED with the reason; nothing registered. */
+  async skip(reason: string): Promise<void> {
+    this.logger.warn({ reason }, 'run skipped: nothing registered');
+    await this.mlflow.setTags(this.runId, { 'run.outcome': 'SKIPPED', 'skip.reason': clip(reason, TAG_LIMIT) });
+    await this.finish();
   }
 
   /** Training progress, stepped by rows read so far (and per pass at the end of each). */

@@ -1,0 +1,73 @@
+import {
+  ClicklogError,
+  ClicklogErrorCode,
+  type ProfiledField,
+  profileWindow,
+  type TrainingSplit,
+} from '@fallback-ctr/clicklog';
+import type { FeatureSpec } from '@fallback-ctr/model';
+import type { Logger } from '@fallback-ctr/runtime';
+import type pg from 'pg';
+import type { TrainerConfig } from '../config.js';
+import { checkWindowData, type DataCheckResult } from '../data-checks.js';
+import { TrainerError, TrainerErrorCode } from '../errors.js';
+import { loadWindow, type WindowBounds } from './load-window.js';
+
+export type CheckedData =
+  | { outcome: 'TRAIN'; split: TrainingSplit; checks: DataCheckResult }
+  | { outcome: 'SKIP'; reason: string; checks: DataCheckResult };
+
+/**
+ * Stage 1 — load and check the data: split the window, profile it in one aggregate pass, and decide
+ * before any training whether there is something to learn and measure. An empty window, too few rows or
+ * no clicks SKIP the run; feature-spec fields absent from the data fail it (TRAINER_DATA_COVERAGE).
+ * `record` receives the checks' metrics (finite numbers) whatever the outcome.
+ */
+export async function loadAndCheckData(
+  config: Pick<TrainerConfig, 'clicklogSchema' | 'window' | 'dataChecks'>,
+  db: pg.Pool,
+  featureSpec: FeatureSpec,
+  bounds: WindowBounds,
+  logger: Logger,
+  record: (checks: DataCheckResult) => Promise<void>,
+): Promise<CheckedData> {
+  let split: TrainingSplit | null = null;
+  try {
+    split = await loadWindow(config, db, logger, bounds);
+  } catch (error) {
+    if (!(error instanceof ClicklogError && error.code === ClicklogErrorCode.EMPTY_WINDOW)) throw error;
+  }
+  const profile = await profileWindow({
+    db,
+    schema: config.clicklogSchema,
+    from: bounds.from,
+    to: bounds.to,
+    attributionWindowMinutes: config.window.attributionWindowMinutes,
+    ...(split ? { now: split.now, holdoutFrom: split.holdout.from } : bounds.now ? { now: bounds.now } : {}),
+    // The spec's validation guarantees a column field names an impression column.
+    fields: featureSpec.fields.map((f) => ({ name: f.name, source: f.source }) as ProfiledField),
+  });
+  const checks = checkWindowData({
+    profile,
+    fields: featureSpec.fields,
+    thresholds: config.dataChecks,
+    window: {
+      from: bounds.from,
+      to: bounds.to,
+      attributionWindowMinutes: config.window.attributionWindowMinutes,
+      holdoutHours: config.window.holdoutHours,
+    },
+    split: split !== null,
+  });
+  for (const warning of checks.warnings) logger.warn({ dataChecks: checks.metrics }, warning);
+  logger.info({ dataChecks: checks.metrics, outcome: checks.outcome }, 'data checked');
+  await record(checks);
+  if (checks.outcome === 'FAIL') {
+    throw new TrainerError(TrainerErrorCode.DATA_COVERAGE, checks.reason);
+  }
+  if (checks.outcome === 'SKIP' || !split) {
+    const reason = checks.outcome === 'SKIP' ? checks.reason : 'the window could not be split';
+    return { outcome: 'SKIP', reason, checks };
+  }
+  return { outcome: 'TRAIN', split, checks };
+}
