@@ -7,55 +7,22 @@
  *
  * Needs DATABASE_URL (`bash scripts/services.sh env`); generates schema trainer_bench_<rows> once, as bench/trainer-run.ts does.
  */
-import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateTraffic, readTrainingRows } from '@fallback-ctr/clicklog';
+import { readTrainingRows } from '@fallback-ctr/clicklog';
 import { createFeaturizer, defaultFeatureSpec } from '@fallback-ctr/model';
 import pg from 'pg';
 import { postgresCpuSeconds } from './support/postgres-cpu.js';
+import { END, ensureBenchTraffic, START, serviceEnv } from './support/trainer-bench-world.js';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '2' } },
 });
 const size = Number(values.rows);
 const rounds = Number(values.rounds);
-let url = process.env.DATABASE_URL;
-if (!url) {
-  const out = execFileSync('bash', [fileURLToPath(new URL('../scripts/services.sh', import.meta.url)), 'env'], {
-    encoding: 'utf8',
-  });
-  url = /^export DATABASE_URL=(.*)$/m.exec(out)?.[1];
-}
-if (!url) throw new Error('DATABASE_URL is not set and scripts/services.sh env gave none');
-const DAYS = 7;
-const START = new Date('2026-02-01T00:00:00.000Z');
-const END = new Date(START.getTime() + DAYS * 86_400_000);
-const schema = `trainer_bench_${size}`; // shared with bench/trainer-run.ts (same seed and shape)
+const url = serviceEnv().DATABASE_URL;
+const { schema } = await ensureBenchTraffic(url, size);
 const pool = new pg.Pool({ connectionString: url, max: 2 });
-
-async function rowCount(): Promise<number> {
-  try {
-    const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.impressions`);
-    return Number(r.rows[0]?.n ?? 0);
-  } catch {
-    return 0;
-  }
-}
-const perDay = Math.round(size / DAYS);
-if ((await rowCount()) !== perDay * DAYS) {
-  console.error(`generating ${perDay * DAYS} impressions into ${schema} …`);
-  await generateTraffic({
-    db: pool,
-    schema,
-    replace: true,
-    seed: 5,
-    days: DAYS,
-    impressionsPerDay: perDay,
-    start: START,
-  });
-}
 
 const featurizer = createFeaturizer(defaultFeatureSpec);
 const indices = new Uint32Array(featurizer.maxIndices);
@@ -67,7 +34,7 @@ interface Measure {
   pgCpuMs: number;
 }
 async function measure(transport: 'copy' | 'cursor', featurize: boolean): Promise<Measure> {
-  const pg0 = await postgresCpuSeconds(url!);
+  const pg0 = await postgresCpuSeconds(url);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let rows = 0;
@@ -88,7 +55,7 @@ async function measure(transport: 'copy' | 'cursor', featurize: boolean): Promis
     if (featurize) sink += featurizer.featurize(row.impression, indices);
   }
   const cpu = process.cpuUsage(cpu0);
-  const pgCpuMs = ((await postgresCpuSeconds(url!)) - pg0) * 1000;
+  const pgCpuMs = ((await postgresCpuSeconds(url)) - pg0) * 1000;
   if (sink < 0) console.log(sink);
   return { rows, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, pgCpuMs };
 }

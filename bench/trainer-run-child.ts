@@ -8,11 +8,14 @@ const sampler = setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }, 100);
 const phases: Record<string, number> = {};
+let holdoutLogloss: number | null = null;
 const logs = new Writable({
   write(chunk, _enc, cb) {
     for (const line of String(chunk).split('\n')) {
       if (!line.trim()) continue;
-      const l = JSON.parse(line) as { msg: string; progress?: { rowsPerSecond: number } };
+      const l = JSON.parse(line) as { msg: string; candidate?: { logloss?: number } };
+      if (l.msg === 'holdout evaluated' && typeof l.candidate?.logloss === 'number')
+        holdoutLogloss = l.candidate.logloss;
       const key = l.msg.replace(/ \d.*$/, '').slice(0, 40);
       phases[key] = Date.now() - started;
       if (process.env.BENCH_RSS_TRACE)
@@ -30,5 +33,5 @@ const usage = process.resourceUsage();
 const maxRssKb = usage.maxRSS;
 const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
 process.stdout.write(
-  `${JSON.stringify({ code, wallMs: Date.now() - started, maxRssMb: Math.round(maxRssKb / 1024), cpuMs, sampledPeakRssMb: Math.round(rssPeak / 1048576), phases })}\n`,
+  `${JSON.stringify({ code, wallMs: Date.now() - started, maxRssMb: Math.round(maxRssKb / 1024), cpuMs, holdoutLogloss, sampledPeakRssMb: Math.round(rssPeak / 1048576), phases })}\n`,
 );

@@ -1,100 +1,40 @@
 /**
- * Wall time and peak RSS of a full trainer `run` (load → train → evaluate → gate → publish to the
- * real MLflow; rollout mode none) on synthetic click logs of 1M and 4M impressions.
+ * Wall time, CPU time and peak RSS of a full trainer `run` (load → train → evaluate → gate → publish
+ * to the real MLflow; rollout mode none) on synthetic click logs of 1M and 4M impressions.
  *
  *   npx tsx --conditions=source bench/trainer-run.ts [--sizes 1000000,4000000] [--keep]
  *
  * Needs DATABASE_URL and MLFLOW_TRACKING_URI (`bash scripts/services.sh env`). Each size gets its
- * own schema (trainer_bench_<n>, reused when it already holds the right number of rows unless
- * regenerated) and model name; the run executes in a child process so its peak RSS is its own.
+ * own schema (trainer_bench_<n>, reused when it already holds the right number of rows) and model
+ * name; the run executes in a child process so its CPU time and peak RSS are its own, and the
+ * PostgreSQL cluster's CPU over the run is read from /proc.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { dropSchema, generateTraffic } from '@fallback-ctr/clicklog';
-import { createMlflowClient } from '@fallback-ctr/mlflow';
-import pg from 'pg';
+import { dropSchema } from '@fallback-ctr/clicklog';
 import { postgresCpuSeconds } from './support/postgres-cpu.js';
+import { DAYS, ensureBenchTraffic, forgetModel, runTrainerChild, serviceEnv } from './support/trainer-bench-world.js';
 
 const { values } = parseArgs({
   options: { sizes: { type: 'string', default: '1000000,4000000' }, keep: { type: 'boolean', default: false } },
 });
 const sizes = values.sizes.split(',').map(Number);
-const env = { ...process.env };
-if (!env.DATABASE_URL || !env.MLFLOW_TRACKING_URI) {
-  const out = execFileSync('bash', [fileURLToPath(new URL('../scripts/services.sh', import.meta.url)), 'env'], {
-    encoding: 'utf8',
-  });
-  for (const m of out.matchAll(/^export ([A-Z_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;
-}
-const db = env.DATABASE_URL!;
-const DAYS = 7;
-const START = new Date('2026-02-01T00:00:00.000Z');
-const END = new Date(START.getTime() + DAYS * 86_400_000);
-
-async function rowCount(schema: string): Promise<number> {
-  const client = new pg.Client({ connectionString: db });
-  await client.connect();
-  try {
-    const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.impressions`);
-    return Number(r.rows[0]?.n ?? 0);
-  } catch {
-    return 0;
-  } finally {
-    await client.end();
-  }
-}
+const env = serviceEnv();
+const db = env.DATABASE_URL;
 
 const rows: string[][] = [];
 for (const size of sizes) {
-  const schema = `trainer_bench_${size}`;
-  const perDay = Math.round(size / DAYS);
-  let genMs = 0;
-  if ((await rowCount(schema)) !== perDay * DAYS) {
-    const t = Date.now();
-    await generateTraffic({ db, schema, replace: true, seed: 5, days: DAYS, impressionsPerDay: perDay, start: START });
-    genMs = Date.now() - t;
-  }
+  const { schema, generateMs } = await ensureBenchTraffic(db, size);
   const modelName = `trainer-bench-${size}-${Date.now()}`;
   const pgCpuBefore = await postgresCpuSeconds(db);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=source', fileURLToPath(new URL('./trainer-run-child.ts', import.meta.url))],
-    {
-      env: {
-        ...env,
-        CLICKLOG_SCHEMA: schema,
-        MODEL_NAME: modelName,
-        TRAIN_WINDOW_HOURS: String(DAYS * 24),
-        HOLDOUT_HOURS: '24',
-        TRAIN_WINDOW_END: END.toISOString(),
-        ROLLOUT_MODE: 'none',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (c) => {
-    out += String(c);
-  });
-  await once(child, 'exit');
+  const result = await runTrainerChild(env, schema, modelName);
   const pgCpu = (await postgresCpuSeconds(db)) - pgCpuBefore;
-  const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
-    code: number;
-    wallMs: number;
-    maxRssMb: number;
-    cpuMs: number;
-    phases: Record<string, number>;
-  };
   const p = result.phases;
   const trainEnd = p['training pass'] ?? Number.NaN;
   const split = p['training window split'] ?? Number.NaN;
   rows.push([
     size.toLocaleString('en-US'),
-    genMs ? `${(genMs / 1000).toFixed(1)} s` : 'reused',
+    generateMs ? `${(generateMs / 1000).toFixed(1)} s` : 'reused',
     `${(result.wallMs / 1000).toFixed(1)} s`,
     `${(result.cpuMs / 1000).toFixed(1)} s`,
     `${pgCpu.toFixed(1)} s`,
@@ -104,10 +44,7 @@ for (const size of sizes) {
     `${result.maxRssMb} MB`,
     String(result.code),
   ]);
-  const mlflow = createMlflowClient({ trackingUri: env.MLFLOW_TRACKING_URI! });
-  await mlflow.deleteRegisteredModel(modelName).catch(() => undefined);
-  const exp = await mlflow.getExperimentByName(modelName).catch(() => undefined);
-  if (exp) await mlflow.deleteExperiment(exp.experimentId).catch(() => undefined);
+  await forgetModel(env.MLFLOW_TRACKING_URI, modelName);
   if (!values.keep) await dropSchema({ db, schema });
 }
 
