@@ -29,14 +29,6 @@ export {
 export { progressLine } from './import/import-progress.js';
 export { dropSchema, type MigrateOptions, type MigrateResult, migrate } from './migrate.js';
 export {
-  IMPRESSION_COLUMNS,
-  type ImpressionColumn,
-  type RawImpression,
-  RawImpressionSchema,
-  type RawValue,
-  RawValueSchema,
-} from './raw-impression.js';
-export {
   type ReadStats,
   type ReadTrainingRowsOptions,
   ReadTrainingRowsOptionsSchema,

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { RAW_COLUMNS, type RawImpression } from '@fallback-ctr/model';
 import { AbortedError, type Logger, silentLogger } from '@fallback-ctr/runtime';
 import { to as copyTo } from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
@@ -9,7 +10,6 @@ import { acceptsCopyOverWire } from './copy-text.js';
 import { CopyTextLineSplitter, decodeCopyField, splitCopyTextFields, timestampLiteral } from './copy-text-decoder.js';
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
 import { assertWindow, parseOptions } from './parse-options.js';
-import { IMPRESSION_COLUMNS, type RawImpression } from './raw-impression.js';
 import type { ClicklogTarget } from './target.js';
 import type { TrainingRow } from './training-row.js';
 
@@ -69,7 +69,7 @@ type TextRow = (string | null)[];
 /** How long an early stop waits for the server to close the cursor before dropping the connection. */
 const CLOSE_TIMEOUT_MS = 5_000;
 const COLUMNS_AT = 2;
-const CONTEXT_AT = COLUMNS_AT + IMPRESSION_COLUMNS.length;
+const CONTEXT_AT = COLUMNS_AT + RAW_COLUMNS.length;
 const LABEL_AT = CONTEXT_AT + 1;
 const TRUE_CTR_AT = CONTEXT_AT + 2;
 
@@ -98,7 +98,7 @@ interface RowsQuery {
  * is an uncorrelated IN, which PostgreSQL hashes once, instead of one index probe per impression.
  */
 function rowsSql(schema: string, q: RowsQuery): string {
-  const columns = IMPRESSION_COLUMNS.map((c) => `i.${c}`).join(', ');
+  const columns = RAW_COLUMNS.map((c) => `i.${c}`).join(', ');
   const seconds = Math.round(q.attributionWindowMinutes * 60);
   const eligible = (t: string) =>
     `${t}.served_at >= ${timestampLiteral(q.from)} AND ${t}.served_at < ${timestampLiteral(q.to)} ` +
@@ -117,9 +117,9 @@ ORDER BY i.served_at, i.id`;
 /** Builds a row from its text fields (null = SQL NULL), in rowsSql's column order. */
 function toTrainingRow(fields: TextRow): TrainingRow {
   const impression: RawImpression = {};
-  for (let c = 0; c < IMPRESSION_COLUMNS.length; c++) {
+  for (let c = 0; c < RAW_COLUMNS.length; c++) {
     const value = fields[COLUMNS_AT + c];
-    if (value !== null && value !== undefined) impression[IMPRESSION_COLUMNS[c]!] = value;
+    if (value !== null && value !== undefined) impression[RAW_COLUMNS[c]!] = value;
   }
   const context = fields[CONTEXT_AT];
   if (context !== null && context !== undefined) {

@@ -1,4 +1,4 @@
-import type { RawImpression } from './raw-impression.js';
+import type { RawImpression } from '@fallback-ctr/model';
 
 /** One labelled training example, as the reader streams it (contract shape). Time-ordered. */
 export interface TrainingRow {

@@ -1,13 +1,13 @@
+import { RAW_COLUMNS } from '@fallback-ctr/model';
 import { z } from 'zod';
 import { assertTables, resolveSchema, withClient } from './connection.js';
 import { assertWindow, parseOptions } from './parse-options.js';
-import { IMPRESSION_COLUMNS } from './raw-impression.js';
 import { databaseNow, labelCutoff } from './read-training-rows.js';
 import type { ClicklogTarget } from './target.js';
 
 /** A field whose presence is counted: a top-level column, or a key of `context`. */
 export const ProfiledFieldSchema = z.discriminatedUnion('source', [
-  z.object({ name: z.enum(IMPRESSION_COLUMNS), source: z.literal('column') }),
+  z.object({ name: z.enum(RAW_COLUMNS), source: z.literal('column') }),
   z.object({ name: z.string().min(1).max(64), source: z.literal('context') }),
 ]);
 export type ProfiledField = z.infer<typeof ProfiledFieldSchema>;
@@ -64,7 +64,7 @@ export interface WindowProfile {
   fields: (ProfiledField & { present: number })[];
 }
 
-/** SQL of "field present": the column (validated against IMPRESSION_COLUMNS) or the context key ($n). */
+/** SQL of "field present": the column (validated against RAW_COLUMNS) or the context key ($n). */
 function presentSql(field: ProfiledField, param: number): string {
   return field.source === 'column'
     ? `coalesce(${field.name}, '') <> ''`

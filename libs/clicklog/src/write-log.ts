@@ -1,8 +1,8 @@
+import { RAW_COLUMNS, type RawImpression } from '@fallback-ctr/model';
 import { resolveSchema, withClient } from './connection.js';
 import { copyLines, copyText } from './copy-text.js';
 import { ClicklogError } from './errors.js';
 import { writeError } from './pg-error.js';
-import { IMPRESSION_COLUMNS, type RawImpression } from './raw-impression.js';
 import type { ClicklogTarget } from './target.js';
 
 /** One impression as the ad server logs it. */
@@ -22,7 +22,7 @@ export interface WriteOptions<T> extends ClicklogTarget {
   rows: Iterable<T> | AsyncIterable<T>;
 }
 
-export const IMPRESSIONS_COPY_COLUMNS = ['id', 'served_at', ...IMPRESSION_COLUMNS, 'context'] as const;
+export const IMPRESSIONS_COPY_COLUMNS = ['id', 'served_at', ...RAW_COLUMNS, 'context'] as const;
 
 export function impressionsCopySql(schema: string): string {
   return `COPY ${schema}.impressions (${IMPRESSIONS_COPY_COLUMNS.join(', ')}) FROM STDIN`;
@@ -37,7 +37,7 @@ export function truthCopySql(schema: string): string {
 /** The COPY text line of one impression (served_at as epoch milliseconds). */
 export function impressionLine(id: string, servedAtMs: number, impression: RawImpression): string {
   let line = `${copyText(id)}\t${new Date(servedAtMs).toISOString()}`;
-  for (const column of IMPRESSION_COLUMNS) line += `\t${copyText(impression[column])}`;
+  for (const column of RAW_COLUMNS) line += `\t${copyText(impression[column])}`;
   return `${line}\t${copyText(JSON.stringify(impression.context ?? {}))}\n`;
 }
 

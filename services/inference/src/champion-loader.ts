@@ -1,5 +1,12 @@
 import { type MlflowClient, MlflowError, MlflowErrorCode } from '@fallback-ctr/mlflow';
-import { ARTIFACT_FILE_NAME, createScorer, type ModelArtifact, ModelError, parseArtifact } from '@fallback-ctr/model';
+import {
+  ARTIFACT_FILE_NAME,
+  createScorer,
+  type ModelArtifact,
+  ModelError,
+  parseArtifact,
+  VersionTag,
+} from '@fallback-ctr/model';
 import { RetryError, RuntimeErrorCode, retry, silentLogger } from '@fallback-ctr/runtime';
 import type { Logger } from 'pino';
 import { InferenceError, InferenceErrorCode } from './errors.js';
@@ -96,11 +103,11 @@ async function fetchOnce(options: FetchModelOptions): Promise<FetchedModel> {
     }
     throw error;
   }
-  const recorded = version.tags['artifact.sha256'];
+  const recorded = version.tags[VersionTag.ARTIFACT_SHA256];
   if (recorded !== undefined && recorded !== artifact.sha256) {
     throw new InferenceError(
       InferenceErrorCode.ARTIFACT_REJECTED,
-      `refusing to serve version ${version.version} of "${name}": the registry tag artifact.sha256 is ${recorded} but the downloaded artifact is ${artifact.sha256}`,
+      `refusing to serve version ${version.version} of "${name}": the registry tag ${VersionTag.ARTIFACT_SHA256} is ${recorded} but the downloaded artifact is ${artifact.sha256}`,
     );
   }
   return {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
+import { CHAMPION_ALIAS } from '@fallback-ctr/model';
 import { type Env, envInt, envList, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 
@@ -18,7 +19,7 @@ export const InferenceEnvSchema = z.object({
   MODEL_ALIAS: z
     .string()
     .regex(/^[\w-]+$/, 'an MLflow alias (letters, digits, _ and -)')
-    .default('champion')
+    .default(CHAMPION_ALIAS)
     .describe('Alias resolved once at start-up.'),
   MODEL_VERSION: z
     .string()

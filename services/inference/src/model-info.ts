@@ -1,15 +1,14 @@
+import { VersionTag } from '@fallback-ctr/model';
 import type { LoadedModel } from './model-holder.js';
 import type { ModelInfoResponse } from './predict-schemas.js';
-
-const HOLDOUT_TAG = /^holdout\.(.+)$/;
 
 /** GET /model: training-time metrics from the artifact plus the holdout metrics the trainer tagged. */
 export function modelInfo(model: LoadedModel): ModelInfoResponse {
   const trainingMetrics: Record<string, number> = { ...model.artifact.training.metrics };
   for (const [key, value] of Object.entries(model.tags)) {
-    const match = HOLDOUT_TAG.exec(key);
+    const metric = VersionTag.holdoutMetric(key);
     const n = Number(value);
-    if (match && value.trim() !== '' && Number.isFinite(n)) trainingMetrics[key] = n;
+    if (metric !== undefined && value.trim() !== '' && Number.isFinite(n)) trainingMetrics[key] = n;
   }
   const { metrics: _metrics, ...trainingMetadata } = model.artifact.training;
   return {

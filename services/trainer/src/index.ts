@@ -34,7 +34,6 @@ export {
   type GateInput,
   type GateMetrics,
 } from './promotion-gate.js';
-export { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from './registry.js';
 export { type RollbackResult, rollbackChampion } from './rollback.js';
 export { acquireRunLock, type RunLock, runLockKey } from './run-lock.js';
 export { startSchedule, type TrainerSchedule } from './schedule.js';

@@ -1,7 +1,8 @@
 import { isMlflowError, type MlflowClient } from '@fallback-ctr/mlflow';
+import { CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import { TrainerErrorCode } from './errors.js';
-import { CHAMPION_ALIAS, RunTag, VersionTag, versionByAlias } from './registry.js';
+import { RunTag, versionByAlias } from './registry.js';
 
 /** Tag on a version whose `promotion` tag was settled by reconciliation: why. */
 export const RECONCILED_TAG = 'promotion.reconciled';

@@ -1,30 +1,20 @@
 import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
-import { ARTIFACT_FILE_NAME, createScorer, type ModelArtifact, parseArtifact, type Scorer } from '@fallback-ctr/model';
+import {
+  ARTIFACT_FILE_NAME,
+  CHAMPION_ALIAS,
+  createScorer,
+  type ModelArtifact,
+  parseArtifact,
+  type Scorer,
+  VersionTag,
+} from '@fallback-ctr/model';
 import { TrainerError, TrainerErrorCode } from './errors.js';
-
-/** The serving version. */
-export const CHAMPION_ALIAS = 'champion';
-/** The version the champion replaced: where a rollback goes without searching. */
-export const PREVIOUS_CHAMPION_ALIAS = 'previous-champion';
-
-/** Model-version tags written by the trainer (the contract's names). */
-export const VersionTag = {
-  GATE_OUTCOME: 'gate.outcome',
-  GATE_REASONS: 'gate.reasons',
-  ARTIFACT_SHA256: 'artifact.sha256',
-  /** not-eligible (gate FAIL) | pending | promoted | rolled-back | aborted */
-  PROMOTION: 'promotion',
-  holdout: (metric: string) => `holdout.${metric}`,
-} as const;
 
 /** Run tags that name the trainer's own runs (set when the run is created). */
 export const RunTag = {
   MODEL_NAME: 'fallback_ctr.model_name',
   COMPONENT: 'fallback_ctr.component',
 } as const;
-
-/** Where the artifact lives inside a run: `<artifact_uri>/model/<ARTIFACT_FILE_NAME>`. */
-export const MODEL_ARTIFACT_DIR = 'model';
 
 function isNotFound(error: unknown): boolean {
   return isMlflowError(error) && error.isNotFound;

@@ -1,11 +1,12 @@
 import type { MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
+import { PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TrainerConfig } from './config.js';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 import { promoteVersion, readAliases } from './pipeline/promote.js';
 import { rollOutVersion } from './pipeline/rollout-stage.js';
-import { loadVersion, PREVIOUS_CHAMPION_ALIAS, VersionTag } from './registry.js';
+import { loadVersion } from './registry.js';
 import { acquireRunLock, runLockKey } from './run-lock.js';
 
 export interface RollbackDeps {

@@ -1,6 +1,6 @@
 import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
+import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import { readAliases } from './pipeline/promote.js';
-import { VersionTag } from './registry.js';
 
 export interface VersionSummary {
   version: string;
@@ -22,8 +22,9 @@ export interface TrainerStatus {
 
 function summarize(v: ModelVersion, aliases: string[]): VersionSummary {
   const holdout: Record<string, number> = {};
-  for (const [k, value] of Object.entries(v.tags)) {
-    if (k.startsWith('holdout.')) holdout[k.slice('holdout.'.length)] = Number(value);
+  for (const [tag, value] of Object.entries(v.tags)) {
+    const metric = VersionTag.holdoutMetric(tag);
+    if (metric !== undefined) holdout[metric] = Number(value);
   }
   return {
     version: v.version,
@@ -48,8 +49,8 @@ export async function readStatus(mlflow: MlflowClient, modelName: string, limit 
     });
   const versions = page.modelVersions.map((v) => {
     const names: string[] = [];
-    if (v.version === aliases.champion) names.push('champion');
-    if (v.version === aliases.previousChampion) names.push('previous-champion');
+    if (v.version === aliases.champion) names.push(CHAMPION_ALIAS);
+    if (v.version === aliases.previousChampion) names.push(PREVIOUS_CHAMPION_ALIAS);
     return summarize(v, names);
   });
   return { modelName, ...aliases, versions };

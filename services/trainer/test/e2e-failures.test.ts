@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { dropSchema } from '@fallback-ctr/clicklog';
+import { CHAMPION_ALIAS } from '@fallback-ctr/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli.js';
-import { CHAMPION_ALIAS } from '../src/registry.js';
 import { acquireRunLock, runLockKey } from '../src/run-lock.js';
 import {
   cleanUp,

@@ -1,5 +1,12 @@
 import { Writable } from 'node:stream';
-import { ARTIFACT_FILE_NAME, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
+import {
+  ARTIFACT_FILE_NAME,
+  CHAMPION_ALIAS,
+  MODEL_ARTIFACT_DIR,
+  parseArtifact,
+  serializeArtifact,
+  VersionTag,
+} from '@fallback-ctr/model';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The one fault a real MLflow cannot be made to produce: an answer lost after the server acted.
@@ -7,7 +14,7 @@ import { startFaultProxy } from '../../../libs/mlflow/test/support/fault-proxy.j
 import { ExitCode } from '../src/cli.js';
 import { TrainerErrorCode } from '../src/errors.js';
 import { RECONCILED_TAG } from '../src/reconcile.js';
-import { CHAMPION_ALIAS, MODEL_ARTIFACT_DIR, RunTag, VersionTag } from '../src/registry.js';
+import { RunTag } from '../src/registry.js';
 import { runLockKey } from '../src/run-lock.js';
 import {
   cleanUp,

@@ -1,7 +1,6 @@
-import { ARTIFACT_FILE_NAME, parseArtifact } from '@fallback-ctr/model';
+import { ARTIFACT_FILE_NAME, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, parseArtifact } from '@fallback-ctr/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli.js';
-import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS } from '../src/registry.js';
 import { cleanUp, cli, mlflowClient, seedTraffic, trainerEnv, uniqueSuffix } from './support/e2e.js';
 import { type FakeKubeApi, startFakeKubeApi, statuses } from './support/fake-kube-api.js';
 

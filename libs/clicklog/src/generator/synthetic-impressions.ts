@@ -1,6 +1,6 @@
+import type { RawImpression } from '@fallback-ctr/model';
 import { ClicklogError, ClicklogErrorCode } from '../errors.js';
 import { parseOptions } from '../parse-options.js';
-import type { RawImpression } from '../raw-impression.js';
 import {
   type Degrade,
   type SyntheticField,

@@ -1,5 +1,5 @@
+import { RAW_COLUMNS } from '@fallback-ctr/model';
 import { z } from 'zod';
-import { IMPRESSION_COLUMNS } from '../raw-impression.js';
 
 export const IMPORT_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -49,9 +49,9 @@ export const ImportMappingSchema = z
       .optional()
       .describe('format of the click file timestamps (default: timestampFormat; same time zone)'),
     columns: z
-      .partialRecord(z.enum(IMPRESSION_COLUMNS), column)
+      .partialRecord(z.enum(RAW_COLUMNS), column)
       .default({})
-      .describe(`fixed column ← source column (${IMPRESSION_COLUMNS.join(', ')}); flag: --column ad_id=item_id`),
+      .describe(`fixed column ← source column (${RAW_COLUMNS.join(', ')}); flag: --column ad_id=item_id`),
     ignore: z.array(column).default([]).describe('source columns to drop (every other column goes to context)'),
     maxBadRows: z
       .string()

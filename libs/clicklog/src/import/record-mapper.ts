@@ -1,5 +1,5 @@
+import { RAW_COLUMNS, type RawColumn, type RawImpression, type RawValue } from '@fallback-ctr/model';
 import { copyText } from '../copy-text.js';
-import { IMPRESSION_COLUMNS, type ImpressionColumn, type RawImpression, type RawValue } from '../raw-impression.js';
 import { impressionLine } from '../write-log.js';
 import type { ImportMapping } from './import-mapping.js';
 import type { SourceRecord } from './source-records.js';
@@ -58,7 +58,7 @@ export interface RecordMapper {
  */
 export function recordMapper(mapping: ImportMapping, idPrefix: string): RecordMapper {
   const served: TimestampParser = timestampParser(mapping.timestampFormat, mapping.timeZone);
-  const fixed = Object.entries(mapping.columns) as [ImpressionColumn, string][];
+  const fixed = Object.entries(mapping.columns) as [RawColumn, string][];
   const used = new Set<string>([mapping.timestampColumn, ...mapping.ignore, ...fixed.map(([, source]) => source)]);
   if (mapping.idColumn !== undefined) used.add(mapping.idColumn);
   if (mapping.labelColumn !== undefined) used.add(mapping.labelColumn);
@@ -116,4 +116,4 @@ export function recordMapper(mapping: ImportMapping, idPrefix: string): RecordMa
   };
 }
 
-export const STAGE_COLUMNS = ['id', 'served_at', ...IMPRESSION_COLUMNS, 'context', 'clicked_at'] as const;
+export const STAGE_COLUMNS = ['id', 'served_at', ...RAW_COLUMNS, 'context', 'clicked_at'] as const;

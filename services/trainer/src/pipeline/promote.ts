@@ -1,7 +1,8 @@
 import { isMlflowError, type MlflowClient } from '@fallback-ctr/mlflow';
+import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import { TrainerError, TrainerErrorCode } from '../errors.js';
-import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag, versionByAlias } from '../registry.js';
+import { versionByAlias } from '../registry.js';
 
 function ignoreNotFound(error: unknown): void {
   if (!(isMlflowError(error) && error.isNotFound)) throw error;

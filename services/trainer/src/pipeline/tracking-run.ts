@@ -1,10 +1,16 @@
 import type { MetricInput, MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
-import { ARTIFACT_FILE_NAME, canonicalJson, type FeatureSpec } from '@fallback-ctr/model';
+import {
+  ARTIFACT_FILE_NAME,
+  canonicalJson,
+  type FeatureSpec,
+  MODEL_ARTIFACT_DIR,
+  VersionTag,
+} from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
 import type { DataCheckResult } from '../data-checks.js';
 import type { GateDecision } from '../promotion-gate.js';
-import { MODEL_ARTIFACT_DIR, RunTag, VersionTag } from '../registry.js';
+import { RunTag } from '../registry.js';
 import type { HoldoutEvaluation } from './evaluate.js';
 import type { GateReport } from './gate.js';
 import { gateMetrics, runMetrics } from './holdout-metrics.js';

@@ -1,0 +1,30 @@
+/**
+ * The registry contract between the trainer (which writes it) and inference (which reads it):
+ * alias names, model-version tag keys and where the artifact lives inside a run.
+ */
+
+/** The serving version. */
+export const CHAMPION_ALIAS = 'champion';
+/** The version the champion replaced: where a rollback goes without searching. */
+export const PREVIOUS_CHAMPION_ALIAS = 'previous-champion';
+
+const HOLDOUT_TAG_PREFIX = 'holdout.';
+
+/** Model-version tags written by the trainer. */
+export const VersionTag = {
+  GATE_OUTCOME: 'gate.outcome',
+  GATE_REASONS: 'gate.reasons',
+  ARTIFACT_SHA256: 'artifact.sha256',
+  /** not-eligible (gate FAIL) | pending | promoted | rolled-back | aborted */
+  PROMOTION: 'promotion',
+  /** `holdout.<metric>`: a holdout metric of the version (logloss, auc, ne, calibration, rows, clicks). */
+  holdout: (metric: string) => `${HOLDOUT_TAG_PREFIX}${metric}`,
+  /** The metric a `holdout.<metric>` tag names, or undefined for any other tag. */
+  holdoutMetric: (tag: string): string | undefined =>
+    tag.startsWith(HOLDOUT_TAG_PREFIX) && tag.length > HOLDOUT_TAG_PREFIX.length
+      ? tag.slice(HOLDOUT_TAG_PREFIX.length)
+      : undefined,
+} as const;
+
+/** Where the artifact lives inside a run: `<artifact_uri>/model/<ARTIFACT_FILE_NAME>`; a version's source is `<artifact_uri>/model`. */
+export const MODEL_ARTIFACT_DIR = 'model';
