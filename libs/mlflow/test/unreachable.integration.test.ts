@@ -99,15 +99,18 @@ describe('a server that stops mid-call', () => {
   });
 
   it('stops at once when the caller aborts', async () => {
-    const proxy = await startFaultProxy(sharedTrackingUri(), () => ({ kind: 'hang' }));
+    const controller = new AbortController();
+    // Aborts once the request is at the server (hanging there), whatever the machine's load.
+    const proxy = await startFaultProxy(sharedTrackingUri(), () => {
+      setImmediate(() => controller.abort(new Error('shutdown')));
+      return { kind: 'hang' };
+    });
     try {
-      const controller = new AbortController();
       const client = createMlflowClient({
         trackingUri: proxy.url,
         timeoutMs: 60_000,
         retryHooks: { signal: controller.signal },
       });
-      setTimeout(() => controller.abort(new Error('shutdown')), 100);
       const e = (await client.getExperimentByName('x').catch((x: unknown) => x)) as MlflowError;
       expect(e.code).toBe(MlflowErrorCode.ABORTED);
       expect(proxy.seen).toHaveLength(1);
