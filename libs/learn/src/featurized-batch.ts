@@ -1,4 +1,4 @@
-import type { Featurizer, RawImpression } from '@fallback-ctr/model';
+import type { Featurizer, RawImpression, Vocabulary } from '@fallback-ctr/model';
 import { LearnError, LearnErrorCode } from './errors.js';
 
 /** A labelled impression as the click-log reader yields it (extra fields are ignored). */
@@ -8,6 +8,22 @@ export interface LabeledImpression {
   servedAt?: Date;
   /** The generator's true click probability (synthetic data only). */
   trueCtr?: number;
+}
+
+/**
+ * Where a batch's columns come from, so training can featurise a row again with fields forced missing
+ * or rare (missingRate, rareRate): the batch's columns are, segment after segment, the featurizer output
+ * slots `slots` of that segment, computed from the rows' field hashes (rows × fieldCount).
+ */
+export interface BatchLineage {
+  /** Fields per row; every segment's featurizer has these fields in this order. */
+  readonly fieldCount: number;
+  readonly vocabulary?: Vocabulary;
+  readonly segments: readonly {
+    readonly featurizer: Featurizer;
+    readonly fieldHashes: Int32Array;
+    readonly slots: readonly number[];
+  }[];
 }
 
 /** Pre-featurised rows in typed arrays: row r's indices are `indices[r·width .. (r+1)·width)`. */
@@ -21,6 +37,93 @@ export interface FeaturizedBatch {
   /** servedAt of the first and last row, when the rows carried it. */
   readonly dataFrom?: Date;
   readonly dataTo?: Date;
+  /** Kept by FeaturizedBatchBuilder; needed to train with missingRate or rareRate. */
+  readonly lineage?: BatchLineage;
+}
+
+/** Row r's indices featurised again from its field hashes with `mask` applied, into `out[0..width)`. */
+export function refeaturize(lineage: BatchLineage, r: number, mask: Uint8Array, out: Uint32Array): void {
+  let k = 0;
+  for (const seg of lineage.segments) {
+    const f = seg.featurizer;
+    const tmp = scratchFor(f.maxIndices);
+    f.indicesFromHashes(seg.fieldHashes, r * lineage.fieldCount, tmp, mask);
+    for (const slot of seg.slots) out[k++] = tmp[slot] as number;
+  }
+}
+
+let scratch = new Uint32Array(64);
+function scratchFor(n: number): Uint32Array {
+  if (scratch.length < n) scratch = new Uint32Array(n);
+  return scratch;
+}
+
+/**
+ * The batch restricted to some of its columns, in the given order: the featurisation of a spec with
+ * only those fields and crosses, since an index depends only on its own field or cross. Keeps lineage.
+ */
+export function selectColumns(batch: FeaturizedBatch, columns: readonly number[]): FeaturizedBatch {
+  const { rows, width, indices } = batch;
+  const k = columns.length;
+  const out = new Uint32Array(rows * k);
+  for (let r = 0, src = 0, dst = 0; r < rows; r++, src += width, dst += k) {
+    for (let c = 0; c < k; c++) out[dst + c] = indices[src + (columns[c] as number)] as number;
+  }
+  const { lineage: _lineage, indices: _indices, width: _width, ...rest } = batch;
+  const lineage = batch.lineage;
+  if (lineage === undefined) return { ...rest, width: k, indices: out };
+  const flat = lineage.segments.flatMap((seg, s) => seg.slots.map((slot) => ({ s, slot })));
+  const segments: { featurizer: Featurizer; fieldHashes: Int32Array; slots: number[] }[] = [];
+  for (const c of columns) {
+    const { s, slot } = flat[c] as { s: number; slot: number };
+    const seg = lineage.segments[s] as BatchLineage['segments'][number];
+    const last = segments[segments.length - 1];
+    if (last !== undefined && last.featurizer === seg.featurizer) last.slots.push(slot);
+    else segments.push({ featurizer: seg.featurizer, fieldHashes: seg.fieldHashes, slots: [slot] });
+  }
+  return { ...rest, width: k, indices: out, lineage: { ...lineage, segments } };
+}
+
+/** Rows [from, to) of a batch as views (no copy), lineage included. */
+export function sliceRows(batch: FeaturizedBatch, from: number, to: number): FeaturizedBatch {
+  const { width } = batch;
+  const { lineage, trueCtr, dataFrom: _from, dataTo: _to, ...rest } = batch;
+  return {
+    ...rest,
+    rows: to - from,
+    indices: batch.indices.subarray(from * width, to * width),
+    labels: batch.labels.subarray(from, to),
+    ...(trueCtr ? { trueCtr: trueCtr.subarray(from, to) } : {}),
+    ...(lineage
+      ? {
+          lineage: {
+            ...lineage,
+            segments: lineage.segments.map((seg) => ({
+              ...seg,
+              fieldHashes: seg.fieldHashes.subarray(from * lineage.fieldCount, to * lineage.fieldCount),
+            })),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Puts the columns of `b` after those of `a`; both must hold the same rows (same labels, same fields). */
+export function appendColumns(a: FeaturizedBatch, b: FeaturizedBatch): FeaturizedBatch {
+  if (a.rows !== b.rows) {
+    throw new LearnError(LearnErrorCode.INPUT_INVALID, `cannot append ${b.rows} rows of columns to ${a.rows} rows`);
+  }
+  const width = a.width + b.width;
+  const out = new Uint32Array(a.rows * width);
+  for (let r = 0; r < a.rows; r++) {
+    out.set(a.indices.subarray(r * a.width, (r + 1) * a.width), r * width);
+    out.set(b.indices.subarray(r * b.width, (r + 1) * b.width), r * width + a.width);
+  }
+  const { lineage: _lineage, ...rest } = a;
+  const la = a.lineage;
+  const lb = b.lineage;
+  if (la === undefined || lb === undefined || la.fieldCount !== lb.fieldCount) return { ...rest, width, indices: out };
+  return { ...rest, width, indices: out, lineage: { ...la, segments: [...la.segments, ...lb.segments] } };
 }
 
 export function checkLabel(label: number, row: number): 0 | 1 {
@@ -37,6 +140,8 @@ export class FeaturizedBatchBuilder {
   private indices: Uint32Array;
   private labels: Uint8Array;
   private trueCtr: Float64Array;
+  private fieldHashes: Int32Array;
+  private readonly fieldCount: number;
   private hasTrueCtr = true;
   private n = 0;
   private first: Date | undefined;
@@ -49,6 +154,8 @@ export class FeaturizedBatchBuilder {
     this.indices = new Uint32Array(cap * this.width);
     this.labels = new Uint8Array(cap);
     this.trueCtr = new Float64Array(cap);
+    this.fieldCount = featurizer.fieldCount;
+    this.fieldHashes = new Int32Array(cap * this.fieldCount);
   }
 
   get rows(): number {
@@ -59,7 +166,8 @@ export class FeaturizedBatchBuilder {
     const label = checkLabel(row.label, this.n);
     if (this.n === this.labels.length) this.grow();
     const out = this.indices.subarray(this.n * this.width, (this.n + 1) * this.width);
-    this.featurizer.featurize(row.impression, out);
+    this.featurizer.hashFields(row.impression, this.fieldHashes, this.n * this.fieldCount);
+    this.featurizer.indicesFromHashes(this.fieldHashes, this.n * this.fieldCount, out);
     this.labels[this.n] = label;
     if (row.trueCtr === undefined) this.hasTrueCtr = false;
     else this.trueCtr[this.n] = row.trueCtr;
@@ -80,6 +188,17 @@ export class FeaturizedBatchBuilder {
       ...(this.hasTrueCtr && n > 0 ? { trueCtr: this.trueCtr.slice(0, n) } : {}),
       ...(this.first !== undefined ? { dataFrom: this.first } : {}),
       ...(this.last !== undefined ? { dataTo: this.last } : {}),
+      lineage: {
+        fieldCount: this.fieldCount,
+        ...(this.featurizer.vocabulary ? { vocabulary: this.featurizer.vocabulary } : {}),
+        segments: [
+          {
+            featurizer: this.featurizer,
+            fieldHashes: this.fieldHashes.slice(0, n * this.fieldCount),
+            slots: Array.from({ length: this.width }, (_, i) => i),
+          },
+        ],
+      },
     };
   }
 
@@ -94,6 +213,9 @@ export class FeaturizedBatchBuilder {
     const t = new Float64Array(cap);
     t.set(this.trueCtr);
     this.trueCtr = t;
+    const h = new Int32Array(cap * this.fieldCount);
+    h.set(this.fieldHashes);
+    this.fieldHashes = h;
   }
 }
 

@@ -1,20 +1,38 @@
 export { LearnError, LearnErrorCode } from './errors.js';
 export {
+  appendColumns,
+  type BatchLineage,
   type FeaturizedBatch,
   FeaturizedBatchBuilder,
   featurizeRows,
   type LabeledImpression,
+  selectColumns,
+  sliceRows,
   validateBatch,
 } from './featurized-batch.js';
 export {
   createFtrl,
+  FTRL_DEFAULTS,
   type Ftrl,
   type FtrlOptions,
   type FtrlOptionsInput,
   FtrlOptionsSchema,
   type FtrlState,
   parseFtrlOptions,
+  TRAIN_DEFAULTS,
 } from './ftrl.js';
+export {
+  type SearchHooks,
+  type SearchOptions,
+  type SearchOptionsInput,
+  SearchOptionsSchema,
+  type SearchResult,
+  type SearchSpace,
+  SearchSpaceSchema,
+  type SearchTrial,
+  searchAndFit,
+  searchHyperparameters,
+} from './hyperparameter-search.js';
 export {
   binaryEntropy,
   clipProbability,
@@ -35,6 +53,7 @@ export {
   pairedEstimates,
 } from './standard-errors.js';
 export {
+  drawFieldOverrides,
   drawMissingFields,
   type FeaturizedRow,
   type FeaturizedRowSource,
@@ -53,3 +72,4 @@ export {
   trainOnFeaturizedRows,
   trainOnRows,
 } from './train.js';
+export { refeaturizeBatch, ValueCounter } from './vocabulary-builder.js';

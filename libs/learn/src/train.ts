@@ -1,13 +1,25 @@
-import type { ArtifactInput, FeatureSpec, Featurizer } from '@fallback-ctr/model';
+import {
+  type ArtifactInput,
+  type FeatureSpec,
+  type Featurizer,
+  FieldOverride,
+  type Vocabulary,
+} from '@fallback-ctr/model';
 import { z } from 'zod';
 import { LearnError, LearnErrorCode } from './errors.js';
-import { checkLabel, type FeaturizedBatch, type LabeledImpression, validateBatch } from './featurized-batch.js';
-import { createFtrl, type Ftrl, FtrlOptionsSchema } from './ftrl.js';
+import {
+  checkLabel,
+  type FeaturizedBatch,
+  type LabeledImpression,
+  refeaturize,
+  validateBatch,
+} from './featurized-batch.js';
+import { createFtrl, type Ftrl, FtrlOptionsSchema, TRAIN_DEFAULTS } from './ftrl.js';
 import { clipProbability } from './metrics.js';
 import { createPrng } from './prng.js';
 
 export const TrainOptionsSchema = FtrlOptionsSchema.extend({
-  passes: z.number().int().min(1).max(100).default(1),
+  passes: z.number().int().min(1).max(100).default(TRAIN_DEFAULTS.passes),
   /** Fraction w of negatives kept (all clicks are kept); 1 = no down-sampling. */
   negativeSamplingRate: z.number().gt(0).lte(1).default(1),
   /** Seed of the down-sampling draws: same seed + same rows = same model. */
@@ -17,7 +29,16 @@ export const TrainOptionsSchema = FtrlOptionsSchema.extend({
    * of a field is never seen in training, its weight stays 0, and an impression that omits a field is
    * scored as if the field's average effect were 0, which can be far off (see the README).
    */
-  missingRate: z.number().min(0).max(0.5).default(0),
+  missingRate: z.number().min(0).max(0.5).default(TRAIN_DEFAULTS.missingRate),
+  /**
+   * Share of (row, field) pairs trained as the field's rare token (the value a vocabulary gives to
+   * values it does not hold), so that every field's rare token is learned, not only those of fields
+   * that had rare values in the window. missingRate + rareRate ≤ 0.5.
+   */
+  rareRate: z.number().min(0).max(0.5).default(TRAIN_DEFAULTS.rareRate),
+}).refine((o) => o.missingRate + o.rareRate <= 0.5, {
+  message: 'missingRate + rareRate must be at most 0.5',
+  path: ['rareRate'],
 });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
 export type TrainOptionsInput = z.input<typeof TrainOptionsSchema>;
@@ -59,6 +80,8 @@ export interface TrainResult {
   readonly passes: readonly PassReport[];
   readonly dataFrom?: Date;
   readonly dataTo?: Date;
+  /** The vocabulary of the featurizer the rows went through (toArtifactInput writes it into the artifact). */
+  readonly vocabulary?: Vocabulary;
 }
 
 /** Rows to train on: an iterable (an array when passes > 1), or a function that opens the stream anew per pass. */
@@ -83,49 +106,204 @@ function rowLoss(p: number, y: number): number {
 }
 
 /**
- * Draws which fields of the next row are trained as missing (see `missingRate`) into `mask`; returns
- * the mask, or undefined when no field was drawn (the common case: no work for the featurizer).
+ * Draws which fields of the next row are trained as missing or as their rare token (see `missingRate`,
+ * `rareRate`) into `mask` (FieldOverride codes); returns the mask, or undefined when no field was drawn
+ * (the common case: no work for the featurizer). One uniform per field.
  */
-export function drawMissingFields(mask: Uint8Array, missingRate: number, rand: () => number): Uint8Array | undefined {
-  if (missingRate <= 0) return undefined;
+export function drawFieldOverrides(
+  mask: Uint8Array,
+  missingRate: number,
+  rareRate: number,
+  rand: () => number,
+): Uint8Array | undefined {
+  if (missingRate <= 0 && rareRate <= 0) return undefined;
   let any = false;
   for (let i = 0; i < mask.length; i++) {
-    const drop = rand() < missingRate;
-    mask[i] = drop ? 1 : 0;
-    any ||= drop;
+    const u = rand();
+    const code = u < missingRate ? FieldOverride.MISSING : u < missingRate + rareRate ? FieldOverride.RARE : 0;
+    mask[i] = code;
+    any ||= code !== 0;
   }
   return any ? mask : undefined;
 }
 
-/** Trains FTRL-Proximal on pre-featurised rows, in row order, for `passes` passes. */
-export function trainOnBatch(batch: FeaturizedBatch, input: TrainOptionsInput): TrainResult {
+/** drawFieldOverrides without rare tokens. */
+export function drawMissingFields(mask: Uint8Array, missingRate: number, rand: () => number): Uint8Array | undefined {
+  return drawFieldOverrides(mask, missingRate, 0, rand);
+}
+
+/**
+ * THE training loop, shared by every entry point: one object per fit holds the learner, the seeded
+ * draws (down-sampling, then field overrides, in that order per row), the pass accounting and the
+ * progress clock. Entry points only differ in how they get a row's indices:
+ *   for each row: label → admit(label)? → overrides() → (featurise with them) → learn(indices, label)
+ */
+class TrainingLoop {
+  readonly ftrl: Ftrl;
+  readonly passes: PassReport[] = [];
+  private readonly rate: number;
+  private readonly rand: () => number;
+  private readonly overrideRand: () => number;
+  private readonly mask: Uint8Array;
+  private readonly started = Date.now();
+  private readonly interval: number;
+  private pass = 0;
+  private passStarted = 0;
+  private nextReport = 0;
+  private n = 0;
+  private pos = 0;
+  private loss = 0;
+  private totalRows = 0;
+
+  constructor(
+    readonly options: TrainOptions,
+    fieldCount: number,
+    private readonly hooks: TrainHooks = {},
+  ) {
+    this.ftrl = createFtrl(options);
+    this.rate = options.negativeSamplingRate;
+    this.rand = createPrng(options.seed);
+    this.overrideRand = createPrng(options.seed + 1);
+    this.mask = new Uint8Array(fieldCount);
+    this.interval = hooks.progressIntervalMs ?? 10_000;
+  }
+
+  get overridesFields(): boolean {
+    return this.options.missingRate > 0 || this.options.rareRate > 0;
+  }
+
+  beginPass(pass: number): void {
+    this.pass = pass;
+    this.passStarted = Date.now();
+    this.nextReport = this.passStarted + this.interval;
+    this.n = 0;
+    this.pos = 0;
+    this.loss = 0;
+  }
+
+  /** The negative down-sampling draw: false for a non-click left out of this pass. */
+  admit(label: number): boolean {
+    return !(label === 0 && this.rate < 1 && this.rand() >= this.rate);
+  }
+
+  /** The fields to force for the admitted row (undefined: featurise as given). */
+  overrides(): Uint8Array | undefined {
+    return drawFieldOverrides(this.mask, this.options.missingRate, this.options.rareRate, this.overrideRand);
+  }
+
+  learn(indices: Uint32Array, start: number, width: number, label: number): void {
+    const p = this.ftrl.update(indices, start, width, label);
+    this.loss += rowLoss(p, label);
+    this.n++;
+    this.pos += label;
+    this.totalRows++;
+  }
+
+  /** True when a progress report is due (the clock is read once per CLOCK_EVERY rows). */
+  reportDue(): boolean {
+    return this.hooks.onProgress !== undefined && (this.n & (CLOCK_EVERY - 1)) === 0 && Date.now() >= this.nextReport;
+  }
+
+  async report(): Promise<void> {
+    await this.hooks.onProgress?.(this.progress(false));
+    this.nextReport = Date.now() + this.interval;
+  }
+
+  /** Closes the pass; returns the end-of-pass progress for the hook. */
+  endPass(): TrainProgress {
+    const progress = this.progress(true);
+    this.passes.push({
+      pass: this.pass,
+      rows: this.n,
+      positives: this.pos,
+      progressiveLogloss: progress.progressiveLogloss,
+    });
+    return progress;
+  }
+
+  async endPassAndReport(): Promise<void> {
+    const progress = this.endPass();
+    await this.hooks.onProgress?.(progress);
+  }
+
+  private progress(passDone: boolean): TrainProgress {
+    const now = Date.now();
+    return {
+      pass: this.pass,
+      passes: this.options.passes,
+      rows: this.n,
+      positives: this.pos,
+      progressiveLogloss: this.n > 0 ? this.loss / this.n : Number.NaN,
+      totalRows: this.totalRows,
+      passElapsedMs: now - this.passStarted,
+      elapsedMs: now - this.started,
+      passDone,
+    };
+  }
+}
+
+function checkHashSpace(size: number, options: TrainOptions): void {
+  if (size !== 2 ** options.hashBits) {
+    throw new LearnError(
+      LearnErrorCode.OPTIONS_INVALID,
+      `hashBits ${options.hashBits} does not match the feature spec's hash space (${size} buckets)`,
+    );
+  }
+}
+
+function checkRepeatable(source: unknown, passes: number): void {
+  if (passes > 1 && typeof source !== 'function' && !Array.isArray(source)) {
+    throw new LearnError(
+      LearnErrorCode.SOURCE_NOT_REPEATABLE,
+      `${passes} passes were asked of a stream that may be one-shot; pass an array or a function that opens the stream for each pass`,
+    );
+  }
+}
+
+/**
+ * Trains FTRL-Proximal on pre-featurised rows, in row order, for `passes` passes. With missingRate or
+ * rareRate > 0 the batch must carry its lineage (FeaturizedBatchBuilder keeps it), so that a row with
+ * fields forced is featurised again from its field hashes, crosses included.
+ */
+export function trainOnBatch(
+  batch: FeaturizedBatch,
+  input: TrainOptionsInput,
+  hooks: { afterPass?: (pass: number, ftrl: Ftrl) => void } = {},
+): TrainResult {
   const options = parseTrainOptions(input);
-  const ftrl = createFtrl(options);
-  validateBatch(batch, ftrl.size);
+  const lineage = batch.lineage;
+  const loop = new TrainingLoop(options, lineage?.fieldCount ?? 0);
+  validateBatch(batch, loop.ftrl.size);
+  if (loop.overridesFields && lineage === undefined) {
+    throw new LearnError(
+      LearnErrorCode.OPTIONS_INVALID,
+      'missingRate / rareRate need a batch that keeps its field hashes (build it with FeaturizedBatchBuilder, and select or append columns with selectColumns / appendColumns)',
+    );
+  }
   const { rows, width, indices, labels } = batch;
-  const rate = options.negativeSamplingRate;
-  const rand = createPrng(options.seed);
-  const passes: PassReport[] = [];
+  const forced = new Uint32Array(width);
   for (let pass = 1; pass <= options.passes; pass++) {
-    let n = 0;
-    let pos = 0;
-    let loss = 0;
+    loop.beginPass(pass);
     for (let r = 0, off = 0; r < rows; r++, off += width) {
       const y = labels[r] as number;
-      if (y === 0 && rate < 1 && rand() >= rate) continue;
-      const p = ftrl.update(indices, off, width, y);
-      loss += rowLoss(p, y);
-      n++;
-      pos += y;
+      if (!loop.admit(y)) continue;
+      const mask = loop.overrides();
+      if (mask === undefined || lineage === undefined) loop.learn(indices, off, width, y);
+      else {
+        refeaturize(lineage, r, mask, forced);
+        loop.learn(forced, 0, width, y);
+      }
     }
-    passes.push({ pass, rows: n, positives: pos, progressiveLogloss: n > 0 ? loss / n : Number.NaN });
+    loop.endPass();
+    hooks.afterPass?.(pass, loop.ftrl);
   }
   return {
-    ftrl,
+    ftrl: loop.ftrl,
     options,
-    passes,
+    passes: loop.passes,
     ...(batch.dataFrom ? { dataFrom: batch.dataFrom } : {}),
     ...(batch.dataTo ? { dataTo: batch.dataTo } : {}),
+    ...(lineage?.vocabulary ? { vocabulary: lineage.vocabulary } : {}),
   };
 }
 
@@ -141,74 +319,37 @@ export async function trainOnRows(
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   const options = parseTrainOptions(input);
-  if (featurizer.size !== 2 ** options.hashBits) {
-    throw new LearnError(
-      LearnErrorCode.OPTIONS_INVALID,
-      `hashBits ${options.hashBits} does not match the feature spec's hash space (${featurizer.size} buckets)`,
-    );
-  }
-  if (options.passes > 1 && typeof source !== 'function' && !Array.isArray(source)) {
-    throw new LearnError(
-      LearnErrorCode.SOURCE_NOT_REPEATABLE,
-      `${options.passes} passes were asked of a stream that may be one-shot; pass an array or a function that opens the stream for each pass`,
-    );
-  }
-  const ftrl = createFtrl(options);
+  checkHashSpace(featurizer.size, options);
+  checkRepeatable(source, options.passes);
+  const loop = new TrainingLoop(options, featurizer.fieldCount, hooks);
   const buf = new Uint32Array(featurizer.maxIndices);
-  const rate = options.negativeSamplingRate;
-  const rand = createPrng(options.seed);
-  const missingRand = createPrng(options.seed + 1);
-  const missingMask = new Uint8Array(featurizer.spec.fields.length);
-  const passes: PassReport[] = [];
-  const { onProgress } = hooks;
-  const interval = hooks.progressIntervalMs ?? 10_000;
-  const started = Date.now();
-  let totalRows = 0;
   let dataFrom: Date | undefined;
   let dataTo: Date | undefined;
   for (let pass = 1; pass <= options.passes; pass++) {
     const stream = typeof source === 'function' ? source() : source;
-    const passStarted = Date.now();
-    let nextReport = passStarted + interval;
-    let n = 0;
-    let pos = 0;
-    let loss = 0;
+    loop.beginPass(pass);
     let seen = 0;
-    const progress = (passDone: boolean): TrainProgress => ({
-      pass,
-      passes: options.passes,
-      rows: n,
-      positives: pos,
-      progressiveLogloss: n > 0 ? loss / n : Number.NaN,
-      totalRows,
-      passElapsedMs: Date.now() - passStarted,
-      elapsedMs: Date.now() - started,
-      passDone,
-    });
     for await (const row of stream) {
       const y = checkLabel(row.label, seen++);
       if (pass === 1 && row.servedAt !== undefined) {
-        if (dataFrom === undefined) dataFrom = row.servedAt;
+        dataFrom ??= row.servedAt;
         dataTo = row.servedAt;
       }
-      if (y === 0 && rate < 1 && rand() >= rate) continue;
-      const forceMissing = drawMissingFields(missingMask, options.missingRate, missingRand);
-      const width = featurizer.featurize(row.impression, buf, forceMissing);
-      const p = ftrl.update(buf, 0, width, y);
-      loss += rowLoss(p, y);
-      n++;
-      pos += y;
-      totalRows++;
-      if (onProgress !== undefined && (n & (CLOCK_EVERY - 1)) === 0 && Date.now() >= nextReport) {
-        await onProgress(progress(false));
-        nextReport = Date.now() + interval;
-      }
+      if (!loop.admit(y)) continue;
+      const width = featurizer.featurize(row.impression, buf, loop.overrides());
+      loop.learn(buf, 0, width, y);
+      if (loop.reportDue()) await loop.report();
     }
-    const report = progress(true);
-    passes.push({ pass, rows: n, positives: pos, progressiveLogloss: report.progressiveLogloss });
-    await onProgress?.(report);
+    await loop.endPassAndReport();
   }
-  return { ftrl, options, passes, ...(dataFrom ? { dataFrom } : {}), ...(dataTo ? { dataTo } : {}) };
+  return {
+    ftrl: loop.ftrl,
+    options,
+    passes: loop.passes,
+    ...(dataFrom ? { dataFrom } : {}),
+    ...(dataTo ? { dataTo } : {}),
+    ...(featurizer.vocabulary ? { vocabulary: featurizer.vocabulary } : {}),
+  };
 }
 
 /** A row already featurised: its indices (`indices[0..n)`, n defaulting to the array length) and label. */
@@ -227,31 +368,28 @@ export type FeaturizedRowSource =
 /**
  * Trains from (async) iterables of featurised rows (e.g. a featurising transform upstream). Same rows,
  * same seed → same model as trainOnBatch and trainOnRows. For passes > 1, give an array or a function
- * that re-opens the stream.
+ * that re-opens the stream. Indices cannot be featurised again, so missingRate and rareRate must be 0.
  */
 export async function trainOnFeaturizedRows(
   source: FeaturizedRowSource,
   input: TrainOptionsInput,
+  hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   const options = parseTrainOptions(input);
-  if (options.passes > 1 && typeof source !== 'function' && !Array.isArray(source)) {
+  checkRepeatable(source, options.passes);
+  const loop = new TrainingLoop(options, 0, hooks);
+  if (loop.overridesFields) {
     throw new LearnError(
-      LearnErrorCode.SOURCE_NOT_REPEATABLE,
-      `${options.passes} passes were asked of a stream that may be one-shot; pass an array or a function that opens the stream for each pass`,
+      LearnErrorCode.OPTIONS_INVALID,
+      'missingRate / rareRate need rows that can be featurised again: train from raw rows (trainOnRows) or a batch (trainOnBatch)',
     );
   }
-  const ftrl = createFtrl(options);
-  const size = ftrl.size;
-  const rate = options.negativeSamplingRate;
-  const rand = createPrng(options.seed);
-  const passes: PassReport[] = [];
+  const size = loop.ftrl.size;
   let dataFrom: Date | undefined;
   let dataTo: Date | undefined;
   for (let pass = 1; pass <= options.passes; pass++) {
     const stream = typeof source === 'function' ? source() : source;
-    let n = 0;
-    let pos = 0;
-    let loss = 0;
+    loop.beginPass(pass);
     let seen = 0;
     for await (const row of stream) {
       const y = checkLabel(row.label, seen);
@@ -266,18 +404,22 @@ export async function trainOnFeaturizedRows(
       }
       seen++;
       if (pass === 1 && row.servedAt !== undefined) {
-        if (dataFrom === undefined) dataFrom = row.servedAt;
+        dataFrom ??= row.servedAt;
         dataTo = row.servedAt;
       }
-      if (y === 0 && rate < 1 && rand() >= rate) continue;
-      const p = ftrl.update(row.indices, 0, width, y);
-      loss += rowLoss(p, y);
-      n++;
-      pos += y;
+      if (!loop.admit(y)) continue;
+      loop.learn(row.indices, 0, width, y);
+      if (loop.reportDue()) await loop.report();
     }
-    passes.push({ pass, rows: n, positives: pos, progressiveLogloss: n > 0 ? loss / n : Number.NaN });
+    await loop.endPassAndReport();
   }
-  return { ftrl, options, passes, ...(dataFrom ? { dataFrom } : {}), ...(dataTo ? { dataTo } : {}) };
+  return {
+    ftrl: loop.ftrl,
+    options,
+    passes: loop.passes,
+    ...(dataFrom ? { dataFrom } : {}),
+    ...(dataTo ? { dataTo } : {}),
+  };
 }
 
 export interface ToArtifactInputOptions {
@@ -315,6 +457,9 @@ export function toArtifactInput(result: TrainResult, opts: ToArtifactInputOption
         l2: options.l2,
         hashBits: options.hashBits,
         negativeSamplingRate: options.negativeSamplingRate,
+        missingRate: options.missingRate,
+        rareRate: options.rareRate,
+        ...(result.vocabulary ? { minValueCount: result.vocabulary.minCount } : {}),
       },
       rows: last?.rows ?? 0,
       positives: last?.positives ?? 0,
@@ -326,5 +471,6 @@ export function toArtifactInput(result: TrainResult, opts: ToArtifactInputOption
       metrics: { ...metrics, ...opts.metrics },
       ...(opts.notes ? { notes: opts.notes } : {}),
     },
+    ...(result.vocabulary ? { vocabulary: result.vocabulary } : {}),
   };
 }

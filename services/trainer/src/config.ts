@@ -1,4 +1,5 @@
 import { DEFAULT_SCHEMA, SchemaNameSchema } from '@fallback-ctr/clicklog';
+import { FTRL_DEFAULTS } from '@fallback-ctr/learn';
 import { type MlflowClientOptions, MlflowEnvSchema, optionsFromEnv } from '@fallback-ctr/mlflow';
 import { type Env, envInt, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
@@ -49,10 +50,10 @@ export const ModelEnvSchema = z.object({
     .string()
     .optional()
     .describe("Feature spec as JSON text (starts with '{') or a path to a JSON file; default: libs/model's."),
-  FTRL_ALPHA: positive().default(0.05).describe('FTRL per-coordinate learning-rate scale α.'),
-  FTRL_BETA: nonNegative().default(1).describe('FTRL learning-rate smoothing β.'),
-  FTRL_L1: nonNegative().default(1).describe('FTRL L1 regularisation λ1 (sparsity).'),
-  FTRL_L2: nonNegative().default(1).describe('FTRL L2 regularisation λ2.'),
+  FTRL_ALPHA: positive().default(FTRL_DEFAULTS.alpha).describe('FTRL per-coordinate learning-rate scale α.'),
+  FTRL_BETA: nonNegative().default(FTRL_DEFAULTS.beta).describe('FTRL learning-rate smoothing β.'),
+  FTRL_L1: nonNegative().default(FTRL_DEFAULTS.l1).describe('FTRL L1 regularisation λ1 (sparsity).'),
+  FTRL_L2: nonNegative().default(FTRL_DEFAULTS.l2).describe('FTRL L2 regularisation λ2.'),
   TRAIN_PASSES: envInt(1, 20).default(1).describe('Passes over the training slice (re-read from Postgres).'),
   TRAIN_MISSING_RATE: envNumber()
     .refine((v) => v >= 0 && v <= 0.5, 'a number in [0, 0.5]')

@@ -1,4 +1,9 @@
-import { type FeaturizedBatch, FeaturizedBatchBuilder, type LabeledImpression } from '@fallback-ctr/learn';
+import {
+  type FeaturizedBatch,
+  FeaturizedBatchBuilder,
+  FTRL_DEFAULTS,
+  type LabeledImpression,
+} from '@fallback-ctr/learn';
 import { createFeaturizer, type FeatureSpec, parseFeatureSpec, type RawImpression } from '@fallback-ctr/model';
 import { type Logger, silentLogger } from '@fallback-ctr/runtime';
 import { TrainerError, TrainerErrorCode } from '../errors.js';
@@ -445,10 +450,10 @@ export async function analyzeFeatures(input: AnalyzeFeaturesInput): Promise<Feat
       : null,
     settings: options,
     training: {
-      alpha: input.training.alpha ?? 0.05,
-      beta: input.training.beta ?? 1,
-      l1: input.training.l1 ?? 1,
-      l2: input.training.l2 ?? 1,
+      alpha: input.training.alpha ?? FTRL_DEFAULTS.alpha,
+      beta: input.training.beta ?? FTRL_DEFAULTS.beta,
+      l1: input.training.l1 ?? FTRL_DEFAULTS.l1,
+      l2: input.training.l2 ?? FTRL_DEFAULTS.l2,
       passes: input.training.passes ?? 1,
       negativeSamplingRate: input.training.negativeSamplingRate ?? 1,
     },

@@ -1,0 +1,71 @@
+import { createFeaturizer, defaultFeatureSpec, parseFeatureSpec } from '@fallback-ctr/model';
+import { describe, expect, it } from 'vitest';
+import {
+  appendColumns,
+  FeaturizedBatchBuilder,
+  FTRL_DEFAULTS,
+  featurizeRows,
+  parseTrainOptions,
+  selectColumns,
+  trainOnBatch,
+  trainOnFeaturizedRows,
+  trainOnRows,
+} from '../src/index.js';
+import { syntheticRows } from './support/synthetic.js';
+
+const rows = Array.from(syntheticRows({ rows: 12_000, seed: 9 }));
+const featurizer = createFeaturizer(defaultFeatureSpec);
+const same = (a: Float64Array, b: Float64Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+
+describe('one training loop', () => {
+  it('trains a batch with missingRate and rareRate exactly as it trains the raw rows (analyze = run)', async () => {
+    const opts = { hashBits: 20, passes: 2, negativeSamplingRate: 0.5, seed: 3, missingRate: 0.05, rareRate: 0.03 };
+    const batch = await featurizeRows(rows, featurizer);
+    const fromBatch = trainOnBatch(batch, opts);
+    const fromRows = await trainOnRows(() => rows, featurizer, opts);
+    expect(same(fromBatch.ftrl.weights(), fromRows.ftrl.weights())).toBe(true);
+    expect(fromBatch.ftrl.bias()).toBe(fromRows.ftrl.bias());
+    expect(fromBatch.passes).toEqual(fromRows.passes);
+    // The overrides change the model: missingRate is no longer ignored by the batch path.
+    const plain = trainOnBatch(batch, { ...opts, missingRate: 0, rareRate: 0 });
+    expect(same(plain.ftrl.weights(), fromBatch.ftrl.weights())).toBe(false);
+  });
+
+  it('keeps lineage through selectColumns and appendColumns: a column subset trains like a smaller spec', async () => {
+    const opts = { hashBits: 20, seed: 1, missingRate: 0.1 };
+    const batch = await featurizeRows(rows, featurizer);
+    const nf = defaultFeatureSpec.fields.length;
+    // Fields only (no crosses), as a spec of its own and as a column subset of the full batch.
+    const fieldsOnly = parseFeatureSpec({ ...defaultFeatureSpec, crosses: [] });
+    const subset = selectColumns(
+      batch,
+      Array.from({ length: nf }, (_, i) => i),
+    );
+    const viaSubset = trainOnBatch(subset, opts);
+    const viaSpec = await trainOnRows(rows, createFeaturizer(fieldsOnly), opts);
+    expect(same(viaSubset.ftrl.weights(), viaSpec.ftrl.weights())).toBe(true);
+    // Appending the crosses back gives the full model.
+    const crosses = selectColumns(
+      batch,
+      defaultFeatureSpec.crosses.map((_, j) => nf + j),
+    );
+    const full = trainOnBatch(appendColumns(subset, crosses), opts);
+    expect(same(full.ftrl.weights(), trainOnBatch(batch, opts).ftrl.weights())).toBe(true);
+  });
+
+  it('refuses field overrides where rows cannot be featurised again, naming the way out', async () => {
+    const batch = await featurizeRows(rows.slice(0, 100), featurizer);
+    const { lineage: _dropped, ...bare } = batch;
+    expect(() => trainOnBatch(bare, { hashBits: 20, missingRate: 0.1 })).toThrow(/FeaturizedBatchBuilder/);
+    await expect(
+      trainOnFeaturizedRows([{ indices: new Uint32Array(20), label: 0 }], { hashBits: 20, rareRate: 0.1 }),
+    ).rejects.toMatchObject({ code: 'LEARN_OPTIONS_INVALID' });
+    expect(() => parseTrainOptions({ hashBits: 20, missingRate: 0.3, rareRate: 0.3 })).toThrow(/at most 0.5/);
+  });
+
+  it('reads the FTRL defaults from one exported place', () => {
+    const o = parseTrainOptions({ hashBits: 20 });
+    expect({ alpha: o.alpha, beta: o.beta, l1: o.l1, l2: o.l2 }).toEqual({ ...FTRL_DEFAULTS });
+    expect(new FeaturizedBatchBuilder(featurizer).rows).toBe(0);
+  });
+});
