@@ -19,7 +19,9 @@ import { openBanditFeatureSpec, openBanditMapping, openBanditSample } from './op
  */
 const suffix = uniqueSuffix();
 const schema = `obd_e2e_${suffix}`;
+const lateSchema = `obd_e2e_late_${suffix}`;
 const modelName = `obd-e2e-${suffix}`;
+const refusedModel = `obd-e2e-refused-${suffix}`;
 const WINDOW_END = '2019-12-01T00:00:00.000Z';
 const HOLDOUT_HOURS = 48;
 const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
@@ -61,11 +63,23 @@ describe('a real click log (Open Bandit Dataset sample) end to end', () => {
       const result = await importLog({ db: pool, schema, file: sample[policy], mapping: openBanditMapping(policy) });
       expect(result).toMatchObject({ rows: 10_000, imported: 10_000, badRows: 0 });
     }
+    // The same log, but every click two hours after its impression: past the attribution window.
+    await migrate({ db: pool, schema: lateSchema });
+    const late = await importLog({
+      db: pool,
+      schema: lateSchema,
+      file: sample.random,
+      mapping: { ...openBanditMapping('random'), clickDelaySeconds: 7200 },
+    });
+    expect(late.clicks.imported).toBeGreaterThan(0);
   }, 300_000);
   afterAll(async () => {
     await cleanUp(modelName, [schema]);
+    await cleanUp(refusedModel, [lateSchema]);
     await pool.end();
   });
+
+  const versions = async (name: string) => (await mlflow.searchAllModelVersions({ name })).length;
 
   it('clicklog import → trainer run with defaults + FEATURE_SPEC: a gate decision whose every reason is true', {
     timeout: 300_000,
@@ -95,5 +109,30 @@ describe('a real click log (Open Bandit Dataset sample) end to end', () => {
       expect(metric, `${name} in the run's metrics`).toBeDefined();
       expect(Number(value)).toBeCloseTo(metric as number, 3);
     }
+  });
+
+  it('clicks all later than the attribution window: the run ends SKIPPED with the reason, nothing registered', {
+    timeout: 300_000,
+  }, async () => {
+    const { code, logs } = await cli(['run'], userEnv({ CLICKLOG_SCHEMA: lateSchema, MODEL_NAME: refusedModel }));
+    expect(code).toBe(ExitCode.OK);
+    expect(logs.at(-1)?.outcome).toBe('SKIPPED');
+    expect(String(logs.at(-1)?.msg)).toMatch(/no clicks in the training part.*ATTRIBUTION_WINDOW_MINUTES/);
+    expect(await versions(refusedModel)).toBe(0);
+  });
+
+  it('the default feature spec on this foreign data fails before training, naming the absent fields', {
+    timeout: 300_000,
+  }, async () => {
+    const env = userEnv({ MODEL_NAME: refusedModel });
+    delete env.FEATURE_SPEC;
+    const { code, logs } = await cli(['run'], env);
+    expect(code).toBe(ExitCode.ERROR);
+    const text = JSON.stringify(logs.slice(-3));
+    expect(text).toContain('TRAINER_DATA_COVERAGE');
+    expect(text).toMatch(/placement \(column\) 0(\.0)?%/);
+    expect(text).toMatch(/site_category \(context\) 0(\.0)?%/);
+    expect(text).not.toMatch(/ad_id \(column\)/); // present in every row
+    expect(await versions(refusedModel)).toBe(0);
   });
 });
