@@ -2,11 +2,16 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetS
 import { compressors } from 'hyparquet-compressors';
 import type { SourceBatch } from './source-records.js';
 
-const SLICE_ROWS = 10_000;
+/**
+ * hyparquet decodes a row group's column chunks whole for any slice of it, so a slice per call
+ * re-decodes the group: read groups up to this size in one call (memory: one group's rows as
+ * objects) and only cut larger groups.
+ */
+const SLICE_ROWS = 100_000;
 
 /**
  * Streams a Parquet file in slices of rows (hyparquet, pure JavaScript: no native binary to ship).
- * Memory is bounded by one row group's column chunks. `line` is the 1-based row number.
+ * `line` is the 1-based row number.
  */
 export async function* readParquet(file: string): AsyncGenerator<SourceBatch> {
   const buffer = await asyncBufferFromFile(file);
