@@ -3,6 +3,7 @@ import { CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import { TrainerErrorCode } from './errors.js';
 import { RunTag, versionByAlias } from './registry.js';
+import { acquireRunLock, runLockKey } from './run-lock.js';
 
 /** Tag on a version whose `promotion` tag was settled by reconciliation: why. */
 export const RECONCILED_TAG = 'promotion.reconciled';
@@ -96,4 +97,39 @@ export async function reconcileLeftovers(
     }
   }
   return leftovers;
+}
+
+export type ReconcileAttempt =
+  /** The lock was free: the leftovers listed were settled. */
+  | { state: 'reconciled'; leftovers: Leftovers }
+  /** A run holds the lock: what looks left over may be its own work, so nothing was touched. */
+  | { state: 'run-in-progress' }
+  /** The lock could not be asked for (PostgreSQL unreachable) or MLflow failed. */
+  | { state: 'unchecked'; reason: string };
+
+/**
+ * For commands that do not hold the lock (`status`): takes it if it is free at once, settles the
+ * leftovers, and lets it go. Never throws: the answer says what was done.
+ */
+export async function reconcileIfIdle(
+  mlflow: MlflowClient,
+  databaseUrl: string,
+  target: ReconcileTarget,
+  foundBy: string,
+  logger: Logger,
+): Promise<ReconcileAttempt> {
+  let lock: Awaited<ReturnType<typeof acquireRunLock>>;
+  try {
+    lock = await acquireRunLock({ databaseUrl, key: runLockKey(target.modelName), logger });
+  } catch (error) {
+    return { state: 'unchecked', reason: `the run lock could not be asked for: ${(error as Error).message}` };
+  }
+  if (!lock) return { state: 'run-in-progress' };
+  try {
+    return { state: 'reconciled', leftovers: await reconcileLeftovers(mlflow, target, foundBy, logger) };
+  } catch (error) {
+    return { state: 'unchecked', reason: (error as Error).message };
+  } finally {
+    await lock.release();
+  }
 }

@@ -1,6 +1,7 @@
 import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
 import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import { readAliases } from './pipeline/promote.js';
+import type { ReconcileAttempt } from './reconcile.js';
 
 export interface VersionSummary {
   version: string;
@@ -18,6 +19,8 @@ export interface TrainerStatus {
   champion: string | null;
   previousChampion: string | null;
   versions: VersionSummary[];
+  /** What `status` did about the leftovers of earlier faults (absent when not asked). */
+  leftovers?: ReconcileAttempt;
 }
 
 function summarize(v: ModelVersion, aliases: string[]): VersionSummary {
@@ -85,5 +88,22 @@ export function formatStatus(s: TrainerStatus): string {
     if (v.gateOutcome === 'FAIL' && v.gateReasons) lines.push(`         reasons: ${v.gateReasons}`);
   }
   if (s.versions.length === 0) lines.push('(no versions registered yet)');
+  if (s.leftovers) lines.push('', ...formatLeftovers(s.leftovers));
   return lines.join('\n');
+}
+
+function formatLeftovers(attempt: ReconcileAttempt): string[] {
+  if (attempt.state === 'run-in-progress')
+    return ['leftovers: not checked, a trainer run holds the lock (what is RUNNING or pending may be its own work)'];
+  if (attempt.state === 'unchecked') return [`leftovers: not checked (${attempt.reason})`];
+  const { runs, versions } = attempt.leftovers;
+  if (runs.length === 0 && versions.length === 0) return ['leftovers: none'];
+  return [
+    'leftovers of earlier faults, settled now:',
+    ...runs.map((r) => `  run ${r.runId} (started ${r.startedAt ?? '?'}) was still RUNNING: marked KILLED`),
+    ...versions.map(
+      (v) =>
+        `  version ${v.version} was promotion=pending: now ${v.isChampion ? 'promoted (it is the champion)' : 'aborted'}`,
+    ),
+  ];
 }

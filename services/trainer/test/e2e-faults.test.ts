@@ -32,6 +32,7 @@ const suffix = uniqueSuffix();
 const schema = `trainer_e2e_faults_${suffix}`;
 const lostAnswer = `trainer-e2e-lost-answer-${suffix}`;
 const lostLock = `trainer-e2e-lost-lock-${suffix}`;
+const statusModel = `trainer-e2e-status-${suffix}`;
 const mlflow = mlflowClient();
 const aliasVersion = async (model: string, alias: string) =>
   (await mlflow.getModelVersionByAlias(model, alias).catch(() => null))?.version ?? null;
@@ -53,12 +54,31 @@ async function terminateLockHolder(key: string): Promise<number> {
   }
 }
 
+/** What a trainer killed between registering a PASS version and moving the alias leaves behind. */
+async function crashLeftovers(model: string) {
+  const experiment = await mlflow.getOrCreateExperiment(model);
+  const crashed = await mlflow.createRun({
+    experimentId: experiment.experimentId,
+    runName: 'crashed',
+    tags: { [RunTag.MODEL_NAME]: model, [RunTag.COMPONENT]: 'trainer' },
+  });
+  await mlflow.getOrCreateRegisteredModel(model);
+  const pending = await mlflow.createModelVersion({
+    name: model,
+    source: `${crashed.info.artifactUri}/${MODEL_ARTIFACT_DIR}`,
+    runId: crashed.info.runId,
+    tags: { [VersionTag.GATE_OUTCOME]: 'PASS', [VersionTag.PROMOTION]: 'pending' },
+  });
+  return { crashed, pending };
+}
+
 describe('trainer end to end: faults around the alias move, the lock, rollback and leftovers', () => {
   beforeAll(async () => {
     await seedTraffic(schema, { seed: 31 });
   });
   afterAll(async () => {
     await cleanUp(lostLock, []);
+    await cleanUp(statusModel, []);
     await cleanUp(lostAnswer, [schema]);
   });
 
@@ -139,20 +159,7 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
   });
 
   it('11. the next run finds the leftovers of a crash: run RUNNING -> KILLED, version pending -> aborted', async () => {
-    // What a trainer killed between registering a PASS version and moving the alias leaves behind.
-    const experiment = await mlflow.getOrCreateExperiment(lostLock);
-    const crashed = await mlflow.createRun({
-      experimentId: experiment.experimentId,
-      runName: 'crashed',
-      tags: { [RunTag.MODEL_NAME]: lostLock, [RunTag.COMPONENT]: 'trainer' },
-    });
-    await mlflow.getOrCreateRegisteredModel(lostLock);
-    const pending = await mlflow.createModelVersion({
-      name: lostLock,
-      source: `${crashed.info.artifactUri}/${MODEL_ARTIFACT_DIR}`,
-      runId: crashed.info.runId,
-      tags: { [VersionTag.GATE_OUTCOME]: 'PASS', [VersionTag.PROMOTION]: 'pending' },
-    });
+    const { crashed, pending } = await crashLeftovers(lostLock);
 
     const { code, logs } = await cli(['run'], trainerEnv(schema, lostLock));
     expect(code).toBe(ExitCode.OK);
@@ -167,5 +174,20 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
     // The run of the lost lock above was marked FAILED by itself, so it is not touched again.
     const own = logs.find((l) => l.msg === 'training run started')?.runId as string;
     expect((await mlflow.getRun(own)).info.status).toBe('FINISHED');
+  });
+
+  it('11. status settles the leftovers too when no run holds the lock, and says what it did', async () => {
+    const { crashed, pending } = await crashLeftovers(statusModel);
+    const first = await cli(['status', '--json'], trainerEnv(schema, statusModel));
+    expect(first.code).toBe(ExitCode.OK);
+    const status = JSON.parse(first.stdout);
+    expect(status.leftovers).toMatchObject({
+      state: 'reconciled',
+      leftovers: { runs: [{ runId: crashed.info.runId }], versions: [{ version: pending.version, isChampion: false }] },
+    });
+    expect(status.versions[0]).toMatchObject({ version: pending.version, promotion: 'aborted' });
+    expect((await mlflow.getRun(crashed.info.runId)).info.status).toBe('KILLED');
+    const second = await cli(['status'], trainerEnv(schema, statusModel));
+    expect(second.stdout).toContain('leftovers: none');
   });
 });
