@@ -41,7 +41,8 @@ describe('createShutdown', () => {
     shutdown.register('hangs', () => new Promise<void>(() => {}));
     const started = Date.now();
     await expect(shutdown.run('test')).resolves.toBe(false);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Its 30 ms limit, not the 10 s default (with room for a busy machine).
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('refuses closers once shutdown has started', async () => {
