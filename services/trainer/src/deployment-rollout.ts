@@ -9,6 +9,7 @@ import {
   setHeaderOptions,
   type V1Deployment,
 } from '@kubernetes/client-node';
+import { z } from 'zod';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -85,10 +86,26 @@ export function defaultNamespace(kc: KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }
 
+/** The part of a Kubernetes `Status` error body worth showing: its message. */
+const KubeStatusSchema = z.object({ message: z.string() });
+
+/**
+ * The client (1.4) hands the error body over as the raw JSON text of a `Status`; its message
+ * ("deployments.apps "x" is forbidden: User ... cannot patch ...") is what a person needs.
+ */
 function describeApiError(error: unknown): string {
   if (error instanceof ApiException) {
-    const body = error.body as { message?: unknown } | string | undefined;
-    const detail = typeof body === 'object' && body && typeof body.message === 'string' ? body.message : String(body);
+    const body: unknown = error.body;
+    let parsed: unknown = body;
+    if (typeof body === 'string') {
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const status = KubeStatusSchema.safeParse(parsed);
+    const detail = status.success ? status.data.message : String(body);
     return `HTTP ${error.code}: ${detail}`;
   }
   return error instanceof Error ? error.message : String(error);

@@ -123,7 +123,8 @@ describe('DeploymentRollout against the API-server stand-in', () => {
     kube.failWith(403);
     await expect(rollout.patchVersion('1')).rejects.toMatchObject({
       code: TrainerErrorCode.KUBERNETES_API,
-      message: expect.stringMatching(/cannot patch deployment ads\/inference .*HTTP 403/),
+      // The Status message, not the JSON text of the body the client hands over.
+      message: expect.stringMatching(/cannot patch deployment ads\/inference .*HTTP 403: injected$/),
     });
   });
 });
