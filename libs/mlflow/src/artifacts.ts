@@ -122,13 +122,31 @@ export function createArtifactApi(transport: Transport): ArtifactApi {
       });
     },
 
-    async downloadArtifact(artifactUri, relativePath) {
+    async downloadArtifact(artifactUri, relativePath, options = {}) {
       const req = { method: 'GET' as const, path: proxyUrlPath(proxyPathOf(artifactUri, relativePath)), timeoutMs };
+      const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+      const tooLarge = (what: string) =>
+        new MlflowError(
+          MlflowErrorCode.ARTIFACT_TOO_LARGE,
+          `artifact ${relativePath} ${what}, more than the ${maxBytes} bytes allowed`,
+          { method: 'GET', path: req.path },
+        );
       return transport.retrying({ ...req, retry: 'idempotent' }, async () => {
         const { response, release } = await open(artifactUri, relativePath, 'never');
         try {
-          return Buffer.from(await response.arrayBuffer());
+          const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+          if (declared > maxBytes) throw tooLarge(`is ${declared} bytes (Content-Length)`);
+          const chunks: Uint8Array[] = [];
+          let received = 0;
+          for await (const chunk of nodeStream(response) as AsyncIterable<Uint8Array>) {
+            received += chunk.byteLength;
+            // Stops reading (and releases the connection) the moment the limit is passed.
+            if (received > maxBytes) throw tooLarge(`streamed past ${received} bytes`);
+            chunks.push(chunk);
+          }
+          return Buffer.concat(chunks, received);
         } catch (error) {
+          if (error instanceof MlflowError) throw error;
           throw transport.bodyError(error, req);
         } finally {
           release();

@@ -79,6 +79,11 @@ export type ArtifactSource =
   | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array>;
 
+export interface DownloadOptions {
+  /** Largest file accepted, in bytes. */
+  maxBytes?: number;
+}
+
 export interface DownloadResult {
   bytes: number;
   sha256: string;
@@ -114,8 +119,11 @@ export interface MlflowClient {
   uploadArtifact(artifactUri: string, relativePath: string, source: ArtifactSource): Promise<void>;
   /** Lists one directory (`relativePath`, default the root); entry paths are relative to `artifactUri`. */
   listArtifacts(artifactUri: string, relativePath?: string): Promise<ArtifactFile[]>;
-  /** Downloads one file into memory. */
-  downloadArtifact(artifactUri: string, relativePath: string): Promise<Buffer>;
+  /**
+   * Downloads one file into memory. With `maxBytes`, fails with MLFLOW_ARTIFACT_TOO_LARGE as soon as
+   * the declared length or the bytes received exceed it (never holding more than that in memory).
+   */
+  downloadArtifact(artifactUri: string, relativePath: string, options?: DownloadOptions): Promise<Buffer>;
   /** Streams one file to disk (written to a temporary name, then renamed). */
   downloadArtifactToFile(artifactUri: string, relativePath: string, filePath: string): Promise<DownloadResult>;
   /** Opens one file as a stream. */
@@ -140,7 +148,12 @@ export interface MlflowClient {
   getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
   deleteAlias(name: string, alias: string): Promise<void>;
   /** Downloads one file of a model version, e.g. (`fallback-ctr`, `3`, `model.json`). */
-  downloadModelVersionArtifact(name: string, version: string | number, relativePath: string): Promise<Buffer>;
+  downloadModelVersionArtifact(
+    name: string,
+    version: string | number,
+    relativePath: string,
+    options?: DownloadOptions,
+  ): Promise<Buffer>;
   /** The artifact root URI of a version (what `relativePath`s are relative to). */
   getModelVersionDownloadUri(name: string, version: string | number): Promise<string>;
 }

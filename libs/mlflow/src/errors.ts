@@ -32,6 +32,8 @@ export const MlflowErrorCode = {
   REGISTRATION_TIMEOUT: 'MLFLOW_REGISTRATION_TIMEOUT',
   /** The client configuration (options or environment) is invalid. */
   CONFIG_INVALID: 'MLFLOW_CONFIG_INVALID',
+  /** A download is larger than the caller's `maxBytes` (declared by the server, or counted while streaming). */
+  ARTIFACT_TOO_LARGE: 'MLFLOW_ARTIFACT_TOO_LARGE',
   /** The caller aborted the request. */
   ABORTED: 'MLFLOW_ABORTED',
 } as const;

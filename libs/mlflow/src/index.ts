@@ -6,6 +6,7 @@ export {
   type CreateModelVersionOptions,
   type CreateRunOptions,
   createMlflowClient,
+  type DownloadOptions,
   type DownloadResult,
   type MlflowClient,
   type ModelVersionPage,

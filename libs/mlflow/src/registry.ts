@@ -298,9 +298,9 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
       return res.artifact_uri;
     },
 
-    async downloadModelVersionArtifact(name, version, relativePath) {
+    async downloadModelVersionArtifact(name, version, relativePath, options) {
       const uri = await api.getModelVersionDownloadUri(name, version);
-      return artifacts.downloadArtifact(uri, relativePath);
+      return artifacts.downloadArtifact(uri, relativePath, options);
     },
   };
   return api;

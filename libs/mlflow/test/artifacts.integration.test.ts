@@ -76,6 +76,20 @@ describe('artifacts through the proxy', () => {
     expect((await client.downloadArtifact(`${uri}/model`, 'model.bin')).equals(bytes)).toBe(true);
   });
 
+  it('downloadArtifact with maxBytes: refuses a larger file without reading it all', async () => {
+    const uri = run.info.artifactUri;
+    const bytes = Buffer.alloc(300_000, 7);
+    await client.uploadArtifact(uri, 'big.bin', bytes);
+    expect((await client.downloadArtifact(uri, 'big.bin', { maxBytes: bytes.length })).equals(bytes)).toBe(true);
+    const error = await client.downloadArtifact(uri, 'big.bin', { maxBytes: 1_000 }).then(
+      () => undefined,
+      (e: unknown) => e as MlflowError,
+    );
+    expect(error).toBeInstanceOf(MlflowError);
+    expect(error?.code).toBe(MlflowErrorCode.ARTIFACT_TOO_LARGE);
+    expect(error?.message).toMatch(/more than the 1000 bytes allowed/);
+  });
+
   it('round-trips a 50 MB file byte-identical, streamed to disk', async () => {
     const source = join(dir, 'big.bin');
     const block = randomBytes(1 << 20);

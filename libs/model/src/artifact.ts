@@ -109,7 +109,8 @@ const EnvelopeHeadSchema = z.object({
   formatVersion: z.number(),
 });
 
-const EnvelopeSchema = z.object({
+/** Exactly these four keys: nothing in the file may sit outside what the checksum covers. */
+const EnvelopeSchema = z.strictObject({
   format: z.literal(ARTIFACT_FORMAT_NAME),
   formatVersion: z.union([z.literal(1), z.literal(2)]),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -135,7 +136,16 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-type Hash = ReturnType<typeof createHash>;
+/** A sha256 that also counts the UTF-8 bytes it was fed: the length of the canonical text. */
+class CountingHash {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  update(text: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
+    this.bytes += encoding === 'latin1' ? text.length : Buffer.byteLength(text, 'utf8');
+    this.hash.update(text, encoding);
+  }
+}
+type Hash = CountingHash;
 
 /**
  * Feeds canonicalJson(value) into `hash` piece by piece, without building the string. The weight blobs
@@ -171,9 +181,9 @@ function hashCanonical(hash: Hash, value: unknown, blob: boolean): void {
   }
 }
 
-/** sha256 (hex) of canonicalJson(payload), streaming the weight blobs. */
-function payloadSha256(payload: Record<string, unknown>): string {
-  const hash = createHash('sha256');
+/** sha256 (hex) and UTF-8 length of canonicalJson(payload), streaming the weight blobs. */
+function payloadSha256(payload: Record<string, unknown>): { sha256: string; bytes: number } {
+  const hash = new CountingHash();
   hash.update('{');
   let first = true;
   for (const k of Object.keys(payload).sort()) {
@@ -199,8 +209,18 @@ function payloadSha256(payload: Record<string, unknown>): string {
     }
   }
   hash.update('}');
-  return hash.digest('hex');
+  return { sha256: hash.hash.digest('hex'), bytes: hash.bytes };
 }
+
+/** The file serializeArtifact writes around a canonical payload of `payloadBytes` bytes. */
+function envelopeBytes(formatVersion: number, sha256: string, payloadBytes: number): number {
+  return Buffer.byteLength(envelopeHead(formatVersion, sha256), 'utf8') + payloadBytes + ENVELOPE_TAIL.length;
+}
+
+function envelopeHead(formatVersion: number, sha256: string): string {
+  return `{"format":${JSON.stringify(ARTIFACT_FORMAT_NAME)},"formatVersion":${formatVersion},"sha256":"${sha256}","payload":`;
+}
+const ENVELOPE_TAIL = '}\n';
 
 function invalidInput(message: string): ModelError {
   return new ModelError(ModelErrorCode.ARTIFACT_INPUT_INVALID, `Cannot serialize model artifact: ${message}`);
@@ -272,7 +292,7 @@ export function serializeArtifact(input: ArtifactInput): SerializedArtifact {
   const formatVersion = input.vocabulary === undefined ? 1 : 2;
   const canonical = canonicalJson(payload);
   const sha256 = sha256Hex(canonical);
-  const text = `{"format":${JSON.stringify(ARTIFACT_FORMAT_NAME)},"formatVersion":${formatVersion},"sha256":"${sha256}","payload":${canonical}}\n`;
+  const text = `${envelopeHead(formatVersion, sha256)}${canonical}${ENVELOPE_TAIL}`;
   return { bytes: Buffer.from(text, 'utf8'), sha256 };
 }
 
@@ -340,10 +360,21 @@ export function parseArtifact(bytes: Uint8Array): ModelArtifact {
   const env = EnvelopeSchema.safeParse(doc);
   if (!env.success) throw malformed(z.prettifyError(env.error), env.error);
   const actual = payloadSha256(env.data.payload);
-  if (actual !== env.data.sha256) {
+  if (actual.sha256 !== env.data.sha256) {
     throw new ModelError(
       ModelErrorCode.ARTIFACT_CHECKSUM_MISMATCH,
-      `Model artifact checksum mismatch: the file records sha256 ${env.data.sha256} but its payload hashes to ${actual}; the file is corrupted or was edited`,
+      `Model artifact checksum mismatch: the file records sha256 ${env.data.sha256} but its payload hashes to ${actual.sha256}; the file is corrupted or was edited`,
+    );
+  }
+  // The file must be the canonical text (the final newline optional): with the envelope's keys
+  // fixed, any other length means bytes the checksum does not cover (padding, re-encoding).
+  const expected = envelopeBytes(env.data.formatVersion, env.data.sha256, actual.bytes);
+  const last = bytes[bytes.byteLength - 1];
+  const canonicalLength =
+    (bytes.byteLength === expected && last === 0x0a) || (bytes.byteLength === expected - 1 && last === 0x7d);
+  if (!canonicalLength) {
+    throw malformed(
+      `the file is ${bytes.byteLength} bytes but its checksummed content written canonically is ${expected}: bytes outside the checksum (padding, whitespace or re-encoded text) are not accepted`,
     );
   }
   const formatVersion = env.data.formatVersion;

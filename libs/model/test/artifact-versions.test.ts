@@ -46,8 +46,8 @@ const training = {
 };
 
 describe('model artifact versions', () => {
-  it('keeps loading a version 1 file written by the previous build, and scores it without a vocabulary', () => {
-    const bytes = readFileSync(new URL('./fixtures/artifact-v1.json', import.meta.url));
+  it('keeps loading a version 1 file as the previous build wrote it (compact canonical JSON; .bin so no formatter touches it), and scores it without a vocabulary', () => {
+    const bytes = readFileSync(new URL('./fixtures/artifact-v1.bin', import.meta.url));
     const artifact = parseArtifact(bytes);
     expect(artifact.formatVersion).toBe(1);
     expect(artifact.vocabulary).toBeUndefined();

@@ -121,11 +121,32 @@ describe('model artifact v1', () => {
     );
   });
 
-  it('accepts re-formatted JSON (the checksum is over the canonical payload, not the bytes)', () => {
+  it('accepts no byte outside what the checksum covers: padding, unknown envelope keys, re-formatting', () => {
     const w = new Float32Array(4096);
     w[5] = 1;
-    const doc = JSON.parse(serializeArtifact(input(w)).bytes.toString('utf8'));
-    expect(parseArtifact(Buffer.from(JSON.stringify(doc, null, 2))).weights[5]).toBe(1);
+    const { bytes } = serializeArtifact(input(w));
+    expect(parseArtifact(bytes).weights[5]).toBe(1);
+    // The final newline is optional.
+    expect(parseArtifact(bytes.subarray(0, bytes.length - 1)).weights[5]).toBe(1);
+    const doc = JSON.parse(bytes.toString('utf8'));
+    expectModelError(
+      () => parseArtifact(Buffer.from(JSON.stringify({ ...doc, padding: 'x'.repeat(100_000) }))),
+      'MODEL_ARTIFACT_MALFORMED',
+      'padding',
+    );
+    expectModelError(
+      () => parseArtifact(Buffer.concat([bytes, Buffer.from(' '.repeat(100_000))])),
+      'MODEL_ARTIFACT_MALFORMED',
+      'outside the checksum',
+    );
+    expectModelError(
+      () => parseArtifact(Buffer.from(JSON.stringify(doc, null, 2))),
+      'MODEL_ARTIFACT_MALFORMED',
+      'outside the checksum',
+    );
+    // Same length, one byte moved: a space instead of the final newline.
+    const moved = Buffer.concat([Buffer.from(' '), bytes.subarray(0, bytes.length - 1)]);
+    expectModelError(() => parseArtifact(moved), 'MODEL_ARTIFACT_MALFORMED', 'outside the checksum');
   });
 
   it('rejects unknown format versions with a clear error before anything else', () => {

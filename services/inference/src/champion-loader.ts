@@ -22,6 +22,8 @@ export interface FetchModelOptions {
   version?: string | undefined;
   /** Give up after this long (MLflow unreachable or failing); the caller exits so the pod restarts. */
   deadlineMs: number;
+  /** Largest artifact accepted: checked against the registry's listing, then while downloading. Default: no limit. */
+  maxArtifactBytes?: number;
   logger?: Logger;
   /** Stops retrying (e.g. SIGTERM during start-up). */
   signal?: AbortSignal;
@@ -67,6 +69,37 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * The artifact file of a version, relative to its source (`<run artifact_uri>/model`). Never more
+ * than `maxArtifactBytes` is read: the registry's listing is checked first, then the download stops
+ * at the limit.
+ */
+async function downloadArtifact(options: FetchModelOptions, version: string): Promise<Buffer> {
+  const { client, name } = options;
+  const maxBytes = options.maxArtifactBytes ?? Number.POSITIVE_INFINITY;
+  const tooLarge = (detail: string, cause?: unknown) =>
+    new InferenceError(
+      InferenceErrorCode.ARTIFACT_REJECTED,
+      `refusing to serve version ${version} of "${name}": ${detail}, more than MAX_ARTIFACT_BYTES (${maxBytes})`,
+      { cause },
+    );
+  const source = await client.getModelVersionDownloadUri(name, version);
+  if (Number.isFinite(maxBytes)) {
+    const listed = (await client.listArtifacts(source)).find((file) => file.path === ARTIFACT_FILE_NAME);
+    if (listed?.fileSize !== undefined && listed.fileSize > maxBytes) {
+      throw tooLarge(`the registry lists ${ARTIFACT_FILE_NAME} at ${listed.fileSize} bytes`);
+    }
+  }
+  try {
+    return await client.downloadArtifact(source, ARTIFACT_FILE_NAME, { maxBytes });
+  } catch (error) {
+    if (error instanceof MlflowError && error.code === MlflowErrorCode.ARTIFACT_TOO_LARGE) {
+      throw tooLarge(error.message, error);
+    }
+    throw error;
+  }
+}
+
 async function fetchOnce(options: FetchModelOptions): Promise<FetchedModel> {
   const { client, name } = options;
   const pinned = options.version !== undefined;
@@ -88,8 +121,7 @@ async function fetchOnce(options: FetchModelOptions): Promise<FetchedModel> {
     }
     throw error;
   }
-  // Relative to the version's source, `<run artifact_uri>/model`.
-  const bytes = await client.downloadModelVersionArtifact(name, version.version, ARTIFACT_FILE_NAME);
+  const bytes = await downloadArtifact(options, version.version);
   let artifact: ModelArtifact;
   try {
     artifact = parseArtifact(bytes);

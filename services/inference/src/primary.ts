@@ -1,18 +1,19 @@
 import cluster, { type Worker } from 'node:cluster';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type MlflowClient, mlflowClientFromEnv } from '@fallback-ctr/mlflow';
-import type { Env } from '@fallback-ctr/runtime';
+import { createShutdown, type Env, raceTimer } from '@fallback-ctr/runtime';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { fetchModel } from './champion-loader.js';
 import type { InferenceConfig } from './config.js';
+import { InferenceErrorCode } from './errors.js';
+import { createHandoffFile } from './handoff-file.js';
 import { ToPrimarySchema, type ToWorker } from './ipc.js';
 import type { ModelMeta } from './model-meta.js';
 
-/** A worker that dies sooner than this after its start counts as a crash loop: respawns back off. */
+/** A worker that dies sooner than this after its start counts as a crash: respawns back off. */
 const HEALTHY_UPTIME_MS = 10_000;
+/** This many crashes in a row and the pod gives up (exit 1, so Kubernetes restarts it and says so). */
+export const CRASH_LOOP_LIMIT = 5;
 
 export interface PrimaryOptions {
   config: InferenceConfig;
@@ -23,39 +24,89 @@ export interface PrimaryOptions {
   exit?: (code: number) => void;
 }
 
+function errorCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error ? String(error.code) : undefined;
+}
+
 /**
- * The cluster primary: forks the workers at once (they listen, not ready), fetches and verifies
- * the artifact ONCE, writes it to a private temp file and tells every worker (and every respawned
- * one) to load it. Respawns dead workers. On SIGTERM/SIGINT tells the workers to drain, waits for
- * them, and exits. Exits 1 when the model cannot be loaded (deadline, missing, corrupt).
+ * The cluster primary: forks the workers at once, fetches and verifies the artifact ONCE, writes it
+ * to a private temp file and hands it to every worker (and every respawned one). Respawns dead
+ * workers with backoff, staying alive while none serves (nothing listens then, so readiness fails);
+ * exits 1 after CRASH_LOOP_LIMIT crashes in a row, or when the hand-off file itself is bad.
+ * SIGTERM/SIGINT: the workers drain, then the primary exits. Exits 1 when the model cannot be
+ * loaded (deadline, missing, corrupt, too large). The hand-off file is removed on every way out.
  */
 export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const { config, logger } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const aggregator = new AggregatorRegistry();
-  const abort = new AbortController();
+  const handoffFile = createHandoffFile();
   const started = new Map<number, number>();
   /** Workers that have installed their message handlers (they asked for the model). */
   const announced = new Set<number>();
   let handoff: { path: string; meta: ModelMeta } | undefined;
-  let tempDir: string | undefined;
-  let stopping = false;
   let crashes = 0;
+
+  const stopBudgetMs = config.drainMs + config.graceMs + 2_000;
+  const shutdown = createShutdown({ logger, timeoutMs: stopBudgetMs + 3_000, exit });
+  // Closers run last-registered first: the workers stop, then their hand-off file goes.
+  shutdown.register('hand-off file', () => handoffFile.remove());
+  shutdown.register('workers', () => stopWorkers());
+  shutdown.install();
+  const fail = (reason: string) => void shutdown.run(reason).then(() => exit(1));
 
   const post = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message);
   };
 
+  async function stopWorkers(): Promise<void> {
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const exited = Promise.all(
+      workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve())))),
+    );
+    for (const w of workers) {
+      // A worker still starting may not listen for messages yet (they would be lost); its SIGTERM
+      // handler, or the default action, stops it just as well.
+      if (announced.has(w.id)) post(w, { type: 'fctr:shutdown' });
+      else if (!w.isDead()) w.process.kill('SIGTERM');
+    }
+    const inTime = await raceTimer(
+      exited.then(() => true),
+      stopBudgetMs,
+      () => false,
+    );
+    if (!inTime) {
+      for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
+      throw new Error(`workers did not stop within ${stopBudgetMs} ms; killed them`);
+    }
+  }
+
+  const verifyHandoff = async (workerMessage: string) => {
+    if (!handoff) return;
+    try {
+      await handoffFile.verify(handoff.meta);
+    } catch (error) {
+      logger.fatal(
+        { err: error, code: InferenceErrorCode.HANDOFF_FAILED, workerError: workerMessage },
+        'the hand-off file is unreadable or altered; exiting so the pod restarts and downloads the model again',
+      );
+      fail('hand-off file bad');
+    }
+  };
+
   const fork = () => {
     const worker = cluster.fork();
     started.set(worker.id, Date.now());
+    logger.info({ worker: worker.id, workerPid: worker.process.pid }, 'worker forked');
     worker.on('message', (raw: unknown) => {
       const parsed = ToPrimarySchema.safeParse(raw);
       if (!parsed.success) return;
       const message = parsed.data;
       if (message.type === 'fctr:want-model') {
         announced.add(worker.id);
-        if (handoff) post(worker, { type: 'fctr:model', ...handoff });
+        post(worker, handoff ? { type: 'fctr:model', ...handoff } : { type: 'fctr:no-model-yet' });
+      } else if (message.type === 'fctr:handoff-failed') {
+        void verifyHandoff(message.message);
       } else {
         aggregator
           .clusterMetrics()
@@ -71,56 +122,35 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     const uptime = Date.now() - (started.get(worker.id) ?? Date.now());
     started.delete(worker.id);
     announced.delete(worker.id);
-    if (stopping) return;
+    if (shutdown.shuttingDown) return;
     crashes = uptime < HEALTHY_UPTIME_MS ? crashes + 1 : 0;
+    const live = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead()).length;
+    if (crashes >= CRASH_LOOP_LIMIT) {
+      logger.fatal(
+        { workerPid: worker.process.pid, code, signal, crashes, liveWorkers: live },
+        `workers crashed ${crashes} times in a row, each within ${HEALTHY_UPTIME_MS} ms of starting; exiting so the pod restarts`,
+      );
+      fail('crash loop');
+      return;
+    }
     const delayMs = Math.min(10_000, crashes === 0 ? 0 : 250 * 2 ** (crashes - 1));
-    logger.error({ workerPid: worker.process.pid, code, signal, uptimeMs: uptime, delayMs }, 'worker died; respawning');
+    logger.error(
+      { workerPid: worker.process.pid, code, signal, uptimeMs: uptime, delayMs, crashes, liveWorkers: live },
+      live === 0 ? 'worker died; respawning (no worker serves meanwhile: not ready)' : 'worker died; respawning',
+    );
+    // Not unref'd: with every worker gone, this timer is what keeps the primary alive.
     setTimeout(() => {
-      if (!stopping) fork();
-    }, delayMs).unref();
+      if (!shutdown.shuttingDown) fork();
+    }, delayMs);
   });
 
-  const shutdown = async (reason: string, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    abort.abort(new Error(reason));
-    logger.info({ reason }, 'primary stopping: draining workers');
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    const exited = Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            if (w.isDead()) resolve();
-            else w.once('exit', () => resolve());
-          }),
-      ),
-    );
-    for (const w of workers) {
-      // A worker still starting may not listen for messages yet (they would be lost); its SIGTERM
-      // handler, or the default action, stops it just as well.
-      if (announced.has(w.id)) post(w, { type: 'fctr:shutdown' });
-      else if (!w.isDead()) w.process.kill('SIGTERM');
-    }
-    const budgetMs = config.drainMs + config.graceMs + 2_000;
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      exited.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), budgetMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!inTime) {
-      logger.error({ budgetMs }, 'workers did not stop in time; killing them');
-      for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
-    }
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
-    exit(inTime ? code : 1);
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void shutdown(signal, 0));
-
   for (let i = 0; i < config.workers; i++) fork();
-  logger.info({ workers: config.workers, port: config.port }, 'primary started workers; loading the model');
+  const auth = config.apiTokens.length > 0;
+  logger.info(
+    { workers: config.workers, port: config.port, auth: auth ? `bearer (${config.apiTokens.length} tokens)` : 'off' },
+    'primary started workers; loading the model',
+  );
+  if (!auth) logger.warn('API_TOKENS is not set: POST /predict accepts requests without a token');
 
   const client =
     options.client ??
@@ -137,13 +167,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       alias: config.modelAlias,
       version: config.modelVersion,
       deadlineMs: config.startupDeadlineMs,
+      maxArtifactBytes: config.maxArtifactBytes,
       logger,
-      signal: abort.signal,
+      signal: shutdown.signal,
     });
-    if (stopping) return;
-    tempDir = await mkdtemp(join(tmpdir(), 'fallback-ctr-model-'));
-    const path = join(tempDir, 'artifact.json');
-    await writeFile(path, fetched.bytes, { mode: 0o600 });
+    if (shutdown.shuttingDown) return;
+    const path = await handoffFile.write(fetched.bytes);
     handoff = { path, meta: fetched.meta };
     logger.info(
       {
@@ -152,14 +181,16 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         resolvedFrom: fetched.meta.resolvedFrom,
         sha256: fetched.meta.sha256,
         bytes: fetched.bytes.length,
+        handoffPath: path,
       },
       'model fetched and verified; handing it to the workers',
     );
-    for (const w of Object.values(cluster.workers ?? {})) if (w) post(w, { type: 'fctr:model', ...handoff });
+    for (const w of Object.values(cluster.workers ?? {})) {
+      if (w && announced.has(w.id)) post(w, { type: 'fctr:model', ...handoff });
+    }
   } catch (error) {
-    if (stopping) return;
-    const code = error instanceof Error && 'code' in error ? String(error.code) : undefined;
-    logger.fatal({ err: error, code }, 'cannot load the model; exiting so the pod restarts');
-    await shutdown('model load failed', 1);
+    if (shutdown.shuttingDown) return;
+    logger.fatal({ err: error, code: errorCode(error) }, 'cannot load the model; exiting so the pod restarts');
+    fail('model load failed');
   }
 }

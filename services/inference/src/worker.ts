@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createShutdown, raceTimer } from '@fallback-ctr/runtime';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { loadedModelFromBytes } from './champion-loader.js';
@@ -8,13 +9,20 @@ import { type ToPrimary, type ToWorker, ToWorkerSchema } from './ipc.js';
 import { createMetrics } from './metrics.js';
 import { createModelHolder } from './model-holder.js';
 
-function send(message: ToPrimary): void {
-  process.send?.(message);
+/** How long a worker waits for the primary's pod-wide metrics aggregate. */
+const METRICS_ANSWER_MS = 6_000;
+
+function send(message: ToPrimary): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send?.(message, undefined, {}, () => resolve())) resolve();
+  });
 }
 
 /**
- * A cluster worker: listens at once (liveness OK, readiness 503), loads the artifact the primary
- * fetched and verified, serves until told to shut down (or SIGTERM/SIGINT), then drains and exits.
+ * A cluster worker. It asks the primary for the model first: a worker (re)started once the pod has
+ * its model loads it before it listens, so the primary never routes a connection to a worker that
+ * cannot serve; during start-up (no model yet) it listens at once (liveness OK, readiness 503) and
+ * loads the model when it comes. Serves until told to shut down (or SIGTERM/SIGINT), then drains.
  */
 export async function runWorker(config: InferenceConfig, baseLogger: Logger): Promise<void> {
   // Once the model is loaded, every worker line names it.
@@ -26,36 +34,54 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
   new AggregatorRegistry();
 
   let nextId = 0;
-  const pending = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
-  const podMetrics = () =>
-    new Promise<string>((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error('the cluster primary did not answer the metrics request within 6 s'));
-      }, 6_000);
-      pending.set(id, {
-        resolve: (text) => {
-          clearTimeout(timer);
-          resolve(text);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      send({ type: 'fctr:metrics-request', id });
+  const pending = new Map<number, (answer: { text: string } | { error: string }) => void>();
+  const podMetrics = () => {
+    const id = nextId++;
+    const answered = new Promise<string>((resolve, reject) => {
+      pending.set(id, (answer) => ('text' in answer ? resolve(answer.text) : reject(new Error(answer.error))));
     });
+    void send({ type: 'fctr:metrics-request', id });
+    return raceTimer(answered, METRICS_ANSWER_MS, () => {
+      throw new Error(`the cluster primary did not answer the metrics request within ${METRICS_ANSWER_MS} ms`);
+    }).finally(() => pending.delete(id));
+  };
 
   let server: HttpServer | undefined;
-  let stopReason: string | undefined;
-  const stop = (reason: string) => {
-    if (stopReason !== undefined) return;
-    stopReason = reason;
-    logger.info({ reason }, 'worker stopping');
-    // Still starting: stop right after listen (below). Never loaded a model: nothing routes here, no drain.
-    if (!server) return;
-    void server.drain({ skipDrainDelay: holder.get() === undefined }).then((clean) => process.exit(clean ? 0 : 1));
+  const shutdown = createShutdown({ logger: baseLogger, timeoutMs: config.drainMs + config.graceMs + 1_000 });
+  shutdown.register('http server', async () => {
+    // Never loaded a model: nothing routes here, no drain. Not listening yet: `listen` stops it.
+    if (server && !(await server.drain({ skipDrainDelay: holder.get() === undefined }))) {
+      throw new Error('in-flight requests outlived SHUTDOWN_GRACE_SECONDS');
+    }
+  });
+  shutdown.install();
+  const stop = (reason: string) => void shutdown.run(reason).then((clean) => process.exit(clean ? 0 : 1));
+
+  let listening: Promise<void> | undefined;
+  const listen = () => {
+    listening ??= (async () => {
+      server = await startHttpServer({ config, holder, logger: baseLogger, metrics, metricsText: podMetrics });
+      if (shutdown.shuttingDown) {
+        await server.drain({ skipDrainDelay: true });
+        process.exit(0);
+      }
+      logger.info({ url: server.url, ready: holder.get() !== undefined }, 'worker listening');
+    })();
+    return listening;
+  };
+
+  const load = async (message: Extract<ToWorker, { type: 'fctr:model' }>) => {
+    try {
+      const model = loadedModelFromBytes(message.meta, await readFile(message.path));
+      holder.set(model);
+      logger = baseLogger.child({ model: model.name, version: model.version });
+      logger.info({ sha256: model.artifact.sha256 }, 'model loaded: ready');
+    } catch (error) {
+      logger.fatal({ err: error }, 'cannot load the artifact handed over by the primary');
+      await send({ type: 'fctr:handoff-failed', message: error instanceof Error ? error.message : String(error) });
+      process.exit(1);
+    }
+    await listen();
   };
 
   process.on('message', (raw: unknown) => {
@@ -64,40 +90,20 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
     const message: ToWorker = parsed.data;
     switch (message.type) {
       case 'fctr:model':
-        if (holder.get()) return;
-        readFile(message.path)
-          .then((bytes) => {
-            const model = loadedModelFromBytes(message.meta, bytes);
-            holder.set(model);
-            logger = baseLogger.child({ model: model.name, version: model.version });
-            logger.info({ sha256: model.artifact.sha256 }, 'model loaded: ready');
-          })
-          .catch((error: unknown) => {
-            logger.fatal({ err: error }, 'cannot load the artifact handed over by the primary');
-            process.exit(1);
-          });
+        if (!holder.get()) void load(message);
+        return;
+      case 'fctr:no-model-yet':
+        void listen();
         return;
       case 'fctr:shutdown':
         stop('primary asked');
         return;
-      case 'fctr:metrics': {
-        const waiter = pending.get(message.id);
-        pending.delete(message.id);
-        if (message.error !== undefined) waiter?.reject(new Error(message.error));
-        else waiter?.resolve(message.text);
+      case 'fctr:metrics':
+        pending.get(message.id)?.(message.error !== undefined ? { error: message.error } : { text: message.text });
         return;
-      }
     }
   });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop(signal));
   // The primary died: nobody will respawn, hand over or aggregate; stop cleanly.
   process.on('disconnect', () => stop('primary disconnected'));
-
-  server = await startHttpServer({ config, holder, logger: baseLogger, metrics, metricsText: podMetrics });
-  if (stopReason !== undefined) {
-    await server.drain({ skipDrainDelay: true });
-    process.exit(0);
-  }
-  send({ type: 'fctr:want-model' });
-  logger.info({ url: server.url }, 'worker listening (not ready until the model is loaded)');
+  await send({ type: 'fctr:want-model' });
 }

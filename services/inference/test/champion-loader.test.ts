@@ -189,9 +189,22 @@ describe('a corrupt or unknown artifact is never served', () => {
   const bad = uniqueName('corrupt');
   afterAll(() => cleanup(client, bad));
 
-  async function refusal(bytes: Uint8Array, tags: Record<string, string> = {}): Promise<InferenceError> {
+  async function refusal(
+    bytes: Uint8Array,
+    tags: Record<string, string> = {},
+    maxArtifactBytes?: number,
+  ): Promise<InferenceError> {
     const version = await publishVersion(client, bad, bytes, { tags });
-    const error = await rejection(fetchModel({ client, name: bad, alias: 'champion', version, deadlineMs: 20_000 }));
+    const error = await rejection(
+      fetchModel({
+        client,
+        name: bad,
+        alias: 'champion',
+        version,
+        deadlineMs: 20_000,
+        ...(maxArtifactBytes ? { maxArtifactBytes } : {}),
+      }),
+    );
     expect(error.code).toBe(InferenceErrorCode.ARTIFACT_REJECTED);
     expect(error.message).toContain(`version ${version}`);
     return error;
@@ -220,5 +233,24 @@ describe('a corrupt or unknown artifact is never served', () => {
   it('a valid artifact that is not the one the trainer recorded in artifact.sha256', async () => {
     const error = await refusal(v2.bytes, { 'artifact.sha256': v1.sha256 });
     expect(error.message).toContain(v1.sha256);
+  });
+
+  it('an artifact over MAX_ARTIFACT_BYTES, by the registry listing, before a byte is downloaded', async () => {
+    const error = await refusal(v1.bytes, {}, v1.bytes.length - 1);
+    expect(error.message).toMatch(/registry lists .* at \d+ bytes, more than MAX_ARTIFACT_BYTES/);
+    expect(error.cause).toBeUndefined();
+  });
+
+  it('a valid artifact padded with an unknown top-level key: bytes outside the checksum', async () => {
+    const doc = JSON.parse(v1.bytes.toString('utf8')) as Record<string, unknown>;
+    const padded = Buffer.from(`${JSON.stringify({ ...doc, padding: 'x'.repeat(200_000) })}\n`);
+    const error = await refusal(padded);
+    expect((error.cause as { code?: string }).code).toBe(ModelErrorCode.ARTIFACT_MALFORMED);
+    expect(error.message).toMatch(/padding/);
+  });
+
+  it('a valid artifact padded with whitespace: bytes outside the checksum', async () => {
+    const error = await refusal(Buffer.concat([v1.bytes, Buffer.alloc(100_000, 0x20)]));
+    expect(error.message).toMatch(/outside the checksum/);
   });
 });

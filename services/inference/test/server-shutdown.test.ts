@@ -104,7 +104,7 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
     expect(code).toBe(0);
     // Within drain + grace + the primary's 2 s margin, plus room for a loaded machine's scheduling.
     expect(exitMs).toBeLessThan(1_000 + 5_000 + 2_000 + 10_000);
-    expect(server.logs.filter((l) => l.msg === 'worker stopping')).toHaveLength(2);
+    expect(server.logs.filter((l) => l.msg === 'shutting down' && l.role === 'worker')).toHaveLength(2);
   });
 
   it('SIGTERM with keep-alive connections pinned to the pod, as behind kube-proxy: no request is lost', async () => {
