@@ -7,7 +7,7 @@ import {
   parseArtifact,
   VersionTag,
 } from '@fallback-ctr/model';
-import { RetryError, RuntimeErrorCode, retry, silentLogger } from '@fallback-ctr/runtime';
+import { RetryError, RuntimeErrorCode, raceTimer, retry, silentLogger } from '@fallback-ctr/runtime';
 import type { Logger } from 'pino';
 import { InferenceError, InferenceErrorCode } from './errors.js';
 import type { LoadedModel } from './model-holder.js';
@@ -168,19 +168,7 @@ async function fetchOnce(options: FetchModelOptions): Promise<FetchedModel> {
 export async function fetchModel(options: FetchModelOptions): Promise<FetchedModel> {
   const logger = options.logger ?? silentLogger();
   const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
   let lastError: unknown;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new InferenceError(
-          InferenceErrorCode.MODEL_LOAD_DEADLINE,
-          `model not loaded within ${options.deadlineMs} ms (STARTUP_DEADLINE_SECONDS); last error: ${describe(lastError ?? 'an attempt still in progress')}`,
-          { cause: lastError },
-        ),
-      );
-    }, options.deadlineMs);
-  });
   const attempts = retry(
     async () => {
       try {
@@ -215,11 +203,14 @@ export async function fetchModel(options: FetchModelOptions): Promise<FetchedMod
     }
     throw error;
   });
-  try {
-    return await Promise.race([attempts, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  // An attempt in progress at the deadline (a slow download) is not waited for.
+  return raceTimer(attempts, options.deadlineMs, () => {
+    throw new InferenceError(
+      InferenceErrorCode.MODEL_LOAD_DEADLINE,
+      `model not loaded within ${options.deadlineMs} ms (STARTUP_DEADLINE_SECONDS); last error: ${describe(lastError ?? 'an attempt still in progress')}`,
+      { cause: lastError },
+    );
+  });
 }
 
 /** Builds the scorer for an artifact already parsed and verified. */
