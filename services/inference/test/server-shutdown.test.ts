@@ -67,10 +67,15 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
           headers: { 'content-type': 'application/json' },
           body,
           connections: 8,
-          duration: 20,
+          // Stopped by the balancer below; the duration only bounds a run that goes wrong.
+          duration: 300,
         },
         (error, result) => (error ? reject(error) : resolve(result)),
       );
+    });
+    let answered = 0;
+    instance?.on('response', () => {
+      answered++;
     });
     // A load balancer: stops routing to the pod once /readyz says 503 (it polls every 100 ms).
     let sawNotReady = false;
@@ -88,7 +93,7 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await waitFor(() => answered >= 300, 'load to be under way');
     const signalled = Date.now();
     server.kill('SIGTERM');
     const [result] = await Promise.all([load, balancer]);
