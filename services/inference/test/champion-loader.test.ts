@@ -68,7 +68,8 @@ describe('champion loader against the real MLflow', () => {
       const error = await rejection(
         fetchModel({
           client,
-          deadlineMs: 1_500,
+          // Long enough for several MLflow round trips even at load 30 (one can take over a second).
+          deadlineMs: 5_000,
           initialDelayMs: 50,
           maxDelayMs: 200,
           logger: createLogger({
@@ -86,8 +87,8 @@ describe('champion loader against the real MLflow', () => {
       );
       expect(error.code).toBe(InferenceErrorCode.MODEL_LOAD_DEADLINE);
       expect(error.message).toMatch(/does not exist.*MODEL_ALIAS/);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
-      expect(waits.length).toBeGreaterThan(2);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_900);
+      expect(waits.length).toBeGreaterThan(1);
       expect(waits[0]).toMatch(/no version has the alias .* yet; waiting/);
     }
   });
