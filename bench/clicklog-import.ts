@@ -4,7 +4,7 @@
  * RSS is its own. Baselines in the same run: COPY of the already-formatted lines into a bare staging
  * table (the database's ceiling for this row shape) and `writeImpressions` (COPY into the indexed table).
  *
- *   npx tsx --conditions=source bench/clicklog-import.ts [--rows 1000000] [--keep]
+ *   npx tsx --conditions=source bench/clicklog-import.ts [--rows 1000000] [--formats csv,jsonl,parquet] [--keep]
  *
  * Target (issue 12): COPY writes ≥ 200k rows/s into PostgreSQL on this machine. Other engineers share
  * the 2 cores: the load average is printed beside every figure; compare the ratios.
@@ -207,7 +207,12 @@ async function copyCeiling(schema: string, n: number): Promise<{ ms: number; loa
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { rows: { type: 'string', default: '1000000' }, keep: { type: 'boolean' }, child: { type: 'boolean' } },
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      formats: { type: 'string', default: 'csv,jsonl,parquet' },
+      keep: { type: 'boolean' },
+      child: { type: 'boolean' },
+    },
   });
   if (values.child) return importChild(positionals[0] as string, positionals[1] as string);
   const n = Number(values.rows);
@@ -250,7 +255,8 @@ async function main(): Promise<void> {
       `| baseline: writeImpressions (generate + COPY into the indexed table) | ${rate(n, baseMs)} | ${(baseMs / 1000).toFixed(1)} s | | ${load1()} |`,
     );
 
-    for (const format of ['csv', 'jsonl', 'parquet'] as const) {
+    const formats = (values.formats ?? '').split(',') as ('csv' | 'jsonl' | 'parquet')[];
+    for (const format of formats) {
       const schema = await fresh(format);
       const r = importInChild(schema, files[format]);
       table.push(
