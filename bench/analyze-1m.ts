@@ -63,7 +63,7 @@ try {
   const config = {
     clicklogSchema: schema,
     window: { trainWindowHours: days * 24, holdoutHours: 24, attributionWindowMinutes: 60, end },
-    ftrl: { alpha: 0.05, beta: 1, l1: 1, l2: 1, missingRate: 0.02 },
+    ftrl: { alpha: 0.05, beta: 1, l1: 1, l2: 1, missingRate: 0.02, rareRate: 0, minValueCount: 0 },
     passes: 1,
   };
   const split = await loadWindow(config, pool, silentLogger());

@@ -42,6 +42,8 @@ Options:
                              minute (so a holdout ending now has traffic at any time of day)
   --base-ctr <p>             mean true CTR of the first day, 0.005..0.03 (default: 0.015)
   --drift <x>                day-to-day random walk of the true effects, 0 = none (default: 0)
+  --new-ads-per-day <n>      new ads (some with new campaigns and advertisers) each day from day 1;
+                             5 % of each day's traffic goes to the newest ones (default: 0)
   --degrade <mode>           shuffled-labels | broken-feature (default: none)
   --broken-field <field>     field for broken-feature: ${SYNTHETIC_FIELDS.join(', ')}
   --broken-kind <kind>       scrambled | constant | missing (default: scrambled)
@@ -107,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
       start: { type: 'string' },
       'base-ctr': { type: 'string' },
       drift: { type: 'string' },
+      'new-ads-per-day': { type: 'string' },
       degrade: { type: 'string' },
       'broken-field': { type: 'string' },
       'broken-kind': { type: 'string' },
@@ -164,6 +167,7 @@ async function main(argv: string[]): Promise<void> {
         until: values['until-now'] ? new Date() : undefined,
         baseCtr: num('base-ctr', values['base-ctr']),
         drift: num('drift', values.drift),
+        churn: { adsPerDay: num('new-ads-per-day', values['new-ads-per-day']) ?? 0 },
         degrade,
         cardinality: ads !== undefined || slots !== undefined ? { ads, slots } : undefined,
         writeTruth: !values['no-truth'],

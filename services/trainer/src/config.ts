@@ -61,6 +61,17 @@ export const ModelEnvSchema = z.object({
     .describe(
       'Share of (row, field) pairs trained as if the field were missing, so impressions that omit fields stay calibrated.',
     ),
+  TRAIN_MIN_VALUE_COUNT: envInt(0, 1_000_000)
+    .default(5)
+    .describe(
+      'Categorical values seen fewer times in the training window become their field’s rare token, in training and at serving (cold start); 0 = off.',
+    ),
+  TRAIN_RARE_RATE: envNumber()
+    .refine((v) => v >= 0 && v <= 0.5, 'a number in [0, 0.5]')
+    .default(0.02)
+    .describe(
+      'Share of (row, field) pairs trained as the field’s rare token, so never-seen values score near their peers.',
+    ),
   PROGRESS_INTERVAL_SECONDS: duration('positive', DAY_SECONDS)
     .default(10)
     .describe('How often training progress is logged.'),
@@ -160,7 +171,16 @@ export interface TrainerConfig {
   dataChecks: { minFieldCoverage: number; minRows: number; maxLateClickShare: number };
   /** Raw FEATURE_SPEC text (JSON or a path); resolved by resolveFeatureSpec. */
   featureSpecSource: string | undefined;
-  ftrl: { alpha: number; beta: number; l1: number; l2: number; missingRate: number };
+  ftrl: {
+    alpha: number;
+    beta: number;
+    l1: number;
+    l2: number;
+    missingRate: number;
+    rareRate: number;
+    /** k of the vocabulary (0: none). */
+    minValueCount: number;
+  };
   passes: number;
   progressIntervalMs: number;
   gate: GateThresholds;
@@ -224,7 +244,15 @@ export function loadTrainerConfig(env: Env = process.env, clock: () => Date = ()
       maxLateClickShare: e.DATA_MAX_LATE_CLICK_SHARE,
     },
     featureSpecSource: e.FEATURE_SPEC,
-    ftrl: { alpha: e.FTRL_ALPHA, beta: e.FTRL_BETA, l1: e.FTRL_L1, l2: e.FTRL_L2, missingRate: e.TRAIN_MISSING_RATE },
+    ftrl: {
+      alpha: e.FTRL_ALPHA,
+      beta: e.FTRL_BETA,
+      l1: e.FTRL_L1,
+      l2: e.FTRL_L2,
+      missingRate: e.TRAIN_MISSING_RATE,
+      rareRate: e.TRAIN_RARE_RATE,
+      minValueCount: e.TRAIN_MIN_VALUE_COUNT,
+    },
     passes: e.TRAIN_PASSES,
     progressIntervalMs: e.PROGRESS_INTERVAL_SECONDS * 1000,
     gate: {

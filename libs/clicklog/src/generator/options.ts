@@ -42,6 +42,22 @@ export const CardinalitySchema = z.object({
   slots: z.number().int().min(1).default(2_000),
 });
 
+/**
+ * New entities appearing every day, as in real traffic (cold start): from day 1 on, each day brings
+ * `adsPerDay` new ads; each belongs to a new campaign with probability `newCampaignShare` (else to an
+ * existing one), and a new campaign to a new advertiser with probability `newAdvertiserShare`. Their
+ * true effects come from the same priors as the original entities'. A share `freshTraffic` of each
+ * day's impressions goes to the ads introduced that day or the day before (uniformly), the rest as
+ * before. All zeros (the default) leaves the traffic exactly as without churn.
+ */
+export const ChurnSchema = z.object({
+  adsPerDay: z.number().int().min(0).max(100_000).default(0),
+  newCampaignShare: z.number().min(0).max(1).default(0.3),
+  newAdvertiserShare: z.number().min(0).max(1).default(0.3),
+  freshTraffic: z.number().min(0).max(0.5).default(0.05),
+});
+export type Churn = z.infer<typeof ChurnSchema>;
+
 export const SyntheticTrafficOptionsSchema = z.object({
   /** Same seed and options, same rows (ids, values, clicks, truth). */
   seed: z.union([z.number().int(), z.string().min(1)]).default(1),
@@ -70,6 +86,7 @@ export const SyntheticTrafficOptionsSchema = z.object({
     .object({ medianSeconds: z.number().positive().default(90), sigma: z.number().positive().default(1.5) })
     .default({ medianSeconds: 90, sigma: 1.5 }),
   cardinality: CardinalitySchema.default({ ads: 3_000, campaigns: 400, advertisers: 120, slots: 2_000 }),
+  churn: ChurnSchema.default({ adsPerDay: 0, newCampaignShare: 0.3, newAdvertiserShare: 0.3, freshTraffic: 0.05 }),
 });
 export type SyntheticTrafficOptionsInput = z.input<typeof SyntheticTrafficOptionsSchema>;
 export type SyntheticTrafficOptions = z.output<typeof SyntheticTrafficOptionsSchema>;

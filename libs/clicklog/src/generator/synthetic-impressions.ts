@@ -177,9 +177,12 @@ export function* syntheticRows(options: SyntheticTrafficOptions, start: Date): G
   const delayMedianMs = options.clickDelay.medianSeconds * 1000;
   const ring = new Float64Array(SHUFFLE_RING);
 
+  const { churn } = options;
   for (let day = 0; day < options.firstDay + options.days; day++) {
     if (day > 0 && options.drift > 0) world.applyDrift(options.drift, Prng.stream(options.seed, `drift/${day}`));
+    if (day > 0 && churn.adsPerDay > 0) world.addEntities(churn, day, Prng.stream(options.seed, `churn/${day}`));
     if (day < options.firstDay) continue;
+    const freshPick = Prng.stream(options.seed, `fresh/${day}`);
     const prng = Prng.stream(options.seed, `traffic/${day}`);
     const spoil = Prng.stream(options.seed, `degrade/${day}`);
     const degraded = degrade !== undefined && day >= degrade.fromDay ? degrade : undefined;
@@ -193,7 +196,10 @@ export function* syntheticRows(options: SyntheticTrafficOptions, start: Date): G
       const servedAtMs = dayStart + Math.min(offsetMs, DAY_MS - 1);
       const utcHour = Math.floor((servedAtMs - dayStart) / HOUR_MS);
       const slot = world.slotSampler.pick(prng.float());
-      const ad = world.adSampler.pick(prng.float());
+      let ad = world.adSampler.pick(prng.float());
+      if (churn.adsPerDay > 0 && freshPick.float() < churn.freshTraffic) {
+        ad = world.pickFreshAd(day, freshPick.float()) ?? ad;
+      }
       const device = world.deviceSampler.pick(prng.float());
       const os = world.osSamplers[device]!.pick(prng.float());
       const country = world.countrySampler.pick(prng.float());

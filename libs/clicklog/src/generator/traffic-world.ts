@@ -1,4 +1,4 @@
-import type { SyntheticTrafficOptions } from './options.js';
+import type { Churn, SyntheticTrafficOptions } from './options.js';
 import { Prng, WeightedSampler, zipfWeights } from './prng.js';
 
 /** Vocabularies of the small categorical fields. */
@@ -147,9 +147,10 @@ function pad(n: number, width: number): string {
 /** The fixed identities of one synthetic market: entities, popularity and the true effects. */
 export class TrafficWorld {
   readonly adIds: string[];
-  readonly adCampaign: Int32Array;
+  /** Growable (new entities append): plain arrays rather than typed ones. */
+  readonly adCampaign: number[];
   readonly campaignIds: string[];
-  readonly campaignAdvertiser: Int32Array;
+  readonly campaignAdvertiser: number[];
   readonly advertiserIds: string[];
   readonly slotIds: string[];
   readonly slotPlacement: Int32Array;
@@ -164,15 +165,17 @@ export class TrafficWorld {
 
   // Effects; mutated day by day when drift > 0.
   bias = 0;
-  readonly adEffect: Float64Array;
-  readonly campaignEffect: Float64Array;
-  readonly advertiserEffect: Float64Array;
+  readonly adEffect: number[];
+  readonly campaignEffect: number[];
+  readonly advertiserEffect: number[];
   readonly slotEffect: Float64Array;
   readonly placementEffect: Float64Array;
   readonly siteEffect: Float64Array;
   readonly countryEffect: Float64Array;
   readonly osEffect: Float64Array[];
-  readonly adDevice: Float64Array;
+  readonly adDevice: number[];
+  /** Ads introduced by churn, by day: index range [start, end) into adIds. */
+  readonly freshAds = new Map<number, { start: number; end: number }>();
   readonly placementHour: Float64Array;
   readonly siteCountry: Float64Array;
 
@@ -185,9 +188,9 @@ export class TrafficWorld {
     this.slotIds = Array.from({ length: slots }, (_, i) => `slot_${pad(i, 6)}`);
 
     const advertiserPick = new WeightedSampler(zipfWeights(advertisers, 0.9, prng));
-    this.campaignAdvertiser = Int32Array.from({ length: campaigns }, () => advertiserPick.pick(prng.float()));
+    this.campaignAdvertiser = Array.from({ length: campaigns }, () => advertiserPick.pick(prng.float()));
     const campaignPick = new WeightedSampler(zipfWeights(campaigns, 0.8, prng));
-    this.adCampaign = Int32Array.from({ length: ads }, () => campaignPick.pick(prng.float()));
+    this.adCampaign = Array.from({ length: ads }, () => campaignPick.pick(prng.float()));
     this.adSampler = new WeightedSampler(zipfWeights(ads, 1.05, prng));
 
     const placementPick = new WeightedSampler(PLACEMENT_SHARE);
@@ -197,15 +200,15 @@ export class TrafficWorld {
     this.slotSampler = new WeightedSampler(zipfWeights(slots, 1.1, prng));
     this.countrySampler = new WeightedSampler(COUNTRIES.map((_, i) => 1 / (i + 1) ** 1.2));
 
-    this.advertiserEffect = normals(prng, advertisers, SD.advertiser);
-    this.campaignEffect = normals(prng, campaigns, SD.campaign);
-    this.adEffect = normals(prng, ads, SD.ad);
+    this.advertiserEffect = Array.from(normals(prng, advertisers, SD.advertiser));
+    this.campaignEffect = Array.from(normals(prng, campaigns, SD.campaign));
+    this.adEffect = Array.from(normals(prng, ads, SD.ad));
     this.slotEffect = normals(prng, slots, SD.slot);
     this.placementEffect = normals(prng, PLACEMENTS.length, SD.placement);
     this.siteEffect = normals(prng, SITE_CATEGORIES.length, SD.site);
     this.countryEffect = normals(prng, COUNTRIES.length, SD.country);
     this.osEffect = OS_BY_DEVICE.map((list) => normals(prng, list.length, SD.os));
-    this.adDevice = normals(prng, ads * DEVICE_TYPES.length, SD.adDevice);
+    this.adDevice = Array.from(normals(prng, ads * DEVICE_TYPES.length, SD.adDevice));
     this.placementHour = normals(prng, PLACEMENTS.length * 24, SD.placementHour);
     this.siteCountry = normals(prng, SITE_CATEGORIES.length * COUNTRIES.length, SD.siteCountry);
   }
@@ -243,9 +246,49 @@ export class TrafficWorld {
     );
   }
 
+  /**
+   * Adds the day's new ads (and maybe campaigns and advertisers), effects drawn from the same priors;
+   * ids carry the day (`ad_d003_00012`) so they never collide with the original ones.
+   */
+  addEntities(churn: Churn, day: number, prng: Prng): void {
+    const start = this.adIds.length;
+    for (let i = 0; i < churn.adsPerDay; i++) {
+      let campaign: number;
+      if (prng.float() < churn.newCampaignShare) {
+        let advertiser: number;
+        if (prng.float() < churn.newAdvertiserShare) {
+          advertiser = this.advertiserIds.length;
+          this.advertiserIds.push(`adv_d${pad(day, 3)}_${pad(i, 5)}`);
+          this.advertiserEffect.push(SD.advertiser * prng.normal());
+        } else advertiser = prng.int(this.advertiserIds.length);
+        campaign = this.campaignIds.length;
+        this.campaignIds.push(`cmp_d${pad(day, 3)}_${pad(i, 5)}`);
+        this.campaignAdvertiser.push(advertiser);
+        this.campaignEffect.push(SD.campaign * prng.normal());
+      } else campaign = prng.int(this.campaignIds.length);
+      this.adIds.push(`ad_d${pad(day, 3)}_${pad(i, 5)}`);
+      this.adCampaign.push(campaign);
+      this.adEffect.push(SD.ad * prng.normal());
+      for (let d = 0; d < DEVICE_TYPES.length; d++) this.adDevice.push(SD.adDevice * prng.normal());
+    }
+    this.freshAds.set(day, { start, end: this.adIds.length });
+  }
+
+  /** An ad introduced on `day` or the day before, uniformly; undefined when there is none. */
+  pickFreshAd(day: number, u: number): number | undefined {
+    const today = this.freshAds.get(day);
+    const yesterday = this.freshAds.get(day - 1);
+    const nToday = today ? today.end - today.start : 0;
+    const nYesterday = yesterday ? yesterday.end - yesterday.start : 0;
+    const n = nToday + nYesterday;
+    if (n === 0) return undefined;
+    const k = Math.min(n - 1, Math.floor(u * n));
+    return k < nToday ? (today as { start: number }).start + k : (yesterday as { start: number }).start + k - nToday;
+  }
+
   /** One day of random-walk drift: every effect moves by `drift` times its spread (scaled noise). */
   applyDrift(drift: number, prng: Prng): void {
-    const walk = (values: Float64Array, sd: number) => {
+    const walk = (values: Float64Array | number[], sd: number) => {
       for (let i = 0; i < values.length; i++) values[i]! += drift * sd * prng.normal();
     };
     walk(this.adEffect, SD.ad);

@@ -76,6 +76,8 @@ export class TrackingRun {
         'ftrl.l2': config.ftrl.l2,
         'train.passes': config.passes,
         'train.missing_rate': config.ftrl.missingRate,
+        'train.rare_rate': config.ftrl.rareRate,
+        'train.min_value_count': config.ftrl.minValueCount,
         ...gate,
         'rollout.mode': config.rollout.mode,
       },

@@ -1,5 +1,5 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
-import { type TrainResult, toArtifactInput, trainOnRows } from '@fallback-ctr/learn';
+import { type TrainResult, toArtifactInput, trainOnRows, ValueCounter } from '@fallback-ctr/learn';
 import {
   createFeaturizer,
   createScorer,
@@ -55,11 +55,15 @@ export async function trainCandidate(
   train: Pick<SplitPart, 'read'>,
   o: TrainCandidateOptions,
 ): Promise<TrainedCandidate> {
-  const featurizer = createFeaturizer(o.featureSpec);
+  const { minValueCount, ...ftrl } = o.ftrl;
+  const featurizer =
+    minValueCount > 0
+      ? createFeaturizer(o.featureSpec, { vocabulary: await countValues(train, o, minValueCount) })
+      : createFeaturizer(o.featureSpec);
   const result = await trainOnRows(
     () => train.read(o.signal ? { signal: o.signal } : {}),
     featurizer,
-    { ...o.ftrl, hashBits: o.featureSpec.hashBits, passes: o.passes },
+    { ...ftrl, hashBits: o.featureSpec.hashBits, passes: o.passes },
     {
       progressIntervalMs: o.progressIntervalMs,
       onProgress: async (p) => {
@@ -88,6 +92,24 @@ export async function trainCandidate(
   );
   const firstPass = result.passes[0];
   return { result, rows: firstPass?.rows ?? 0, clicks: firstPass?.positives ?? 0 };
+}
+
+/**
+ * Cold start: one pass over the training part counts each categorical value; values seen fewer than
+ * `minValueCount` times become their field's rare token in training, and the artifact carries the
+ * kept values so the scorer does the same at serving.
+ */
+async function countValues(train: Pick<SplitPart, 'read'>, o: TrainCandidateOptions, minValueCount: number) {
+  const started = Date.now();
+  const counter = new ValueCounter(createFeaturizer(o.featureSpec));
+  for await (const row of train.read(o.signal ? { signal: o.signal } : {})) counter.add(row.impression);
+  if (o.signal?.aborted) throw o.signal.reason;
+  const fields = counter.summary(minValueCount);
+  o.logger.info(
+    { vocabulary: { minValueCount, rows: counter.rowCount, fields, elapsedMs: Date.now() - started } },
+    `vocabulary: values seen at least ${minValueCount} times kept, the rest train as each field's rare token`,
+  );
+  return counter.vocabulary(minValueCount);
 }
 
 export interface ShippedCandidate {
