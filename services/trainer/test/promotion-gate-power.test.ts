@@ -82,7 +82,8 @@ function shuffledLabels(rows: Row[], seed: number): Row[] {
 
 const count = (rows: Row[]) => ({ rows: rows.length, clicks: rows.reduce((s, row) => s + row.label, 0) });
 
-describe('promotion gate defaults on a 100k-impression log at 0.2 % CTR', () => {
+// CPU-bound (eleven 100k-row fits): ~15 s on an idle machine, minutes when the cores are shared.
+describe('promotion gate defaults on a 100k-impression log at 0.2 % CTR', { timeout: 900_000 }, () => {
   it('passes a model fitted to the labels and never a model fitted to shuffled labels', async () => {
     const outcomes: { good: string; shuffled: string; holdoutClicks: number; reasons: string[] }[] = [];
     for (const seed of [1, 2, 3, 4, 5]) {
