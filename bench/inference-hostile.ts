@@ -1,0 +1,230 @@
+/**
+ * Hostile request bodies against one inference worker (issue 14): latency of good requests while
+ * bad ones arrive, and the worker's memory. One run, loopback only, three phases on the same server:
+ *   unloaded  — good requests alone (batch 10), autocannon;
+ *   hostile   — the same good load, plus HOSTILE_SENDERS connections sending ~1 MB bad bodies back to back
+ *               (400k wrong batch items; 1000 impressions x 64 wrong context values; 1000 impressions
+ *               with a 1024-char string in every column; a context 150k levels deep; 60k context keys);
+ *   large-ok  — the same good load, plus as many senders of ~1 MB *valid* bodies (1000 impressions):
+ *               what a bad body should cost, about what a good one of the same size costs.
+ * Reported: good-request p50/p99 and req/s, bad-or-large requests answered and their status, the
+ * worker's RSS (VmRSS at the end of the phase and VmHWM, the peak, from /proc), and the ratios.
+ *
+ * Run: npx tsx --conditions=source bench/inference-hostile.ts
+ * Env: BENCH_SECONDS per phase (default 8), BENCH_CONNECTIONS good connections (8), HOSTILE_SENDERS (4).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const senders = Number(process.env.HOSTILE_SENDERS ?? 4);
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+const good = JSON.stringify({
+  impressions: Array.from({ length: 10 }, (_, i) => ({
+    id: `g${i}`,
+    ad_id: `ad-${i}`,
+    slot_id: 's',
+    os: 'ios',
+    device_type: 'mobile',
+    country: 'DE',
+    context: { hour_of_day: i, page_views: 3, site_category: 'news' },
+  })),
+});
+
+const long = 'x'.repeat(1000);
+const hostile: Record<string, string> = {
+  'batch of 400k wrong items': JSON.stringify({ impressions: Array.from({ length: 400_000 }, () => 1) }),
+  '64k wrong context values': JSON.stringify({
+    impressions: Array.from({ length: 1000 }, () => ({
+      context: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, {}])),
+    })),
+  }),
+  'long strings everywhere': JSON.stringify({
+    impressions: Array.from({ length: 120 }, () => ({
+      slot_id: long,
+      placement: long,
+      ad_id: long,
+      os: 7,
+      country: long,
+    })),
+  }),
+  'context 150k levels deep': `{"impressions":[{"context":${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}}]}`,
+  '60k context keys': JSON.stringify({
+    impressions: [{ context: Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`k${i}`, i])) }],
+  }),
+};
+const largeValid = JSON.stringify({
+  impressions: Array.from({ length: 1000 }, (_, i) => ({
+    id: `imp-${i}-${'i'.repeat(200)}`,
+    slot_id: `slot-${i % 50}-${'s'.repeat(150)}`,
+    placement: 'header',
+    ad_id: `ad-${i}-${'a'.repeat(150)}`,
+    campaign_id: `c-${i % 40}`,
+    advertiser_id: `adv-${i % 20}`,
+    device_type: 'mobile',
+    os: 'android',
+    country: 'DE',
+    context: { hour_of_day: i % 24, user_age_days: i, page_views: 3, site_category: 'news', note: 'n'.repeat(150) },
+  })),
+});
+
+function status(pid: number): { rssMb: number; hwmMb: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+/** Resets VmHWM (the peak) to the current RSS, so each phase reports its own peak. */
+function resetPeak(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // not permitted: the peak then covers the run so far
+  }
+}
+
+async function startServer(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./inference-hostile-server.ts', import.meta.url)),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve(line.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  return { child, url };
+}
+
+/** Sends `bodies` in turn, back to back, on `count` connections until `stop()`. */
+function sendLoop(url: string, bodies: string[], count: number) {
+  let stopping = false;
+  const statuses = new Map<number, number>();
+  const latencies: number[] = [];
+  const loops = Array.from({ length: count }, async (_, k) => {
+    for (let i = k; !stopping; i++) {
+      const started = performance.now();
+      const res = await fetch(`${url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: bodies[i % bodies.length],
+      }).catch(() => undefined);
+      await res?.arrayBuffer().catch(() => undefined);
+      latencies.push(performance.now() - started);
+      const code = res?.status ?? 0;
+      statuses.set(code, (statuses.get(code) ?? 0) + 1);
+    }
+  });
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+      latencies.sort((a, b) => a - b);
+      return { statuses, medianMs: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN };
+    },
+  };
+}
+
+function goodLoad(url: string): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${url}/predict`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: good,
+        connections,
+        duration: seconds,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+interface Row {
+  phase: string;
+  goodRps: number;
+  p50: number;
+  p99: number;
+  goodErrors: number;
+  side: string;
+  sideMedianMs: number;
+  rssMb: number;
+  hwmMb: number;
+}
+
+async function main(): Promise<void> {
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  const { child, url } = await startServer();
+  const pid = child.pid as number;
+  try {
+    log(`server ${url} (pid ${pid}); warm-up`);
+    await goodLoad(url);
+    const rows: Row[] = [];
+    const phases: [string, string[] | undefined][] = [
+      ['unloaded', undefined],
+      ['hostile', Object.values(hostile)],
+      ['large-ok', [largeValid]],
+      ['unloaded again', undefined],
+    ];
+    for (const [phase, bodies] of phases) {
+      resetPeak(pid);
+      const side = bodies ? sendLoop(url, bodies, senders) : undefined;
+      const result = await goodLoad(url);
+      const sideResult = await side?.stop();
+      const mem = status(pid);
+      rows.push({
+        phase,
+        goodRps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        goodErrors: result.errors + result.non2xx,
+        side: sideResult ? [...sideResult.statuses].map(([s, n]) => `${n}×${s}`).join(' ') : '-',
+        sideMedianMs: sideResult?.medianMs ?? Number.NaN,
+        ...mem,
+      });
+      log(`${phase}: p99 ${result.latency.p99} ms, rss ${mem.rssMb.toFixed(0)} MB, peak ${mem.hwmMb.toFixed(0)} MB`);
+    }
+    const base = rows[0] as Row;
+    console.log(
+      `\nHostile bodies vs one inference worker: good batch-10 load ${connections} connections, ${senders} senders of ~1 MB bodies, ${seconds} s per phase; load average before the run: ${load}; after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+    );
+    console.log(
+      '| phase | good req/s | good p50 ms | good p99 ms | p99 / unloaded | good errors | ~1 MB bodies answered | their median ms | RSS MB (end) | peak RSS MB |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---|---:|---:|---:|');
+    for (const r of rows) {
+      console.log(
+        `| ${r.phase} | ${r.goodRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.p99 / base.p99).toFixed(2)} | ${r.goodErrors} | ${r.side} | ${Number.isNaN(r.sideMedianMs) ? '-' : r.sideMedianMs.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.hwmMb.toFixed(0)} |`,
+      );
+    }
+    console.log(
+      `\nbodies: ${Object.entries(hostile)
+        .map(([k, v]) => `${k} (${(v.length / 1e6).toFixed(2)} MB)`)
+        .join('; ')}; valid: ${(largeValid.length / 1e6).toFixed(2)} MB`,
+    );
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+await main();
