@@ -4,22 +4,50 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { ListArtifactsResponseSchema } from './artifact-schemas.js';
+import { type ArtifactFile, ListArtifactsResponseSchema } from './artifact-schemas.js';
 import { ARTIFACT_PROXY_PATH, checkRelativePath, proxyPathOf, proxyUrlPath } from './artifact-uri.js';
-import type { ArtifactSource, MlflowClient } from './client.js';
 import { MlflowError, MlflowErrorCode } from './errors.js';
 import { EmptyResponseSchema } from './tracking-schemas.js';
 import type { RawRequest, RawResponse, Transport } from './transport.js';
 
-export type ArtifactApi = Pick<
-  MlflowClient,
-  | 'uploadArtifact'
-  | 'listArtifacts'
-  | 'downloadArtifact'
-  | 'downloadArtifactToFile'
-  | 'openArtifactStream'
-  | 'deleteArtifacts'
->;
+/**
+ * What an artifact upload reads: bytes, a file on disk, or a stream. Files and bytes can be
+ * retried; a stream can be sent once only.
+ */
+export type ArtifactSource =
+  | Uint8Array
+  | { filePath: string }
+  | Readable
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>;
+
+export interface DownloadOptions {
+  /** Largest file accepted, in bytes. */
+  maxBytes?: number;
+}
+
+export interface DownloadResult {
+  bytes: number;
+  sha256: string;
+}
+
+/** Artifacts (through the tracking server's proxy); `artifactUri` is a run's artifact_uri or a version's source. */
+export interface ArtifactApi {
+  uploadArtifact(artifactUri: string, relativePath: string, source: ArtifactSource): Promise<void>;
+  /** Lists one directory (`relativePath`, default the root); entry paths are relative to `artifactUri`. */
+  listArtifacts(artifactUri: string, relativePath?: string): Promise<ArtifactFile[]>;
+  /**
+   * Downloads one file into memory. With `maxBytes`, fails with MLFLOW_ARTIFACT_TOO_LARGE as soon as
+   * the declared length or the bytes received exceed it (never holding more than that in memory).
+   */
+  downloadArtifact(artifactUri: string, relativePath: string, options?: DownloadOptions): Promise<Buffer>;
+  /** Streams one file to disk (written to a temporary name, then renamed). */
+  downloadArtifactToFile(artifactUri: string, relativePath: string, filePath: string): Promise<DownloadResult>;
+  /** Opens one file as a stream. */
+  openArtifactStream(artifactUri: string, relativePath: string): Promise<Readable>;
+  /** Deletes a file or a directory (default: everything under `artifactUri`). Deleting a run does not. */
+  deleteArtifacts(artifactUri: string, relativePath?: string): Promise<void>;
+}
 
 type BodyFactory = NonNullable<RawRequest['body']>;
 

@@ -3,6 +3,9 @@ import { backoffDelay } from '@fallback-ctr/runtime';
 import { MlflowError, type MlflowErrorCode } from './errors.js';
 import { isRetryable, type Transport } from './transport.js';
 
+/** Tag set on runs and model versions so that a retried create finds the first attempt's result. */
+export const CREATE_REQUEST_TAG = 'fallback_ctr.create_request_id';
+
 /**
  * Runs a non-idempotent create at most once per outcome: after a failure that leaves it unknown
  * whether the server acted (a timeout, a reset connection, a 5xx), it first looks for what the
@@ -23,11 +26,7 @@ export async function createOnce<T>(
       const outOfBudget = attempt >= policy.maxAttempts || Date.now() + delayMs > deadline;
       if (!isRetryable(error, 'idempotent') || outOfBudget) {
         if (error instanceof MlflowError && attempt > 1) {
-          throw new MlflowError(error.code as MlflowErrorCode, `${error.message} (gave up after ${attempt} attempts)`, {
-            ...detailsOf(error),
-            attempts: attempt,
-            cause: error,
-          });
+          throw error.withContext(`${error.message} (gave up after ${attempt} attempts)`, { attempts: attempt });
         }
         throw error;
       }
@@ -43,22 +42,12 @@ export async function createOnce<T>(
         existing = await steps.findExisting();
       } catch (lookupError) {
         if (!(error instanceof MlflowError) || !(lookupError instanceof MlflowError)) throw lookupError;
-        throw new MlflowError(
-          lookupError.code as MlflowErrorCode,
+        throw error.withContext(
           `${error.message}; whether it was created is unknown, because checking failed too: ${lookupError.message}`,
-          { ...detailsOf(error), attempts: attempt, cause: lookupError },
+          { code: lookupError.code as MlflowErrorCode, attempts: attempt, cause: lookupError },
         );
       }
       if (existing !== undefined) return existing;
     }
   }
-}
-
-function detailsOf(error: MlflowError) {
-  return {
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: error.mlflowErrorCode }),
-    ...(error.method === undefined ? {} : { method: error.method }),
-    ...(error.path === undefined ? {} : { path: error.path }),
-  };
 }

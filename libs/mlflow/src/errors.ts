@@ -79,6 +79,21 @@ export class MlflowError extends FallbackCtrError {
     );
   }
 
+  /**
+   * The same failure told with more context (a retry count, a lookup that failed too, a friendlier
+   * reading): status, MLflow code, method and path are kept; `code` and `cause` may be replaced.
+   */
+  withContext(message: string, more: { code?: MlflowErrorCode; attempts?: number; cause?: unknown } = {}): MlflowError {
+    return new MlflowError(more.code ?? (this.code as MlflowErrorCode), message, {
+      ...(this.status === undefined ? {} : { status: this.status }),
+      ...(this.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: this.mlflowErrorCode }),
+      ...(this.method === undefined ? {} : { method: this.method }),
+      ...(this.path === undefined ? {} : { path: this.path }),
+      ...(more.attempts === undefined ? {} : { attempts: more.attempts }),
+      cause: more.cause ?? this,
+    });
+  }
+
   /** True when MLflow reported RESOURCE_ALREADY_EXISTS. */
   get isAlreadyExists(): boolean {
     return this.mlflowErrorCode === 'RESOURCE_ALREADY_EXISTS';

@@ -1,20 +1,7 @@
 export type { ArtifactFile } from './artifact-schemas.js';
 export { ARTIFACT_PROXY_PATH, artifactProxyPath } from './artifact-uri.js';
-export {
-  type ArtifactSource,
-  type CreateExperimentOptions,
-  type CreateModelVersionOptions,
-  type CreateRunOptions,
-  createMlflowClient,
-  type DownloadOptions,
-  type DownloadResult,
-  type MlflowClient,
-  type ModelVersionPage,
-  mlflowClientFromEnv,
-  type RegisteredModelOptions,
-  type SearchModelVersionsOptions,
-  type SearchRunsOptions,
-} from './client.js';
+export type { ArtifactApi, ArtifactSource, DownloadOptions, DownloadResult } from './artifacts.js';
+export { createMlflowClient, type MlflowClient, mlflowClientFromEnv } from './client.js';
 export {
   type MlflowAuth,
   type MlflowClientOptions,
@@ -22,6 +9,7 @@ export {
   optionsFromEnv,
   type RetryPolicy,
 } from './client-options.js';
+export { CREATE_REQUEST_TAG } from './create-once.js';
 export { isMlflowError, MlflowError, MlflowErrorCode, type MlflowErrorDetails } from './errors.js';
 export {
   type KeyValues,
@@ -31,6 +19,13 @@ export {
   type ParamValue,
   planLogBatch,
 } from './log-batch-plan.js';
+export type {
+  CreateModelVersionOptions,
+  ModelVersionPage,
+  RegisteredModelOptions,
+  RegistryApi,
+  SearchModelVersionsOptions,
+} from './registry.js';
 export {
   type ModelVersion,
   ModelVersionSchema,
@@ -38,7 +33,7 @@ export {
   type RegisteredModel,
   RegisteredModelSchema,
 } from './registry-schemas.js';
-export { CREATE_REQUEST_TAG } from './tracking.js';
+export type { CreateExperimentOptions, CreateRunOptions, SearchRunsOptions, TrackingApi } from './tracking.js';
 export {
   type Experiment,
   ExperimentSchema,

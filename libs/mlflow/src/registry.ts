@@ -1,49 +1,84 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ArtifactApi } from './artifacts.js';
-import type { MlflowClient } from './client.js';
-import { createOnce } from './create-once.js';
+import type { ArtifactApi, DownloadOptions } from './artifacts.js';
+import { CREATE_REQUEST_TAG, createOnce } from './create-once.js';
+import { endpointCaller } from './endpoint.js';
 import { isMlflowError, MlflowError, MlflowErrorCode } from './errors.js';
 import {
   DownloadUriResponseSchema,
   type ModelVersion,
   ModelVersionResponseSchema,
+  type RegisteredModel,
   RegisteredModelResponseSchema,
   SearchModelVersionsResponseSchema,
 } from './registry-schemas.js';
-import { CREATE_REQUEST_TAG } from './tracking.js';
 import { EmptyResponseSchema } from './tracking-schemas.js';
 import type { Transport } from './transport.js';
 
-const API = '/api/2.0/mlflow';
 const ALIAS_PATTERN = /^[\w-]*$/;
 const MAX_REGISTRY_TAG_VALUE = 100_000;
 const MAX_REGISTRY_TAG_KEY = 250;
 
-type RegistryApi = Pick<
-  MlflowClient,
-  | 'getRegisteredModel'
-  | 'getOrCreateRegisteredModel'
-  | 'deleteRegisteredModel'
-  | 'createModelVersion'
-  | 'getModelVersion'
-  | 'searchModelVersions'
-  | 'searchAllModelVersions'
-  | 'setModelVersionTag'
-  | 'setAlias'
-  | 'getModelVersionByAlias'
-  | 'deleteAlias'
-  | 'downloadModelVersionArtifact'
-  | 'getModelVersionDownloadUri'
->;
+export interface RegisteredModelOptions {
+  description?: string;
+  tags?: Record<string, string>;
+}
 
-function errorDetails(error: MlflowError) {
-  return {
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: error.mlflowErrorCode }),
-    ...(error.method === undefined ? {} : { method: error.method }),
-    ...(error.path === undefined ? {} : { path: error.path }),
-  };
+export interface CreateModelVersionOptions {
+  name: string;
+  /** Where the version's files are, normally `<run artifact_uri>/model`. */
+  source: string;
+  /** The run that holds `source` (the server requires it). */
+  runId: string;
+  tags?: Record<string, string>;
+  description?: string;
+  /** Overrides the client's registrationTimeoutMs for this call. */
+  registrationTimeoutMs?: number;
+}
+
+export interface SearchModelVersionsOptions {
+  /** A registered model name: shorthand for the filter `name = '<name>'`. */
+  name?: string;
+  /** MLflow filter string, e.g. "name = 'm' AND run_id = 'r'". Combined with `name` by AND. */
+  filter?: string;
+  /** Page size (server maximum 200 000; default 100 here). */
+  maxResults?: number;
+  orderBy?: readonly string[];
+  pageToken?: string;
+}
+
+export interface ModelVersionPage {
+  modelVersions: ModelVersion[];
+  /** Set when more results exist; pass it back as `pageToken`. */
+  nextPageToken: string | undefined;
+}
+
+/** Registered models, their versions, tags and aliases. */
+export interface RegistryApi {
+  getRegisteredModel(name: string): Promise<RegisteredModel>;
+  getOrCreateRegisteredModel(name: string, options?: RegisteredModelOptions): Promise<RegisteredModel>;
+  deleteRegisteredModel(name: string): Promise<void>;
+  /** Creates a version and waits while it is PENDING_REGISTRATION; never creates a duplicate on retry. */
+  createModelVersion(options: CreateModelVersionOptions): Promise<ModelVersion>;
+  getModelVersion(name: string, version: string | number): Promise<ModelVersion>;
+  /** One page of results; aliases are not reliable in search results, use getModelVersion. */
+  searchModelVersions(options?: SearchModelVersionsOptions): Promise<ModelVersionPage>;
+  /** Follows every page. */
+  searchAllModelVersions(options?: Omit<SearchModelVersionsOptions, 'pageToken'>): Promise<ModelVersion[]>;
+  setModelVersionTag(name: string, version: string | number, key: string, value: string): Promise<void>;
+  /** Sets or moves an alias. */
+  setAlias(name: string, alias: string, version: string | number): Promise<void>;
+  getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
+  deleteAlias(name: string, alias: string): Promise<void>;
+  /** Downloads one file of a model version, e.g. (`fallback-ctr`, `3`, `model.json`). */
+  downloadModelVersionArtifact(
+    name: string,
+    version: string | number,
+    relativePath: string,
+    options?: DownloadOptions,
+  ): Promise<Buffer>;
+  /** The artifact root URI of a version (what `relativePath`s are relative to). */
+  getModelVersionDownloadUri(name: string, version: string | number): Promise<string>;
 }
 
 function tagList(tags: Record<string, string> | undefined): { key: string; value: string }[] {
@@ -84,7 +119,8 @@ function checkRegistryTag(key: string, value: string): void {
   }
 }
 
-export function createRegistryApi(transport: Transport, artifacts: ArtifactApi): RegistryApi {
+export function createRegistryApi(transport: Transport, artifacts: Pick<ArtifactApi, 'downloadArtifact'>): RegistryApi {
+  const call = endpointCaller(transport);
   const registrationTimeoutMs = transport.options.registrationTimeoutMs;
 
   async function waitUntilRegistered(version: ModelVersion, timeoutMs: number): Promise<ModelVersion> {
@@ -113,13 +149,7 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
 
   const api: RegistryApi = {
     async getRegisteredModel(name) {
-      const res = await transport.json({
-        method: 'GET',
-        path: `${API}/registered-models/get`,
-        query: { name },
-        schema: RegisteredModelResponseSchema,
-        retry: 'idempotent',
-      });
+      const res = await call('GET', 'registered-models/get', RegisteredModelResponseSchema, { name });
       return res.registered_model;
     },
 
@@ -130,12 +160,10 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
         if (!isMlflowError(error, 'RESOURCE_DOES_NOT_EXIST')) throw error;
       }
       try {
-        const res = await transport.json({
-          method: 'POST',
-          path: `${API}/registered-models/create`,
-          json: { name, description: options.description, tags: tagList(options.tags) },
-          schema: RegisteredModelResponseSchema,
-          retry: 'idempotent',
+        const res = await call('POST', 'registered-models/create', RegisteredModelResponseSchema, {
+          name,
+          description: options.description,
+          tags: tagList(options.tags),
         });
         return res.registered_model;
       } catch (error) {
@@ -146,13 +174,7 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
     },
 
     async deleteRegisteredModel(name) {
-      await transport.json({
-        method: 'DELETE',
-        path: `${API}/registered-models/delete`,
-        json: { name },
-        schema: EmptyResponseSchema,
-        retry: 'idempotent',
-      });
+      await call('DELETE', 'registered-models/delete', EmptyResponseSchema, { name });
     },
 
     async createModelVersion(options) {
@@ -167,15 +189,7 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
       };
       const created = await createOnce(transport, {
         create: async () =>
-          (
-            await transport.json({
-              method: 'POST',
-              path: `${API}/model-versions/create`,
-              json: body,
-              schema: ModelVersionResponseSchema,
-              retry: 'never',
-            })
-          ).model_version,
+          (await call('POST', 'model-versions/create', ModelVersionResponseSchema, body, 'never')).model_version,
         findExisting: async () => {
           const versions = await api.searchAllModelVersions({
             filter: `name = ${quote(options.name)} AND run_id = ${quote(options.runId)}`,
@@ -191,12 +205,9 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
     },
 
     async getModelVersion(name, version) {
-      const res = await transport.json({
-        method: 'GET',
-        path: `${API}/model-versions/get`,
-        query: { name, version: String(version) },
-        schema: ModelVersionResponseSchema,
-        retry: 'idempotent',
+      const res = await call('GET', 'model-versions/get', ModelVersionResponseSchema, {
+        name,
+        version: String(version),
       });
       return res.model_version;
     },
@@ -205,17 +216,11 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
       const filters = [options.name === undefined ? undefined : `name = ${quote(options.name)}`, options.filter].filter(
         (f): f is string => f !== undefined && f.trim() !== '',
       );
-      const res = await transport.json({
-        method: 'GET',
-        path: `${API}/model-versions/search`,
-        query: {
-          filter: filters.length > 0 ? filters.join(' AND ') : undefined,
-          max_results: options.maxResults ?? 100,
-          order_by: options.orderBy,
-          page_token: options.pageToken,
-        },
-        schema: SearchModelVersionsResponseSchema,
-        retry: 'idempotent',
+      const res = await call('GET', 'model-versions/search', SearchModelVersionsResponseSchema, {
+        filter: filters.length > 0 ? filters.join(' AND ') : undefined,
+        max_results: options.maxResults ?? 100,
+        order_by: options.orderBy,
+        page_token: options.pageToken,
       });
       return { modelVersions: res.model_versions, nextPageToken: res.next_page_token || undefined };
     },
@@ -233,44 +238,25 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
 
     async setModelVersionTag(name, version, key, value) {
       checkRegistryTag(key, value);
-      await transport.json({
-        method: 'POST',
-        path: `${API}/model-versions/set-tag`,
-        json: { name, version: String(version), key, value },
-        schema: EmptyResponseSchema,
-        retry: 'idempotent',
-      });
+      await call('POST', 'model-versions/set-tag', EmptyResponseSchema, { name, version: String(version), key, value });
     },
 
     async setAlias(name, alias, version) {
       checkAlias(alias);
-      await transport.json({
-        method: 'POST',
-        path: `${API}/registered-models/alias`,
-        json: { name, alias, version: String(version) },
-        schema: EmptyResponseSchema,
-        retry: 'idempotent',
-      });
+      await call('POST', 'registered-models/alias', EmptyResponseSchema, { name, alias, version: String(version) });
       transport.logger?.info({ model: name, alias, version: String(version) }, 'mlflow alias set');
     },
 
     async getModelVersionByAlias(name, alias) {
       try {
-        const res = await transport.json({
-          method: 'GET',
-          path: `${API}/registered-models/alias`,
-          query: { name, alias },
-          schema: ModelVersionResponseSchema,
-          retry: 'idempotent',
-        });
+        const res = await call('GET', 'registered-models/alias', ModelVersionResponseSchema, { name, alias });
         return res.model_version;
       } catch (error) {
         // The server reports a missing alias as INVALID_PARAMETER_VALUE "Registered model alias x not found."
         if (isMlflowError(error, 'INVALID_PARAMETER_VALUE') && /alias .* not found/i.test(error.message)) {
-          throw new MlflowError(
-            MlflowErrorCode.ALIAS_NOT_FOUND,
+          throw error.withContext(
             `registered model "${name}" has no alias "${alias}" (set it with setAlias, e.g. after a version passes the gate)`,
-            { ...errorDetails(error), cause: error },
+            { code: MlflowErrorCode.ALIAS_NOT_FOUND },
           );
         }
         throw error;
@@ -278,22 +264,13 @@ export function createRegistryApi(transport: Transport, artifacts: ArtifactApi):
     },
 
     async deleteAlias(name, alias) {
-      await transport.json({
-        method: 'DELETE',
-        path: `${API}/registered-models/alias`,
-        json: { name, alias },
-        schema: EmptyResponseSchema,
-        retry: 'idempotent',
-      });
+      await call('DELETE', 'registered-models/alias', EmptyResponseSchema, { name, alias });
     },
 
     async getModelVersionDownloadUri(name, version) {
-      const res = await transport.json({
-        method: 'GET',
-        path: `${API}/model-versions/get-download-uri`,
-        query: { name, version: String(version) },
-        schema: DownloadUriResponseSchema,
-        retry: 'idempotent',
+      const res = await call('GET', 'model-versions/get-download-uri', DownloadUriResponseSchema, {
+        name,
+        version: String(version),
       });
       return res.artifact_uri;
     },

@@ -1,23 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { MlflowClient } from './client.js';
-import { createOnce } from './create-once.js';
+import { CREATE_REQUEST_TAG, createOnce } from './create-once.js';
+import { endpointCaller } from './endpoint.js';
 import { isMlflowError, MlflowError, MlflowErrorCode } from './errors.js';
-import { type KeyValues, planLogBatch } from './log-batch-plan.js';
+import { type KeyValues, type LogBatchInput, type ParamValue, planLogBatch } from './log-batch-plan.js';
 import {
   CreateExperimentResponseSchema,
   EmptyResponseSchema,
+  type Experiment,
   GetExperimentResponseSchema,
+  type Run,
+  type RunInfo,
   RunResponseSchema,
   RunSchema,
+  type TerminalRunStatus,
   UpdateRunResponseSchema,
 } from './tracking-schemas.js';
 import type { Transport } from './transport.js';
-
-const API = '/api/2.0/mlflow';
-
-/** Tag set on runs and model versions so that a retried create finds the first attempt's result. */
-export const CREATE_REQUEST_TAG = 'fallback_ctr.create_request_id';
 
 const SearchRunsResponseSchema = z.object({
   runs: z
@@ -27,36 +26,63 @@ const SearchRunsResponseSchema = z.object({
   next_page_token: z.string().optional(),
 });
 
-type TrackingApi = Pick<
-  MlflowClient,
-  | 'getExperimentByName'
-  | 'getOrCreateExperiment'
-  | 'deleteExperiment'
-  | 'createRun'
-  | 'finishRun'
-  | 'getRun'
-  | 'searchAllRuns'
-  | 'deleteRun'
-  | 'logBatch'
-  | 'logMetrics'
-  | 'logParams'
-  | 'setTags'
->;
+export interface CreateExperimentOptions {
+  /** Only for a new experiment; leave unset so artifacts go through the server's proxy. */
+  artifactLocation?: string;
+  tags?: Record<string, string>;
+}
+
+export interface CreateRunOptions {
+  experimentId: string;
+  runName?: string;
+  /** ms since the epoch; defaults to now. */
+  startTime?: number;
+  tags?: Record<string, string>;
+}
+
+export interface SearchRunsOptions {
+  experimentIds: readonly string[];
+  /** MLflow filter string, e.g. "attributes.status = 'RUNNING' AND tags.`k` = 'v'". */
+  filter?: string;
+  /** Page size (default 100 here, server maximum 50 000). */
+  maxResults?: number;
+  orderBy?: readonly string[];
+}
+
+/** Experiments, runs, and what is logged into a run. */
+export interface TrackingApi {
+  getExperimentByName(name: string): Promise<Experiment | undefined>;
+  /** Returns the experiment, creating it when missing; safe when several processes race. */
+  getOrCreateExperiment(name: string, options?: CreateExperimentOptions): Promise<Experiment>;
+  deleteExperiment(experimentId: string): Promise<void>;
+  createRun(options: CreateRunOptions): Promise<Run>;
+  /** Ends a run with FINISHED (default), FAILED or KILLED. */
+  finishRun(runId: string, status?: TerminalRunStatus, endTime?: number): Promise<RunInfo>;
+  getRun(runId: string): Promise<Run>;
+  /** Every run matching the search, all pages read (active runs only, as MLflow's default view). */
+  searchAllRuns(options: SearchRunsOptions): Promise<Run[]>;
+  /** Logs any number of metrics, params and tags, split into requests within the server's limits. */
+  logBatch(runId: string, batch: LogBatchInput): Promise<void>;
+  logMetrics(
+    runId: string,
+    metrics: Record<string, number>,
+    options?: { step?: number; timestamp?: number },
+  ): Promise<void>;
+  logParams(runId: string, params: Record<string, ParamValue>): Promise<void>;
+  setTags(runId: string, tags: KeyValues): Promise<void>;
+}
 
 function tagList(tags: Record<string, string> | undefined): { key: string; value: string }[] {
   return Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 }
 
 export function createTrackingApi(transport: Transport): TrackingApi {
+  const call = endpointCaller(transport);
   const api: TrackingApi = {
     async getExperimentByName(name) {
       try {
-        const res = await transport.json({
-          method: 'GET',
-          path: `${API}/experiments/get-by-name`,
-          query: { experiment_name: name },
-          schema: GetExperimentResponseSchema,
-          retry: 'idempotent',
+        const res = await call('GET', 'experiments/get-by-name', GetExperimentResponseSchema, {
+          experiment_name: name,
         });
         return res.experiment;
       } catch (error) {
@@ -70,12 +96,10 @@ export function createTrackingApi(transport: Transport): TrackingApi {
       if (existing) return checkActive(existing);
       try {
         // A retried create that already succeeded answers RESOURCE_ALREADY_EXISTS: handled below.
-        await transport.json({
-          method: 'POST',
-          path: `${API}/experiments/create`,
-          json: { name, artifact_location: options.artifactLocation, tags: tagList(options.tags) },
-          schema: CreateExperimentResponseSchema,
-          retry: 'idempotent',
+        await call('POST', 'experiments/create', CreateExperimentResponseSchema, {
+          name,
+          artifact_location: options.artifactLocation,
+          tags: tagList(options.tags),
         });
       } catch (error) {
         if (!isMlflowError(error, 'RESOURCE_ALREADY_EXISTS')) throw error;
@@ -88,13 +112,7 @@ export function createTrackingApi(transport: Transport): TrackingApi {
     },
 
     async deleteExperiment(experimentId) {
-      await transport.json({
-        method: 'POST',
-        path: `${API}/experiments/delete`,
-        json: { experiment_id: experimentId },
-        schema: EmptyResponseSchema,
-        retry: 'idempotent',
-      });
+      await call('POST', 'experiments/delete', EmptyResponseSchema, { experiment_id: experimentId });
     },
 
     async createRun(options) {
@@ -106,27 +124,12 @@ export function createTrackingApi(transport: Transport): TrackingApi {
         tags: [...tagList(options.tags), { key: CREATE_REQUEST_TAG, value: token }],
       };
       return createOnce(transport, {
-        create: async () =>
-          (
-            await transport.json({
-              method: 'POST',
-              path: `${API}/runs/create`,
-              json: body,
-              schema: RunResponseSchema,
-              retry: 'never',
-            })
-          ).run,
+        create: async () => (await call('POST', 'runs/create', RunResponseSchema, body, 'never')).run,
         findExisting: async () => {
-          const res = await transport.json({
-            method: 'POST',
-            path: `${API}/runs/search`,
-            json: {
-              experiment_ids: [options.experimentId],
-              filter: `tags.\`${CREATE_REQUEST_TAG}\` = '${token}'`,
-              max_results: 1,
-            },
-            schema: SearchRunsResponseSchema,
-            retry: 'idempotent',
+          const res = await call('POST', 'runs/search', SearchRunsResponseSchema, {
+            experiment_ids: [options.experimentId],
+            filter: `tags.\`${CREATE_REQUEST_TAG}\` = '${token}'`,
+            max_results: 1,
           });
           return res.runs[0];
         },
@@ -134,24 +137,16 @@ export function createTrackingApi(transport: Transport): TrackingApi {
     },
 
     async finishRun(runId, status = 'FINISHED', endTime) {
-      const res = await transport.json({
-        method: 'POST',
-        path: `${API}/runs/update`,
-        json: { run_id: runId, status, end_time: endTime ?? Date.now() },
-        schema: UpdateRunResponseSchema,
-        retry: 'idempotent',
+      const res = await call('POST', 'runs/update', UpdateRunResponseSchema, {
+        run_id: runId,
+        status,
+        end_time: endTime ?? Date.now(),
       });
       return res.run_info;
     },
 
     async getRun(runId) {
-      const res = await transport.json({
-        method: 'GET',
-        path: `${API}/runs/get`,
-        query: { run_id: runId },
-        schema: RunResponseSchema,
-        retry: 'idempotent',
-      });
+      const res = await call('GET', 'runs/get', RunResponseSchema, { run_id: runId });
       return res.run;
     },
 
@@ -159,18 +154,12 @@ export function createTrackingApi(transport: Transport): TrackingApi {
       const runs: z.output<typeof RunSchema>[] = [];
       let pageToken: string | undefined;
       do {
-        const page = await transport.json({
-          method: 'POST',
-          path: `${API}/runs/search`,
-          json: {
-            experiment_ids: options.experimentIds,
-            filter: options.filter ?? '',
-            max_results: options.maxResults ?? 100,
-            order_by: options.orderBy ?? [],
-            ...(pageToken ? { page_token: pageToken } : {}),
-          },
-          schema: SearchRunsResponseSchema,
-          retry: 'idempotent',
+        const page = await call('POST', 'runs/search', SearchRunsResponseSchema, {
+          experiment_ids: options.experimentIds,
+          filter: options.filter ?? '',
+          max_results: options.maxResults ?? 100,
+          order_by: options.orderBy ?? [],
+          ...(pageToken ? { page_token: pageToken } : {}),
         });
         runs.push(...page.runs);
         pageToken = page.next_page_token || undefined;
@@ -178,27 +167,11 @@ export function createTrackingApi(transport: Transport): TrackingApi {
       return runs;
     },
 
-    async deleteRun(runId) {
-      await transport.json({
-        method: 'POST',
-        path: `${API}/runs/delete`,
-        json: { run_id: runId },
-        schema: EmptyResponseSchema,
-        retry: 'idempotent',
-      });
-    },
-
     async logBatch(runId, batch) {
       const chunks = planLogBatch(batch);
       for (const chunk of chunks) {
         // Re-sending a batch is harmless: same params, tags overwrite, identical metric points are deduplicated.
-        await transport.json({
-          method: 'POST',
-          path: `${API}/runs/log-batch`,
-          json: { run_id: runId, ...chunk },
-          schema: EmptyResponseSchema,
-          retry: 'idempotent',
-        });
+        await call('POST', 'runs/log-batch', EmptyResponseSchema, { run_id: runId, ...chunk });
       }
       transport.logger?.debug({ runId, requests: chunks.length }, 'mlflow batch logged');
     },

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RetryError, retry } from '@fallback-ctr/runtime';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { MlflowAuth, ResolvedClientOptions, RetryPolicy } from './client-options.js';
+import { errorFromBody, errorFromNetwork, errorFromResponse, networkCause } from './error-mapping.js';
 import { MlflowError, MlflowErrorCode } from './errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -59,7 +60,6 @@ export interface Transport {
 
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
 const UNPROCESSED_NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
-const BODY_EXCERPT = 300;
 
 function authHeader(auth: MlflowAuth | undefined): string | undefined {
   if (!auth) return undefined;
@@ -85,17 +85,6 @@ export function splitTrackingUri(trackingUri: string): { baseUrl: string; auth: 
   return { baseUrl: url.toString().replace(/\/+$/, ''), auth };
 }
 
-function networkCause(error: unknown): { code: string | undefined; message: string } {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') return { code, message: current.message };
-    if (current instanceof AggregateError && current.errors[0] instanceof Error) current = current.errors[0];
-    else current = current.cause;
-  }
-  return { code: undefined, message: error instanceof Error ? error.message : String(error) };
-}
-
 /** Whether a failure is worth another attempt under `mode`. */
 export function isRetryable(error: unknown, mode: RetryMode): boolean {
   if (mode === 'never' || !(error instanceof MlflowError)) return false;
@@ -108,93 +97,12 @@ export function isRetryable(error: unknown, mode: RetryMode): boolean {
   return error.status !== undefined && TRANSIENT_STATUS.has(error.status);
 }
 
-const MlflowErrorBodySchema = z.object({ error_code: z.string(), message: z.string().optional() }).loose();
-
-function parseErrorBody(text: string): z.output<typeof MlflowErrorBodySchema> | undefined {
-  try {
-    const parsed = MlflowErrorBodySchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Retry-After as delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > BODY_EXCERPT ? `${flat.slice(0, BODY_EXCERPT)}…` : flat;
-}
-
-/** Turns a non-2xx response into an MlflowError whose message says what to fix. */
-export function errorFromResponse(
-  status: number,
-  bodyText: string,
-  context: { method: string; path: string; baseUrl: string; hasAuth: boolean },
-): MlflowError {
-  const where = `${context.method} ${context.path}`;
-  const details = { status, method: context.method, path: context.path };
-  const body = parseErrorBody(bodyText);
-  if (body) {
-    const mlflowErrorCode = body.error_code;
-    const code =
-      status === 401
-        ? MlflowErrorCode.UNAUTHORIZED
-        : status === 403 || mlflowErrorCode === 'PERMISSION_DENIED'
-          ? MlflowErrorCode.FORBIDDEN
-          : MlflowErrorCode.API;
-    return new MlflowError(code, `MLflow ${where} failed (${status} ${mlflowErrorCode}): ${body.message ?? ''}`, {
-      ...details,
-      mlflowErrorCode,
-    });
-  }
-  const text = excerpt(bodyText);
-  if (status === 401) {
-    const hint = context.hasAuth
-      ? 'the credentials were rejected: check MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)'
-      : 'the server requires authentication: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)';
-    return new MlflowError(
-      MlflowErrorCode.UNAUTHORIZED,
-      `MLflow ${where} failed (401 Unauthorized at ${context.baseUrl}): ${hint}`,
-      details,
-    );
-  }
-  if (status === 403) {
-    const hostCheck = /host/i.test(text);
-    const hint = hostCheck
-      ? `the server's host-header check refused "${new URL(context.baseUrl).host}": start mlflow server with --allowed-hosts including that host and port`
-      : 'permission denied for this user';
-    return new MlflowError(
-      MlflowErrorCode.FORBIDDEN,
-      `MLflow ${where} failed (403 Forbidden): ${hint}${text ? ` (server said: ${text})` : ''}`,
-      details,
-    );
-  }
-  if (status === 503 && /serve-artifacts|artifacts-only/.test(text)) {
-    return new MlflowError(
-      MlflowErrorCode.ARTIFACTS_NOT_SERVED,
-      `MLflow ${where} failed (503): the server at ${context.baseUrl} does not serve artifacts; start mlflow server with --serve-artifacts (the default) and --artifacts-destination`,
-      details,
-    );
-  }
-  if (status === 404) {
-    return new MlflowError(
-      MlflowErrorCode.HTTP,
-      `MLflow ${where} failed (404 Not Found): no such endpoint at ${context.baseUrl}; check MLFLOW_TRACKING_URI points at an MLflow tracking server${text ? ` (server said: ${text})` : ''}`,
-      details,
-    );
-  }
-  return new MlflowError(
-    MlflowErrorCode.HTTP,
-    `MLflow ${where} failed (HTTP ${status})${text ? `: ${text}` : ''}`,
-    details,
-  );
 }
 
 function buildUrl(baseUrl: string, path: string, query: Query | undefined): string {
@@ -305,27 +213,11 @@ export function createTransport(
 
   function networkError(
     error: unknown,
-    req: RawRequest,
+    req: Pick<RawRequest, 'method' | 'path'>,
     timeoutMs: number,
     callerSignal: AbortSignal | undefined,
   ): MlflowError {
-    const details = { method: req.method, path: req.path, cause: error };
-    if (callerSignal?.aborted) {
-      return new MlflowError(MlflowErrorCode.ABORTED, `MLflow ${req.method} ${req.path} was aborted`, details);
-    }
-    if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-      return new MlflowError(
-        MlflowErrorCode.TIMEOUT,
-        `MLflow ${req.method} ${req.path} at ${baseUrl} did not answer within ${timeoutMs} ms`,
-        details,
-      );
-    }
-    const cause = networkCause(error);
-    return new MlflowError(
-      MlflowErrorCode.UNREACHABLE,
-      `MLflow ${req.method} ${req.path} at ${baseUrl} failed: ${cause.code ? `${cause.code} ` : ''}${cause.message}`,
-      details,
-    );
+    return errorFromNetwork(error, { ...req, baseUrl, timeoutMs, aborted: callerSignal?.aborted === true });
   }
 
   async function withRetry<T>(
@@ -360,18 +252,10 @@ export function createTransport(
       if (error instanceof RetryError && error.cause instanceof MlflowError) {
         const last = error.cause;
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        throw new MlflowError(
-          last.code as MlflowErrorCode,
-          `${last.message} (gave up after ${error.attempts} attempts in ${seconds} s)`,
-          {
-            ...(last.status === undefined ? {} : { status: last.status }),
-            ...(last.mlflowErrorCode === undefined ? {} : { mlflowErrorCode: last.mlflowErrorCode }),
-            method: req.method,
-            path: req.path,
-            attempts: error.attempts,
-            cause: last.cause ?? last,
-          },
-        );
+        throw last.withContext(`${last.message} (gave up after ${error.attempts} attempts in ${seconds} s)`, {
+          attempts: error.attempts,
+          cause: last.cause ?? last,
+        });
       }
       if (error instanceof Error && error.name === 'AbortedError') {
         throw new MlflowError(MlflowErrorCode.ABORTED, `MLflow ${req.method} ${req.path} was aborted`, {
@@ -399,27 +283,15 @@ export function createTransport(
         } finally {
           release();
         }
+        const context = { method: req.method, path: req.path, status: response.status };
         let value: unknown;
         try {
           value = text.trim() === '' ? {} : JSON.parse(text);
         } catch (error) {
-          throw new MlflowError(
-            MlflowErrorCode.BAD_RESPONSE,
-            `MLflow ${req.method} ${req.path} answered ${response.status} with a body that is not JSON: ${excerpt(text)}`,
-            { status: response.status, method: req.method, path: req.path, cause: error },
-          );
+          throw errorFromBody(text, { notJson: error }, context);
         }
         const parsed = req.schema.safeParse(value);
-        if (!parsed.success) {
-          throw new MlflowError(
-            MlflowErrorCode.BAD_RESPONSE,
-            `MLflow ${req.method} ${req.path} answered with an unexpected shape (is the server a compatible MLflow version?): ${parsed.error.issues
-              .slice(0, 3)
-              .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-              .join('; ')}`,
-            { status: response.status, method: req.method, path: req.path, cause: parsed.error },
-          );
-        }
+        if (!parsed.success) throw errorFromBody(text, { schemaError: parsed.error }, context);
         return parsed.data;
       });
     },

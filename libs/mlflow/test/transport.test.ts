@@ -1,7 +1,8 @@
 import { ConfigError } from '@fallback-ctr/runtime';
 import { describe, expect, it } from 'vitest';
+import { errorFromResponse } from '../src/error-mapping.js';
 import { createMlflowClient, MlflowError, MlflowErrorCode, optionsFromEnv } from '../src/index.js';
-import { errorFromResponse, isRetryable, parseRetryAfter, splitTrackingUri } from '../src/transport.js';
+import { isRetryable, parseRetryAfter, splitTrackingUri } from '../src/transport.js';
 
 const context = { method: 'GET', path: '/api/2.0/mlflow/runs/get', baseUrl: 'http://mlflow:5000', hasAuth: false };
 
