@@ -169,7 +169,9 @@ async function main(): Promise<void> {
   log(
     `fitting sklearn LogisticRegression on ${TRAIN_ROWS} rows x ${k} hashed indices (2^${defaultFeatureSpec.hashBits})`,
   );
-  const fitOut = execFileSync(python, [join(root, 'bench/inference-sklearn-fit.py'), work], { encoding: 'utf8' });
+  const fitOut = execFileSync(python, [join(root, 'bench/python/inference-sklearn-fit.py'), work], {
+    encoding: 'utf8',
+  });
   log(`fit: ${fitOut.trim().split('\n').pop()}`);
   const { intercept } = JSON.parse(readFileSync(join(work, 'fit.json'), 'utf8')) as { intercept: number };
   const coefBytes = readFileSync(join(work, 'coef.f32'));
@@ -221,7 +223,11 @@ async function main(): Promise<void> {
     const main = join(root, 'services/inference/src/main.ts');
     const a1 = start(process.execPath, ['--conditions=source', '--import', 'tsx', main], inferenceEnv(1, ports.a1));
     const a2 = start(process.execPath, ['--conditions=source', '--import', 'tsx', main], inferenceEnv(2, ports.a2));
-    const c = start(python, [join(root, 'bench/inference-fastapi.py'), join(work, 'mlflow-model'), String(ports.c)]);
+    const c = start(python, [
+      join(root, 'bench/python/inference-fastapi.py'),
+      join(work, 'mlflow-model'),
+      String(ports.c),
+    ]);
     // mlflow models serve execs `uvicorn`: the venv's bin must be on PATH.
     const serveArgs = ['models', 'serve', '-m', join(work, 'mlflow-model'), '--env-manager', 'local'];
     const d = start(mlflowBin, [...serveArgs, '-p', String(ports.d), '-h', '127.0.0.1', '-w', '1'], {

@@ -94,7 +94,7 @@ describe('docker-compose.yml', () => {
     for (const name of requiredEnvNames(TrainerEnvSchema)) expect(env[name], name).toBeTruthy();
     const config = loadTrainerConfig(env);
     expect(config.rollout.mode).toBe('none');
-    expect(config.mlflow.trackingUri).toBe('http://mlflow:5000');
+    expect(config.mlflow.clientOptions.trackingUri).toBe('http://mlflow:5000');
   });
 
   it('runs inference with settings it accepts, published on its port, with health checks on its routes', async () => {

@@ -82,7 +82,7 @@ describe('trainer CronJob ↔ the trainer', () => {
     for (const name of requiredEnvNames(TrainerEnvSchema)) expect(env.values[name], name).toBeTruthy();
     const config = loadTrainerConfig(env.values);
     expect(config.rollout.mode).toBe('kubernetes');
-    expect(config.mlflow.trackingUri).toBe('http://mlflow:5000');
+    expect(config.mlflow.clientOptions.trackingUri).toBe('http://mlflow:5000');
     expect(config.databaseUrl).toMatch(/^postgres(ql)?:\/\//);
   });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createLogger } from '@fallback-ctr/runtime';
+import { createLogger, errorMessage } from '@fallback-ctr/runtime';
 import pg from 'pg';
 import { ClicklogError } from './errors.js';
 import { generateTraffic } from './generator/generate-traffic.js';
@@ -183,5 +183,5 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ClicklogError) fail(`${error.code}: ${error.message}`);
-  fail(error instanceof Error ? error.message : String(error));
+  fail(errorMessage(error));
 });

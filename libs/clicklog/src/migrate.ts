@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Logger, silentLogger } from '@fallback-ctr/runtime';
+import { errorMessage, type Logger, silentLogger } from '@fallback-ctr/runtime';
 import { type Queryable, resolveSchema, withClient } from './connection.js';
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -96,7 +96,7 @@ async function migrateLocked(
       await client.query('ROLLBACK').catch(() => undefined);
       throw new ClicklogError(
         ClicklogErrorCode.MIGRATION_FAILED,
-        `Migration ${migration.name} failed on schema "${schema}" and was rolled back: ${(error as Error).message}`,
+        `Migration ${migration.name} failed on schema "${schema}" and was rolled back: ${errorMessage(error)}`,
         { cause: error },
       );
     }

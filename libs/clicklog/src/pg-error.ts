@@ -1,3 +1,4 @@
+import { errorMessage } from '@fallback-ctr/runtime';
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
 
 const UNDEFINED_TABLE = '42P01';
@@ -17,7 +18,7 @@ export function isMissingRelation(error: unknown): boolean {
 export function missingSchemaError(schema: string, error: unknown): ClicklogError {
   return new ClicklogError(
     ClicklogErrorCode.SCHEMA_MISSING,
-    `The click-log tables of schema "${schema}" are missing (${(error as Error).message}): run the clicklog migrations first (migrate() or \`clicklog migrate --schema ${schema}\`)`,
+    `The click-log tables of schema "${schema}" are missing (${errorMessage(error)}): run the clicklog migrations first (migrate() or \`clicklog migrate --schema ${schema}\`)`,
     { cause: error },
   );
 }
@@ -26,7 +27,7 @@ export function writeError(error: unknown, schema: string, what: string): Clickl
   if (isMissingRelation(error)) return missingSchemaError(schema, error);
   return new ClicklogError(
     ClicklogErrorCode.WRITE_FAILED,
-    `Writing ${what} into schema "${schema}" failed, nothing was written: ${(error as Error).message}`,
+    `Writing ${what} into schema "${schema}" failed, nothing was written: ${errorMessage(error)}`,
     { cause: error },
   );
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { RAW_COLUMNS, type RawImpression } from '@fallback-ctr/model';
-import { AbortedError, type Logger, silentLogger } from '@fallback-ctr/runtime';
+import { AbortedError, errorMessage, type Logger, silentLogger } from '@fallback-ctr/runtime';
 import { to as copyTo } from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
 import { z } from 'zod';
@@ -292,7 +292,7 @@ async function* iterate(
       if (error instanceof AbortedError || error instanceof ClicklogError) throw error;
       throw new ClicklogError(
         ClicklogErrorCode.READ_FAILED,
-        `Reading training rows from schema "${schema}" failed after ${stats.rows} rows: ${(error as Error).message}`,
+        `Reading training rows from schema "${schema}" failed after ${stats.rows} rows: ${errorMessage(error)}`,
         { cause: error },
       );
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { errorMessage } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 import { ModelError, ModelErrorCode } from './errors.js';
 import { type FeatureSpec, FeatureSpecSchema } from './feature-spec.js';
@@ -253,7 +254,7 @@ export function serializeArtifact(input: ArtifactInput): SerializedArtifact {
     try {
       validateVocabulary(input.vocabulary, spec.data);
     } catch (err) {
-      throw invalidInput(err instanceof Error ? err.message : String(err));
+      throw invalidInput(errorMessage(err));
     }
   }
 
@@ -315,7 +316,7 @@ function parseVocabulary(p: NonNullable<Payload['vocabulary']>, spec: FeatureSpe
   try {
     validateVocabulary(vocabulary, spec);
   } catch (err) {
-    throw malformed(err instanceof Error ? err.message : String(err), err);
+    throw malformed(errorMessage(err), err);
   }
   return vocabulary;
 }

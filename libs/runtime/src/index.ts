@@ -10,6 +10,7 @@ export {
   parseEnv,
   redactUrlPassword,
 } from './config.js';
+export { errorCode, errorMessage } from './error-message.js';
 export {
   AbortedError,
   ConfigError,

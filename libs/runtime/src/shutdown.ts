@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
 import { FallbackCtrError, RuntimeErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
 import { raceTimer } from './race-timer.js';
 
 export type Closer = () => Promise<void> | void;

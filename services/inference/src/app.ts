@@ -1,4 +1,4 @@
-import { silentLogger } from '@fallback-ctr/runtime';
+import { type Logger, silentLogger } from '@fallback-ctr/runtime';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -9,7 +9,6 @@ import Fastify, {
   LogController,
   type onResponseHookHandler,
 } from 'fastify';
-import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { createBearerVerifier } from './bearer-auth.js';
 import { createErrorReplies } from './error-handler.js';

@@ -7,8 +7,15 @@ import {
   parseArtifact,
   VersionTag,
 } from '@fallback-ctr/model';
-import { RetryError, RuntimeErrorCode, raceTimer, retry, silentLogger } from '@fallback-ctr/runtime';
-import type { Logger } from 'pino';
+import {
+  errorMessage,
+  type Logger,
+  RetryError,
+  RuntimeErrorCode,
+  raceTimer,
+  retry,
+  silentLogger,
+} from '@fallback-ctr/runtime';
 import { InferenceError, InferenceErrorCode } from './errors.js';
 import type { LoadedModel } from './model-holder.js';
 import type { ModelMeta } from './model-meta.js';
@@ -66,7 +73,7 @@ function isAwaitedAlias(error: unknown, options: FetchModelOptions): boolean {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /**

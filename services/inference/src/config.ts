@@ -73,7 +73,6 @@ export interface InferenceConfig {
   host: string;
   port: number;
   workers: number;
-  mlflowTrackingUri: string;
   modelName: string;
   /** The alias resolved at start-up when no version is pinned. */
   modelAlias: string;
@@ -96,7 +95,6 @@ export function loadConfig(env: Env = process.env): InferenceConfig {
     host: e.HOST,
     port: e.PORT,
     workers: e.WORKERS ?? availableParallelism(),
-    mlflowTrackingUri: e.MLFLOW_TRACKING_URI,
     modelName: e.MODEL_NAME,
     modelAlias: e.MODEL_ALIAS,
     modelVersion: e.MODEL_VERSION,

@@ -1,5 +1,5 @@
+import type { Logger } from '@fallback-ctr/runtime';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import { InferenceErrorCode } from './errors.js';
 import type { InferenceMetrics } from './metrics.js';
 import { MAX_ISSUES, type ValidationIssue } from './predict-limits.js';

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorMessage } from '@fallback-ctr/runtime';
 import { loadedModelFromBytes } from './champion-loader.js';
 import { InferenceError, InferenceErrorCode } from './errors.js';
 import type { ModelMeta } from './model-meta.js';
@@ -36,7 +37,7 @@ export function createHandoffFile(): HandoffFile {
       const bytes = await readFile(path ?? '').catch((error: unknown) => {
         throw new InferenceError(
           InferenceErrorCode.HANDOFF_FAILED,
-          `cannot read the hand-off file ${path}: ${error instanceof Error ? error.message : String(error)}`,
+          `cannot read the hand-off file ${path}: ${errorMessage(error)}`,
           { cause: error },
         );
       });

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { raceTimer } from '@fallback-ctr/runtime';
+import { type Logger, raceTimer } from '@fallback-ctr/runtime';
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { InferenceConfig } from './config.js';
 import type { InferenceMetrics } from './metrics.js';

@@ -1,7 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { type MlflowClient, mlflowClientFromEnv } from '@fallback-ctr/mlflow';
-import { createShutdown, type Env, raceTimer } from '@fallback-ctr/runtime';
-import type { Logger } from 'pino';
+import { createShutdown, type Env, type Logger, raceTimer } from '@fallback-ctr/runtime';
 import { AggregatorRegistry } from 'prom-client';
 import { fetchModel } from './champion-loader.js';
 import type { InferenceConfig } from './config.js';

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createShutdown, raceTimer } from '@fallback-ctr/runtime';
-import type { Logger } from 'pino';
+import { createShutdown, errorMessage, type Logger, raceTimer } from '@fallback-ctr/runtime';
 import { AggregatorRegistry } from 'prom-client';
 import { loadedModelFromBytes } from './champion-loader.js';
 import type { InferenceConfig } from './config.js';
@@ -78,7 +77,7 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
       logger.info({ sha256: model.artifact.sha256 }, 'model loaded: ready');
     } catch (error) {
       logger.fatal({ err: error }, 'cannot load the artifact handed over by the primary');
-      await send({ type: 'fctr:handoff-failed', message: error instanceof Error ? error.message : String(error) });
+      await send({ type: 'fctr:handoff-failed', message: errorMessage(error) });
       process.exit(1);
     }
     await listen();

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
-import { ConfigError, createLogger, createShutdown } from '@fallback-ctr/runtime';
+import { ConfigError, createLogger, createShutdown, errorCode, errorMessage } from '@fallback-ctr/runtime';
 import { loadAnalyzeSettings } from './analyze/index.js';
 import {
   type CliIo,
@@ -42,7 +42,7 @@ export async function runCli(argv: readonly string[], ioInput: Partial<CliIo> = 
   try {
     parsed = parseCommandArgs(command, rest);
   } catch (error) {
-    writeLine(io.stderr, `${(error as Error).message}\n\n${commandHelp(command)}`);
+    writeLine(io.stderr, `${errorMessage(error)}\n\n${commandHelp(command)}`);
     return ExitCode.USAGE;
   }
   if (parsed.help) {
@@ -136,8 +136,8 @@ async function runCommand(command: Command, options: ParsedArgs['options'], io: 
       logger.warn({ outcome: 'INTERRUPTED', err: error }, `${command.name} interrupted`);
       return ExitCode.INTERRUPTED;
     }
-    const code = (error as { code?: unknown }).code;
-    const message = `${command.name} failed: ${error instanceof Error ? error.message : String(error)}`;
+    const code = errorCode(error);
+    const message = `${command.name} failed: ${errorMessage(error)}`;
     logger.error({ outcome: 'ERROR', err: error, code }, message);
     // A command that prints its result on stdout says it failed on stderr too, in plain words.
     if (command.logTo === 'stderr') writeLine(io.stderr, message);

@@ -185,7 +185,6 @@ export interface TrainerConfig {
   progressIntervalMs: number;
   gate: GateThresholds;
   mlflow: {
-    trackingUri: string;
     modelName: string;
     experimentName: string;
     /** Client options from MLflow's standard variables (credentials, timeout, retries). */
@@ -269,7 +268,6 @@ export function loadTrainerConfig(env: Env = process.env, clock: () => Date = ()
       maxAucDrop: e.GATE_MAX_AUC_DROP,
     },
     mlflow: {
-      trackingUri: e.MLFLOW_TRACKING_URI.replace(/\/+$/, ''),
       modelName: e.MODEL_NAME,
       experimentName: e.MLFLOW_EXPERIMENT_NAME ?? e.MODEL_NAME,
       clientOptions: optionsFromEnv(env),

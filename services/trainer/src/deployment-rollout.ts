@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@fallback-ctr/runtime';
+import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import {
   ApiException,
   AppsV1Api,
@@ -108,7 +108,7 @@ function describeApiError(error: unknown): string {
     const detail = status.success ? status.data.message : String(body);
     return `HTTP ${error.code}: ${detail}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 export interface DeploymentRollout {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { defaultFeatureSpec, type FeatureSpec, parseFeatureSpec } from '@fallback-ctr/model';
+import { errorMessage } from '@fallback-ctr/runtime';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 
 /**
@@ -17,7 +18,7 @@ export function resolveFeatureSpec(source: string | undefined): FeatureSpec {
     } catch (error) {
       throw new TrainerError(
         TrainerErrorCode.FEATURE_SPEC_INVALID,
-        `FEATURE_SPEC names a file that cannot be read (${trimmed}): ${(error as Error).message}`,
+        `FEATURE_SPEC names a file that cannot be read (${trimmed}): ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -28,7 +29,7 @@ export function resolveFeatureSpec(source: string | undefined): FeatureSpec {
   } catch (error) {
     throw new TrainerError(
       TrainerErrorCode.FEATURE_SPEC_INVALID,
-      `FEATURE_SPEC ${fromFile ? `file ${trimmed}` : 'text'} is not valid JSON: ${(error as Error).message}`,
+      `FEATURE_SPEC ${fromFile ? `file ${trimmed}` : 'text'} is not valid JSON: ${errorMessage(error)}`,
       { cause: error },
     );
   }
@@ -37,7 +38,7 @@ export function resolveFeatureSpec(source: string | undefined): FeatureSpec {
   } catch (error) {
     throw new TrainerError(
       TrainerErrorCode.FEATURE_SPEC_INVALID,
-      `FEATURE_SPEC ${fromFile ? `file ${trimmed}` : 'text'} is not a valid feature spec: ${(error as Error).message}`,
+      `FEATURE_SPEC ${fromFile ? `file ${trimmed}` : 'text'} is not a valid feature spec: ${errorMessage(error)}`,
       { cause: error },
     );
   }

@@ -8,6 +8,7 @@ import {
   type Scorer,
   VersionTag,
 } from '@fallback-ctr/model';
+import { errorMessage } from '@fallback-ctr/runtime';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 
 /** Run tags that name the trainer's own runs (set when the run is created). */
@@ -60,7 +61,7 @@ export async function loadVersion(
   } catch (error) {
     throw new TrainerError(
       TrainerErrorCode.PUBLISH_FAILED,
-      `the artifact of ${name} version ${registered.version} cannot be loaded (${(error as Error).message}); ` +
+      `the artifact of ${name} version ${registered.version} cannot be loaded (${errorMessage(error)}); ` +
         'inference refuses it too: move the champion alias to a healthy version (trainer rollback --to-version N)',
       { cause: error },
     );

@@ -1,6 +1,6 @@
 import type { MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
 import { PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
-import type { Logger } from '@fallback-ctr/runtime';
+import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TrainerConfig } from './config.js';
 import { TrainerError, TrainerErrorCode } from './errors.js';
@@ -63,7 +63,7 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
     } catch (error) {
       throw new TrainerError(
         TrainerErrorCode.ROLLBACK_TARGET_INVALID,
-        `${modelName} version ${target} cannot be read from the registry: ${(error as Error).message}`,
+        `${modelName} version ${target} cannot be read from the registry: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -77,7 +77,7 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
     } catch (error) {
       throw new TrainerError(
         TrainerErrorCode.ROLLBACK_TARGET_INVALID,
-        `inference would refuse ${modelName} version ${target}, so champion stays ${aliases.champion ?? '(none)'}: ${(error as Error).message}`,
+        `inference would refuse ${modelName} version ${target}, so champion stays ${aliases.champion ?? '(none)'}: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -97,9 +97,9 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
       // No automatic undo here: the rollback was asked for to get away from the champion it replaced.
       throw new TrainerError(
         TrainerErrorCode.ROLLOUT_FAILED,
-        `champion of ${modelName} is now version ${target}, but rolling the deployment out failed: ${
-          (error as Error).message
-        }; pods may still serve version ${aliases.champion ?? '(none)'}: check the Deployment and run rollback again`,
+        `champion of ${modelName} is now version ${target}, but rolling the deployment out failed: ${errorMessage(
+          error,
+        )}; pods may still serve version ${aliases.champion ?? '(none)'}: check the Deployment and run rollback again`,
         { cause: error },
       );
     }

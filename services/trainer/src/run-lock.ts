@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@fallback-ctr/runtime';
+import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import pg from 'pg';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 
@@ -55,7 +55,7 @@ export async function acquireRunLock(options: AcquireRunLockOptions): Promise<Ru
   let released = false;
   const markLost = (cause: unknown) => {
     if (released || lost.signal.aborted) return;
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = errorMessage(cause);
     const error = new TrainerError(
       TrainerErrorCode.LOCK_LOST,
       `the run lock "${key}" was lost (its PostgreSQL session ended: ${reason}); another run may hold it now, so this one stops before it changes the registry`,

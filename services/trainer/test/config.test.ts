@@ -8,7 +8,6 @@ describe('loadTrainerConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadTrainerConfig(base);
     expect(c.mlflow).toMatchObject({
-      trackingUri: 'http://mlflow:5000',
       modelName: 'fallback-ctr',
       experimentName: 'fallback-ctr',
     });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '@fallback-ctr/runtime';
 import { parse as parseYaml } from 'yaml';
 import { ClicklogError, ClicklogErrorCode } from '../errors.js';
 import { IMPORT_MAPPING_KEYS, ImportMappingSchema } from './import-mapping.js';
@@ -47,7 +48,7 @@ async function readMappingFile(path: string): Promise<Record<string, unknown>> {
   } catch (error) {
     throw new ClicklogError(
       ClicklogErrorCode.INVALID_OPTIONS,
-      `Cannot read the mapping file ${path}: ${(error as Error).message}`,
+      `Cannot read the mapping file ${path}: ${errorMessage(error)}`,
     );
   }
   let parsed: unknown;
@@ -56,7 +57,7 @@ async function readMappingFile(path: string): Promise<Record<string, unknown>> {
   } catch (error) {
     throw new ClicklogError(
       ClicklogErrorCode.INVALID_OPTIONS,
-      `The mapping file ${path} is not valid JSON/YAML: ${(error as Error).message}`,
+      `The mapping file ${path} is not valid JSON/YAML: ${errorMessage(error)}`,
     );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -84,7 +85,7 @@ export async function parseImportArgs(
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options, strict: true });
   } catch (error) {
-    throw new ClicklogError(ClicklogErrorCode.INVALID_OPTIONS, (error as Error).message);
+    throw new ClicklogError(ClicklogErrorCode.INVALID_OPTIONS, errorMessage(error));
   }
   const { values, positionals } = parsed;
   const file = positionals[0];

@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Logger } from '@fallback-ctr/runtime';
+import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import { assertTables, lease, resolveSchema } from '../connection.js';
 import { copyLines } from '../copy-text.js';
 import { ClicklogError, ClicklogErrorCode } from '../errors.js';
@@ -85,13 +85,9 @@ async function assertReadable(file: string, format: ImportFormat | undefined): P
   try {
     await access(file, constants.R_OK);
   } catch (error) {
-    throw new ClicklogError(
-      ClicklogErrorCode.IMPORT_FILE_UNREADABLE,
-      `Cannot read ${file}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+    throw new ClicklogError(ClicklogErrorCode.IMPORT_FILE_UNREADABLE, `Cannot read ${file}: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   if (format === undefined) {
     throw new ClicklogError(
@@ -106,7 +102,7 @@ function sourceError(file: string, error: unknown): ClicklogError {
   if (error instanceof ClicklogError) return error;
   return new ClicklogError(
     ClicklogErrorCode.IMPORT_FILE_UNREADABLE,
-    `Reading ${file} failed, nothing was written: ${(error as Error).message}`,
+    `Reading ${file} failed, nothing was written: ${errorMessage(error)}`,
     { cause: error },
   );
 }
@@ -138,7 +134,7 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
     timestampParser(mapping.timestampFormat, mapping.timeZone);
     timestampParser(mapping.clicksTimestampFormat ?? mapping.timestampFormat, mapping.timeZone);
   } catch (error) {
-    throw new ClicklogError(ClicklogErrorCode.INVALID_OPTIONS, `Invalid import mapping: ${(error as Error).message}`);
+    throw new ClicklogError(ClicklogErrorCode.INVALID_OPTIONS, `Invalid import mapping: ${errorMessage(error)}`);
   }
   const mapper = recordMapper(mapping, mapping.idPrefix ?? basename(file));
   const bad = new BadRowLog(mapping.rejectFile ?? `${file}.rejects.jsonl`);

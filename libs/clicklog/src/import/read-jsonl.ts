@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { errorMessage } from '@fallback-ctr/runtime';
 import type { SourceBatch, SourceRecord } from './source-records.js';
 
 const BATCH_ROWS = 2000;
@@ -28,7 +29,7 @@ export async function* readJsonl(file: string): AsyncGenerator<SourceBatch> {
             ? { line, values: parsed as Record<string, unknown> }
             : { line, values: {}, error: 'not a JSON object' };
       } catch (error) {
-        record = { line, values: {}, error: `invalid JSON: ${(error as Error).message}` };
+        record = { line, values: {}, error: `invalid JSON: ${errorMessage(error)}` };
       }
       records.push(record);
       if (records.length >= BATCH_ROWS) {

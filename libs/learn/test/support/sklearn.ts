@@ -44,7 +44,7 @@ export async function sklearnLogisticRegression(
     await writeFile(path.join(dir, 'train_labels.u8'), bytesOf(train.labels));
     await writeFile(path.join(dir, 'holdout_indices.u32'), bytesOf(holdout.indices));
     await writeFile(path.join(dir, 'holdout_labels.u8'), bytesOf(holdout.labels));
-    const { stdout } = await run(pythonPath(), [path.join(REPO, 'bench/learn-sklearn-lr.py'), dir], {
+    const { stdout } = await run(pythonPath(), [path.join(REPO, 'bench/python/learn-sklearn-lr.py'), dir], {
       maxBuffer: 1 << 24,
     });
     return JSON.parse(stdout) as { results: SklearnLrResult[]; best: SklearnLrResult };
@@ -64,7 +64,7 @@ export async function sklearnMetrics(
       await writeFile(path.join(dir, `${name}.f64`), bytesOf(c.predictions));
       await writeFile(path.join(dir, `${name}.u8`), bytesOf(c.labels));
     }
-    const { stdout } = await run(pythonPath(), [path.join(REPO, 'bench/learn-sklearn-metrics.py'), dir]);
+    const { stdout } = await run(pythonPath(), [path.join(REPO, 'bench/python/learn-sklearn-metrics.py'), dir]);
     return JSON.parse(stdout) as Array<{ case: string; auc: number; logloss: number }>;
   } finally {
     await rm(dir, { recursive: true, force: true });

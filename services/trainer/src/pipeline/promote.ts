@@ -1,6 +1,6 @@
 import { isMlflowError, type MlflowClient } from '@fallback-ctr/mlflow';
 import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
-import type { Logger } from '@fallback-ctr/runtime';
+import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import { TrainerError, TrainerErrorCode } from '../errors.js';
 import { versionByAlias } from '../registry.js';
 
@@ -52,7 +52,7 @@ export async function promoteVersion(
     } catch (readError) {
       throw new TrainerError(
         TrainerErrorCode.ALIAS_STATE_UNKNOWN,
-        `moving "${CHAMPION_ALIAS}" of ${modelName} to version ${version} failed (${describe(error)}) and reading the aliases back failed too (${describe(readError)}): "${CHAMPION_ALIAS}" is either version ${version} or still ${before.champion ?? 'unset'}; the status command shows which, and the next run reconciles it`,
+        `moving "${CHAMPION_ALIAS}" of ${modelName} to version ${version} failed (${errorMessage(error)}) and reading the aliases back failed too (${errorMessage(readError)}): "${CHAMPION_ALIAS}" is either version ${version} or still ${before.champion ?? 'unset'}; the status command shows which, and the next run reconciles it`,
         { cause: error },
       );
     }
@@ -78,8 +78,6 @@ export async function promoteVersion(
   logger.info({ modelName, modelVersion: version, previousChampion: before.champion }, 'champion alias moved');
   return before;
 }
-
-const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Puts both aliases back as they were (deleting one that did not exist). */
 export async function restoreAliases(

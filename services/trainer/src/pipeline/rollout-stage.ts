@@ -1,5 +1,5 @@
 import type { MlflowClient } from '@fallback-ctr/mlflow';
-import type { Logger } from '@fallback-ctr/runtime';
+import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TrainerConfig } from '../config.js';
 import { createDeploymentRollout, type DeploymentRollout, defaultNamespace } from '../deployment-rollout.js';
@@ -64,7 +64,7 @@ export async function rollOutPromotion(ctx: RolloutContext, mlflow: MlflowClient
   try {
     await rollOutVersion(ctx, version);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     ctx.logger.error({ err: error, modelVersion: version }, 'rollout failed: rolling back');
     await restoreAliases(mlflow, modelName, before, ctx.logger);
     await tagPromotion(mlflow, modelName, version, 'rolled-back').catch(() => undefined);

@@ -1,7 +1,7 @@
 import type { TrainingSplit } from '@fallback-ctr/clicklog';
 import type { MlflowClient } from '@fallback-ctr/mlflow';
 import type { FeatureSpec } from '@fallback-ctr/model';
-import { AbortedError, type Logger } from '@fallback-ctr/runtime';
+import { AbortedError, errorCode, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
 import type { TrainerConfig } from '../config.js';
@@ -185,7 +185,7 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
     // but a failed read rather than the lock that went down with the same database.
     const abortedByLock = ctx.lock.signal.aborted && isAbort(thrown);
     const error = abortedByLock ? ctx.lock.signal.reason : thrown;
-    if ((error as { code?: unknown }).code === TrainerErrorCode.ALIAS_STATE_UNKNOWN) {
+    if (errorCode(error) === TrainerErrorCode.ALIAS_STATE_UNKNOWN) {
       logger.error({ err: error }, 'training run failed while moving the champion alias; its state is unknown');
     } else {
       logger.error({ err: error }, 'training run failed before the champion alias moved');
@@ -224,7 +224,7 @@ async function promoteIfPassed(ctx: RunContext, version: string, decision: GateD
     return await promoteVersion(ctx.mlflow, modelName, version, ctx.logger);
   } catch (error) {
     // An unknown alias state leaves the version pending: the next run settles it from what it reads.
-    const unknown = (error as { code?: unknown }).code === TrainerErrorCode.ALIAS_STATE_UNKNOWN;
+    const unknown = errorCode(error) === TrainerErrorCode.ALIAS_STATE_UNKNOWN;
     if (decision.outcome === 'PASS' && !unknown)
       await tagPromotion(ctx.mlflow, modelName, version, 'aborted').catch(() => undefined);
     throw error;

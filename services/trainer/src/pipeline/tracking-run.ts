@@ -6,7 +6,7 @@ import {
   MODEL_ARTIFACT_DIR,
   VersionTag,
 } from '@fallback-ctr/model';
-import type { Logger } from '@fallback-ctr/runtime';
+import { errorCode, errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
 import type { DataCheckResult } from '../data-checks.js';
 import type { GateDecision } from '../promotion-gate.js';
@@ -171,7 +171,7 @@ export class TrackingRun {
 
   /** Records why the optional after-publish step failed (best effort: the run stands). */
   async tagAfterPublishError(error: unknown): Promise<void> {
-    const message = String((error as Error).message ?? error);
+    const message = String(errorMessage(error) ?? error);
     await this.mlflow.setTags(this.runId, { 'after_publish.error': clip(message, TAG_LIMIT) }).catch(() => undefined);
   }
 
@@ -185,11 +185,11 @@ export class TrackingRun {
 
   /** Marks the run FAILED with the error as tags. Best effort: MLflow may be the thing that failed. */
   async fail(error: unknown): Promise<void> {
-    const code = (error as { code?: unknown }).code;
+    const code = errorCode(error);
     try {
       await this.mlflow.setTags(this.runId, {
         'error.code': typeof code === 'string' ? code : 'UNKNOWN',
-        'error.message': clip(error instanceof Error ? error.message : String(error), TAG_LIMIT),
+        'error.message': clip(errorMessage(error), TAG_LIMIT),
       });
       await this.mlflow.finishRun(this.runId, 'FAILED');
     } catch (markError) {
