@@ -1,7 +1,7 @@
 import { DEFAULT_SCHEMA, SchemaNameSchema } from '@fallback-ctr/clicklog';
 import { FTRL_DEFAULTS } from '@fallback-ctr/learn';
 import { type MlflowClientOptions, MlflowEnvSchema, optionsFromEnv } from '@fallback-ctr/mlflow';
-import { type Env, envInt, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
+import { type Env, envBoolean, envInt, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 import { cronExpression, timeZone } from './schedule-validation.js';
 
@@ -50,11 +50,24 @@ export const ModelEnvSchema = z.object({
     .string()
     .optional()
     .describe("Feature spec as JSON text (starts with '{') or a path to a JSON file; default: libs/model's."),
-  FTRL_ALPHA: positive().default(FTRL_DEFAULTS.alpha).describe('FTRL per-coordinate learning-rate scale α.'),
+  TRAIN_SEARCH: envBoolean()
+    .default(true)
+    .describe(
+      'Choose FTRL α, λ1, λ2 and the passes on a validation slice (the end of the training part) by successive halving; each FTRL_* / TRAIN_PASSES set pins its value.',
+    ),
+  FTRL_ALPHA: positive()
+    .optional()
+    .describe(`FTRL per-coordinate learning-rate scale α; unset: chosen by the search, else ${FTRL_DEFAULTS.alpha}.`),
   FTRL_BETA: nonNegative().default(FTRL_DEFAULTS.beta).describe('FTRL learning-rate smoothing β.'),
-  FTRL_L1: nonNegative().default(FTRL_DEFAULTS.l1).describe('FTRL L1 regularisation λ1 (sparsity).'),
-  FTRL_L2: nonNegative().default(FTRL_DEFAULTS.l2).describe('FTRL L2 regularisation λ2.'),
-  TRAIN_PASSES: envInt(1, 20).default(1).describe('Passes over the training slice (re-read from Postgres).'),
+  FTRL_L1: nonNegative()
+    .optional()
+    .describe(`FTRL L1 regularisation λ1 (sparsity); unset: chosen by the search, else ${FTRL_DEFAULTS.l1}.`),
+  FTRL_L2: nonNegative()
+    .optional()
+    .describe(`FTRL L2 regularisation λ2; unset: chosen by the search, else ${FTRL_DEFAULTS.l2}.`),
+  TRAIN_PASSES: envInt(1, 20)
+    .optional()
+    .describe('Passes over the training slice (re-read from Postgres); unset: chosen by the search, else 1.'),
   TRAIN_MISSING_RATE: envNumber()
     .refine((v) => v >= 0 && v <= 0.5, 'a number in [0, 0.5]')
     .default(0.02)
@@ -182,6 +195,8 @@ export interface TrainerConfig {
     minValueCount: number;
   };
   passes: number;
+  /** The hyper-parameter search: on by default; an axis whose variable is set is pinned to it. */
+  search: { enabled: boolean; pinned: { alpha?: number; l1?: number; l2?: number; passes?: number } };
   progressIntervalMs: number;
   gate: GateThresholds;
   mlflow: {
@@ -244,15 +259,24 @@ export function loadTrainerConfig(env: Env = process.env, clock: () => Date = ()
     },
     featureSpecSource: e.FEATURE_SPEC,
     ftrl: {
-      alpha: e.FTRL_ALPHA,
+      alpha: e.FTRL_ALPHA ?? FTRL_DEFAULTS.alpha,
       beta: e.FTRL_BETA,
-      l1: e.FTRL_L1,
-      l2: e.FTRL_L2,
+      l1: e.FTRL_L1 ?? FTRL_DEFAULTS.l1,
+      l2: e.FTRL_L2 ?? FTRL_DEFAULTS.l2,
       missingRate: e.TRAIN_MISSING_RATE,
       rareRate: e.TRAIN_RARE_RATE,
       minValueCount: e.TRAIN_MIN_VALUE_COUNT,
     },
-    passes: e.TRAIN_PASSES,
+    passes: e.TRAIN_PASSES ?? 1,
+    search: {
+      enabled: e.TRAIN_SEARCH,
+      pinned: {
+        ...(e.FTRL_ALPHA === undefined ? {} : { alpha: e.FTRL_ALPHA }),
+        ...(e.FTRL_L1 === undefined ? {} : { l1: e.FTRL_L1 }),
+        ...(e.FTRL_L2 === undefined ? {} : { l2: e.FTRL_L2 }),
+        ...(e.TRAIN_PASSES === undefined ? {} : { passes: e.TRAIN_PASSES }),
+      },
+    },
     progressIntervalMs: e.PROGRESS_INTERVAL_SECONDS * 1000,
     gate: {
       minAuc: e.GATE_MIN_AUC,

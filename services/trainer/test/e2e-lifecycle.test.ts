@@ -54,6 +54,23 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     expect(version.source).toBe(`${r.info.artifactUri}/model`);
     expect(r.data.params).toMatchObject({ 'ftrl.alpha': '0.1', 'window.train_hours': '96', 'gate.minAuc': '0.55' });
     expect(r.data.params.feature_spec).toContain('hashBits');
+    // FTRL_ALPHA and FTRL_L1 are set (pinned); λ2 and the passes were chosen by the search, whose
+    // candidates are nested runs of this one.
+    expect(Number(r.data.params['ftrl.l2'])).toBeGreaterThanOrEqual(0);
+    expect(Number(r.data.params['train.passes'])).toBeGreaterThanOrEqual(1);
+    expect(r.data.params['search.ran']).toBe('true');
+    const trials = await mlflow.searchAllRuns({
+      experimentIds: [r.info.experimentId],
+      filter: `tags.\`mlflow.parentRunId\` = '${r.info.runId}'`,
+    });
+    expect(trials.length).toBe(r.data.metrics.search_trials);
+    expect(trials.length).toBeGreaterThan(1);
+    for (const t of trials) {
+      expect(t.data.params).toMatchObject({ 'ftrl.alpha': '0.1', 'ftrl.l1': '0.5' });
+      expect(t.data.metrics.validation_logloss).toBeGreaterThan(0);
+    }
+    const best = Math.min(...trials.map((t) => t.data.metrics.validation_logloss as number));
+    expect(r.data.metrics.search_validation_logloss).toBeLessThanOrEqual(best + 1e-12);
     for (const key of ['holdout_auc', 'holdout_logloss', 'holdout_ne', 'holdout_calibration', 'train_base_rate']) {
       expect(r.data.metrics[key], key).toBeTypeOf('number');
     }

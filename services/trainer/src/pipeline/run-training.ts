@@ -12,6 +12,7 @@ import { reconcileLeftovers } from '../reconcile.js';
 import { loadChampion } from '../registry.js';
 import { acquireRunLock, type RunLock, runLockKey } from '../run-lock.js';
 import { loadAndCheckData } from './check-data.js';
+import { chooseHyperparameters } from './choose-hyperparameters.js';
 import { evaluateOnHoldout } from './evaluate.js';
 import { gateCandidate, gateReport } from './gate.js';
 import { type WindowBounds, windowBounds } from './load-window.js';
@@ -139,7 +140,7 @@ async function runLocked(
 }
 
 /**
- * Load and check the data → train → evaluate → gate → publish → (PASS only) move the aliases; any
+ * Load and check the data → choose the hyper-parameters → train → evaluate → gate → publish → (PASS only) move the aliases; any
  * failure marks the run FAILED. Data with nothing to learn or measure skips the rest.
  */
 async function publishCandidate(ctx: RunContext): Promise<Published | { skipped: string }> {
@@ -152,10 +153,18 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
     );
     if (data.outcome === 'SKIP') return { skipped: data.reason };
     const { split } = data;
+    const chosen = await chooseHyperparameters(split.train, {
+      featureSpec: ctx.featureSpec,
+      config,
+      logger,
+      onTrial: (trial) => run.logTrial(trial),
+      ...(signal ? { signal } : {}),
+    });
+    await run.logChosen(chosen, config);
     const trained = await trainCandidate(split.train, {
       featureSpec: ctx.featureSpec,
-      ftrl: config.ftrl,
-      passes: config.passes,
+      ftrl: chosen.ftrl,
+      passes: chosen.passes,
       progressIntervalMs: config.progressIntervalMs,
       logger,
       onProgress: (progress) => run.logProgress(progress),

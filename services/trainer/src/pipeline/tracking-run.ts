@@ -1,3 +1,4 @@
+import type { SearchTrial } from '@fallback-ctr/learn';
 import type { MetricInput, MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
 import {
   ARTIFACT_FILE_NAME,
@@ -11,6 +12,7 @@ import type { TrainerConfig } from '../config.js';
 import type { DataCheckResult } from '../data-checks.js';
 import type { GateDecision } from '../promotion-gate.js';
 import { RunTag } from '../registry.js';
+import { type ChosenHyperparameters, searchedAxes } from './choose-hyperparameters.js';
 import type { HoldoutEvaluation } from './evaluate.js';
 import type { GateReport } from './gate.js';
 import { gateMetrics, runMetrics } from './holdout-metrics.js';
@@ -20,6 +22,15 @@ import type { TrainedCandidate, TrainingProgress } from './train-candidate.js';
 
 const PARAM_LIMIT = 6_000;
 const TAG_LIMIT = 5_000;
+const axisParam = (axis: string): string => (axis === 'passes' ? 'train.passes' : `ftrl.${axis}`);
+const hyperparameterParams = (ftrl: TrainerConfig['ftrl'], passes: number): Record<string, number> => ({
+  'ftrl.alpha': ftrl.alpha,
+  'ftrl.l1': ftrl.l1,
+  'ftrl.l2': ftrl.l2,
+  'train.passes': passes,
+});
+const omit = (o: Record<string, number>, keys: string[]) =>
+  Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 const clip = (s: string, limit: number) => (s.length <= limit ? s : `${s.slice(0, limit - 1)}…`);
 
 /**
@@ -70,19 +81,64 @@ export class TrackingRun {
         'feature_spec.fields': featureSpec.fields.length,
         'feature_spec.crosses': featureSpec.crosses.length,
         feature_spec: clip(spec, PARAM_LIMIT),
-        'ftrl.alpha': config.ftrl.alpha,
+        // Values the search will choose are logged once chosen (an MLflow param is written once).
+        ...omit(hyperparameterParams(config.ftrl, config.passes), searchedAxes(config).map(axisParam)),
         'ftrl.beta': config.ftrl.beta,
-        'ftrl.l1': config.ftrl.l1,
-        'ftrl.l2': config.ftrl.l2,
-        'train.passes': config.passes,
         'train.missing_rate': config.ftrl.missingRate,
         'train.rare_rate': config.ftrl.rareRate,
         'train.min_value_count': config.ftrl.minValueCount,
+        'train.search': String(config.search.enabled),
         ...gate,
         'rollout.mode': config.rollout.mode,
       },
     });
     await this.mlflow.uploadArtifact(this.artifactUri, 'feature-spec.json', Buffer.from(`${spec}\n`));
+  }
+
+  /** One candidate of the hyper-parameter search, as a nested run (tag mlflow.parentRunId) of this one. */
+  async logTrial(trial: SearchTrial): Promise<void> {
+    const nested = await this.mlflow.createRun({
+      experimentId: this.experimentId,
+      runName: `trial-${trial.id} rung ${trial.rung}`,
+      tags: { 'mlflow.parentRunId': this.runId, 'fallback_ctr.component': 'hyperparameter-search' },
+    });
+    const id = nested.info.runId;
+    await this.mlflow.logBatch(id, {
+      params: {
+        'ftrl.alpha': trial.alpha,
+        'ftrl.l1': trial.l1,
+        'ftrl.l2': trial.l2,
+        'train.passes': trial.passes,
+        rung: trial.rung,
+        train_rows: trial.trainRows,
+        validation_rows: trial.validationRows,
+      },
+      metrics: [
+        { key: 'validation_logloss', value: trial.validationLogloss, step: 0 },
+        { key: 'validation_ne', value: trial.validationNe, step: 0 },
+        ...trial.loglossByPass.map((value, i) => ({ key: 'validation_logloss_by_pass', value, step: i + 1 })),
+      ].filter((m) => Number.isFinite(m.value)),
+    });
+    await this.mlflow.finishRun(id, 'FINISHED');
+  }
+
+  /** The chosen hyper-parameters as params of this run, and what the search cost. */
+  async logChosen(chosen: ChosenHyperparameters, config: Pick<TrainerConfig, 'search'>): Promise<void> {
+    const axes = searchedAxes(config).map(axisParam);
+    const all = hyperparameterParams(chosen.ftrl, chosen.passes);
+    const params = Object.fromEntries(Object.entries(all).filter(([k]) => axes.includes(k)));
+    const search = chosen.search;
+    await this.mlflow.logBatch(this.runId, {
+      params: { ...params, 'search.ran': String(search !== null) },
+      metrics: search
+        ? [
+            { key: 'search_trials', value: search.trials.length, step: 0 },
+            { key: 'search_validation_logloss', value: search.bestTrial.validationLogloss, step: 0 },
+            { key: 'search_cost_in_fits', value: search.costInFits, step: 0 },
+            { key: 'search_seconds', value: search.elapsedMs / 1000, step: 0 },
+          ].filter((m) => Number.isFinite(m.value))
+        : [],
+    });
   }
 
   /** The data checks' metrics (rows, clicks, late clicks, delay quantiles, field coverage) and warnings. */
