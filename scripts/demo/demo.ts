@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { generateTraffic, syntheticImpressions } from '@fallback-ctr/clicklog';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import { createLogger, createShutdown, type Logger, parseEnv, type Shutdown } from '@fallback-ctr/runtime';
+// The one module, not the trainer package's index (which loads the Kubernetes client and the CLI).
+import { mlflowLinks } from '../../services/trainer/src/mlflow-links.js';
 import { DemoEnvSchema } from './demo-env.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { freePort, portIsFree } from './free-port.js';
@@ -200,7 +202,7 @@ async function runDemo(ctx: DemoContext): Promise<void> {
   const after = await predict(inference.url, samples);
   printPredictions(out, after, trueCtr);
   const versions = await registry.searchAllModelVersions({ name: env.DEMO_MODEL_NAME });
-  const experiment = await registry.getExperimentByName(env.DEMO_MODEL_NAME);
+  const experimentId = (await registry.getExperimentByName(env.DEMO_MODEL_NAME))?.experimentId ?? '0';
 
   const summary = {
     mlflowUrl: trackingUri,
@@ -232,14 +234,11 @@ async function runDemo(ctx: DemoContext): Promise<void> {
   const cli = 'npm run -s trainer --';
   out.write(
     `\n${bold(`fallback-ctr is up (${summary.seconds} s).`)} Where to look:\n` +
-      where(
-        'MLflow experiment: runs, metrics, plots, gates',
-        `${trackingUri}/#/experiments/${experiment?.experimentId ?? ''}`,
-      ) +
-      where('registered model: versions, tags, aliases', `${trackingUri}/#/models/${env.DEMO_MODEL_NAME}`) +
+      where('MLflow experiment: runs, metrics, plots, gates', mlflowLinks.experiment(trackingUri, experimentId)) +
+      where('registered model: versions, tags, aliases', mlflowLinks.model(trackingUri, env.DEMO_MODEL_NAME)) +
       where(
         `champion: version ${second.version}`,
-        `${trackingUri}/#/models/${env.DEMO_MODEL_NAME}/versions/${second.version}`,
+        mlflowLinks.version(trackingUri, env.DEMO_MODEL_NAME, second.version),
       ) +
       where('inference API docs (OpenAPI)', `${inference.url}/docs`) +
       `  try it:  curl -s ${inference.url}/predict -H 'content-type: application/json' \\\n` +

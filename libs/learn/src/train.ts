@@ -67,6 +67,11 @@ export interface TrainProgress extends PassReport {
 export interface TrainHooks {
   /** How often `onProgress` is called during a pass (it is also called at the end of each pass). */
   progressIntervalMs?: number;
+  /**
+   * `onProgress` is also called after about this many rows of a pass (checked every 4,096 rows), so
+   * a short run still reports a learning curve. Default: by time only.
+   */
+  progressEveryRows?: number;
   /** Awaited before training goes on; throwing from it stops training with that error. */
   onProgress?: (progress: TrainProgress) => Promise<void> | void;
 }
@@ -147,9 +152,11 @@ class TrainingLoop {
   private readonly mask: Uint8Array;
   private readonly started = Date.now();
   private readonly interval: number;
+  private readonly everyRows: number;
   private pass = 0;
   private passStarted = 0;
   private nextReport = 0;
+  private nextRows = 0;
   private n = 0;
   private pos = 0;
   private loss = 0;
@@ -166,6 +173,7 @@ class TrainingLoop {
     this.overrideRand = createPrng(options.seed + 1);
     this.mask = new Uint8Array(fieldCount);
     this.interval = hooks.progressIntervalMs ?? 10_000;
+    this.everyRows = hooks.progressEveryRows ?? Number.POSITIVE_INFINITY;
   }
 
   get overridesFields(): boolean {
@@ -176,6 +184,7 @@ class TrainingLoop {
     this.pass = pass;
     this.passStarted = Date.now();
     this.nextReport = this.passStarted + this.interval;
+    this.nextRows = this.everyRows;
     this.n = 0;
     this.pos = 0;
     this.loss = 0;
@@ -199,14 +208,19 @@ class TrainingLoop {
     this.totalRows++;
   }
 
-  /** True when a progress report is due (the clock is read once per CLOCK_EVERY rows). */
+  /** True when a progress report is due by rows or time (both looked at once per CLOCK_EVERY rows). */
   reportDue(): boolean {
-    return this.hooks.onProgress !== undefined && (this.n & (CLOCK_EVERY - 1)) === 0 && Date.now() >= this.nextReport;
+    return (
+      this.hooks.onProgress !== undefined &&
+      (this.n & (CLOCK_EVERY - 1)) === 0 &&
+      (this.n >= this.nextRows || Date.now() >= this.nextReport)
+    );
   }
 
   async report(): Promise<void> {
     await this.hooks.onProgress?.(this.progress(false));
     this.nextReport = Date.now() + this.interval;
+    this.nextRows = this.n + this.everyRows;
   }
 
   /** Closes the pass; returns the end-of-pass progress for the hook. */

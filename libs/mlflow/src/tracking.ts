@@ -55,9 +55,13 @@ export interface TrackingApi {
   /** Returns the experiment, creating it when missing; safe when several processes race. */
   getOrCreateExperiment(name: string, options?: CreateExperimentOptions): Promise<Experiment>;
   deleteExperiment(experimentId: string): Promise<void>;
+  /** Sets (or overwrites) one tag of an experiment, e.g. `mlflow.experimentKind`. */
+  setExperimentTag(experimentId: string, key: string, value: string): Promise<void>;
   createRun(options: CreateRunOptions): Promise<Run>;
   /** Ends a run with FINISHED (default), FAILED or KILLED. */
   finishRun(runId: string, status?: TerminalRunStatus, endTime?: number): Promise<RunInfo>;
+  /** Changes the name MLflow shows for a run. */
+  renameRun(runId: string, runName: string): Promise<void>;
   getRun(runId: string): Promise<Run>;
   /** Every run matching the search, all pages read (active runs only, as MLflow's default view). */
   searchAllRuns(options: SearchRunsOptions): Promise<Run[]>;
@@ -143,6 +147,18 @@ export function createTrackingApi(transport: Transport): TrackingApi {
         end_time: endTime ?? Date.now(),
       });
       return res.run_info;
+    },
+
+    async setExperimentTag(experimentId, key, value) {
+      await call('POST', 'experiments/set-experiment-tag', EmptyResponseSchema, {
+        experiment_id: experimentId,
+        key,
+        value,
+      });
+    },
+
+    async renameRun(runId, runName) {
+      await call('POST', 'runs/update', UpdateRunResponseSchema, { run_id: runId, run_name: runName });
     },
 
     async getRun(runId) {

@@ -15,8 +15,12 @@ export const VersionTag = {
   GATE_OUTCOME: 'gate.outcome',
   GATE_REASONS: 'gate.reasons',
   ARTIFACT_SHA256: 'artifact.sha256',
-  /** not-eligible (gate FAIL) | pending | promoted | rolled-back | aborted */
+  /** not-eligible (gate FAIL) | pending | promoted | superseded | rolled-back | aborted */
   PROMOTION: 'promotion',
+  /** When `promotion` last changed (RFC 3339). */
+  PROMOTION_AT: 'promotion.at',
+  /** Which run or command changed it, e.g. "v5 (run 1a2b…)" or "rollback to v3". */
+  PROMOTION_BY: 'promotion.by',
   /** `holdout.<metric>`: a holdout metric of the version (logloss, auc, ne, calibration, rows, clicks). */
   holdout: (metric: string) => `${HOLDOUT_TAG_PREFIX}${metric}`,
   /** The metric a `holdout.<metric>` tag names, or undefined for any other tag. */

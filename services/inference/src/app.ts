@@ -1,6 +1,4 @@
 import { type Logger, silentLogger } from '@fallback-ctr/runtime';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -17,6 +15,7 @@ import { installJsonBodyParser } from './json-body-parser.js';
 import { cachedFor, createMetrics, type InferenceMetrics } from './metrics.js';
 import type { ModelHolder } from './model-holder.js';
 import { modelInfo } from './model-info.js';
+import { registerDocs } from './openapi-docs.js';
 import { compilePredictBodyValidator } from './predict-body-validator.js';
 import {
   ErrorResponseSchema,
@@ -137,20 +136,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   const observeUnmatched = observer('*', 'unmatched');
 
-  if (options.docs ?? true) {
-    await app.register(swagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'fallback-ctr inference API',
-          version: '1',
-          description: 'CTR predictions for the ad server fallback path, from the MLflow `champion` model.',
-        },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      },
-    });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
-  }
+  if (options.docs ?? true) await registerDocs(app, { holder, authRequired: verify !== null, maxBatchSize });
 
   const scores = new Float64Array(maxBatchSize);
   const validateBody = compilePredictBodyValidator(maxBatchSize);

@@ -88,6 +88,11 @@ export const ModelEnvSchema = z.object({
   PROGRESS_INTERVAL_SECONDS: duration('positive', DAY_SECONDS)
     .default(10)
     .describe('How often training progress is logged.'),
+  PROGRESS_EVERY_ROWS: envInt(1_000, 100_000_000)
+    .default(10_000)
+    .describe(
+      'Training progress is also recorded (as MLflow metrics stepped by rows) after about this many rows, so short runs have a learning curve too.',
+    ),
 });
 
 /**
@@ -198,6 +203,7 @@ export interface TrainerConfig {
   /** The hyper-parameter search: on by default; an axis whose variable is set is pinned to it. */
   search: { enabled: boolean; pinned: { alpha?: number; l1?: number; l2?: number; passes?: number } };
   progressIntervalMs: number;
+  progressEveryRows: number;
   gate: GateThresholds;
   mlflow: {
     modelName: string;
@@ -278,6 +284,7 @@ export function loadTrainerConfig(env: Env = process.env, clock: () => Date = ()
       },
     },
     progressIntervalMs: e.PROGRESS_INTERVAL_SECONDS * 1000,
+    progressEveryRows: e.PROGRESS_EVERY_ROWS,
     gate: {
       minAuc: e.GATE_MIN_AUC,
       maxNe: e.GATE_MAX_NE,

@@ -49,7 +49,7 @@ function slice(name: string, s: SliceCounts): string {
   return `${name}: ${formatNumber(s.rows)} impressions, ${formatNumber(s.clicks)} clicks (CTR ${ctr})`;
 }
 
-const outcomeMark = { PASS: '✅ PASS', FAIL: '❌ FAIL', SKIPPED: '– skipped' } as const;
+const outcomeMark = { PASS: 'PASS', FAIL: '**FAIL**', SKIPPED: 'skipped (no champion)' } as const;
 
 /**
  * The gate decision for a person, in Markdown (MLflow renders it as the run's description and as the

@@ -23,6 +23,7 @@ export {
 } from './deployment-rollout.js';
 export { TrainerError, TrainerErrorCode } from './errors.js';
 export { resolveFeatureSpec } from './feature-spec-source.js';
+export { mlflowLinks } from './mlflow-links.js';
 export { type AfterPublishContext, type RunOutcome, runTraining, type TrainingDeps } from './pipeline/run-training.js';
 export {
   type CheckOutcome,

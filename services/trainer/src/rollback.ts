@@ -4,7 +4,7 @@ import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TrainerConfig } from './config.js';
 import { TrainerError, TrainerErrorCode } from './errors.js';
-import { promoteVersion, readAliases } from './pipeline/promote.js';
+import { promoteVersion, readAliases, tagPromotion } from './pipeline/promote.js';
 import { rollOutVersion } from './pipeline/rollout-stage.js';
 import { loadVersion } from './registry.js';
 import { acquireRunLock, runLockKey } from './run-lock.js';
@@ -102,6 +102,13 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
         )}; pods may still serve version ${aliases.champion ?? '(none)'}: check the Deployment and run rollback again`,
         { cause: error },
       );
+    }
+    try {
+      await tagPromotion(mlflow, modelName, target, 'promoted', `rollback from v${aliases.champion ?? 'none'}`);
+      if (aliases.champion)
+        await tagPromotion(mlflow, modelName, aliases.champion, 'rolled-back', `rollback to v${target}`);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not update the promotion tags after the rollback');
     }
     return { from: aliases.champion, to: target };
   } finally {

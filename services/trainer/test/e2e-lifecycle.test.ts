@@ -87,6 +87,25 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     const report = JSON.parse((await mlflow.downloadArtifact(r.info.artifactUri, 'gate-report.json')).toString());
     expect(report.decision.outcome).toBe('PASS');
     expect(report.decision.checks).toHaveLength(10);
+    expect(Object.keys(report).slice(0, 2)).toEqual(['outcome', 'failedChecks']);
+    expect(report).toMatchObject({ outcome: 'PASS', failedChecks: [] });
+
+    // What MLflow's pages show: the view, the run's name, description, source and user, the version's schema.
+    const experiment = await mlflow.getExperimentByName(modelName);
+    expect(experiment?.tags['mlflow.experimentKind']).toBe('custom_model_development');
+    expect(r.info.runName).toBe('v1 PROMOTED · 03-01 00:00 → 03-05 00:00 UTC');
+    expect(r.data.tags['mlflow.note.content']).toMatch(/^### Gate PASS — /);
+    expect(r.data.tags).toMatchObject({
+      'mlflow.source.name': 'fallback-ctr-trainer run',
+      'mlflow.source.type': 'JOB',
+    });
+    expect(r.data.tags['mlflow.user']).toMatch(/.@./);
+    const summary = (await mlflow.downloadArtifact(r.info.artifactUri, 'gate-summary.md')).toString();
+    expect(summary.split('\n')[2]).toMatch(/^\*\*Outcome: PASS\*\*/);
+    const mlmodel = (await mlflow.downloadModelVersionArtifact(modelName, '1', 'MLmodel')).toString();
+    expect(mlmodel).toContain('  inputs: "[{\\"name\\":\\"');
+    expect(version.description).toMatch(/^\*\*Gate PASS\*\*/);
+    expect(r.data.metrics.train_running_logloss).toBeTypeOf('number');
   });
 
   it('2. second run on shuffled labels: FAIL, version 2 tagged with reasons, champion stays 1, no patch', async () => {
@@ -133,6 +152,10 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('4');
     expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('1');
     expect(kube.annotations()[annotationKey]).toBe('4');
+    expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
+      promotion: 'superseded',
+      'promotion.by': expect.stringMatching(/^v4 \(run [0-9a-f]{32}\)$/),
+    });
     const patchesBefore = kube.patches.length;
 
     const { code, logs } = await cli(['rollback'], env(goodSchema), { kubeConfig: () => kube.kubeConfig() });
@@ -142,6 +165,15 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('4');
     expect(kube.patches).toHaveLength(patchesBefore + 1);
     expect(kube.annotations()[annotationKey]).toBe('1');
+    // The promotion tags tell the story: 4 replaced 1, then the rollback put 1 back.
+    expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
+      promotion: 'promoted',
+      'promotion.by': 'rollback from v4',
+    });
+    expect((await mlflow.getModelVersion(modelName, '4')).tags).toMatchObject({
+      promotion: 'rolled-back',
+      'promotion.by': 'rollback to v1',
+    });
 
     const status = await cli(['status', '--json'], env(goodSchema));
     expect(status.code).toBe(ExitCode.OK);

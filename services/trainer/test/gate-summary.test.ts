@@ -57,14 +57,14 @@ describe('gateSummaryMarkdown', () => {
     expect(firstFailure).toBeLessThan(table);
     expect(md).toContain('| logloss | 0.123457 | 0.110000 | lower |');
     expect(md).toContain('champion v3');
-    expect(md).toContain('| auc_vs_champion | 0.03766 ± 0.004 | ≤ 0.008 (max(GATE_MAX_AUC_DROP, 2 SE)) | ❌ FAIL |');
+    expect(md).toContain('| auc_vs_champion | 0.03766 ± 0.004 | ≤ 0.008 (max(GATE_MAX_AUC_DROP, 2 SE)) | **FAIL** |');
     expect(md).toContain('Training: 80,000 impressions, 2,400 clicks (CTR 3.00 %)');
   });
 
   it('says PASS and lists skipped champion checks when there is no champion', () => {
     const md = summary(null);
     expect(md.split('\n')[2]).toMatch(/^\*\*Outcome: PASS\*\*/);
-    expect(md).toContain('– skipped');
+    expect(md).toContain('skipped (no champion)');
     expect(md).toContain('no champion yet');
     expect(md).not.toContain('NaN');
   });

@@ -30,8 +30,13 @@ export function gateCandidate(
   return decision;
 }
 
-/** `gate-report.json`: what the gate saw and decided, uploaded into the run. */
+/**
+ * `gate-report.json`: what the gate saw and decided, uploaded into the run. The outcome and the failed
+ * checks come first, for whoever opens the file to learn why; `decision` keeps every check.
+ */
 export interface GateReport {
+  outcome: GateDecision['outcome'];
+  failedChecks: GateDecision['checks'];
   modelName: string;
   runId: string;
   window: { from: string; to: string };
@@ -58,6 +63,8 @@ export function gateReport(input: {
 }): GateReport {
   const { evaluation } = input;
   return {
+    outcome: input.decision.outcome,
+    failedChecks: input.decision.checks.filter((c) => c.outcome === 'FAIL'),
     modelName: input.modelName,
     runId: input.runId,
     window: { from: input.bounds.from.toISOString(), to: input.bounds.to.toISOString() },

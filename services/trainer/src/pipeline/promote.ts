@@ -93,11 +93,22 @@ export async function restoreAliases(
   logger.warn({ modelName, champion: before.champion, previousChampion: before.previousChampion }, 'aliases restored');
 }
 
+/** What the `promotion` tag of a version says now; `promotion.at` and `promotion.by` say when and why. */
+export type PromotionState = 'promoted' | 'superseded' | 'rolled-back' | 'aborted';
+
+/**
+ * Keeps a version's `promotion` tag true: `promoted` while it serves, `superseded` once a newer one
+ * replaced it, `rolled-back` when the champion was moved away from it, `aborted` when its promotion
+ * failed half-way. `by` names the run or command that changed it.
+ */
 export async function tagPromotion(
   mlflow: MlflowClient,
   modelName: string,
   version: string,
-  state: 'promoted' | 'rolled-back' | 'aborted',
+  state: PromotionState,
+  by?: string,
 ): Promise<void> {
   await mlflow.setModelVersionTag(modelName, version, VersionTag.PROMOTION, state);
+  await mlflow.setModelVersionTag(modelName, version, VersionTag.PROMOTION_AT, new Date().toISOString());
+  if (by !== undefined) await mlflow.setModelVersionTag(modelName, version, VersionTag.PROMOTION_BY, by);
 }

@@ -52,6 +52,8 @@ export interface Promotion {
   version: string;
   /** The aliases before the promotion, to restore when the rollout fails. */
   before: AliasState;
+  /** The training run that promoted it (named in the versions' promotion tags). */
+  runId?: string;
 }
 
 /**
@@ -61,13 +63,14 @@ export interface Promotion {
  */
 export async function rollOutPromotion(ctx: RolloutContext, mlflow: MlflowClient, promotion: Promotion): Promise<void> {
   const { modelName, version, before } = promotion;
+  const byRun = promotion.runId ? `run ${promotion.runId}` : 'a trainer run';
   try {
     await rollOutVersion(ctx, version);
   } catch (error) {
     const reason = errorMessage(error);
     ctx.logger.error({ err: error, modelVersion: version }, 'rollout failed: rolling back');
     await restoreAliases(mlflow, modelName, before, ctx.logger);
-    await tagPromotion(mlflow, modelName, version, 'rolled-back').catch(() => undefined);
+    await tagPromotion(mlflow, modelName, version, 'rolled-back', `failed rollout (${byRun})`).catch(() => undefined);
     try {
       const back = deploymentRollout(ctx);
       await back.patchVersion(before.champion);
@@ -83,7 +86,12 @@ export async function rollOutPromotion(ctx: RolloutContext, mlflow: MlflowClient
       { cause: error },
     );
   }
-  await tagPromotion(mlflow, modelName, version, 'promoted').catch((error: unknown) =>
-    ctx.logger.warn({ err: error }, 'could not tag the version as promoted'),
-  );
+  try {
+    await tagPromotion(mlflow, modelName, version, 'promoted', byRun);
+    if (before.champion && before.champion !== version) {
+      await tagPromotion(mlflow, modelName, before.champion, 'superseded', `v${version} (${byRun})`);
+    }
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'could not update the promotion tags of the new and the replaced champion');
+  }
 }

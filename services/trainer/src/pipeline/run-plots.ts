@@ -10,20 +10,42 @@ export interface RunPlot {
   png: Buffer | undefined;
 }
 
-/** The reliability diagram and ROC curve of the candidate (and the champion) on the holdout. */
-export async function holdoutPlots(evaluation: HoldoutEvaluation, logger: Logger): Promise<RunPlot[]> {
+/**
+ * The reliability diagram and ROC curve of the candidate (and the champion) on the holdout; `caption`
+ * (the holdout's size and period) goes under each title.
+ */
+export async function holdoutPlots(
+  evaluation: HoldoutEvaluation,
+  logger: Logger,
+  caption?: string,
+): Promise<RunPlot[]> {
+  const options = caption ? { subtitle: caption } : {};
   const { candidate, champion } = evaluation;
   const championLabel = champion ? `champion v${champion.version}` : '';
-  const reliability = reliabilityDiagramSvg('Reliability on the holdout', [
-    { label: 'candidate', color: '#1f77b4', points: candidate.metrics.reliability },
-    ...(champion ? [{ label: championLabel, color: '#ff7f0e', points: champion.metrics.reliability }] : []),
-  ]);
-  const roc = rocCurveSvg('ROC curve on the holdout', [
-    { label: `candidate (AUC ${candidate.metrics.auc.toFixed(4)})`, color: '#1f77b4', points: candidate.roc },
-    ...(champion
-      ? [{ label: `${championLabel} (AUC ${champion.metrics.auc.toFixed(4)})`, color: '#ff7f0e', points: champion.roc }]
-      : []),
-  ]);
+  const reliability = reliabilityDiagramSvg(
+    'Reliability on the holdout',
+    [
+      { label: 'candidate', color: '#1f77b4', points: candidate.metrics.reliability },
+      ...(champion ? [{ label: championLabel, color: '#ff7f0e', points: champion.metrics.reliability }] : []),
+    ],
+    options,
+  );
+  const roc = rocCurveSvg(
+    'ROC curve on the holdout',
+    [
+      { label: `candidate (AUC ${candidate.metrics.auc.toFixed(4)})`, color: '#1f77b4', points: candidate.roc },
+      ...(champion
+        ? [
+            {
+              label: `${championLabel} (AUC ${champion.metrics.auc.toFixed(4)})`,
+              color: '#ff7f0e',
+              points: champion.roc,
+            },
+          ]
+        : []),
+    ],
+    options,
+  );
   const plots: RunPlot[] = [];
   for (const [name, svg] of [
     ['reliability', reliability],

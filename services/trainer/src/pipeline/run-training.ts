@@ -110,7 +110,7 @@ async function runLocked(
   const startedAt = (deps.clock ?? (() => new Date()))();
   const bounds = windowBounds(deps.config.window, () => startedAt);
   const featureSpec = resolveFeatureSpec(deps.config.featureSpecSource);
-  const run = await TrackingRun.start(deps.mlflow, deps.config.mlflow, startedAt, deps.logger);
+  const run = await TrackingRun.start(deps.mlflow, deps.config.mlflow, startedAt, bounds, deps.logger);
   const ctx: RunContext = { ...deps, lock, callerSignal, logger: run.logger, startedAt, bounds, featureSpec, run };
   await reconcile(ctx);
 
@@ -121,6 +121,10 @@ async function runLocked(
   }
   if (published.promotedOver) await rollOut(ctx, published.version, published.promotedOver);
   await afterPublish(ctx, published.split);
+  await run.nameAfter(bounds, {
+    version: published.version,
+    status: published.promotedOver ? 'PROMOTED' : 'REJECTED',
+  });
   await run.finish();
   return published.promotedOver
     ? {
@@ -166,6 +170,7 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
       ftrl: chosen.ftrl,
       passes: chosen.passes,
       progressIntervalMs: config.progressIntervalMs,
+      progressEveryRows: config.progressEveryRows,
       logger,
       onProgress: (progress) => run.logProgress(progress),
       ...(signal ? { signal } : {}),
@@ -185,8 +190,21 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
       decision,
       artifactSha256: shipped.serialized.sha256,
     });
-    await run.publish(training, evaluation, { artifactBytes: shipped.serialized.bytes, report });
-    const version = await run.registerVersion(modelName, decision, evaluation, shipped.serialized.sha256);
+    await run.publish(training, evaluation, {
+      artifactBytes: shipped.serialized.bytes,
+      report,
+      featureSpec: ctx.featureSpec,
+      bounds: ctx.bounds,
+      holdoutHours: config.window.holdoutHours,
+      createdAt: ctx.startedAt,
+    });
+    const version = await run.registerVersion(
+      modelName,
+      decision,
+      evaluation,
+      shipped.serialized.sha256,
+      ctx.featureSpec,
+    );
     const promotedOver = await promoteIfPassed(ctx, version.version, decision);
     return { split, decision, version: version.version, promotedOver };
   } catch (thrown) {
@@ -235,7 +253,7 @@ async function promoteIfPassed(ctx: RunContext, version: string, decision: GateD
     // An unknown alias state leaves the version pending: the next run settles it from what it reads.
     const unknown = errorCode(error) === TrainerErrorCode.ALIAS_STATE_UNKNOWN;
     if (decision.outcome === 'PASS' && !unknown)
-      await tagPromotion(ctx.mlflow, modelName, version, 'aborted').catch(() => undefined);
+      await tagPromotion(ctx.mlflow, modelName, version, 'aborted', `run ${ctx.run.runId}`).catch(() => undefined);
     throw error;
   }
 }
@@ -250,7 +268,7 @@ async function rollOut(ctx: RunContext, version: string, before: AliasState): Pr
         ...(ctx.callerSignal ? { signal: ctx.callerSignal } : {}),
       },
       ctx.mlflow,
-      { modelName: ctx.config.mlflow.modelName, version, before },
+      { modelName: ctx.config.mlflow.modelName, version, before, runId: ctx.run.runId },
     );
   } catch (error) {
     await ctx.run.fail(error);

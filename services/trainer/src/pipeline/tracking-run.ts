@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import type { SearchTrial } from '@fallback-ctr/learn';
 import type { MetricInput, MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
 import {
@@ -10,6 +11,10 @@ import {
 import { errorCode, errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
 import type { DataCheckResult } from '../data-checks.js';
+import { gateSummaryMarkdown } from '../gate-summary.js';
+import { mlflowLinks } from '../mlflow-links.js';
+import { CLASSIC_ML_EXPERIMENT_KIND, MlflowTag } from '../mlflow-tags.js';
+import { mlmodelFile, signatureColumns } from '../model-signature.js';
 import type { GateDecision } from '../promotion-gate.js';
 import { RunTag } from '../registry.js';
 import { type ChosenHyperparameters, searchedAxes } from './choose-hyperparameters.js';
@@ -17,6 +22,7 @@ import type { HoldoutEvaluation } from './evaluate.js';
 import type { GateReport } from './gate.js';
 import { gateMetrics, runMetrics } from './holdout-metrics.js';
 import type { WindowBounds } from './load-window.js';
+import { holdoutCaption, runName } from './run-labels.js';
 import { holdoutPlots } from './run-plots.js';
 import type { TrainedCandidate, TrainingProgress } from './train-candidate.js';
 
@@ -32,6 +38,20 @@ const hyperparameterParams = (ftrl: TrainerConfig['ftrl'], passes: number): Reco
 const omit = (o: Record<string, number>, keys: string[]) =>
   Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 const clip = (s: string, limit: number) => (s.length <= limit ? s : `${s.slice(0, limit - 1)}…`);
+
+/** Decimals a version tag shows of each holdout number (the exact values are the run's metrics). */
+const TAG_DECIMALS: Record<string, number> = { logloss: 6, auc: 4, ne: 4, calibration: 3 };
+const tagValue = (metric: string, value: number) =>
+  Number.isInteger(value) ? String(value) : value.toFixed(TAG_DECIMALS[metric] ?? 4);
+
+/** Who started the run, for MLflow's "User" column: the OS account (a pod's hostname is its name). */
+function runUser(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
+  }
+}
 
 /**
  * The MLflow run that records one training run, and everything the pipeline writes into it: params,
@@ -51,17 +71,36 @@ export class TrackingRun {
     mlflow: MlflowClient,
     config: TrainerConfig['mlflow'],
     startedAt: Date,
+    bounds: Pick<WindowBounds, 'from' | 'to'>,
     logger: Logger,
   ): Promise<TrackingRun> {
-    const experiment = await mlflow.getOrCreateExperiment(config.experimentName);
+    const experiment = await mlflow.getOrCreateExperiment(config.experimentName, {
+      tags: { [MlflowTag.EXPERIMENT_KIND]: CLASSIC_ML_EXPERIMENT_KIND },
+    });
+    if (experiment.tags[MlflowTag.EXPERIMENT_KIND] === undefined) {
+      // An experiment created before the kind was set (or by another client) opens in the GenAI view.
+      await mlflow.setExperimentTag(experiment.experimentId, MlflowTag.EXPERIMENT_KIND, CLASSIC_ML_EXPERIMENT_KIND);
+    }
     const run = await mlflow.createRun({
       experimentId: experiment.experimentId,
-      runName: `train-${startedAt.toISOString().replace(/[:.]/g, '-')}`,
+      runName: runName(bounds),
       startTime: startedAt.getTime(),
-      tags: { [RunTag.MODEL_NAME]: config.modelName, [RunTag.COMPONENT]: 'trainer' },
+      tags: {
+        [RunTag.MODEL_NAME]: config.modelName,
+        [RunTag.COMPONENT]: 'trainer',
+        [MlflowTag.SOURCE_NAME]: 'fallback-ctr-trainer run',
+        [MlflowTag.SOURCE_TYPE]: 'JOB',
+        [MlflowTag.USER]: runUser(),
+      },
     });
     const runLogger = logger.child({ runId: run.info.runId, modelName: config.modelName });
-    runLogger.info({ experimentId: experiment.experimentId }, 'training run started');
+    runLogger.info(
+      {
+        experimentId: experiment.experimentId,
+        url: mlflowLinks.run(mlflow.trackingUri, experiment.experimentId, run.info.runId),
+      },
+      'training run started',
+    );
     return new TrackingRun(mlflow, run.info.runId, experiment.experimentId, run.info.artifactUri, runLogger);
   }
 
@@ -171,20 +210,50 @@ export class TrackingRun {
     await this.mlflow.logBatch(this.runId, { metrics });
   }
 
-  /** Stage 5 — publish: holdout metrics, the model artifact, the gate report and the plots. */
+  /**
+   * Stage 5 — publish: holdout metrics, the model artifact with its `MLmodel` description, the gate
+   * report and its summary (also the run's description), and the plots.
+   */
   async publish(
     trained: Pick<TrainedCandidate, 'rows' | 'clicks'>,
     evaluation: HoldoutEvaluation,
-    files: { artifactBytes: Buffer; report: GateReport },
+    files: {
+      artifactBytes: Buffer;
+      report: GateReport;
+      featureSpec: FeatureSpec;
+      bounds: Pick<WindowBounds, 'to'>;
+      holdoutHours: number;
+      createdAt: Date;
+    },
   ): Promise<void> {
     await this.mlflow.logMetrics(this.runId, runMetrics({ rows: trained.rows, clicks: trained.clicks }, evaluation));
-    const plots = await holdoutPlots(evaluation, this.logger);
+    const caption = holdoutCaption(evaluation, files.bounds, files.holdoutHours);
+    const plots = await holdoutPlots(evaluation, this.logger, caption);
+    const summary = gateSummaryMarkdown(files.report);
+    const mlmodel = mlmodelFile(files.featureSpec, {
+      runId: this.runId,
+      createdAt: files.createdAt,
+      sha256: files.report.artifactSha256,
+    });
     const upload = (path: string, bytes: Buffer) => this.mlflow.uploadArtifact(this.artifactUri, path, bytes);
     await upload(`${MODEL_ARTIFACT_DIR}/${ARTIFACT_FILE_NAME}`, files.artifactBytes);
+    await upload(`${MODEL_ARTIFACT_DIR}/MLmodel`, Buffer.from(mlmodel));
     await upload('gate-report.json', Buffer.from(`${JSON.stringify(files.report, null, 2)}\n`));
+    await upload('gate-summary.md', Buffer.from(summary));
     for (const plot of plots) await upload(`plots/${plot.name}.svg`, Buffer.from(plot.svg));
     for (const plot of plots) if (plot.png) await upload(`plots/${plot.name}.png`, plot.png);
-    this.logger.info({ runId: this.runId }, 'artifacts uploaded: model, gate report, plots');
+    await this.mlflow.setTags(this.runId, { [MlflowTag.RUN_NOTE]: clip(summary, TAG_LIMIT) });
+    this.logger.info('artifacts uploaded: model, gate report and summary, plots');
+  }
+
+  /** Renames the run after what happened to its version ("v2 PROMOTED · window"); best effort. */
+  async nameAfter(
+    bounds: Pick<WindowBounds, 'from' | 'to'>,
+    outcome: { version: string; status: string },
+  ): Promise<void> {
+    await this.mlflow
+      .renameRun(this.runId, runName(bounds, outcome))
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not rename the MLflow run'));
   }
 
   /** Registers the run's model as a new version, tagged with the gate decision and holdout metrics. */
@@ -193,6 +262,7 @@ export class TrackingRun {
     decision: GateDecision,
     evaluation: HoldoutEvaluation,
     sha256: string,
+    featureSpec: FeatureSpec,
   ): Promise<ModelVersion> {
     await this.mlflow.getOrCreateRegisteredModel(modelName, {
       description: 'fallback-path CTR model (FTRL-Proximal); alias "champion" is the serving version',
@@ -201,7 +271,7 @@ export class TrackingRun {
       ...gateMetrics(evaluation.candidate.metrics),
       rows: evaluation.rows,
       clicks: evaluation.clicks,
-    }).map(([metric, value]) => [VersionTag.holdout(metric), String(value)]);
+    }).map(([metric, value]) => [VersionTag.holdout(metric), tagValue(metric, value)]);
     const tags: Record<string, string> = {
       [VersionTag.GATE_OUTCOME]: decision.outcome,
       [VersionTag.GATE_REASONS]: clip(decision.reasons.join('; '), TAG_LIMIT),
@@ -215,7 +285,7 @@ export class TrackingRun {
       source: `${this.artifactUri}/${MODEL_ARTIFACT_DIR}`,
       runId: this.runId,
       tags,
-      description: `gate ${decision.outcome}: ${clip(decision.reasons.join('; '), 1_000)}`,
+      description: versionDescription(decision, evaluation, featureSpec),
     });
   }
 
@@ -252,4 +322,23 @@ export class TrackingRun {
       this.logger.error({ runId: this.runId, err: markError }, 'could not mark the MLflow run FAILED');
     }
   }
+}
+
+/** What the version page says first: the gate outcome, the holdout numbers, and the inputs the model reads. */
+function versionDescription(decision: GateDecision, evaluation: HoldoutEvaluation, spec: FeatureSpec): string {
+  const m = gateMetrics(evaluation.candidate.metrics);
+  const champion = evaluation.champion
+    ? ` (champion v${evaluation.champion.version} on the same rows: AUC ${evaluation.champion.metrics.auc.toFixed(4)}, logloss ${evaluation.champion.metrics.logloss.toFixed(6)})`
+    : '';
+  const inputs = signatureColumns(spec).inputs.map((c) => `\`${c.name}\``);
+  return clip(
+    [
+      `**Gate ${decision.outcome}**: ${decision.reasons.join('; ')}.`,
+      '',
+      `Holdout (${evaluation.rows} impressions, ${evaluation.clicks} clicks): AUC ${m.auc.toFixed(4)}, logloss ${m.logloss.toFixed(6)}, NE ${m.ne.toFixed(4)}, calibration ${m.calibration.toFixed(3)}${champion}.`,
+      '',
+      `Reads ${inputs.length} raw fields (none required; a missing one scores as "missing"): ${inputs.join(', ')}; ${spec.crosses.length} crosses, 2^${spec.hashBits} hashed weights. Serve it with the inference API (\`POST /predict\`); the plain-data artifact is \`model/${ARTIFACT_FILE_NAME}\`.`,
+    ].join('\n'),
+    5_000,
+  );
 }

@@ -33,6 +33,8 @@ export interface TrainCandidateOptions {
   ftrl: TrainerConfig['ftrl'];
   passes: number;
   progressIntervalMs: number;
+  /** Progress is also reported (to `onProgress`, not the log) after about this many rows. */
+  progressEveryRows?: number;
   logger: Logger;
   /** Awaited at each progress interval and at the end of each pass (e.g. to log MLflow metrics). */
   onProgress?: (progress: TrainingProgress) => Promise<void> | void;
@@ -60,12 +62,14 @@ export async function trainCandidate(
     minValueCount > 0
       ? createFeaturizer(o.featureSpec, { vocabulary: await countValues(train, o, minValueCount) })
       : createFeaturizer(o.featureSpec);
+  let nextLogLine = Date.now() + o.progressIntervalMs;
   const result = await trainOnRows(
     () => train.read(o.signal ? { signal: o.signal } : {}),
     featurizer,
     { ...ftrl, hashBits: o.featureSpec.hashBits, passes: o.passes },
     {
       progressIntervalMs: o.progressIntervalMs,
+      ...(o.progressEveryRows ? { progressEveryRows: o.progressEveryRows } : {}),
       onProgress: async (p) => {
         if (p.passDone) {
           // The reader ends quietly when aborted: a short pass is not a finished one.
@@ -84,8 +88,12 @@ export async function trainCandidate(
           elapsedMs: p.elapsedMs,
           passDone: p.passDone,
         };
-        const what = p.passDone ? ' done' : `: ${p.rows} rows, ${progress.rowsPerSecond} rows/s`;
-        o.logger.info({ progress }, `training pass ${p.pass}/${p.passes}${what}`);
+        // Row-count reports feed the learning curve; the log gets one line per interval and pass.
+        if (p.passDone || Date.now() >= nextLogLine) {
+          const what = p.passDone ? ' done' : `: ${p.rows} rows, ${progress.rowsPerSecond} rows/s`;
+          o.logger.info({ progress }, `training pass ${p.pass}/${p.passes}${what}`);
+          nextLogLine = Date.now() + o.progressIntervalMs;
+        }
         await o.onProgress?.(progress);
       },
     },

@@ -1,0 +1,100 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, screenshot } from '../../../test/support/browser.js';
+import { ExitCode } from '../src/cli.js';
+import { mlflowLinks } from '../src/mlflow-links.js';
+import { cleanUp, cli, mlflowClient, seedTraffic, trackingUri, trainerEnv, uniqueSuffix } from './support/e2e.js';
+
+const suffix = uniqueSuffix();
+const modelName = `trainer-ui-${suffix}`;
+const schema = `trainer_ui_${suffix}`;
+const mlflow = mlflowClient();
+let browser: Browser;
+let page: Page;
+let experimentId: string;
+const runIds: string[] = [];
+
+/** MLflow's UI is a single-page app that can take a while to render on a loaded machine. */
+const UI_TIMEOUT = 120_000;
+
+/** Opens a page as the trainer's and the demo's links do: in MLflow's machine-learning view. */
+async function open(url: string): Promise<void> {
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: UI_TIMEOUT });
+}
+
+/** Closes MLflow's assistant side panel if it is open, so screenshots show the page itself. */
+async function closeAssistant(): Promise<void> {
+  const close = page.getByRole('button', { name: 'Close', exact: true });
+  if (await close.count())
+    await close
+      .first()
+      .click({ timeout: 5_000 })
+      .catch(() => undefined);
+}
+
+const visible = (text: string | RegExp) =>
+  page.getByText(text).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+
+describe('the MLflow UI as an engineer reads it (real MLflow, headless Chromium)', () => {
+  beforeAll(async () => {
+    await seedTraffic(schema);
+    for (let i = 0; i < 2; i++) {
+      const { code, logs } = await cli(['run'], trainerEnv(schema, modelName, { ROLLOUT_MODE: 'none' }));
+      expect(code, JSON.stringify(logs.at(-1))).toBe(ExitCode.OK);
+      runIds.push(String(logs.at(-1)?.runId));
+    }
+    experimentId = (await mlflow.getExperimentByName(modelName))!.experimentId;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (!process.env.UX_KEEP) await cleanUp(modelName, [schema]);
+  });
+
+  it('opens the experiment in the classic machine-learning view, runs named after their outcome', {
+    timeout: 300_000,
+  }, async () => {
+    const experiment = await mlflow.getExperimentByName(modelName);
+    expect(experiment?.tags['mlflow.experimentKind']).toBe('custom_model_development');
+    await open(mlflowLinks.experiment(trackingUri(), experimentId));
+    await visible('v2 PROMOTED');
+    await visible('v1 PROMOTED');
+    await closeAssistant();
+    await screenshot(page, 'mlflow-experiment');
+    expect(await page.getByText('Evaluations', { exact: true }).count()).toBe(0);
+  });
+
+  it('shows a run with its gate outcome first, its source and user, and both plots', { timeout: 300_000 }, async () => {
+    await open(mlflowLinks.run(trackingUri(), experimentId, runIds[1]!));
+    await visible(/Outcome: PASS/);
+    await visible('fallback-ctr-trainer run');
+    await closeAssistant();
+    await screenshot(page, 'mlflow-run', { fullPage: true });
+    for (const plot of ['reliability', 'roc']) {
+      const run = mlflowLinks.run(trackingUri(), experimentId, runIds[1]!);
+      await open(run.replace('?', `/artifacts/plots/${plot}.png?`));
+      // The artifact viewer shows an image it fetched as a blob.
+      await page.locator('img[src^="blob:"]').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await closeAssistant();
+      await screenshot(page, `mlflow-run-plot-${plot}`);
+    }
+  });
+
+  it('shows a version with its alias, gate tags, rounded holdout numbers and input schema', {
+    timeout: 300_000,
+  }, async () => {
+    await open(mlflowLinks.version(trackingUri(), modelName, '2'));
+    await visible('champion');
+    await visible('gate.outcome');
+    await visible(/Gate PASS/);
+    await closeAssistant();
+    await screenshot(page, 'mlflow-version', { fullPage: true });
+    const version = await mlflow.getModelVersion(modelName, '2');
+    expect(version.tags['holdout.auc']).toMatch(/^0\.\d{4}$/);
+    expect(version.tags['holdout.logloss']).toMatch(/^0\.\d{6}$/);
+    const first = await mlflow.getModelVersion(modelName, '1');
+    expect(first.tags).toMatchObject({ promotion: 'superseded', 'promotion.by': `v2 (run ${runIds[1]})` });
+  });
+});
