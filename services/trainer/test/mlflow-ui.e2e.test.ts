@@ -75,6 +75,9 @@ describe('the MLflow UI as an engineer reads it (real MLflow, headless Chromium)
     for (const plot of ['reliability', 'roc']) {
       const run = mlflowLinks.run(trackingUri(), experimentId, runIds[1]!);
       await open(run.replace('?', `/artifacts/plots/${plot}.png?`));
+      // A hash change alone does not reload the app: wait for this file's header, then for its image.
+      await page.reload({ waitUntil: 'domcontentloaded', timeout: UI_TIMEOUT });
+      await visible(`plots/${plot}.png`);
       // The artifact viewer shows an image it fetched as a blob.
       await page.locator('img[src^="blob:"]').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await closeAssistant();
