@@ -1,17 +1,12 @@
 import { formatNumber } from './nice-ticks.js';
-import type { GateCheck, GateDecision, SliceCounts } from './promotion-gate.js';
+import type { GateReport } from './pipeline/gate.js';
+import type { GateCheck } from './promotion-gate.js';
 
-/** What the summary reads: the fields of `gate-report.json`. */
-export interface GateSummaryInput {
-  modelName: string;
-  runId: string;
-  window: { from: string; to: string };
-  training: SliceCounts;
-  holdout: SliceCounts;
-  candidate: Record<string, number>;
-  champion: ({ version: string } & Record<string, number | string>) | null;
-  decision: GateDecision;
-}
+/** What the summary reads: the fields of `gate-report.json` it shows. */
+export type GateSummaryInput = Pick<
+  GateReport,
+  'modelName' | 'runId' | 'window' | 'training' | 'holdout' | 'candidate' | 'champion' | 'decision'
+>;
 
 /** Metrics compared side by side, with the decimals that tell two models apart. */
 const COMPARED: readonly { key: string; label: string; digits: number; better: 'lower' | 'higher' | 'near 1' }[] = [
