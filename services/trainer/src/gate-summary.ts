@@ -1,6 +1,6 @@
 import { formatNumber } from './nice-ticks.js';
 import type { GateReport } from './pipeline/gate.js';
-import type { GateCheck } from './promotion-gate.js';
+import type { GateCheck, SliceCounts } from './promotion-gate.js';
 
 /** What the summary reads: the fields of `gate-report.json` it shows. */
 export type GateSummaryInput = Pick<
