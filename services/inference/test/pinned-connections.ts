@@ -26,7 +26,7 @@ export interface Tally {
 
 class RoutingAgent extends Agent {
   constructor(private readonly endpoint: () => number) {
-    super({ keepAlive: true, maxSockets: 64 });
+    super({ keepAlive: true, maxSockets: 1 });
   }
   override createConnection(_options: ClientRequestArgs, callback?: (error: Error | null, socket: Socket) => void) {
     const socket = connect(this.endpoint(), '127.0.0.1');
@@ -82,10 +82,13 @@ export function startPinnedClients(options: {
   body: string;
   endpoint: () => number;
 }): PinnedClients {
-  const agent = new RoutingAgent(options.endpoint);
+  // One agent per client: a shared pool would keep spare sockets idle at the bottom of its stack,
+  // and a client that picks one just as the drain closes idle connections sees a reset that no
+  // server can prevent (HTTP/1.1's keep-alive race), which is not what this models.
+  const agents = Array.from({ length: options.connections }, () => new RoutingAgent(options.endpoint));
   const tally: Tally = { ok: new Map(), closing: 0, non2xx: 0, non2xxSamples: [], failed: [] };
   let stopping = false;
-  const loops = Array.from({ length: options.connections }, async () => {
+  const loops = agents.map(async (agent) => {
     while (!stopping) await post(agent, options.body, tally);
   });
   return {
@@ -93,7 +96,7 @@ export function startPinnedClients(options: {
     async stop() {
       stopping = true;
       await Promise.all(loops);
-      agent.destroy();
+      for (const agent of agents) agent.destroy();
       return tally;
     },
   };
