@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelHolder } from './model-holder.js';
 
 export interface InferenceMetrics {
   registry: Registry;
@@ -69,4 +70,19 @@ export function cachedFor(ms: number, produce: () => Promise<string>): () => Pro
     }
     return cached.text;
   };
+}
+
+/** Sets the model_info gauge when the holder's model arrives. */
+export function recordServedModel(metrics: InferenceMetrics, holder: ModelHolder): void {
+  holder.onLoad((model) => {
+    metrics.modelInfo.set(
+      {
+        model_name: model.name,
+        model_version: model.version,
+        resolved_from: model.resolvedFrom,
+        format_version: String(model.artifact.formatVersion),
+      },
+      1,
+    );
+  });
 }

@@ -104,3 +104,6 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<st
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-07', io, unrepresentable: 'any' });
   return rest;
 }
+
+/** The error body as a response schema, shared by every route that answers errors. */
+export const ERROR_RESPONSE = jsonSchema(ErrorResponseSchema, 'output');

@@ -1,0 +1,80 @@
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { ErrorReplies } from './error-handler.js';
+import { InferenceErrorCode } from './errors.js';
+import type { InferenceMetrics } from './metrics.js';
+import type { ModelHolder } from './model-holder.js';
+import { compilePredictBodyValidator } from './predict-body-validator.js';
+import {
+  ERROR_RESPONSE,
+  jsonSchema,
+  type PredictRequest,
+  type PredictResponse,
+  PredictResponseSchema,
+  predictRequestSchema,
+} from './predict-schemas.js';
+
+export interface PredictRouteOptions {
+  holder: ModelHolder;
+  errors: ErrorReplies;
+  metrics: InferenceMetrics;
+  maxBatchSize: number;
+  /** Checks the Authorization header; null = no auth. */
+  verify: ((authorization: string | undefined) => boolean) | null;
+}
+
+/** POST /predict: one CTR per impression, in order, ids echoed; 503 until the model is loaded. */
+export function registerPredictRoute(app: FastifyInstance, o: PredictRouteOptions): void {
+  const { holder, errors, metrics } = o;
+  const scores = new Float64Array(o.maxBatchSize);
+  const validateBody = compilePredictBodyValidator(o.maxBatchSize);
+  const errorResponses = { 400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE };
+  const authenticate = o.verify === null ? undefined : bearerCheck(o.verify, errors);
+
+  app.post(
+    '/predict',
+    {
+      schema: {
+        summary: 'Score a batch of impressions',
+        description:
+          'Every impression field is optional (a missing field is featurised as missing); unknown fields are ignored. ' +
+          'Responds with one CTR per impression, in order, with ids echoed.',
+        body: jsonSchema(predictRequestSchema(o.maxBatchSize), 'input'),
+        response: { 200: jsonSchema(PredictResponseSchema, 'output'), ...errorResponses, 503: ERROR_RESPONSE },
+        ...(authenticate ? { security: [{ bearer: [] }] } : {}),
+      },
+      validatorCompiler: () => validateBody,
+      ...(authenticate ? { onRequest: authenticate } : {}),
+    },
+    (request, reply) => {
+      const model = holder.get();
+      if (!model) {
+        reply.header('retry-after', '1');
+        return errors.send(reply, 503, InferenceErrorCode.NOT_READY, 'model not loaded yet');
+      }
+      const { impressions } = request.body as PredictRequest;
+      // One buffer for all requests: scoring and copying out happen synchronously, nothing interleaves.
+      const ctrs = model.scorer.scoreBatch(impressions, scores);
+      const predictions: PredictResponse['predictions'] = new Array(impressions.length);
+      for (let i = 0; i < impressions.length; i++) {
+        const id = impressions[i]?.id;
+        predictions[i] = id === undefined ? { ctr: ctrs[i] ?? Number.NaN } : { id, ctr: ctrs[i] ?? Number.NaN };
+      }
+      metrics.predictions.inc(impressions.length);
+      metrics.batchSize.observe(impressions.length);
+      const body: PredictResponse = { model: model.name, version: model.version, predictions };
+      return reply.send(body);
+    },
+  );
+}
+
+/** 401 with `WWW-Authenticate: Bearer` unless the request carries a configured token. */
+function bearerCheck(
+  verify: (authorization: string | undefined) => boolean,
+  errors: ErrorReplies,
+): onRequestHookHandler {
+  return (request, reply, done) => {
+    if (verify(request.headers.authorization)) return done();
+    reply.header('www-authenticate', 'Bearer');
+    errors.send(reply, 401, InferenceErrorCode.UNAUTHORIZED, 'missing or invalid bearer token');
+  };
+}
