@@ -20,6 +20,7 @@ import { silentLogger } from '@fallback-ctr/runtime';
 import pg from 'pg';
 import type { AnalyzeProgress } from '../services/trainer/src/analyze/analyze-features.js';
 import { runFeatureInsight } from '../services/trainer/src/analyze/feature-insight.js';
+import { ModelEnvSchema, trainingSettings } from '../services/trainer/src/config.js';
 import { loadWindow } from '../services/trainer/src/pipeline/load-window.js';
 
 const { values } = parseArgs({
@@ -63,14 +64,14 @@ try {
   const config = {
     clicklogSchema: schema,
     window: { trainWindowHours: days * 24, holdoutHours: 24, attributionWindowMinutes: 60, end },
-    ftrl: { alpha: 0.05, beta: 1, l1: 1, l2: 1, missingRate: 0.02, rareRate: 0, minValueCount: 0 },
-    passes: 1,
+    // The trainer's FTRL defaults, as `trainer analyze` reads them with no variable set.
+    ...trainingSettings(ModelEnvSchema.parse({})),
   };
   const split = await loadWindow(config, pool, silentLogger());
   const result = await runFeatureInsight({
     split,
     spec: defaultFeatureSpec,
-    config,
+    training: config,
     options: {},
     logger: silentLogger(),
     outDir: out,

@@ -225,6 +225,36 @@ export interface TrainerConfig {
 }
 
 /**
+ * The FTRL settings and passes a run starts from (the search may then choose α, λ1, λ2 and the passes),
+ * from the model variables: the one mapping the trainer and the feature-insight analysis both read.
+ */
+export function trainingSettings(e: z.output<typeof ModelEnvSchema>) {
+  return {
+    ftrl: {
+      alpha: e.FTRL_ALPHA ?? FTRL_DEFAULTS.alpha,
+      beta: e.FTRL_BETA,
+      l1: e.FTRL_L1 ?? FTRL_DEFAULTS.l1,
+      l2: e.FTRL_L2 ?? FTRL_DEFAULTS.l2,
+      missingRate: e.TRAIN_MISSING_RATE,
+      rareRate: e.TRAIN_RARE_RATE,
+      /** k of the vocabulary (0: none). */
+      minValueCount: e.TRAIN_MIN_VALUE_COUNT,
+    },
+    passes: e.TRAIN_PASSES ?? 1,
+    /** The hyper-parameter search: on by default; an axis whose variable is set is pinned to it. */
+    search: {
+      enabled: e.TRAIN_SEARCH,
+      pinned: {
+        ...(e.FTRL_ALPHA === undefined ? {} : { alpha: e.FTRL_ALPHA }),
+        ...(e.FTRL_L1 === undefined ? {} : { l1: e.FTRL_L1 }),
+        ...(e.FTRL_L2 === undefined ? {} : { l2: e.FTRL_L2 }),
+        ...(e.TRAIN_PASSES === undefined ? {} : { passes: e.TRAIN_PASSES }),
+      },
+    },
+  };
+}
+
+/**
  * Reads and validates the environment; throws one ConfigError listing every bad variable. `clock`
  * is the "now" a fixed TRAIN_WINDOW_END is checked against.
  */
@@ -264,25 +294,7 @@ export function loadTrainerConfig(env: Env = process.env, clock: () => Date = ()
       maxLateClickShare: e.DATA_MAX_LATE_CLICK_SHARE,
     },
     featureSpecSource: e.FEATURE_SPEC,
-    ftrl: {
-      alpha: e.FTRL_ALPHA ?? FTRL_DEFAULTS.alpha,
-      beta: e.FTRL_BETA,
-      l1: e.FTRL_L1 ?? FTRL_DEFAULTS.l1,
-      l2: e.FTRL_L2 ?? FTRL_DEFAULTS.l2,
-      missingRate: e.TRAIN_MISSING_RATE,
-      rareRate: e.TRAIN_RARE_RATE,
-      minValueCount: e.TRAIN_MIN_VALUE_COUNT,
-    },
-    passes: e.TRAIN_PASSES ?? 1,
-    search: {
-      enabled: e.TRAIN_SEARCH,
-      pinned: {
-        ...(e.FTRL_ALPHA === undefined ? {} : { alpha: e.FTRL_ALPHA }),
-        ...(e.FTRL_L1 === undefined ? {} : { l1: e.FTRL_L1 }),
-        ...(e.FTRL_L2 === undefined ? {} : { l2: e.FTRL_L2 }),
-        ...(e.TRAIN_PASSES === undefined ? {} : { passes: e.TRAIN_PASSES }),
-      },
-    },
+    ...trainingSettings(e),
     progressIntervalMs: e.PROGRESS_INTERVAL_SECONDS * 1000,
     progressEveryRows: e.PROGRESS_EVERY_ROWS,
     gate: {

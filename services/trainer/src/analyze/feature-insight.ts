@@ -4,7 +4,7 @@ import type { SplitPart } from '@fallback-ctr/clicklog';
 import type { MlflowClient } from '@fallback-ctr/mlflow';
 import type { FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
-import type { TrainerConfig } from '../config.js';
+import { learnTrainOptions, type TrainingSettings } from '../pipeline/train-options.js';
 import { type AnalyzeProgress, analyzeFeatures } from './analyze-features.js';
 import type { AnalyzeOptionsInput } from './analyze-options.js';
 import type { FeatureReport } from './feature-report.js';
@@ -15,7 +15,8 @@ export interface FeatureInsightInput {
   /** The trainer's time split (from loadWindow): the same rows `run` trains and evaluates on. */
   split: { train: Pick<SplitPart, 'read' | 'from' | 'to'>; holdout: Pick<SplitPart, 'read' | 'from' | 'to'> };
   spec: FeatureSpec;
-  config: Pick<TrainerConfig, 'ftrl' | 'passes'>;
+  /** The FTRL settings and passes to train with: those the run's candidate was trained with. */
+  training: TrainingSettings;
   options: AnalyzeOptionsInput;
   logger: Logger;
   /** Log the report to this MLflow run. */
@@ -45,7 +46,7 @@ export async function runFeatureInsight(input: FeatureInsightInput): Promise<Fea
     train: split.train.read(readOpts),
     holdout: split.holdout.read(readOpts),
     spec: input.spec,
-    training: { ...input.config.ftrl, passes: input.config.passes },
+    training: learnTrainOptions(input.training),
     options: input.options,
     window: { trainFrom: split.train.from, holdoutFrom: split.holdout.from, holdoutTo: split.holdout.to },
     logger: input.logger,

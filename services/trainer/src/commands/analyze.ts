@@ -62,7 +62,7 @@ Writes report.html (self-contained, SVG charts) and report.json, prints a summar
       const result = await runFeatureInsight({
         split,
         spec,
-        config: ctx.config,
+        training: ctx.config,
         options: analyzeOptions(flags, ctx.analyze.options),
         logger: ctx.logger,
         outDir: flags.out ?? 'feature-insight',

@@ -20,7 +20,7 @@ export async function trainOnce(ctx: CommandContext, signal: AbortSignal): Promi
               await runFeatureInsight({
                 split: step.split,
                 spec: step.featureSpec,
-                config: ctx.config,
+                training: step.training,
                 options: ctx.analyze.options,
                 logger: step.logger,
                 mlflow: { client: ctx.mlflow, runId: step.runId },

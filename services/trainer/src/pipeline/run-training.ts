@@ -20,6 +20,7 @@ import { type AliasState, promoteVersion, tagPromotion } from './promote.js';
 import { rollOutPromotion } from './rollout-stage.js';
 import { TrackingRun } from './tracking-run.js';
 import { shipCandidate, trainCandidate } from './train-candidate.js';
+import type { TrainingSettings } from './train-options.js';
 
 export interface TrainingDeps {
   config: TrainerConfig;
@@ -40,6 +41,8 @@ export interface TrainingDeps {
 export interface AfterPublishContext {
   split: TrainingSplit;
   featureSpec: FeatureSpec;
+  /** The FTRL settings and passes the candidate was trained with (chosen by the search or configured). */
+  training: TrainingSettings;
   runId: string;
   logger: Logger;
   signal?: AbortSignal;
@@ -96,6 +99,7 @@ interface RunContext extends TrainingDeps {
 /** The run up to the alias move: what was loaded, what the gate decided, which version was registered. */
 interface Published {
   split: TrainingSplit;
+  training: TrainingSettings;
   decision: GateDecision;
   version: string;
   /** The aliases before the promotion; null when the gate did not pass. */
@@ -120,7 +124,7 @@ async function runLocked(
     return { status: 'SKIPPED', reason: published.skipped, runId: run.runId };
   }
   if (published.promotedOver) await rollOut(ctx, published.version, published.promotedOver);
-  await afterPublish(ctx, published.split);
+  await afterPublish(ctx, published);
   await run.nameAfter(bounds, {
     version: published.version,
     status: published.promotedOver ? 'PROMOTED' : 'REJECTED',
@@ -206,7 +210,7 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
       ctx.featureSpec,
     );
     const promotedOver = await promoteIfPassed(ctx, version.version, decision);
-    return { split, decision, version: version.version, promotedOver };
+    return { split, training: chosen, decision, version: version.version, promotedOver };
   } catch (thrown) {
     // The first cause is the one reported: a lost lock rather than the abort it caused further down,
     // but a failed read rather than the lock that went down with the same database.
@@ -276,12 +280,13 @@ async function rollOut(ctx: RunContext, version: string, before: AliasState): Pr
   }
 }
 
-async function afterPublish(ctx: RunContext, split: TrainingSplit): Promise<void> {
+async function afterPublish(ctx: RunContext, published: Published): Promise<void> {
   if (!ctx.afterPublish) return;
   try {
     await ctx.afterPublish({
-      split,
+      split: published.split,
       featureSpec: ctx.featureSpec,
+      training: { ftrl: published.training.ftrl, passes: published.training.passes },
       runId: ctx.run.runId,
       logger: ctx.logger,
       ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -12,6 +12,7 @@ import {
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
 import { TrainerError, TrainerErrorCode } from '../errors.js';
+import { learnTrainOptions } from './train-options.js';
 
 export interface TrainingProgress {
   pass: number;
@@ -57,7 +58,7 @@ export async function trainCandidate(
   train: Pick<SplitPart, 'read'>,
   o: TrainCandidateOptions,
 ): Promise<TrainedCandidate> {
-  const { minValueCount, ...ftrl } = o.ftrl;
+  const { minValueCount } = o.ftrl;
   const featurizer =
     minValueCount > 0
       ? createFeaturizer(o.featureSpec, { vocabulary: await countValues(train, o, minValueCount) })
@@ -66,7 +67,7 @@ export async function trainCandidate(
   const result = await trainOnRows(
     () => train.read(o.signal ? { signal: o.signal } : {}),
     featurizer,
-    { ...ftrl, hashBits: o.featureSpec.hashBits, passes: o.passes },
+    { ...learnTrainOptions(o), hashBits: o.featureSpec.hashBits },
     {
       progressIntervalMs: o.progressIntervalMs,
       ...(o.progressEveryRows ? { progressEveryRows: o.progressEveryRows } : {}),

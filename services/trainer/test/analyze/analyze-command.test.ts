@@ -127,5 +127,13 @@ describe('trainer analyze (CLI)', () => {
     const files = (await mlflow.listArtifacts(run.info.artifactUri, 'feature-insight')).map((f) => f.path).sort();
     expect(files).toEqual(['feature-insight/report.html', 'feature-insight/report.json']);
     expect(run.data.metrics['feature_insight.full_ne']).toBeGreaterThan(0);
+    // The analysis trains with the settings the run's candidate was trained with (as the search chose them).
+    const report = FeatureReportSchema.parse(
+      JSON.parse((await mlflow.downloadArtifact(run.info.artifactUri, 'feature-insight/report.json')).toString('utf8')),
+    );
+    expect(report.training.alpha).toBe(Number(run.data.params['ftrl.alpha']));
+    expect(report.training.l1).toBe(Number(run.data.params['ftrl.l1']));
+    expect(report.training.l2).toBe(Number(run.data.params['ftrl.l2']));
+    expect(report.training.passes).toBe(Number(run.data.params['train.passes']));
   }, 240_000);
 });

@@ -1,6 +1,8 @@
 import { syntheticImpressions } from '@fallback-ctr/clicklog';
 import { createPrng, type LabeledImpression } from '@fallback-ctr/learn';
 import { defaultFeatureSpec, type FeatureSpec } from '@fallback-ctr/model';
+import { ModelEnvSchema, trainingSettings } from '../../src/config.js';
+import { learnTrainOptions } from '../../src/pipeline/train-options.js';
 
 /** Name of the pure-noise context field added for the tests: random values, independent of clicks. */
 export const NOISE_FIELD = 'noise';
@@ -49,5 +51,5 @@ export const specWithNoise: FeatureSpec = {
   ],
 };
 
-/** The trainer's default FTRL settings. */
-export const TRAINER_FTRL = { alpha: 0.05, beta: 1, l1: 1, l2: 1, passes: 1 };
+/** The trainer's default FTRL settings, read where the trainer reads them (no variable set). */
+export const TRAINER_FTRL = learnTrainOptions(trainingSettings(ModelEnvSchema.parse({})));
