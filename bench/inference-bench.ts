@@ -12,7 +12,7 @@
  * BENCH_CONNECTIONS (16), FALLBACK_CTR_PYTHON, MLFLOW_TRACKING_URI.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ import {
   serializeArtifact,
 } from '@fallback-ctr/model';
 import autocannon from 'autocannon';
+import { treeCpuSeconds } from './support/process-tree-cpu.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const python = process.env.FALLBACK_CTR_PYTHON ?? join(root, '.venv/bin/python');
@@ -113,32 +114,6 @@ async function post(url: string, body: string): Promise<unknown> {
   if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return res.json();
 }
-/** CPU seconds (user + system) used so far by a process and all its descendants, from /proc. */
-function treeCpuSeconds(rootPid: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      // After "pid (comm) ": state ppid ... utime is field 14 of stat, i.e. index 11 here; stime index 12.
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // the process exited while we read
-    }
-  }
-  let ticks = 0;
-  for (const [pid, st] of stats) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = stats.get(p)?.ppid) {
-      if (p === rootPid) {
-        ticks += st.ticks;
-        break;
-      }
-    }
-  }
-  return ticks / 100; // USER_HZ
-}
-
 function run(url: string, body: string, duration: number): Promise<autocannon.Result> {
   return autocannon({
     url,

@@ -3,13 +3,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { createBearerVerifier } from './bearer-auth.js';
 import { createErrorReplies } from './error-handler.js';
 import { installJsonBodyParser } from './json-body-parser.js';
-import { cachedFor, createMetrics, type InferenceMetrics, recordServedModel } from './metrics.js';
+import { cachedFor, createMetrics, type InferenceMetrics, recordServedModel, recordShadowModel } from './metrics.js';
 import type { ModelHolder } from './model-holder.js';
 import { notFoundHandler } from './not-found-handler.js';
 import { registerDocs } from './openapi-docs.js';
 import { registerPredictRoute } from './predict-route.js';
 import { observeRoutes } from './route-observers.js';
 import { registerServiceRoutes } from './service-routes.js';
+import { createShadowScorer, type ShadowScores } from './shadow-scorer.js';
 
 export interface BuildAppOptions {
   /** Serving state; the model may already be loaded (tests) or arrive later (start-up). */
@@ -28,6 +29,8 @@ export interface BuildAppOptions {
   docs?: boolean;
   /** Most time to receive a whole request (headers and body); slower ones get 408. Default 10 s. */
   requestTimeoutMs?: number;
+  /** A challenger scored in shadow on `share` of the requests, after answering; absent = no shadow. */
+  shadow?: { holder: ModelHolder; share: number; onScored?: (scores: ShadowScores) => void };
 }
 
 /** A /metrics scrape is answered from an aggregate at most this old: scrapers cannot starve /predict. */
@@ -53,9 +56,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const routes = observeRoutes(app, metrics, logger);
   app.setNotFoundHandler(notFoundHandler(errors, routes));
   recordServedModel(metrics, holder);
+  const shadow = options.shadow
+    ? createShadowScorer({
+        holder: options.shadow.holder,
+        share: options.shadow.share,
+        metrics,
+        logger,
+        ...(options.shadow.onScored ? { onScored: options.shadow.onScored } : {}),
+      })
+    : undefined;
+  if (options.shadow) recordShadowModel(metrics, options.shadow.holder);
 
   if (options.docs ?? true) await registerDocs(app, { holder, authRequired: verify !== null, maxBatchSize });
-  registerPredictRoute(app, { holder, errors, metrics, maxBatchSize, verify });
+  registerPredictRoute(app, { holder, errors, metrics, maxBatchSize, verify, shadow });
   registerServiceRoutes(app, {
     holder,
     errors,

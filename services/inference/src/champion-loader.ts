@@ -34,6 +34,11 @@ export interface FetchModelOptions {
   logger?: Logger;
   /** Stops retrying (e.g. SIGTERM during start-up). */
   signal?: AbortSignal;
+  /**
+   * Wait (until the deadline) for a version to get the alias, as a new install's champion does.
+   * Default true; false fails at once with INFERENCE_MODEL_NOT_FOUND (a challenger is optional).
+   */
+  awaitAlias?: boolean;
   /** Backoff between attempts. Defaults: 250 ms growing to 5 s. */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -67,6 +72,7 @@ function isMissing(error: unknown): error is MlflowError {
 function isAwaitedAlias(error: unknown, options: FetchModelOptions): boolean {
   return (
     options.version === undefined &&
+    (options.awaitAlias ?? true) &&
     error instanceof InferenceError &&
     error.code === InferenceErrorCode.MODEL_NOT_FOUND
   );

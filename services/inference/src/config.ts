@@ -26,6 +26,19 @@ export const InferenceEnvSchema = z.object({
     .regex(/^[1-9]\d*$/, 'a positive integer')
     .optional()
     .describe('Pins a registered version; when set, MODEL_ALIAS is ignored.'),
+  SHADOW_ALIAS: z
+    .string()
+    .regex(/^[\w-]+$/, 'an MLflow alias (letters, digits, _ and -)')
+    .optional()
+    .describe(
+      'Alias of a challenger scored in shadow beside the served model (e.g. challenger); unset = no shadow. Resolved once at start-up; its absence never delays readiness.',
+    ),
+  SHADOW_SHARE: envNumber()
+    .pipe(z.number().min(0).max(1))
+    .default(1)
+    .describe(
+      'Share of /predict requests the shadow model also scores, after the answer is sent; its scores are never returned, only logged.',
+    ),
   STARTUP_DEADLINE_SECONDS: envNumber()
     .pipe(z.number().positive())
     .default(120)
@@ -77,6 +90,8 @@ export interface InferenceConfig {
   /** The alias resolved at start-up when no version is pinned. */
   modelAlias: string;
   modelVersion: string | undefined;
+  /** The challenger scored in shadow; undefined = shadow off. */
+  shadow: { alias: string; share: number } | undefined;
   startupDeadlineMs: number;
   maxBatchSize: number;
   bodyLimitBytes: number;
@@ -98,6 +113,7 @@ export function loadConfig(env: Env = process.env): InferenceConfig {
     modelName: e.MODEL_NAME,
     modelAlias: e.MODEL_ALIAS,
     modelVersion: e.MODEL_VERSION,
+    shadow: e.SHADOW_ALIAS === undefined ? undefined : { alias: e.SHADOW_ALIAS, share: e.SHADOW_SHARE },
     startupDeadlineMs: Math.round(e.STARTUP_DEADLINE_SECONDS * 1000),
     maxBatchSize: e.MAX_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, raceTimer } from '@fallback-ctr/runtime';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
+import { type BuildAppOptions, buildApp } from './app.js';
 import type { InferenceConfig } from './config.js';
 import type { InferenceMetrics } from './metrics.js';
 import type { ModelHolder } from './model-holder.js';
@@ -31,6 +31,7 @@ export async function startHttpServer(options: {
   logger: Logger;
   metrics?: InferenceMetrics;
   metricsText?: () => Promise<string>;
+  shadow?: BuildAppOptions['shadow'];
 }): Promise<HttpServer> {
   const { config, holder, logger } = options;
   const app = await buildApp({
@@ -42,6 +43,7 @@ export async function startHttpServer(options: {
     apiTokens: config.apiTokens,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.metricsText ? { metricsText: options.metricsText } : {}),
+    ...(options.shadow ? { shadow: options.shadow } : {}),
   });
   const url = await app.listen({ host: config.host, port: config.port });
   let draining: Promise<boolean> | undefined;

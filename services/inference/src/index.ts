@@ -29,3 +29,4 @@ export {
   PredictResponseSchema,
   predictRequestSchema,
 } from './predict-schemas.js';
+export { createShadowScorer, type ShadowScorer, type ShadowScores } from './shadow-scorer.js';

@@ -5,6 +5,8 @@ import { ModelMetaSchema } from './model-meta.js';
 export const ToWorkerSchema = z.discriminatedUnion('type', [
   /** The verified artifact is at `path` (a file only the pod can read). */
   z.object({ type: z.literal('fctr:model'), path: z.string().min(1), meta: ModelMetaSchema }),
+  /** The challenger to score in shadow, verified like the model; never served. */
+  z.object({ type: z.literal('fctr:shadow-model'), path: z.string().min(1), meta: ModelMetaSchema }),
   /** The primary is still fetching the model: listen now (live, not ready), the model follows. */
   z.object({ type: z.literal('fctr:no-model-yet') }),
   z.object({ type: z.literal('fctr:shutdown') }),

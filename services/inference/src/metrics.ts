@@ -8,6 +8,14 @@ export interface InferenceMetrics {
   batchSize: Histogram;
   errors: Counter<'code' | 'status_code'>;
   modelInfo: Gauge<'model_name' | 'model_version' | 'resolved_from' | 'format_version'>;
+  /** The challenger scored in shadow (absent when shadow is off or no challenger loaded). */
+  shadowModelInfo: Gauge<'model_name' | 'model_version' | 'resolved_from'>;
+  shadowRequests: Counter;
+  shadowPredictions: Counter;
+  /** Shadow scorings that threw: counted and logged, never seen by the client. */
+  shadowErrors: Counter;
+  /** Event-loop time spent scoring in shadow, after the answers went out. */
+  shadowSeconds: Counter;
 }
 
 const PREFIX = 'fallback_ctr_inference_';
@@ -50,6 +58,33 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
       aggregator: 'first',
       registers,
     }),
+    shadowModelInfo: new Gauge({
+      name: `${PREFIX}shadow_model_info`,
+      help: 'The challenger scored in shadow (value 1; the labels carry the facts)',
+      labelNames: ['model_name', 'model_version', 'resolved_from'] as const,
+      aggregator: 'first',
+      registers,
+    }),
+    shadowRequests: new Counter({
+      name: `${PREFIX}shadow_requests_total`,
+      help: 'POST /predict requests also scored by the shadow model (after answering)',
+      registers,
+    }),
+    shadowPredictions: new Counter({
+      name: `${PREFIX}shadow_predictions_total`,
+      help: 'Impressions scored by the shadow model (never returned)',
+      registers,
+    }),
+    shadowErrors: new Counter({
+      name: `${PREFIX}shadow_errors_total`,
+      help: 'Shadow scorings that failed (the answer had already gone out)',
+      registers,
+    }),
+    shadowSeconds: new Counter({
+      name: `${PREFIX}shadow_seconds_total`,
+      help: 'Time spent scoring in shadow, after the answers were sent',
+      registers,
+    }),
   };
 }
 
@@ -82,6 +117,16 @@ export function recordServedModel(metrics: InferenceMetrics, holder: ModelHolder
         resolved_from: model.resolvedFrom,
         format_version: String(model.artifact.formatVersion),
       },
+      1,
+    );
+  });
+}
+
+/** shadow_model_info: the challenger, once (if ever) it is loaded. */
+export function recordShadowModel(metrics: InferenceMetrics, holder: ModelHolder): void {
+  holder.onLoad((model) => {
+    metrics.shadowModelInfo.set(
+      { model_name: model.name, model_version: model.version, resolved_from: model.resolvedFrom },
       1,
     );
   });

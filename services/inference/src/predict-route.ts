@@ -12,6 +12,7 @@ import {
   PredictResponseSchema,
   predictRequestSchema,
 } from './predict-schemas.js';
+import type { ShadowScorer } from './shadow-scorer.js';
 
 export interface PredictRouteOptions {
   holder: ModelHolder;
@@ -20,11 +21,13 @@ export interface PredictRouteOptions {
   maxBatchSize: number;
   /** Checks the Authorization header; null = no auth. */
   verify: ((authorization: string | undefined) => boolean) | null;
+  /** Scores a share of requests with the challenger once the answer is sent. */
+  shadow?: ShadowScorer | undefined;
 }
 
 /** POST /predict: one CTR per impression, in order, ids echoed; 503 until the model is loaded. */
 export function registerPredictRoute(app: FastifyInstance, o: PredictRouteOptions): void {
-  const { holder, errors, metrics } = o;
+  const { holder, errors, metrics, shadow } = o;
   const scores = new Float64Array(o.maxBatchSize);
   const validateBody = compilePredictBodyValidator(o.maxBatchSize);
   const errorResponses = { 400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE };
@@ -62,7 +65,9 @@ export function registerPredictRoute(app: FastifyInstance, o: PredictRouteOption
       metrics.predictions.inc(impressions.length);
       metrics.batchSize.observe(impressions.length);
       const body: PredictResponse = { model: model.name, version: model.version, predictions };
-      return reply.send(body);
+      reply.send(body);
+      shadow?.afterAnswer(impressions);
+      return reply;
     },
   );
 }

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { type MlflowClient, mlflowClientFromEnv } from '@fallback-ctr/mlflow';
 import { createShutdown, type Env, type Logger, raceTimer } from '@fallback-ctr/runtime';
 import { AggregatorRegistry } from 'prom-client';
-import { fetchModel } from './champion-loader.js';
+import { type FetchedModel, fetchModel } from './champion-loader.js';
 import type { InferenceConfig } from './config.js';
 import { InferenceErrorCode } from './errors.js';
 import { createHandoffFile } from './handoff-file.js';
@@ -44,12 +44,15 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   /** Workers that have installed their message handlers (they asked for the model). */
   const announced = new Set<number>();
   let handoff: { path: string; meta: ModelMeta } | undefined;
+  const shadowFile = createHandoffFile();
+  let shadowHandoff: { path: string; meta: ModelMeta } | undefined;
   let crashes = 0;
 
   const stopBudgetMs = config.drainMs + config.graceMs + 2_000;
   const shutdown = createShutdown({ logger, timeoutMs: stopBudgetMs + 3_000, exit });
   // Closers run last-registered first: the workers stop, then their hand-off file goes.
   shutdown.register('hand-off file', () => handoffFile.remove());
+  shutdown.register('shadow hand-off file', () => shadowFile.remove());
   shutdown.register('workers', () => stopWorkers());
   shutdown.install();
   const fail = (reason: string) => void shutdown.run(reason).then(() => exit(1));
@@ -104,6 +107,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       if (message.type === 'fctr:want-model') {
         announced.add(worker.id);
         post(worker, handoff ? { type: 'fctr:model', ...handoff } : { type: 'fctr:no-model-yet' });
+        if (shadowHandoff) post(worker, { type: 'fctr:shadow-model', ...shadowHandoff });
       } else if (message.type === 'fctr:handoff-failed') {
         void verifyHandoff(message.message);
       } else {
@@ -191,5 +195,73 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     if (shutdown.shuttingDown) return;
     logger.fatal({ err: error, code: errorCode(error) }, 'cannot load the model; exiting so the pod restarts');
     fail('model load failed');
+    return;
+  }
+  if (config.shadow) {
+    const shadow = await fetchShadow({ config, client, logger, signal: shutdown.signal, served: handoff.meta });
+    if (shadow === undefined || shutdown.shuttingDown) return;
+    const path = await shadowFile.write(shadow.bytes);
+    shadowHandoff = { path, meta: shadow.meta };
+    for (const w of Object.values(cluster.workers ?? {})) {
+      if (w && announced.has(w.id)) post(w, { type: 'fctr:shadow-model', ...shadowHandoff });
+    }
+  }
+}
+
+/**
+ * The challenger of SHADOW_ALIAS, fetched and verified like the model, AFTER the model is out to the
+ * workers: the pod is ready without it. Shadow scoring is optional, so nothing here stops the pod:
+ * a missing alias (not waited for), a rejected artifact, MLflow failing until the deadline, or the
+ * challenger being the served version itself all log why and leave shadow off until the next start.
+ */
+async function fetchShadow(options: {
+  config: InferenceConfig;
+  client: MlflowClient;
+  logger: Logger;
+  signal: AbortSignal;
+  served: ModelMeta;
+}): Promise<FetchedModel | undefined> {
+  const { config, logger, served } = options;
+  const alias = config.shadow?.alias ?? '';
+  try {
+    const fetched = await fetchModel({
+      client: options.client,
+      name: config.modelName,
+      alias,
+      awaitAlias: false,
+      deadlineMs: config.startupDeadlineMs,
+      maxArtifactBytes: config.maxArtifactBytes,
+      logger,
+      signal: options.signal,
+    });
+    if (fetched.meta.version === served.version) {
+      logger.info(
+        { shadowAlias: alias, version: served.version },
+        'the shadow alias names the served version itself: shadow scoring off',
+      );
+      return undefined;
+    }
+    logger.info(
+      {
+        shadowAlias: alias,
+        shadowVersion: fetched.meta.version,
+        share: config.shadow?.share,
+        sha256: fetched.meta.sha256,
+        bytes: fetched.bytes.length,
+      },
+      'challenger fetched and verified; scoring it in shadow',
+    );
+    return fetched;
+  } catch (error) {
+    if (options.signal.aborted) return undefined;
+    const code = errorCode(error);
+    const missing = code === InferenceErrorCode.MODEL_NOT_FOUND;
+    logger[missing ? 'warn' : 'error'](
+      { err: error, code, shadowAlias: alias },
+      missing
+        ? `no version has the alias "${alias}": shadow scoring off (serving the model alone)`
+        : 'cannot load the challenger: shadow scoring off (serving the model alone)',
+    );
+    return undefined;
   }
 }

@@ -27,6 +27,7 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
   // Once the model is loaded, every worker line names it.
   let logger = baseLogger;
   const holder = createModelHolder();
+  const shadowHolder = createModelHolder();
   const metrics = createMetrics();
   AggregatorRegistry.setRegistries([metrics.registry]);
   // Constructing one installs prom-client's listener that answers the primary's metrics requests.
@@ -59,7 +60,14 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
   let listening: Promise<void> | undefined;
   const listen = () => {
     listening ??= (async () => {
-      server = await startHttpServer({ config, holder, logger: baseLogger, metrics, metricsText: podMetrics });
+      server = await startHttpServer({
+        config,
+        holder,
+        logger: baseLogger,
+        metrics,
+        metricsText: podMetrics,
+        ...(config.shadow ? { shadow: { holder: shadowHolder, share: config.shadow.share } } : {}),
+      });
       if (shutdown.shuttingDown) {
         await server.drain({ skipDrainDelay: true });
         process.exit(0);
@@ -83,6 +91,20 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
     await listen();
   };
 
+  // The challenger is optional: a worker that cannot load it serves without shadow scoring.
+  const loadShadow = async (message: Extract<ToWorker, { type: 'fctr:shadow-model' }>) => {
+    try {
+      const model = loadedModelFromBytes(message.meta, await readFile(message.path));
+      shadowHolder.set(model);
+      logger.info(
+        { shadowVersion: model.version, share: config.shadow?.share },
+        'challenger loaded: scoring in shadow',
+      );
+    } catch (error) {
+      logger.error({ err: error }, 'cannot load the challenger handed over: shadow scoring off in this worker');
+    }
+  };
+
   process.on('message', (raw: unknown) => {
     const parsed = ToWorkerSchema.safeParse(raw);
     if (!parsed.success) return; // prom-client's own messages share the channel
@@ -90,6 +112,9 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
     switch (message.type) {
       case 'fctr:model':
         if (!holder.get()) void load(message);
+        return;
+      case 'fctr:shadow-model':
+        if (config.shadow && !shadowHolder.get()) void loadShadow(message);
         return;
       case 'fctr:no-model-yet':
         void listen();

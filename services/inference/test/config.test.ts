@@ -84,6 +84,32 @@ describe('inference configuration from the environment', () => {
     expect((error as Error).message).not.toContain('sekrit');
   });
 
+  it('shadow scoring is off unless SHADOW_ALIAS names an alias; SHADOW_SHARE is a share in [0, 1]', () => {
+    expect(loadConfig(base).shadow).toBeUndefined();
+    expect(loadConfig({ ...base, SHADOW_SHARE: '0.3' }).shadow).toBeUndefined();
+    expect(loadConfig({ ...base, SHADOW_ALIAS: 'challenger' }).shadow).toEqual({ alias: 'challenger', share: 1 });
+    expect(loadConfig({ ...base, SHADOW_ALIAS: 'challenger', SHADOW_SHARE: '0.25' }).shadow).toEqual({
+      alias: 'challenger',
+      share: 0.25,
+    });
+    for (const [variable, value] of [
+      ['SHADOW_SHARE', '1.5'],
+      ['SHADOW_SHARE', '-0.1'],
+      ['SHADOW_ALIAS', 'two words'],
+    ] as const) {
+      let error: unknown;
+      try {
+        loadConfig({ ...base, SHADOW_ALIAS: 'challenger', [variable]: value });
+      } catch (e) {
+        error = e;
+      }
+      expect(
+        (error as ConfigError).issues.map((i) => i.variable),
+        `${variable}=${value}`,
+      ).toEqual([variable]);
+    }
+  });
+
   it('refuses a token list that names no token (it would silently turn auth off) and a non-http MLflow URI', () => {
     for (const [variable, value] of [
       ['API_TOKENS', ' , '],

@@ -1,0 +1,91 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeArtifact } from './fixtures.js';
+import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
+import { PROCESS_TEST_TIMEOUT_MS, type ServerProcess, spawnServer } from './server-process.js';
+import { freePort } from './tcp-proxy.js';
+
+const client = testClient();
+const name = uniqueName('shadow');
+const champion = makeArtifact(31);
+const challenger = makeArtifact(32);
+let championVersion = '';
+let challengerVersion = '';
+const servers: ServerProcess[] = [];
+
+beforeAll(async () => {
+  championVersion = await publishVersion(client, name, champion.bytes, {
+    alias: 'champion',
+    tags: { 'artifact.sha256': champion.sha256 },
+  });
+  challengerVersion = await publishVersion(client, name, challenger.bytes, {
+    alias: 'challenger',
+    tags: { 'artifact.sha256': challenger.sha256 },
+  });
+});
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.kill('SIGKILL');
+    await s.exited;
+  }
+});
+afterAll(() => cleanup(client, name));
+
+async function predict(url: string, n: number): Promise<{ version: string; predictions: { ctr: number }[] }> {
+  const impressions = Array.from({ length: n }, (_, i) => ({ id: `i-${i}`, ad_id: `ad-${i}` }));
+  const res = await fetch(`${url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ impressions }),
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { version: string; predictions: { ctr: number }[] };
+}
+
+/** Sum of a Prometheus sample (over its labels) in the pod-wide /metrics text; 0 when absent. */
+async function sample(url: string, metric: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${metric} `) || line.startsWith(`${metric}{`))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+describe('the real server with SHADOW_ALIAS', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('loads the challenger after the champion, answers with the champion only and counts shadow scorings', async () => {
+    const server = spawnServer(await freePort(), {
+      MLFLOW_TRACKING_URI: trackingUri(),
+      MODEL_NAME: name,
+      SHADOW_ALIAS: 'challenger',
+      SHADOW_SHARE: '1',
+    });
+    servers.push(server);
+    await server.waitForLog((l) => l.msg.startsWith('challenger loaded'));
+    await server.waitForStatus('/readyz', (s) => s === 200);
+    for (let i = 0; i < 3; i++) expect((await predict(server.url, 4)).version).toBe(championVersion);
+    // Scored after each answer: wait for the counters rather than for time.
+    const deadline = Date.now() + 60_000;
+    while ((await sample(server.url, 'fallback_ctr_inference_shadow_predictions_total')) < 12) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+    }
+    expect(await sample(server.url, 'fallback_ctr_inference_shadow_requests_total')).toBe(3);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toContain(`model_version="${challengerVersion}",resolved_from="alias:challenger"} 1`);
+  });
+
+  it('a SHADOW_ALIAS no version has does not delay readiness: the champion is served alone, shadow off', async () => {
+    const server = spawnServer(await freePort(), {
+      MLFLOW_TRACKING_URI: trackingUri(),
+      MODEL_NAME: name,
+      SHADOW_ALIAS: 'no-such-alias',
+      STARTUP_DEADLINE_SECONDS: '60',
+    });
+    servers.push(server);
+    const warning = await server.waitForLog((l) => l.msg.includes('shadow scoring off'));
+    expect(warning.code).toBe('INFERENCE_MODEL_NOT_FOUND');
+    await server.waitForStatus('/readyz', (s) => s === 200);
+    expect((await predict(server.url, 2)).version).toBe(championVersion);
+    expect(await sample(server.url, 'fallback_ctr_inference_shadow_requests_total')).toBe(0);
+    expect(await sample(server.url, 'fallback_ctr_inference_shadow_model_info')).toBe(0);
+  });
+});
