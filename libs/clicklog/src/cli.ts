@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createLogger, errorMessage } from '@fallback-ctr/runtime';
+import { createLogger, errorCode, errorMessage } from '@fallback-ctr/runtime';
 import pg from 'pg';
-import { ClicklogError } from './errors.js';
+import { ClicklogError, ClicklogErrorCode } from './errors.js';
 import { generateTraffic } from './generator/generate-traffic.js';
 import { SYNTHETIC_FIELDS } from './generator/options.js';
 import { importUsage, parseImportArgs } from './import/import-command.js';
@@ -181,7 +181,19 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Errors about what was asked (options, the file, its columns): exit 2 like a bad flag. */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  ClicklogErrorCode.INVALID_OPTIONS,
+  ClicklogErrorCode.INVALID_WINDOW,
+  ClicklogErrorCode.IMPORT_FILE_UNREADABLE,
+  ClicklogErrorCode.IMPORT_COLUMN_MISSING,
+]);
+
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ClicklogError) fail(`${error.code}: ${error.message}`);
-  fail(errorMessage(error));
+  const code = errorCode(error);
+  // node:util parseArgs' own errors (an unknown option, a missing value) are usage errors too.
+  const usage = code !== undefined && (USAGE_CODES.has(code) || code.startsWith('ERR_PARSE_ARGS_'));
+  console.error(`clicklog: ${error instanceof ClicklogError ? `${error.code}: ` : ''}${errorMessage(error)}`);
+  // Anything else (PostgreSQL unreachable, a failed write) is an error, not a usage mistake.
+  process.exit(usage ? 2 : 1);
 });

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseJsonLine } from '../../../test/support/json-lines.js';
 import {
   ClicklogErrorCode,
   dropSchema,
@@ -165,6 +166,42 @@ describe('clicklog CLI', () => {
     expect(summary).toMatchObject({ impressions: 300, schema });
     const { rows } = await pool.query(`SELECT DISTINCT country FROM ${schema}.impressions`);
     expect(rows).toEqual([{ country: 'unknown' }]);
+  });
+
+  it('logs lines with each key once, and exits 2 for usage mistakes but 1 when PostgreSQL is unreachable', async () => {
+    const schema = schemaFor('lines');
+    const { stderr } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=source',
+        cli,
+        'generate',
+        '--schema',
+        schema,
+        '--days',
+        '1',
+        '--per-day',
+        '200',
+      ],
+      { env: { ...process.env, LOG_LEVEL: 'info' }, cwd: fileURLToPath(new URL('../../..', import.meta.url)) },
+    );
+    const lines = stderr.split('\n').filter((l) => l.startsWith('{'));
+    // The migration's line and the summary's, from a logger bound to the schema and the seed.
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect(parseJsonLine(line)).toMatchObject({ schema });
+    const exitCode = (args: string[]) =>
+      tsx(args).then(
+        () => 0,
+        (error: { code?: number; stderr?: string }) => {
+          expect(error.stderr).toMatch(/^clicklog: /);
+          expect(error.stderr).not.toMatch(/\n\s+at /);
+          return error.code;
+        },
+      );
+    expect(await exitCode(['generate', '--dayz', '1'])).toBe(2);
+    expect(await exitCode(['migrate', '--database-url', 'postgres://postgres@127.0.0.1:1/none'])).toBe(1);
   });
 
   it('--until-now: a full day of traffic in the 24 h before now, whatever the time of day', async () => {

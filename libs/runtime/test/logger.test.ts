@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { parseJsonLine } from '../../../test/support/json-lines.js';
 import { createLogger } from '../src/index.js';
 
 function capture(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
@@ -27,6 +28,29 @@ describe('createLogger', () => {
     const lines = out.lines();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ name: 'trainer', level: 'info', runId: 'r-1', rows: 10, msg: 'loaded' });
+  });
+
+  it('never writes a key twice when a call repeats what the logger binds', async () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    const logger = createLogger({ name: 'trainer', level: 'info', destination: stream });
+    const run = logger.child({ runId: 'r-1', modelName: 'm' });
+    // A helper that names the model it moves, given the run's logger (the bug: "modelName" twice).
+    run.info({ modelName: 'm', modelVersion: '1' }, 'champion alias moved');
+    run.child({ schema: 's' }).warn({ schema: 's', runId: 'r-1', rows: 3 }, 'nested');
+    // Given the root logger, the same helper's line still names the model.
+    logger.info({ modelName: 'm', modelVersion: '1' }, 'champion alias moved');
+    run.error(new Error('boom'), 'an error first');
+    await new Promise((r) => setImmediate(r));
+    const lines = text.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    const parsed = lines.map(parseJsonLine);
+    expect(parsed[0]).toMatchObject({ runId: 'r-1', modelName: 'm', modelVersion: '1' });
+    expect(lines[0]?.match(/"modelName"/g)).toHaveLength(1);
+    expect(parsed[1]).toMatchObject({ runId: 'r-1', schema: 's', rows: 3 });
+    expect(parsed[2]).toMatchObject({ modelName: 'm', modelVersion: '1' });
+    expect(parsed[3]).toMatchObject({ runId: 'r-1', err: { message: 'boom' } });
   });
 
   it('redacts passwords, tokens and authorization headers', async () => {

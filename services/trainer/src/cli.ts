@@ -93,7 +93,7 @@ async function runCommand(command: Command, options: ParsedArgs['options'], io: 
   let config: CommandContext['config'];
   let analyze: CommandContext['analyze'];
   try {
-    config = loadTrainerConfig(io.env);
+    config = loadTrainerConfig(io.env, { requireDatabase: command.databaseOptional !== true });
     analyze = loadAnalyzeSettings(io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -132,16 +132,26 @@ async function runCommand(command: Command, options: ParsedArgs['options'], io: 
       writeLine(io.stderr, `${error.message}\n\n${commandHelp(command)}`);
       return ExitCode.USAGE;
     }
+    if (error instanceof ConfigError) {
+      writeLine(io.stderr, error.message);
+      return ExitCode.USAGE;
+    }
     if (signal.aborted) {
       logger.warn({ outcome: 'INTERRUPTED', err: error }, `${command.name} interrupted`);
       return ExitCode.INTERRUPTED;
     }
     const code = errorCode(error);
+    const exitCode = (typeof code === 'string' ? command.exitCodes?.[code] : undefined) ?? ExitCode.ERROR;
     const message = `${command.name} failed: ${errorMessage(error)}`;
+    if (exitCode === ExitCode.USAGE) {
+      // A wrong argument: said once, in words, like a bad option; nothing for a log collector to keep.
+      writeLine(io.stderr, `${command.name}: ${errorMessage(error)}`);
+      return exitCode;
+    }
     logger.error({ outcome: 'ERROR', err: error, code }, message);
     // A command that prints its result on stdout says it failed on stderr too, in plain words.
     if (command.logTo === 'stderr') writeLine(io.stderr, message);
-    return (typeof code === 'string' ? command.exitCodes?.[code] : undefined) ?? ExitCode.ERROR;
+    return exitCode;
   } finally {
     shutdown.dispose();
   }

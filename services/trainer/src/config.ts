@@ -1,8 +1,9 @@
 import { DEFAULT_SCHEMA, SchemaNameSchema } from '@fallback-ctr/clicklog';
 import { FTRL_DEFAULTS } from '@fallback-ctr/learn';
 import { type MlflowClientOptions, MlflowEnvSchema, optionsFromEnv } from '@fallback-ctr/mlflow';
-import { type Env, envBoolean, envInt, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
+import { ConfigError, type Env, envBoolean, envInt, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
+import { featureSpecProblem } from './feature-spec-source.js';
 import { cronExpression, timeZone } from './schedule-validation.js';
 
 const positive = () => envNumber().refine((v) => v > 0, 'a number > 0');
@@ -20,7 +21,12 @@ const dnsName = () =>
 
 /** Data: where the click logs are and which slice of them a run trains and evaluates on. */
 export const DataEnvSchema = z.object({
-  DATABASE_URL: z.string().min(1).describe('PostgreSQL holding the click logs (also used for the run lock).'),
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .describe(
+      'PostgreSQL holding the click logs (also used for the run lock). `status` runs without it (it then does not settle leftovers).',
+    ),
   CLICKLOG_SCHEMA: SchemaNameSchema.default(DEFAULT_SCHEMA).describe('Postgres schema of the click-log tables.'),
   TRAIN_WINDOW_HOURS: duration('positive', 366 * 24)
     .default(168)
@@ -177,7 +183,8 @@ export const GateThresholdsSchema = z.object({
 export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
 
 export interface TrainerConfig {
-  databaseUrl: string;
+  /** Unset only for commands that read nothing but MLflow (`status`); see requireDatabaseUrl. */
+  databaseUrl: string | undefined;
   clicklogSchema: string;
   window: {
     trainWindowHours: number;
@@ -224,6 +231,18 @@ export interface TrainerConfig {
   logLevel: TrainerEnv['LOG_LEVEL'];
 }
 
+export interface LoadTrainerConfigOptions {
+  /** The "now" a fixed TRAIN_WINDOW_END is checked against. */
+  clock?: () => Date;
+  /** false for commands that can do without the click-log database (`status`). Default true. */
+  requireDatabase?: boolean;
+}
+
+/** The schema with DATABASE_URL optional, for commands that can do without the database. */
+const TrainerEnvWithoutDatabaseSchema = TrainerEnvSchema.extend({
+  DATABASE_URL: TrainerEnvSchema.shape.DATABASE_URL.optional(),
+});
+
 /**
  * The FTRL settings and passes a run starts from (the search may then choose α, λ1, λ2 and the passes),
  * from the model variables: the one mapping the trainer and the feature-insight analysis both read.
@@ -255,11 +274,13 @@ export function trainingSettings(e: z.output<typeof ModelEnvSchema>) {
 }
 
 /**
- * Reads and validates the environment; throws one ConfigError listing every bad variable. `clock`
- * is the "now" a fixed TRAIN_WINDOW_END is checked against.
+ * Reads and validates the environment; throws one ConfigError listing every bad variable, a
+ * FEATURE_SPEC that is not a valid feature spec included.
  */
-export function loadTrainerConfig(env: Env = process.env, clock: () => Date = () => new Date()): TrainerConfig {
-  const schema = TrainerEnvSchema.superRefine((e, ctx) => {
+export function loadTrainerConfig(env: Env = process.env, options: LoadTrainerConfigOptions = {}): TrainerConfig {
+  const { clock = () => new Date(), requireDatabase = true } = options;
+  const base = requireDatabase ? TrainerEnvSchema : TrainerEnvWithoutDatabaseSchema;
+  const schema = base.superRefine((e, ctx) => {
     if (e.TRAIN_WINDOW_END !== undefined) {
       // A later end would count impressions whose clicks have not arrived yet as unclicked.
       const latest = new Date(clock().getTime() - e.ATTRIBUTION_WINDOW_MINUTES * 60_000);
@@ -277,6 +298,8 @@ export function loadTrainerConfig(env: Env = process.env, clock: () => Date = ()
     if (e.GATE_CALIBRATION_MIN > e.GATE_CALIBRATION_MAX) {
       ctx.addIssue({ code: 'custom', path: ['GATE_CALIBRATION_MIN'], message: 'a value <= GATE_CALIBRATION_MAX' });
     }
+    const specProblem = featureSpecProblem(e.FEATURE_SPEC);
+    if (specProblem !== undefined) ctx.addIssue({ code: 'custom', path: ['FEATURE_SPEC'], message: specProblem });
   });
   const e = parseEnv(schema, env);
   return {
@@ -327,6 +350,13 @@ export function loadTrainerConfig(env: Env = process.env, clock: () => Date = ()
     lockWaitMs: e.LOCK_WAIT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** DATABASE_URL, for the code that needs it; the CLI has already refused commands that need it without it. */
+export function requireDatabaseUrl(config: Pick<TrainerConfig, 'databaseUrl'>): string {
+  if (config.databaseUrl === undefined)
+    throw new ConfigError([{ variable: 'DATABASE_URL', expected: 'a string (required)', received: '(missing)' }]);
+  return config.databaseUrl;
 }
 
 /** The variable names, e.g. for checking a Kubernetes manifest's env against them. */

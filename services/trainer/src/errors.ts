@@ -16,7 +16,10 @@ export const TrainerErrorCode = {
   ROLLOUT_FAILED: 'TRAINER_ROLLOUT_FAILED',
   ROLLOUT_TIMEOUT: 'TRAINER_ROLLOUT_TIMEOUT',
   KUBERNETES_API: 'TRAINER_KUBERNETES_API',
+  /** A wrong argument: no such version, already the champion, or no previous-champion to go back to (exit 2). */
   ROLLBACK_TARGET_INVALID: 'TRAINER_ROLLBACK_TARGET_INVALID',
+  /** The target exists but its artifact would be refused by the pods (checksum, format, tag): nothing moved. */
+  ROLLBACK_TARGET_REFUSED: 'TRAINER_ROLLBACK_TARGET_REFUSED',
 } as const;
 export type TrainerErrorCode = (typeof TrainerErrorCode)[keyof typeof TrainerErrorCode];
 

@@ -109,15 +109,17 @@ export type ReconcileAttempt =
 
 /**
  * For commands that do not hold the lock (`status`): takes it if it is free at once, settles the
- * leftovers, and lets it go. Never throws: the answer says what was done.
+ * leftovers, and lets it go; without a database, leaves them alone. Never throws: the answer says what was done.
  */
 export async function reconcileIfIdle(
   mlflow: MlflowClient,
-  databaseUrl: string,
+  databaseUrl: string | undefined,
   target: ReconcileTarget,
   foundBy: string,
   logger: Logger,
 ): Promise<ReconcileAttempt> {
+  if (databaseUrl === undefined)
+    return { state: 'unchecked', reason: 'DATABASE_URL is not set, so the run lock cannot be asked for' };
   let lock: Awaited<ReturnType<typeof acquireRunLock>>;
   try {
     lock = await acquireRunLock({ databaseUrl, key: runLockKey(target.modelName), logger });

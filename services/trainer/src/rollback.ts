@@ -1,8 +1,8 @@
-import type { MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
+import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
 import { PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { TrainerConfig } from './config.js';
+import { requireDatabaseUrl, type TrainerConfig } from './config.js';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 import { promoteVersion, readAliases, tagPromotion } from './pipeline/promote.js';
 import { rollOutVersion } from './pipeline/rollout-stage.js';
@@ -20,6 +20,8 @@ export interface RollbackDeps {
 export interface RollbackResult {
   from: string | null;
   to: string;
+  /** back: to an older version than the one replaced (the usual rollback); forward: to a newer one. */
+  direction: 'back' | 'forward';
 }
 
 /**
@@ -31,7 +33,7 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
   const { config, mlflow, logger } = deps;
   const modelName = config.mlflow.modelName;
   const lock = await acquireRunLock({
-    databaseUrl: config.databaseUrl,
+    databaseUrl: requireDatabaseUrl(config),
     key: runLockKey(modelName),
     waitMs: config.lockWaitMs,
     logger,
@@ -61,9 +63,11 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
     try {
       registered = await mlflow.getModelVersion(modelName, target);
     } catch (error) {
+      // Only "no such version" is a wrong argument; an unreachable registry stays what it is.
+      if (!(isMlflowError(error) && error.isNotFound)) throw error;
       throw new TrainerError(
         TrainerErrorCode.ROLLBACK_TARGET_INVALID,
-        `${modelName} version ${target} cannot be read from the registry: ${errorMessage(error)}`,
+        `${modelName} has no version ${target}; the status command lists its versions`,
         { cause: error },
       );
     }
@@ -76,7 +80,7 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
       await loadVersion(mlflow, modelName, registered);
     } catch (error) {
       throw new TrainerError(
-        TrainerErrorCode.ROLLBACK_TARGET_INVALID,
+        TrainerErrorCode.ROLLBACK_TARGET_REFUSED,
         `inference would refuse ${modelName} version ${target}, so champion stays ${aliases.champion ?? '(none)'}: ${errorMessage(error)}`,
         { cause: error },
       );
@@ -103,14 +107,23 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
         { cause: error },
       );
     }
+    const direction = aliases.champion !== null && Number(target) > Number(aliases.champion) ? 'forward' : 'back';
+    const move = direction === 'back' ? 'rollback' : 'roll forward';
     try {
-      await tagPromotion(mlflow, modelName, target, 'promoted', `rollback from v${aliases.champion ?? 'none'}`);
+      await tagPromotion(mlflow, modelName, target, 'promoted', `${move} from v${aliases.champion ?? 'none'}`);
+      // Moved away from: rolled back when an older version replaces it, superseded when a newer one does.
       if (aliases.champion)
-        await tagPromotion(mlflow, modelName, aliases.champion, 'rolled-back', `rollback to v${target}`);
+        await tagPromotion(
+          mlflow,
+          modelName,
+          aliases.champion,
+          direction === 'back' ? 'rolled-back' : 'superseded',
+          `${move} to v${target}`,
+        );
     } catch (error) {
       logger.warn({ err: error }, 'could not update the promotion tags after the rollback');
     }
-    return { from: aliases.champion, to: target };
+    return { from: aliases.champion, to: target, direction };
   } finally {
     await lock.release();
   }

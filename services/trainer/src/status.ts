@@ -1,5 +1,6 @@
 import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
 import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
+import { shownMetric } from './pipeline/holdout-metrics.js';
 import { readAliases } from './pipeline/promote.js';
 import type { ReconcileAttempt } from './reconcile.js';
 
@@ -59,32 +60,42 @@ export async function readStatus(mlflow: MlflowClient, modelName: string, limit 
   return { modelName, ...aliases, versions };
 }
 
-const f = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(4));
+const metric = (name: string, v: number | undefined) =>
+  v === undefined || Number.isNaN(v) ? '-' : shownMetric(name, v);
+/** "2026-03-05 03:00:00 UTC": the registry's time, with its zone. */
+const created = (iso: string | null) => (iso === null ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`);
 
-/** A plain-text table for people. */
+/** The version table's columns: header, width, and the cell of a version. */
+const COLUMNS: readonly { header: string; width: number; cell: (v: VersionSummary) => string }[] = [
+  { header: 'version', width: 7, cell: (v) => v.version },
+  { header: 'gate', width: 4, cell: (v) => v.gateOutcome ?? '-' },
+  { header: 'promotion', width: 12, cell: (v) => v.promotion ?? '-' },
+  { header: 'auc', width: 6, cell: (v) => metric('auc', v.holdout.auc) },
+  { header: 'logloss', width: 8, cell: (v) => metric('logloss', v.holdout.logloss) },
+  { header: 'ne', width: 6, cell: (v) => metric('ne', v.holdout.ne) },
+  { header: 'calib.', width: 6, cell: (v) => metric('calibration', v.holdout.calibration) },
+  { header: 'holdout rows', width: 12, cell: (v) => (v.holdout.rows === undefined ? '-' : String(v.holdout.rows)) },
+  { header: 'created', width: 23, cell: (v) => created(v.createdAt) },
+  { header: 'aliases', width: 0, cell: (v) => v.aliases.join(',') },
+];
+
+const row = (cells: readonly string[]) =>
+  cells
+    .map((c, i) => c.padEnd(COLUMNS[i]?.width ?? 0))
+    .join('  ')
+    .trimEnd();
+
+/** A plain-text table for people: metrics on the version's holdout, at the precision its tags carry. */
 export function formatStatus(s: TrainerStatus): string {
   const lines = [
     `model:             ${s.modelName}`,
     `champion:          ${s.champion ?? '(none)'}`,
     `previous-champion: ${s.previousChampion ?? '(none)'}`,
     '',
-    'version  gate  promotion     auc     logloss  ne      calib.  rows     created               aliases',
+    row(COLUMNS.map((c) => c.header)),
   ];
   for (const v of s.versions) {
-    lines.push(
-      [
-        v.version.padEnd(8),
-        (v.gateOutcome ?? '-').padEnd(5),
-        (v.promotion ?? '-').padEnd(13),
-        f(v.holdout.auc).padEnd(7),
-        f(v.holdout.logloss).padEnd(8),
-        f(v.holdout.ne).padEnd(7),
-        f(v.holdout.calibration).padEnd(7),
-        String(v.holdout.rows ?? '-').padEnd(8),
-        (v.createdAt ?? '-').slice(0, 19).padEnd(21),
-        v.aliases.join(','),
-      ].join(' '),
-    );
+    lines.push(row(COLUMNS.map((c) => c.cell(v))));
     if (v.gateOutcome === 'FAIL' && v.gateReasons) lines.push(`         reasons: ${v.gateReasons}`);
   }
   if (s.versions.length === 0) lines.push('(no versions registered yet)');

@@ -36,6 +36,25 @@ describe('CLI usage', () => {
     expect(badVersion.stderr).toMatch(/version number/);
   });
 
+  it('reports a bad FEATURE_SPEC once, as a configuration error, before connecting anywhere', async () => {
+    const env = { DATABASE_URL: 'postgres://127.0.0.1:1/none', MLFLOW_TRACKING_URI: 'http://127.0.0.1:1' };
+    const r = await cli(['run'], { ...env, FEATURE_SPEC: '{"version":1}' });
+    expect(r.code).toBe(ExitCode.USAGE);
+    expect(r.stderr).toBe(
+      'Invalid configuration: 1 environment variable to fix:\n' +
+        '  - FEATURE_SPEC: expected a valid feature spec (hashBits: expected number, received undefined; ' +
+        'fields: expected array, received undefined), got "{\\"version\\":1}"\n',
+    );
+    expect(r.logs).toEqual([]);
+    const missingFile = await cli(['schedule'], { ...env, FEATURE_SPEC: 'no-such-spec.json' });
+    expect(missingFile.code).toBe(ExitCode.USAGE);
+    expect(missingFile.stderr).toMatch(
+      /^ {2}- FEATURE_SPEC: expected JSON text or a readable JSON file \(ENOENT.*\), got "no-such-spec\.json"$/m,
+    );
+    const notJson = await cli(['run'], { ...env, FEATURE_SPEC: '{nope' });
+    expect(notJson.stderr).toMatch(/FEATURE_SPEC: expected valid JSON \(/);
+  });
+
   it('reports every bad environment variable at once and exits 2', async () => {
     const r = await cli(['run'], { FTRL_ALPHA: 'fast', ROLLOUT_MODE: 'helm' });
     expect(r.code).toBe(ExitCode.USAGE);

@@ -111,7 +111,7 @@ describe('loadTrainerConfig', () => {
     const at =
       (end: string, extra: Record<string, string> = {}) =>
       () =>
-        loadTrainerConfig({ ...base, TRAIN_WINDOW_END: end, ...extra }, () => now);
+        loadTrainerConfig({ ...base, TRAIN_WINDOW_END: end, ...extra }, { clock: () => now });
     expect(at('2026-06-01T13:00:00Z')).toThrow(/TRAIN_WINDOW_END: expected a time at or before 2026-06-01T11:00:00/);
     expect(at('2026-06-01T11:30:00Z')).toThrow(/TRAIN_WINDOW_END/);
     expect(at('2026-06-01T11:30:00Z', { ATTRIBUTION_WINDOW_MINUTES: '15' })().window.end?.toISOString()).toBe(

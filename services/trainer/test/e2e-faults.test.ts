@@ -130,7 +130,7 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
     });
     const { code, logs } = await cli(['rollback', '--to-version', tampered.version], trainerEnv(schema, lostAnswer));
     expect(code).toBe(ExitCode.ERROR);
-    expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: TrainerErrorCode.ROLLBACK_TARGET_INVALID });
+    expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: TrainerErrorCode.ROLLBACK_TARGET_REFUSED });
     expect(logs.at(-1)?.msg).toMatch(/inference would refuse .* registry tag artifact\.sha256/);
     expect(await aliasVersion(lostAnswer, CHAMPION_ALIAS)).toBe('1');
   });

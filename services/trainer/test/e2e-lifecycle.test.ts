@@ -160,7 +160,7 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
 
     const { code, logs } = await cli(['rollback'], env(goodSchema), { kubeConfig: () => kube.kubeConfig() });
     expect(code).toBe(ExitCode.OK);
-    expect(logs.at(-1)).toMatchObject({ outcome: 'ROLLED_BACK', from: '4', to: '1' });
+    expect(logs.at(-1)).toMatchObject({ outcome: 'ROLLED_BACK', from: '4', to: '1', direction: 'back' });
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
     expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('4');
     expect(kube.patches).toHaveLength(patchesBefore + 1);
@@ -182,10 +182,41 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     expect(parsed.versions.map((v: { version: string }) => v.version)).toEqual(['4', '3', '2', '1']);
     expect(parsed.versions[2]).toMatchObject({ gateOutcome: 'FAIL', promotion: 'not-eligible' });
 
-    const again = await cli(['rollback', '--to-version', '1'], env(goodSchema), {
+    // status reads MLflow only: without DATABASE_URL it still shows the table (and says it left leftovers alone).
+    const { DATABASE_URL: _db, ...withoutDatabase } = env(goodSchema);
+    const statusOnly = await cli(['status'], withoutDatabase);
+    expect(statusOnly.code, statusOnly.stderr).toBe(ExitCode.OK);
+    expect(statusOnly.stdout).toMatch(/^champion:\s+1$/m);
+    expect(statusOnly.stdout).toMatch(/leftovers: not checked \(DATABASE_URL is not set/);
+
+    // A wrong target is one plain line on stderr and exit 2: no log line, no stack.
+    for (const [target, said] of [
+      ['1', /^rollback: version 1 is already the champion of trainer-e2e-lifecycle-\w+\n$/],
+      ['99', /^rollback: trainer-e2e-lifecycle-\w+ has no version 99; the status command lists its versions\n$/],
+    ] as const) {
+      const wrong = await cli(['rollback', '--to-version', target], env(goodSchema), {
+        kubeConfig: () => kube.kubeConfig(),
+      });
+      expect(wrong.code, target).toBe(ExitCode.USAGE);
+      expect(wrong.stderr).toMatch(said);
+      expect(wrong.logs.filter((l) => l.level === 'error')).toEqual([]);
+    }
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+
+    // Back to the newer version: a roll forward, said as such; the version it replaced is superseded.
+    const forward = await cli(['rollback', '--to-version', '4'], env(goodSchema), {
       kubeConfig: () => kube.kubeConfig(),
     });
-    expect(again.code).toBe(ExitCode.ERROR);
-    expect(again.logs.at(-1)).toMatchObject({ code: 'TRAINER_ROLLBACK_TARGET_INVALID' });
+    expect(forward.code).toBe(ExitCode.OK);
+    expect(forward.logs.at(-1)).toMatchObject({ outcome: 'ROLLED_FORWARD', from: '1', to: '4', direction: 'forward' });
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('4');
+    expect((await mlflow.getModelVersion(modelName, '4')).tags).toMatchObject({
+      promotion: 'promoted',
+      'promotion.by': 'roll forward from v1',
+    });
+    expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
+      promotion: 'superseded',
+      'promotion.by': 'roll forward to v4',
+    });
   });
 });

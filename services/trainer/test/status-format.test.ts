@@ -34,9 +34,24 @@ describe('formatStatus', () => {
     expect(lines[0]).toBe('model:             m');
     expect(lines[1]).toBe('champion:          3');
     expect(lines[2]).toBe('previous-champion: 1');
-    expect(lines.find((l) => l.startsWith('3 '))).toMatch(
-      /^3\s+PASS\s+promoted\s+0\.7123\s+0\.0712\s+0\.9300\s+1\.0100\s+9000\s+2026-03-05T03:00:00\s+champion$/,
+    // The holdout's rows are named as such; logloss shows the 6 decimals that tell close models apart; the time has its zone.
+    expect(lines[4]).toMatch(
+      /^version\s+gate\s+promotion\s+auc\s+logloss\s+ne\s+calib\.\s+holdout rows\s+created\s+aliases$/,
     );
+    expect(lines.find((l) => l.startsWith('3 '))).toMatch(
+      /^3\s+PASS\s+promoted\s+0\.7123\s+0\.071200\s+0\.9300\s+1\.010\s+9000\s+2026-03-05 03:00:00 UTC\s+champion$/,
+    );
+    // Columns line up under their headers.
+    const header = lines[4] ?? '';
+    const three = lines.find((l) => l.startsWith('3 ')) ?? '';
+    for (const [name, value] of [
+      ['logloss', '0.071200'],
+      ['holdout rows', '9000'],
+      ['created', '2026-03-05'],
+      ['aliases', 'champion'],
+    ] as const) {
+      expect(three.indexOf(value), name).toBe(header.indexOf(name));
+    }
     expect(lines.find((l) => l.startsWith('2 '))).toMatch(/^2\s+FAIL\s+not-eligible\s+-\s+-/);
     expect(text).toContain('reasons: auc = 0.5012 (must be >= 0.6000)');
   });

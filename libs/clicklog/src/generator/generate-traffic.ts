@@ -114,7 +114,8 @@ export async function generateTraffic(options: GenerateTrafficOptions): Promise<
   const start = startOfTraffic(settings);
   const logger = (options.logger ?? silentLogger()).child({ schema, seed: settings.seed });
   const began = performance.now();
-  await migrate({ db: options.db, schema, logger });
+  // Not the child: migrate binds the schema itself, and a line must not carry a key twice.
+  await migrate({ db: options.db, schema, ...(options.logger ? { logger: options.logger } : {}) });
   const tally: Tally = { impressions: 0, clicks: 0, sumTrueCtr: 0 };
   const phasesMs = { impressions: 0, clicks: 0, truth: 0, commit: 0, analyze: 0 };
   const timed = async (phase: keyof typeof phasesMs, fn: () => Promise<unknown>) => {

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { type AnalyzeOptionsInput, type AnalyzeProgress, runFeatureInsight } from '../analyze/index.js';
 import { reportJson } from '../analyze/log-report.js';
 import { renderSummary } from '../analyze/render-summary.js';
+import { requireDatabaseUrl } from '../config.js';
 import { resolveFeatureSpec } from '../feature-spec-source.js';
 import { loadWindow } from '../pipeline/load-window.js';
 import {
@@ -53,7 +54,7 @@ Writes report.html (self-contained, SVG charts) and report.json, prints a summar
     if (flags['run-id'] !== undefined && flags['new-run'])
       throw new UsageError('--run-id and --new-run exclude each other');
     const spec = resolveFeatureSpec(ctx.config.featureSpecSource);
-    const db = openDatabasePool(ctx.config.databaseUrl, 'fallback-ctr-analyze', ctx.logger);
+    const db = openDatabasePool(requireDatabaseUrl(ctx.config), 'fallback-ctr-analyze', ctx.logger);
     let newRun: string | undefined;
     try {
       if (flags['new-run']) newRun = await startReportRun(ctx);

@@ -70,7 +70,12 @@ export interface Command<O extends Options = Options> {
   options: O;
   /** Where log lines go: stderr for commands whose result is printed on stdout. */
   logTo: 'stdout' | 'stderr';
-  /** Exit codes other than ERROR for failures with these error codes. */
+  /** The command runs without DATABASE_URL (it reads only MLflow, and uses the database when it is there). */
+  databaseOptional?: boolean;
+  /**
+   * Exit codes other than ERROR for failures with these error codes. A failure mapped to USAGE (a
+   * wrong argument, such as a version that does not exist) is one plain line on stderr, not a log line.
+   */
   exitCodes?: Readonly<Record<string, number>>;
   /** Exit code when SIGTERM/SIGINT ends the command cleanly (default INTERRUPTED). */
   exitWhenStopped?: number;

@@ -1,3 +1,4 @@
+import { TrainerErrorCode } from '../errors.js';
 import { rollbackChampion } from '../rollback.js';
 import { defineCommand, ExitCode, textOption } from './command.js';
 
@@ -6,7 +7,9 @@ export const rollbackCommand = defineCommand({
   summary: 'move "champion" back and roll the inference Deployment out',
   description: `Moves the "champion" alias to version N (default: the "previous-champion" alias), gives the
 replaced version "previous-champion", verifies the target's artifact, and rolls the inference
-Deployment out (ROLLOUT_MODE). Takes the run lock.`,
+Deployment out (ROLLOUT_MODE). Takes the run lock. A newer N rolls forward (logged ROLLED_FORWARD;
+the replaced version becomes superseded, not rolled-back). Exit 2 when N does not exist or is the
+champion already; 1 when its artifact would not load (nothing moves).`,
   options: {
     'to-version': textOption('N', 'the version to serve', {
       pattern: /^[1-9][0-9]*$/,
@@ -14,12 +17,18 @@ Deployment out (ROLLOUT_MODE). Takes the run lock.`,
     }),
   },
   logTo: 'stdout',
+  // A version that does not exist or is already the champion: one line, exit 2.
+  exitCodes: { [TrainerErrorCode.ROLLBACK_TARGET_INVALID]: ExitCode.USAGE },
   async run(ctx, options) {
     const result = await rollbackChampion(
       { config: ctx.config, mlflow: ctx.mlflow, logger: ctx.logger, kubeConfig: ctx.io.kubeConfig, signal: ctx.signal },
       options['to-version'],
     );
-    ctx.logger.info({ outcome: 'ROLLED_BACK', ...result }, `rollback done: champion is version ${result.to}`);
+    const outcome = result.direction === 'back' ? 'ROLLED_BACK' : 'ROLLED_FORWARD';
+    ctx.logger.info(
+      { outcome, ...result },
+      `${outcome}: champion is version ${result.to} (was ${result.from ?? 'none'})`,
+    );
     return ExitCode.OK;
   },
 });

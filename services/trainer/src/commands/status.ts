@@ -8,12 +8,14 @@ export const statusCommand = defineCommand({
   description: `Shows the champion, the previous champion and the most recent versions with their gate
 outcome, promotion state and holdout metrics. When no run holds the lock, it first settles what
 faults left behind: runs stuck RUNNING become KILLED, versions stuck promotion=pending become
-aborted (or promoted when they are the champion).`,
+aborted (or promoted when they are the champion). Reads MLflow only; DATABASE_URL (the run
+lock) is needed for settling leftovers, not for the table.`,
   options: {
     json: flagOption('machine-readable output'),
     limit: integerOption('N', 'how many recent versions (default 10)', { min: 1, max: 1000 }),
   },
   logTo: 'stderr',
+  databaseOptional: true,
   async run(ctx, options) {
     const { modelName, experimentName } = ctx.config.mlflow;
     // Settled first (when no run holds the lock), so the table below shows the settled state.

@@ -1,11 +1,12 @@
 import { runFeatureInsight } from '../analyze/index.js';
+import { requireDatabaseUrl } from '../config.js';
 import { type AfterPublishContext, type RunOutcome, runTraining } from '../pipeline/run-training.js';
 import type { CommandContext } from './command.js';
 import { openDatabasePool } from './database-pool.js';
 
 /** One training run with its own pool (and the feature-insight step when ANALYZE_ON_RUN is set). */
 export async function trainOnce(ctx: CommandContext, signal: AbortSignal): Promise<RunOutcome> {
-  const db = openDatabasePool(ctx.config.databaseUrl, 'fallback-ctr-trainer', ctx.logger);
+  const db = openDatabasePool(requireDatabaseUrl(ctx.config), 'fallback-ctr-trainer', ctx.logger);
   try {
     return await runTraining({
       config: ctx.config,

@@ -9,6 +9,20 @@ export interface PointMetrics {
   calibration: number;
 }
 
+/** Decimals of each in a version tag and in `status`: enough to tell two models apart, not more than they mean. */
+export const METRIC_DECIMALS: Readonly<Record<keyof PointMetrics, number>> = {
+  logloss: 6,
+  auc: 4,
+  ne: 4,
+  calibration: 3,
+};
+
+/** A holdout number as a version tag and `status` show it; counts stay whole. */
+export function shownMetric(metric: string, value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return value.toFixed(METRIC_DECIMALS[metric as keyof PointMetrics] ?? 4);
+}
+
 export function gateMetrics(m: EvaluationMetrics): PointMetrics {
   return { logloss: m.logloss, auc: m.auc, ne: m.normalizedEntropy, calibration: m.calibration };
 }

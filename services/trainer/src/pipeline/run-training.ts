@@ -4,7 +4,7 @@ import type { FeatureSpec } from '@fallback-ctr/model';
 import { AbortedError, errorCode, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
-import type { TrainerConfig } from '../config.js';
+import { requireDatabaseUrl, type TrainerConfig } from '../config.js';
 import { TrainerErrorCode } from '../errors.js';
 import { resolveFeatureSpec } from '../feature-spec-source.js';
 import type { GateDecision } from '../promotion-gate.js';
@@ -63,7 +63,7 @@ export async function runTraining(deps: TrainingDeps): Promise<RunOutcome> {
   const { config, signal } = deps;
   const modelName = config.mlflow.modelName;
   const lock = await acquireRunLock({
-    databaseUrl: config.databaseUrl,
+    databaseUrl: requireDatabaseUrl(config),
     key: runLockKey(modelName),
     waitMs: config.lockWaitMs,
     logger: deps.logger,

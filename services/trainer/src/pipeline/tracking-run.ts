@@ -20,7 +20,7 @@ import { RunTag } from '../registry.js';
 import { type ChosenHyperparameters, searchedAxes } from './choose-hyperparameters.js';
 import type { HoldoutEvaluation } from './evaluate.js';
 import type { GateReport } from './gate.js';
-import { gateMetrics, runMetrics } from './holdout-metrics.js';
+import { gateMetrics, runMetrics, shownMetric } from './holdout-metrics.js';
 import type { WindowBounds } from './load-window.js';
 import { holdoutCaption, runName } from './run-labels.js';
 import { holdoutPlots } from './run-plots.js';
@@ -38,11 +38,6 @@ const hyperparameterParams = (ftrl: TrainerConfig['ftrl'], passes: number): Reco
 const omit = (o: Record<string, number>, keys: string[]) =>
   Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 const clip = (s: string, limit: number) => (s.length <= limit ? s : `${s.slice(0, limit - 1)}…`);
-
-/** Decimals a version tag shows of each holdout number (the exact values are the run's metrics). */
-const TAG_DECIMALS: Record<string, number> = { logloss: 6, auc: 4, ne: 4, calibration: 3 };
-const tagValue = (metric: string, value: number) =>
-  Number.isInteger(value) ? String(value) : value.toFixed(TAG_DECIMALS[metric] ?? 4);
 
 /** Who started the run, for MLflow's "User" column: the OS account (a pod's hostname is its name). */
 function runUser(): string {
@@ -271,7 +266,7 @@ export class TrackingRun {
       ...gateMetrics(evaluation.candidate.metrics),
       rows: evaluation.rows,
       clicks: evaluation.clicks,
-    }).map(([metric, value]) => [VersionTag.holdout(metric), tagValue(metric, value)]);
+    }).map(([metric, value]) => [VersionTag.holdout(metric), shownMetric(metric, value)]);
     const tags: Record<string, string> = {
       [VersionTag.GATE_OUTCOME]: decision.outcome,
       [VersionTag.GATE_REASONS]: clip(decision.reasons.join('; '), TAG_LIMIT),

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { dropSchema, type GenerateTrafficOptions, generateTraffic } from '@fallback-ctr/clicklog';
 import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
 import type { Env } from '@fallback-ctr/runtime';
+import { parseJsonLine } from '../../../../test/support/json-lines.js';
 import { type CliIo, runCli } from '../../src/cli.js';
 
 export function databaseUrl(): string {
@@ -79,7 +80,7 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-/** Runs the CLI in-process, collecting its JSON log lines and its stdout. */
+/** Runs the CLI in-process, collecting its JSON log lines (each checked for duplicate keys) and its stdout. */
 export async function cli(
   argv: string[],
   env: Env,
@@ -90,7 +91,8 @@ export async function cli(
   let stderr = '';
   const logDestination = new Writable({
     write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
+      // Every line of every command an end-to-end test runs: a key twice in a line fails the test.
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(parseJsonLine(line) as LogLine);
       cb();
     },
   });
