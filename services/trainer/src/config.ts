@@ -55,6 +55,11 @@ export const ModelEnvSchema = z.object({
   FEATURE_SPEC: z
     .string()
     .optional()
+    // Checked with the other variables (read and validated), so a bad spec is a configuration error.
+    .superRefine((source, ctx) => {
+      const problem = featureSpecProblem(source);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .describe("Feature spec as JSON text (starts with '{') or a path to a JSON file; default: libs/model's."),
   TRAIN_SEARCH: envBoolean()
     .default(true)
@@ -298,8 +303,6 @@ export function loadTrainerConfig(env: Env = process.env, options: LoadTrainerCo
     if (e.GATE_CALIBRATION_MIN > e.GATE_CALIBRATION_MAX) {
       ctx.addIssue({ code: 'custom', path: ['GATE_CALIBRATION_MIN'], message: 'a value <= GATE_CALIBRATION_MAX' });
     }
-    const specProblem = featureSpecProblem(e.FEATURE_SPEC);
-    if (specProblem !== undefined) ctx.addIssue({ code: 'custom', path: ['FEATURE_SPEC'], message: specProblem });
   });
   const e = parseEnv(schema, env);
   return {

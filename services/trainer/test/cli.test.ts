@@ -56,9 +56,9 @@ describe('CLI usage', () => {
   });
 
   it('reports every bad environment variable at once and exits 2', async () => {
-    const r = await cli(['run'], { FTRL_ALPHA: 'fast', ROLLOUT_MODE: 'helm' });
+    const r = await cli(['run'], { FTRL_ALPHA: 'fast', ROLLOUT_MODE: 'helm', FEATURE_SPEC: '{"version":1}' });
     expect(r.code).toBe(ExitCode.USAGE);
-    for (const name of ['DATABASE_URL', 'MLFLOW_TRACKING_URI', 'FTRL_ALPHA', 'ROLLOUT_MODE']) {
+    for (const name of ['DATABASE_URL', 'MLFLOW_TRACKING_URI', 'FTRL_ALPHA', 'ROLLOUT_MODE', 'FEATURE_SPEC']) {
       expect(r.stderr).toContain(name);
     }
   });
