@@ -10,6 +10,7 @@ import {
   type FieldReport,
   type NeDelta,
 } from './feature-report.js';
+import { distinctValues, idLikeNote } from './id-like.js';
 import type { ModelBench } from './model-bench.js';
 import { neOfPredictions } from './model-fit.js';
 import { nestedCrossDetector } from './nested-crosses.js';
@@ -38,7 +39,14 @@ export function assembleReport(p: ReportParts): FeatureReport {
   const thresholds = { minNeGain: p.options.minNeGain, significanceZ: p.options.significanceZ };
   const fields = fieldRows(p);
   const crosses = crossRows(p, thresholds);
-  const recommendations = recommend(recommendationItems(fields, crosses), thresholds);
+  const recommendations = recommend(recommendationItems(fields, crosses, samples.profile.rows), thresholds).map((r) =>
+    combined.verdict.verdict === 'withheld' && r.action !== 'keep'
+      ? {
+          ...r,
+          reason: `${r.reason}. Made together with the other drops and adds the model is worse: make this change on its own`,
+        }
+      : r,
+  );
   const holdout = bench.holdoutBatch;
   const profile = samples.profile;
   const full = ablations.full;
@@ -70,6 +78,8 @@ export function assembleReport(p: ReportParts): FeatureReport {
     fields,
     crosses,
     allRecommendationsApplied: {
+      verdict: combined.verdict.verdict,
+      verdictReason: combined.verdict.reason,
       spec: combined.spec.fields.length > 0 ? combined.spec : null,
       droppedFields: [...combined.droppedFields],
       droppedCrosses: spec.crosses.filter((_, j) => !combined.keepCross[j]).map((c) => c.fields.join('×')),
@@ -91,6 +101,7 @@ export function assembleReport(p: ReportParts): FeatureReport {
 function fieldRows({ spec, samples, ablations, combined, costs }: ReportParts): FieldReport[] {
   return spec.fields.map((f, k) => {
     const profile = samples.profile.fields[k]!;
+    const distinct = distinctValues(f.kind, profile, samples.profile.rows);
     return {
       name: f.name,
       source: f.source,
@@ -100,6 +111,8 @@ function fieldRows({ spec, samples, ablations, combined, costs }: ReportParts): 
       cardinalityIsLowerBound: profile.cardinalityIsLowerBound,
       collisionRate: profile.collisionRate,
       trafficCollisionRate: profile.trafficCollisionRate,
+      distinctShare: distinct.share,
+      idLike: distinct.idLike,
       topValues: profile.topValues,
       singleFieldNe: ablations.singleNe[k] as number,
       dropNeChange: ablations.dropField[k] as NeDelta,
@@ -147,7 +160,11 @@ function crossRows(p: ReportParts, thresholds: { minNeGain: number; significance
   return rows.map((c, i) => ({ ...c, rank: i + 1 }));
 }
 
-function recommendationItems(fields: readonly FieldReport[], crosses: readonly CrossReport[]): Candidate[] {
+function recommendationItems(
+  fields: readonly FieldReport[],
+  crosses: readonly CrossReport[],
+  trainRows: number,
+): Candidate[] {
   return [
     ...fields.map((f) => ({
       target: 'field' as const,
@@ -156,6 +173,7 @@ function recommendationItems(fields: readonly FieldReport[], crosses: readonly C
       gain: f.dropNeChange,
       costNs: -f.dropCostNs,
       requiredBy: f.requiredBy,
+      ...(f.idLike ? { note: idLikeNote(distinctValues(f.kind, f, trainRows)) } : {}),
     })),
     ...crosses.map((c) => ({
       target: 'cross' as const,

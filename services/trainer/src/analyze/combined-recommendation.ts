@@ -19,6 +19,19 @@ export interface CombinedRecommendation {
   /** That spec trained and scored like the others, and NE(it) − NE(full spec). */
   fit: ModelFit;
   neChange: NeDelta;
+  verdict: CombinedVerdict;
+}
+
+/** How the report names each verdict. */
+export const VERDICT_LABEL = {
+  apply: 'recommended',
+  withheld: 'not recommended',
+  'no-change': 'nothing to change',
+} as const;
+
+export interface CombinedVerdict {
+  verdict: 'apply' | 'withheld' | 'no-change';
+  reason: string;
 }
 
 /**
@@ -60,6 +73,9 @@ export function measureCombined(
   const columns = [...keptFields, ...keptCrosses, ...addedCrosses].map(({ column }) => column);
   if (columns.length > 0) bench.plan(1);
   const fit = columns.length > 0 ? bench.fit(columns, 'all recommendations applied') : bench.constant();
+  const neChange = bench.delta(ablations.full, fit);
+  const changes =
+    droppedFields.size + keepCross.filter((keep) => !keep).length + addCandidate.filter((add) => add).length;
   return {
     keepCross,
     addCandidate,
@@ -67,6 +83,32 @@ export function measureCombined(
     droppedFields,
     spec: combinedSpec,
     fit,
-    neChange: bench.delta(ablations.full, fit),
+    neChange,
+    verdict: combinedVerdict(neChange, changes, thresholds),
+  };
+}
+
+const signed = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(4);
+
+/**
+ * Whether the combination is recommended: not when its own measurement shows it worse than the full
+ * spec by more than the bar a field or cross must clear to be kept (one-at-a-time deltas need not
+ * add up: two fields carrying the same signal each look dispensable alone).
+ */
+export function combinedVerdict(neChange: NeDelta, changes: number, t: Thresholds): CombinedVerdict {
+  const measured = `${signed(neChange.delta)} ± ${neChange.se.toFixed(4)} NE`;
+  if (changes === 0) return { verdict: 'no-change', reason: 'nothing to drop or add: the spec stays as it is' };
+  if (isRealGain(neChange, t)) {
+    return {
+      verdict: 'withheld',
+      reason:
+        `made together, the ${changes} changes make the model worse (${measured}), by more than the bar of ` +
+        `${t.minNeGain} NE and ${t.significanceZ} standard errors; the one-at-a-time numbers do not add up here, ` +
+        'so make the changes one at a time and run the analysis again after each',
+    };
+  }
+  return {
+    verdict: 'apply',
+    reason: `made together, the ${changes} changes hold up (${measured} against the full spec)`,
   };
 }

@@ -33,6 +33,10 @@ export const FieldReportSchema = z.object({
   kind: z.enum(['categorical', 'log1p', 'buckets']),
   coverage: z.number().min(0).max(1),
   ...SlotProfileShape,
+  /** Distinct values (not counting "missing") / impressions that carry the field. */
+  distinctShare: z.number().min(0),
+  /** Categorical with distinct values close to its impressions (an id, an ip): flagged whatever the advice. */
+  idLike: z.boolean(),
   topValues: z.array(TopValueSchema),
   /** NE on the holdout of a model with this field alone. */
   singleFieldNe: z.number(),
@@ -132,6 +136,14 @@ export const FeatureReportSchema = z.object({
   crosses: z.array(CrossReportSchema),
   /** Every drop and add of the recommendations made together, trained and timed as one spec. */
   allRecommendationsApplied: z.object({
+    /**
+     * apply: the measured combination holds up; withheld: together the changes lose more NE than the
+     * bar an item must clear to be kept (its own measurement shows it worse), so it is not recommended;
+     * no-change: nothing to drop or add.
+     */
+    verdict: z.enum(['apply', 'withheld', 'no-change']),
+    /** The verdict in a sentence. */
+    verdictReason: z.string(),
     /** null when every field would go (the "model" is then the training CTR). */
     spec: FeatureSpecSchema.nullable(),
     droppedFields: z.array(z.string()),

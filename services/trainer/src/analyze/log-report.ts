@@ -19,7 +19,8 @@ export function reportJson(report: FeatureReport): string {
 /**
  * Logs the report to an MLflow run: `feature-insight/report.html` and `feature-insight/report.json` as
  * artifacts, headline metrics (`feature_insight.*`) and the advice as tags (`feature_insight.drop`,
- * `feature_insight.add`: comma-separated names).
+ * `feature_insight.add`, `feature_insight.id_like`: comma-separated names; `feature_insight.combined`: the
+ * verdict on all changes made together).
  */
 export async function logFeatureReport(
   mlflow: MlflowClient,
@@ -50,7 +51,16 @@ export async function logFeatureReport(
       .join(', ') || '(none)';
   await mlflow.logBatch(runId, {
     metrics: Object.entries(metrics).map(([key, value]) => ({ key, value })),
-    tags: { 'feature_insight.drop': names('drop'), 'feature_insight.add': names('add') },
+    tags: {
+      'feature_insight.drop': names('drop'),
+      'feature_insight.add': names('add'),
+      'feature_insight.combined': report.allRecommendationsApplied.verdict,
+      'feature_insight.id_like':
+        report.fields
+          .filter((f) => f.idLike)
+          .map((f) => f.name)
+          .join(', ') || '(none)',
+    },
   });
   return { artifactUri, files: [htmlPath, jsonPath] };
 }

@@ -1,3 +1,4 @@
+import { VERDICT_LABEL } from './combined-recommendation.js';
 import type { FeatureReport, Recommendation } from './feature-report.js';
 import { barChart, esc, intervalChart, scatterChart } from './svg-charts.js';
 
@@ -28,6 +29,14 @@ function recommendationRows(recs: readonly Recommendation[]): string[][] {
     ns(r.costNs),
     esc(r.reason),
   ]);
+}
+
+/** The ID-like fields, flagged whatever the advice for them (their gain is mostly memorised values). */
+function idLikeNote(report: FeatureReport): string {
+  const idLike = report.fields.filter((f) => f.idLike);
+  if (idLike.length === 0) return '';
+  const list = idLike.map((f) => `<code>${esc(f.name)}</code> (${pct(f.distinctShare, 0)} distinct)`).join(', ');
+  return `<p class="note warn" id="id-like"><b>ID-like fields:</b> ${list}. Their distinct values come close to the impressions that carry them, so a weight per value learns little and most of what they seem to gain is memorised; a coarser field derived from each (a prefix, a range, a count bucket), or TRAIN_MIN_VALUE_COUNT (rare values train as one token), usually keeps what they carry.</p>`;
 }
 
 /**
@@ -106,10 +115,10 @@ export function renderHtml(report: FeatureReport): string {
   });
 
   const fieldRows = report.fields.map((f) => [
-    `<code>${esc(f.name)}</code>`,
+    `<code>${esc(f.name)}</code>${f.idLike ? ' <span class="badge idlike" title="distinct values close to its impressions">ID-like</span>' : ''}`,
     `${esc(f.kind)} (${esc(f.source)})`,
     pct(f.coverage),
-    `${f.cardinalityIsLowerBound ? '≥ ' : ''}${int(f.cardinality)}`,
+    `${f.cardinalityIsLowerBound ? '≥ ' : ''}${int(f.cardinality)} <span class="se">${pct(f.distinctShare)} of impressions</span>`,
     `${pct(f.collisionRate, 2)} / ${pct(f.trafficCollisionRate, 2)}`,
     f.singleFieldNe.toFixed(4),
     `${f4(f.dropNeChange.delta)} <span class="se">± ${f.dropNeChange.se.toFixed(4)}</span>`,
@@ -180,7 +189,8 @@ th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left;vertical-alig
 .badge{border-radius:3px;color:#fff;padding:1px 6px;font-size:12px}.keep{background:${COLORS.keep}}
 .drop{background:${COLORS.drop}}.add{background:${COLORS.add}}.skip{background:${COLORS.skip}}
 .se{color:#888;font-size:11px}details{margin:6px 0}summary{cursor:pointer}svg{max-width:100%;height:auto;display:block;margin:8px 0}
-.note{font-size:13px;color:#444;max-width:900px}
+.note{font-size:13px;color:#444;max-width:900px}.idlike{background:#ef6c00}
+.withheld,.warn{border-left:4px solid #ef6c00;background:#fff3e0;padding:6px 10px}
 </style></head>
 <body>
 <h1>${esc(title)}</h1>
@@ -189,8 +199,9 @@ th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left;vertical-alig
 
 <h2 id="recommendations-heading">Recommendations</h2>
 <p class="note">Ranked: changes that help (add, or drop at no measurable loss) first, best expected NE change first; then what to keep, ordered by NE lost per nanosecond saved if it were dropped — the cheapest accuracy to trade for latency comes first. Every number is one change made alone against the full spec.</p>
+${idLikeNote(report)}
+<p class="note${a.verdict === 'withheld' ? ' withheld' : ''}" id="all-applied"><b>All drops and adds together</b> (trained and timed as one spec): <b>${esc(VERDICT_LABEL[a.verdict])}</b> — ${esc(a.verdictReason)}. Measured: NE ${a.ne.toFixed(4)}, ${ns(a.costNs)} ns/impression. Dropped fields: ${esc(a.droppedFields.join(', ') || 'none')}; dropped crosses: ${esc(a.droppedCrosses.join(', ') || 'none')}; added crosses: ${esc(a.addedCrosses.join(', ') || 'none')}.</p>
 ${table('recommendations', ['#', 'action', 'target', 'name', 'NE change of the change (± SE)', 'Δ ns/impression', 'why'], recommendationRows(report.recommendations))}
-<p class="note" id="all-applied"><b>All drops and adds together</b> (trained and timed as one spec): NE ${a.ne.toFixed(4)} (${f4(a.neChange.delta)} <span class="se">± ${a.neChange.se.toFixed(4)}</span> vs the full spec), ${ns(a.costNs)} ns/impression. Dropped fields: ${esc(a.droppedFields.join(', ') || 'none')}; dropped crosses: ${esc(a.droppedCrosses.join(', ') || 'none')}; added crosses: ${esc(a.addedCrosses.join(', ') || 'none')}.</p>
 ${tradeoff}
 
 <h2>Fields</h2>

@@ -1,3 +1,4 @@
+import { VERDICT_LABEL } from './combined-recommendation.js';
 import type { FeatureReport } from './feature-report.js';
 
 function pad(s: string, n: number, right = false): string {
@@ -33,11 +34,16 @@ export function renderSummary(report: FeatureReport, maxRows = 25): string {
   lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt));
   if (report.recommendations.length > maxRows)
     lines.push(`… ${report.recommendations.length - maxRows} more in the report`);
+  const idLike = report.fields.filter((f) => f.idLike);
+  if (idLike.length > 0) {
+    const list = idLike.map((f) => `${f.name} (${(f.distinctShare * 100).toFixed(0)}% distinct)`).join(', ');
+    lines.push('', `ID-like fields: ${list}: a weight per value learns little; see the report`);
+  }
   const a = report.allRecommendationsApplied;
   lines.push(
     '',
-    `all drops and adds together: NE ${a.ne.toFixed(4)} (${a.neChange.delta >= 0 ? '+' : ''}${a.neChange.delta.toFixed(4)} ± ${a.neChange.se.toFixed(4)}), ` +
-      `${a.costNs >= 0 ? '+' : ''}${Math.round(a.costNs)} ns/impression`,
+    `all drops and adds together (NE ${a.ne.toFixed(4)}, ${a.costNs >= 0 ? '+' : ''}${Math.round(a.costNs)} ns/impression): ` +
+      `${VERDICT_LABEL[a.verdict]} — ${a.verdictReason}`,
   );
   return `${lines.join('\n')}\n`;
 }

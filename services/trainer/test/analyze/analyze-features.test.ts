@@ -1,9 +1,18 @@
 import { TRUE_INTERACTIONS } from '@fallback-ctr/clicklog';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFeatures } from '../../src/analyze/analyze-features.js';
+import { combinedVerdict } from '../../src/analyze/combined-recommendation.js';
 import { type FeatureReport, FeatureReportSchema } from '../../src/analyze/feature-report.js';
 import { isRealGain } from '../../src/analyze/recommend.js';
-import { NOISE_FIELD, specWithNoise, syntheticSplit, TRAINER_FTRL } from './synthetic-fixture.js';
+import {
+  addIpField,
+  IP_FIELD,
+  NOISE_FIELD,
+  specWithNoise,
+  syntheticSplit,
+  TRAINER_FTRL,
+  withIpField,
+} from './synthetic-fixture.js';
 
 const key = (fields: readonly string[]) => [...fields].sort().join('|');
 const TRUE_PAIRS = new Set(TRUE_INTERACTIONS.map((t) => key(t.fields)));
@@ -227,4 +236,43 @@ describe('analyzeFeatures on a one-field spec', () => {
     // Applying every recommendation leaves no spec exactly when the only field is to be dropped.
     expect(report.allRecommendationsApplied.spec === null).toBe(f.recommendation === 'drop');
   }, 60_000);
+});
+
+describe('analyzeFeatures flags ID-like fields', () => {
+  it('flags a field whose distinct values come close to its impressions, and no other, whatever it advises', async () => {
+    const { train, holdout } = syntheticSplit({ days: 1, perDay: 20_000, holdoutFraction: 0.25, seed: 6 });
+    addIpField(train);
+    addIpField(holdout, 12);
+    const report = await analyzeFeatures({
+      train,
+      holdout,
+      spec: withIpField(specWithNoise),
+      training: TRAINER_FTRL,
+      options: { sampleRows: 6_000, holdoutRows: 3_000, candidatePairs: 0, timingImpressions: 50, timingRounds: 1 },
+    });
+    const ip = report.fields.find((f) => f.name === IP_FIELD)!;
+    expect(ip.idLike).toBe(true);
+    expect(ip.distinctShare).toBeGreaterThan(0.4);
+    expect(ip.distinctShare).toBeLessThan(0.6);
+    // ad_id has thousands of values too, but each is seen many times in this window.
+    for (const f of report.fields.filter((x) => x.name !== IP_FIELD)) expect(f.idLike, f.name).toBe(false);
+    const rec = report.recommendations.find((r) => r.target === 'field' && r.name === IP_FIELD)!;
+    expect(rec.reason).toMatch(/ID-like: [\d,]+ distinct values in 15,000 impressions \(\d+%/);
+  }, 60_000);
+});
+
+describe('combinedVerdict', () => {
+  const bar = { minNeGain: 0.0005, significanceZ: 2 };
+  it('withholds a combination its own measurement shows worse than the bar, with the number', () => {
+    const v = combinedVerdict({ delta: 0.004, se: 0.001 }, 3, bar);
+    expect(v.verdict).toBe('withheld');
+    expect(v.reason).toContain('+0.0040 ± 0.0010 NE');
+    expect(v.reason).toContain('one at a time');
+  });
+  it('recommends it when the loss is within the bar (small, or within the noise), and says when nothing changes', () => {
+    expect(combinedVerdict({ delta: 0.0004, se: 0.0001 }, 2, bar).verdict).toBe('apply');
+    expect(combinedVerdict({ delta: 0.003, se: 0.002 }, 2, bar).verdict).toBe('apply');
+    expect(combinedVerdict({ delta: -0.01, se: 0.001 }, 1, bar).verdict).toBe('apply');
+    expect(combinedVerdict({ delta: 0, se: 0 }, 0, bar).verdict).toBe('no-change');
+  });
 });

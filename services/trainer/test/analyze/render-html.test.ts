@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { screenshot } from '../../../../test/support/browser.js';
 import { analyzeFeatures } from '../../src/analyze/analyze-features.js';
 import type { FeatureReport } from '../../src/analyze/feature-report.js';
 import { renderHtml } from '../../src/analyze/render-html.js';
 import { renderSummary } from '../../src/analyze/render-summary.js';
-import { specWithNoise, syntheticSplit, TRAINER_FTRL } from './synthetic-fixture.js';
+import { addIpField, IP_FIELD, specWithNoise, syntheticSplit, TRAINER_FTRL, withIpField } from './synthetic-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE = '<img src=x onerror="document.title=1">';
@@ -17,17 +18,19 @@ let report: FeatureReport;
 let dir: string;
 
 beforeAll(async () => {
-  const { train, holdout } = syntheticSplit({ days: 1, perDay: 16_000, holdoutFraction: 0.25, seed: 5 });
+  const { train, holdout } = syntheticSplit({ days: 2, perDay: 16_000, holdoutFraction: 0.25, seed: 5 });
   // A value that must come out as text, never as markup.
   train[0]!.impression.os = HOSTILE;
+  addIpField(train);
+  addIpField(holdout, 12);
   report = await analyzeFeatures({
     train,
     holdout,
-    spec: { ...specWithNoise, hashBits: 16 },
+    spec: withIpField({ ...specWithNoise, hashBits: 16 }),
     training: TRAINER_FTRL,
     options: {
-      sampleRows: 8_000,
-      holdoutRows: 4_000,
+      sampleRows: 24_000,
+      holdoutRows: 8_000,
       candidatePairs: 3,
       topValues: 40,
       timingImpressions: 100,
@@ -52,10 +55,28 @@ describe('renderHtml', () => {
     expect(html).toContain('&lt;img src=x onerror=&quot;document.title=1&quot;&gt;');
   });
 
-  it('has a terminal summary with one line per recommendation', () => {
+  it('has a terminal summary with one line per recommendation, the ID-like fields and the combined verdict', () => {
     const text = renderSummary(report, 100);
     expect(text).toContain(`holdout NE ${report.summary.fullNe.toFixed(4)}`);
     for (const r of report.recommendations) expect(text).toContain(r.name);
+    expect(text).toMatch(new RegExp(`^ID-like fields: ${IP_FIELD} \\(\\d+% distinct\\)`, 'm'));
+    expect(text).toContain(report.allRecommendationsApplied.verdictReason);
+  });
+
+  it('says so, in the page and the summary, when all changes together are withheld', () => {
+    const withheld: FeatureReport = {
+      ...report,
+      allRecommendationsApplied: {
+        ...report.allRecommendationsApplied,
+        verdict: 'withheld',
+        verdictReason: 'made together, the 3 changes make the model worse',
+      },
+    };
+    const html = renderHtml(withheld);
+    expect(html).toMatch(
+      /<p class="note withheld" id="all-applied"><b>All drops and adds together<\/b>[^<]*<b>not recommended<\/b>/,
+    );
+    expect(renderSummary(withheld)).toContain('not recommended — made together, the 3 changes make the model worse');
   });
 });
 
@@ -134,6 +155,13 @@ describe('the report in headless Chromium', () => {
     const osCells = await page.$$eval('table#top-values-table-os td code', (cells) => cells.map((c) => c.textContent));
     expect(osCells).toContain(HOSTILE);
 
+    // The ID-like field is flagged where a reader looks: beside its name, and above the tables.
+    expect(await page.textContent(`table#fields tr:has(code:text-is("${IP_FIELD}")) .badge.idlike`)).toBe('ID-like');
+    expect(await page.textContent('#id-like')).toContain(`${IP_FIELD} (`);
+    const verdict = await page.textContent('#all-applied');
+    expect(verdict).toContain(report.allRecommendationsApplied.verdictReason);
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await screenshot(page, 'feature-insight-report');
     const shot = await page.screenshot({ fullPage: true, path: join(dir, 'report.png') });
     expect(shot.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(shot.length).toBeGreaterThan(50_000);

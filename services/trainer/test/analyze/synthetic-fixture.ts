@@ -53,3 +53,23 @@ export const specWithNoise: FeatureSpec = {
 
 /** The trainer's default FTRL settings, read where the trainer reads them (no variable set). */
 export const TRAINER_FTRL = learnTrainOptions(trainingSettings(ModelEnvSchema.parse({})));
+
+/** Name of an ID-like context field for the tests: a client address, nearly one value per impression. */
+export const IP_FIELD = 'ip';
+
+/**
+ * Adds the ID-like field to every row (in place): values drawn uniformly from `0.6 × rows` addresses,
+ * so distinct values come to about half the impressions, as a raw `ip` field on real logs.
+ */
+export function addIpField(rows: LabeledImpression[], seed = 11): void {
+  const rand = createPrng(seed);
+  const addresses = Math.ceil(rows.length * 0.6);
+  for (const r of rows) {
+    r.impression.context = { ...r.impression.context, [IP_FIELD]: `10.${Math.floor(rand() * addresses)}` };
+  }
+}
+
+/** A spec with the ID-like field added. */
+export function withIpField(spec: FeatureSpec): FeatureSpec {
+  return { ...spec, fields: [...spec.fields, { name: IP_FIELD, source: 'context', kind: 'categorical' }] };
+}
