@@ -82,37 +82,21 @@ export const INFERENCE_ENV_NAMES: readonly string[] = [
   ...new Set([...Object.keys(InferenceEnvSchema.shape), ...Object.keys(MlflowEnvSchema.shape)]),
 ];
 
-export interface InferenceConfig {
-  host: string;
-  port: number;
-  workers: number;
-  modelName: string;
-  /** The alias resolved at start-up when no version is pinned. */
-  modelAlias: string;
-  modelVersion: string | undefined;
-  /** The challenger scored in shadow; undefined = shadow off. */
-  shadow: { alias: string; share: number } | undefined;
-  startupDeadlineMs: number;
-  maxBatchSize: number;
-  bodyLimitBytes: number;
-  requestTimeoutMs: number;
-  maxArtifactBytes: number;
-  apiTokens: readonly string[];
-  drainMs: number;
-  graceMs: number;
-  logLevel: InferenceEnv['LOG_LEVEL'];
-}
+/** The server's settings, typed from the schema through `loadConfig` (no second, hand-written shape). */
+export type InferenceConfig = ReturnType<typeof loadConfig>;
 
 /** Reads and validates the environment; throws one ConfigError naming every bad variable. */
-export function loadConfig(env: Env = process.env): InferenceConfig {
+export function loadConfig(env: Env = process.env) {
   const e = parseEnv(InferenceEnvSchema, env);
   return {
     host: e.HOST,
     port: e.PORT,
     workers: e.WORKERS ?? availableParallelism(),
     modelName: e.MODEL_NAME,
+    /** The alias resolved at start-up when no version is pinned. */
     modelAlias: e.MODEL_ALIAS,
     modelVersion: e.MODEL_VERSION,
+    /** The challenger scored in shadow; undefined = shadow off. */
     shadow: e.SHADOW_ALIAS === undefined ? undefined : { alias: e.SHADOW_ALIAS, share: e.SHADOW_SHARE },
     startupDeadlineMs: Math.round(e.STARTUP_DEADLINE_SECONDS * 1000),
     maxBatchSize: e.MAX_BATCH_SIZE,

@@ -1,6 +1,6 @@
 import { DEFAULT_SCHEMA, SchemaNameSchema } from '@fallback-ctr/clicklog';
 import { FTRL_DEFAULTS } from '@fallback-ctr/learn';
-import { type MlflowClientOptions, MlflowEnvSchema, optionsFromEnv } from '@fallback-ctr/mlflow';
+import { MlflowEnvSchema, optionsFromEnv } from '@fallback-ctr/mlflow';
 import { ConfigError, type Env, envBoolean, envInt, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 import { featureSpecProblem } from './feature-spec-source.js';
@@ -187,54 +187,8 @@ export const GateThresholdsSchema = z.object({
 });
 export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
 
-export interface TrainerConfig {
-  /** Unset only for commands that read nothing but MLflow (`status`); see requireDatabaseUrl. */
-  databaseUrl: string | undefined;
-  clicklogSchema: string;
-  window: {
-    trainWindowHours: number;
-    holdoutHours: number;
-    attributionWindowMinutes: number;
-    /** Fixed window end, or undefined for "now minus the attribution window". */
-    end: Date | undefined;
-  };
-  dataChecks: { minFieldCoverage: number; minRows: number; maxLateClickShare: number };
-  /** Raw FEATURE_SPEC text (JSON or a path); resolved by resolveFeatureSpec. */
-  featureSpecSource: string | undefined;
-  ftrl: {
-    alpha: number;
-    beta: number;
-    l1: number;
-    l2: number;
-    missingRate: number;
-    rareRate: number;
-    /** k of the vocabulary (0: none). */
-    minValueCount: number;
-  };
-  passes: number;
-  /** The hyper-parameter search: on by default; an axis whose variable is set is pinned to it. */
-  search: { enabled: boolean; pinned: { alpha?: number; l1?: number; l2?: number; passes?: number } };
-  progressIntervalMs: number;
-  progressEveryRows: number;
-  gate: GateThresholds;
-  mlflow: {
-    modelName: string;
-    experimentName: string;
-    /** Client options from MLflow's standard variables (credentials, timeout, retries). */
-    clientOptions: MlflowClientOptions;
-  };
-  schedule: { cron: string; timeZone: string };
-  rollout: {
-    mode: 'kubernetes' | 'none';
-    namespace: string | undefined;
-    deployment: string;
-    annotationKey: string;
-    timeoutMs: number;
-    pollMs: number;
-  };
-  lockWaitMs: number;
-  logLevel: TrainerEnv['LOG_LEVEL'];
-}
+/** The trainer's settings, typed from the schemas through `configFromEnv` (no second, hand-written shape). */
+export type TrainerConfig = ReturnType<typeof configFromEnv>;
 
 export interface LoadTrainerConfigOptions {
   /** The "now" a fixed TRAIN_WINDOW_END is checked against. */
@@ -304,14 +258,20 @@ export function loadTrainerConfig(env: Env = process.env, options: LoadTrainerCo
       ctx.addIssue({ code: 'custom', path: ['GATE_CALIBRATION_MIN'], message: 'a value <= GATE_CALIBRATION_MAX' });
     }
   });
-  const e = parseEnv(schema, env);
+  return configFromEnv(parseEnv(schema, env), env);
+}
+
+/** The parsed variables as the trainer's settings, grouped by the stage that reads them. */
+function configFromEnv(e: z.output<typeof TrainerEnvWithoutDatabaseSchema>, env: Env) {
   return {
+    /** Unset only for commands that read nothing but MLflow (`status`); see requireDatabaseUrl. */
     databaseUrl: e.DATABASE_URL,
     clicklogSchema: e.CLICKLOG_SCHEMA,
     window: {
       trainWindowHours: e.TRAIN_WINDOW_HOURS,
       holdoutHours: e.HOLDOUT_HOURS,
       attributionWindowMinutes: e.ATTRIBUTION_WINDOW_MINUTES,
+      /** Fixed window end, or undefined for "now minus the attribution window". */
       end: e.TRAIN_WINDOW_END === undefined ? undefined : new Date(e.TRAIN_WINDOW_END),
     },
     dataChecks: {
@@ -319,6 +279,7 @@ export function loadTrainerConfig(env: Env = process.env, options: LoadTrainerCo
       minRows: e.DATA_MIN_ROWS,
       maxLateClickShare: e.DATA_MAX_LATE_CLICK_SHARE,
     },
+    /** Raw FEATURE_SPEC text (JSON or a path); resolved by resolveFeatureSpec. */
     featureSpecSource: e.FEATURE_SPEC,
     ...trainingSettings(e),
     progressIntervalMs: e.PROGRESS_INTERVAL_SECONDS * 1000,
@@ -339,6 +300,7 @@ export function loadTrainerConfig(env: Env = process.env, options: LoadTrainerCo
     mlflow: {
       modelName: e.MODEL_NAME,
       experimentName: e.MLFLOW_EXPERIMENT_NAME ?? e.MODEL_NAME,
+      /** Client options from MLflow's standard variables (credentials, timeout, retries). */
       clientOptions: optionsFromEnv(env),
     },
     schedule: { cron: e.SCHEDULE, timeZone: e.SCHEDULE_TIMEZONE },

@@ -31,14 +31,11 @@ export const AnalyzeEnvSchema = z.object({
 });
 export type AnalyzeEnv = z.output<typeof AnalyzeEnvSchema>;
 
-export interface AnalyzeSettings {
-  /** Run the analysis as the last step of `run`. */
-  onRun: boolean;
-  options: AnalyzeOptionsInput;
-}
+/** `onRun`: run the analysis as the last step of `run`; `options`: the analysis settings. */
+export type AnalyzeSettings = ReturnType<typeof loadAnalyzeSettings>;
 
 /** Reads the ANALYZE_* variables; throws one ConfigError listing every bad one. */
-export function loadAnalyzeSettings(env: Env = process.env): AnalyzeSettings {
+export function loadAnalyzeSettings(env: Env = process.env) {
   const e = parseEnv(AnalyzeEnvSchema, env);
   return {
     onRun: e.ANALYZE_ON_RUN,
@@ -50,7 +47,7 @@ export function loadAnalyzeSettings(env: Env = process.env): AnalyzeSettings {
       candidatePairs: e.ANALYZE_CANDIDATE_PAIRS,
       topValues: e.ANALYZE_TOP_VALUES,
       minNeGain: e.ANALYZE_MIN_NE_GAIN,
-    },
+    } satisfies AnalyzeOptionsInput,
   };
 }
 
