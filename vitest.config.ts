@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests against the real local control plane (scripts/cluster.sh): their own project. */
+const CLUSTER_TESTS = '**/*.cluster.test.ts';
+const ALL_TESTS = ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'];
+
 export default defineConfig({
   resolve: {
     // Workspace packages export their TypeScript sources under the "source" condition.
@@ -7,12 +11,24 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 180_000,
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ALL_TESTS, exclude: ['**/node_modules/**', CLUSTER_TESTS] } },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: [CLUSTER_TESTS],
+          globalSetup: ['test/global-setup.ts', 'test/cluster/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
   },
 });

@@ -1,15 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createDeploymentRollout,
-  type DeploymentRollout,
-  defaultKubeConfig,
-  defaultNamespace,
-  rolloutProgress,
-} from '../src/deployment-rollout.js';
+import { createDeploymentRollout, type DeploymentRollout, rolloutProgress } from '../src/deployment-rollout.js';
 import { TrainerErrorCode } from '../src/errors.js';
 import { type FakeKubeApi, startFakeKubeApi, statuses } from './support/fake-kube-api.js';
 
@@ -34,97 +25,38 @@ describe('rolloutProgress (kubectl rollout status rule)', () => {
   });
 });
 
-describe('DeploymentRollout against the API-server stand-in', () => {
+// The real API server (deployment-rollout.cluster.test.ts) covers patching, waiting, deadlines,
+// time-outs and RBAC refusals. The in-process stand-in stays only for what a real server cannot be
+// made to do on demand: answer every request with an injected error status.
+describe('DeploymentRollout when the API server answers with errors (stand-in)', () => {
   let kube: FakeKubeApi;
   let rollout: DeploymentRollout;
   beforeEach(async () => {
-    kube = await startFakeKubeApi({ namespace: 'ads', deployment: 'inference', annotations: { other: 'kept' } });
+    kube = await startFakeKubeApi({ namespace: 'ads', deployment: 'inference' });
     rollout = createDeploymentRollout(kube.kubeConfig(), target, silentLogger());
   });
   afterEach(async () => kube.close());
 
-  it('sends a strategic-merge patch of the pod-template annotation and waits for the rollout', async () => {
-    kube.scriptRollouts([
-      statuses.notObserved(),
-      statuses.progressing(1),
-      statuses.progressing(2),
-      statuses.complete(),
-    ]);
-    const generation = await rollout.patchVersion('7');
-    expect(generation).toBe(2);
-    expect(kube.patches).toHaveLength(1);
-    expect(kube.patches[0]).toEqual({
-      path: '/apis/apps/v1/namespaces/ads/deployments/inference',
-      contentType: 'application/strategic-merge-patch+json',
-      body: { spec: { template: { metadata: { annotations: { 'fallback-ctr.io/model-version': '7' } } } } },
-    });
-    await rollout.waitForRollout(fast);
-    expect(kube.reads).toBe(4);
-    expect(kube.annotations()).toEqual({ other: 'kept', 'fallback-ctr.io/model-version': '7' });
-    expect(await rollout.currentVersion()).toBe('7');
-  });
-
-  it('fails on ProgressDeadlineExceeded', async () => {
-    kube.scriptRollouts([statuses.progressing(1), statuses.deadlineExceeded()]);
-    await rollout.patchVersion('8');
-    await expect(rollout.waitForRollout(fast)).rejects.toMatchObject({
-      code: TrainerErrorCode.ROLLOUT_FAILED,
-      message: expect.stringMatching(/exceeded its progress deadline/),
-    });
-  });
-
-  it('times out when the rollout never converges', async () => {
-    kube.scriptRollouts([statuses.progressing(1)]);
-    await rollout.patchVersion('9');
-    await expect(rollout.waitForRollout({ timeoutMs: 200, pollMs: 20 })).rejects.toMatchObject({
-      code: TrainerErrorCode.ROLLOUT_TIMEOUT,
-    });
-  });
-
-  it('finds the cluster and namespace through KUBECONFIG, as the binary does', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
-    const file = join(dir, 'config');
-    writeFileSync(
-      file,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{ name: fake, cluster: { server: "${kube.url}", insecure-skip-tls-verify: true } }]`,
-        'users: [{ name: trainer, user: { token: test-token } }]',
-        'contexts: [{ name: fake, context: { cluster: fake, user: trainer, namespace: ads } }]',
-        'current-context: fake',
-      ].join('\n'),
-    );
-    const saved = process.env.KUBECONFIG;
-    process.env.KUBECONFIG = file;
-    try {
-      const kc = defaultKubeConfig();
-      expect(defaultNamespace(kc)).toBe('ads');
-      const viaDefault = createDeploymentRollout(kc, target, silentLogger());
-      await viaDefault.patchVersion('11');
-      await viaDefault.waitForRollout(fast);
-      expect(kube.annotations()[target.annotationKey]).toBe('11');
-    } finally {
-      if (saved === undefined) delete process.env.KUBECONFIG;
-      else process.env.KUBECONFIG = saved;
-    }
-  });
-
-  it('removes the annotation when patched with null', async () => {
-    await rollout.patchVersion('5');
-    await rollout.patchVersion(null);
-    expect(kube.patches.at(-1)?.body).toEqual({
-      spec: { template: { metadata: { annotations: { 'fallback-ctr.io/model-version': null } } } },
-    });
-    expect(kube.annotations()).toEqual({ other: 'kept' });
-  });
-
-  it('reports API errors with an actionable message', async () => {
+  it('a refused patch: actionable message with the Status message, not its JSON', async () => {
     kube.failWith(403);
-    await expect(rollout.patchVersion('1')).rejects.toMatchObject({
+    const error = await rollout.patchVersion('1').then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(error).toMatchObject({
       code: TrainerErrorCode.KUBERNETES_API,
-      // The Status message, not the JSON text of the body the client hands over.
-      message: expect.stringMatching(/cannot patch deployment ads\/inference .*HTTP 403: injected$/),
+      message: expect.stringMatching(
+        /cannot patch deployment ads\/inference \(needs RBAC verbs get, patch on it\): HTTP 403: injected$/,
+      ),
+    });
+  });
+
+  it('an unavailable API server while waiting: TRAINER_KUBERNETES_API naming the read', async () => {
+    await rollout.patchVersion('2');
+    kube.failWith(503);
+    await expect(rollout.waitForRollout(fast)).rejects.toMatchObject({
+      code: TrainerErrorCode.KUBERNETES_API,
+      message: expect.stringMatching(/cannot read deployment ads\/inference: HTTP 503: injected$/),
     });
   });
 });

@@ -85,6 +85,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * Kept only for injected API errors (failWith) and scripted statuses for pure-logic checks: every
+ * other Kubernetes behaviour is tested against the real API server of scripts/cluster.sh
+ * (*.cluster.test.ts), which cannot be made to fail on demand.
+ *
  * An in-process stand-in for the Kubernetes API server, serving one Deployment: GET and PATCH on
  * /apis/apps/v1/namespaces/<ns>/deployments/<name>. It records every PATCH (path, content type,
  * body), applies pod-template annotations from a strategic-merge patch, bumps the generation when

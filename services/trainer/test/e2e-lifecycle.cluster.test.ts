@@ -1,30 +1,62 @@
 import { ARTIFACT_FILE_NAME, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, parseArtifact } from '@fallback-ctr/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ANNOTATION_KEY,
+  applyBase,
+  createNamespace,
+  deleteNamespace,
+  INFERENCE_DEPLOYMENT,
+  kubectlOk,
+  pods,
+  replicaSets,
+  type ServiceAccountIdentity,
+  serviceAccountIdentity,
+  settled,
+  TRAINER_SERVICE_ACCOUNT,
+  waitFor,
+} from '../../../test/cluster/cluster.js';
 import { ExitCode } from '../src/cli.js';
 import { cleanUp, cli, mlflowClient, seedTraffic, trainerEnv, uniqueSuffix } from './support/e2e.js';
-import { type FakeKubeApi, startFakeKubeApi, statuses } from './support/fake-kube-api.js';
 
 const suffix = uniqueSuffix();
 const modelName = `trainer-e2e-lifecycle-${suffix}`;
 const goodSchema = `trainer_e2e_good_${suffix}`;
 const shuffledSchema = `trainer_e2e_shuffled_${suffix}`;
-const annotationKey = 'fallback-ctr.io/model-version';
 const mlflow = mlflowClient();
-let kube: FakeKubeApi;
+let namespace = '';
+let trainer: ServiceAccountIdentity;
 
-const env = (schema: string) => trainerEnv(schema, modelName, { ROLLOUT_MODE: 'kubernetes' });
-const run = (schema: string) => cli(['run'], env(schema), { kubeConfig: () => kube.kubeConfig() });
+const env = (schema: string, extra: Record<string, string> = {}) =>
+  trainerEnv(schema, modelName, {
+    ROLLOUT_MODE: 'kubernetes',
+    K8S_NAMESPACE: namespace,
+    K8S_DEPLOYMENT: INFERENCE_DEPLOYMENT,
+    ROLLOUT_TIMEOUT_SECONDS: '240',
+    ROLLOUT_POLL_SECONDS: '0.25',
+    ...extra,
+  });
+// The trainer signs in with its own ServiceAccount's token, bound by the manifests' Role.
+const run = (schema: string, extra: Record<string, string> = {}) =>
+  cli(['run'], env(schema, extra), { kubeConfig: () => trainer.kubeConfig() });
+const templateVersion = () =>
+  JSON.parse(kubectlOk(['-n', namespace, 'get', 'deployment', INFERENCE_DEPLOYMENT, '-o', 'json'])).spec.template
+    .metadata.annotations?.[ANNOTATION_KEY] as string | undefined;
+/** The ReplicaSet that owns every (ready) inference pod, once the Deployment has settled. */
+const servingReplicaSet = () => waitFor('the inference pods to settle on one ReplicaSet', () => settled(namespace, 3));
+const servingVersion = async () => (await servingReplicaSet()).spec.template.metadata?.annotations?.[ANNOTATION_KEY];
 const aliasVersion = async (alias: string) =>
   (await mlflow.getModelVersionByAlias(modelName, alias).catch(() => null))?.version ?? null;
 
-describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-in', () => {
+describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API server', () => {
   beforeAll(async () => {
-    kube = await startFakeKubeApi({ namespace: 'ads', deployment: 'inference' });
+    namespace = createNamespace('lifecycle');
+    await applyBase(namespace);
+    trainer = serviceAccountIdentity(namespace, TRAINER_SERVICE_ACCOUNT);
     await seedTraffic(goodSchema);
     await seedTraffic(shuffledSchema, { degrade: { mode: 'shuffled-labels', fromDay: 0 } });
   });
   afterAll(async () => {
-    await kube?.close();
+    if (namespace) deleteNamespace(namespace);
     await cleanUp(modelName, [goodSchema, shuffledSchema]);
   });
 
@@ -39,9 +71,9 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     expect(logs.some((l) => typeof l.progress === 'object')).toBe(true);
 
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
-    expect(kube.patches).toHaveLength(1);
-    expect(kube.patches[0]?.contentType).toBe('application/strategic-merge-patch+json');
-    expect(kube.annotations()[annotationKey]).toBe('1');
+    // Rolled out for real: every pod now belongs to the ReplicaSet whose template names version 1.
+    expect(await servingVersion()).toBe('1');
+    expect(pods(namespace)).toHaveLength(3);
 
     const version = await mlflow.getModelVersion(modelName, '1');
     expect(version.tags).toMatchObject({ 'gate.outcome': 'PASS', promotion: 'promoted' });
@@ -105,7 +137,6 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     const mlmodel = (await mlflow.downloadModelVersionArtifact(modelName, '1', 'MLmodel')).toString();
     expect(mlmodel).toContain('  inputs: "[{\\"name\\":\\"');
     expect(version.description).toMatch(/^\*\*Gate PASS\*\*/);
-    expect(r.data.metrics.train_running_logloss).toBeTypeOf('number');
   });
 
   it('2. second run on shuffled labels: FAIL, version 2 tagged with reasons, champion stays 1, no patch', async () => {
@@ -118,59 +149,110 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     expect(version.tags.promotion).toBe('not-eligible');
     expect(version.tags['gate.champion_version']).toBe('1');
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
-    expect(kube.patches).toHaveLength(1);
+    expect(templateVersion()).toBe('1');
+    expect(replicaSets(namespace)).toHaveLength(2);
     const r = await mlflow.getRun(version.runId);
     expect(r.info.status).toBe('FINISHED');
     expect(r.data.metrics.champion_holdout_auc).toBeTypeOf('number');
   });
 
-  it('3. rollout hits ProgressDeadlineExceeded: champion returns to 1, deployment patched back, exit non-zero', async () => {
-    kube.scriptRollouts([statuses.progressing(1), statuses.deadlineExceeded()], [statuses.complete()]);
-    const { code, logs } = await run(goodSchema);
-    expect(code).toBe(ExitCode.ROLLOUT_FAILED);
-    expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: 'TRAINER_ROLLOUT_FAILED' });
-    expect(String(logs.at(-1)?.msg)).toMatch(/progress deadline.*champion moved back to version 1/);
-    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
-    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBeNull();
-    const values = kube.patches.map(
-      (p) =>
-        (p.body as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata
-          .annotations[annotationKey],
-    );
-    expect(values).toEqual(['1', '3', '1']);
-    expect(kube.annotations()[annotationKey]).toBe('1');
-    const version = await mlflow.getModelVersion(modelName, '3');
-    expect(version.tags).toMatchObject({ 'gate.outcome': 'PASS', promotion: 'rolled-back' });
-    const r = await mlflow.getRun(version.runId);
-    expect(r.info.status).toBe('FAILED');
-    expect(r.data.tags['error.code']).toBe('TRAINER_ROLLOUT_FAILED');
+  describe('when the new pods cannot start (a pod quota leaves no room for the surge pod)', () => {
+    beforeAll(() => {
+      kubectlOk(['-n', namespace, 'create', 'quota', 'no-surge', '--hard=pods=3']);
+    });
+    afterAll(() => {
+      kubectlOk(['-n', namespace, 'delete', 'quota', 'no-surge']);
+      kubectlOk([
+        '-n',
+        namespace,
+        'patch',
+        'deployment',
+        INFERENCE_DEPLOYMENT,
+        '-p',
+        '{"spec":{"progressDeadlineSeconds":600}}',
+      ]);
+    });
+
+    it('3. rollout hits ProgressDeadlineExceeded: champion returns to 1, deployment patched back, exit 3', async () => {
+      // The shortest deadline the API server accepts: it must exceed minReadySeconds (5).
+      kubectlOk([
+        '-n',
+        namespace,
+        'patch',
+        'deployment',
+        INFERENCE_DEPLOYMENT,
+        '-p',
+        '{"spec":{"progressDeadlineSeconds":6}}',
+      ]);
+      const { code, logs } = await run(goodSchema);
+      expect(code).toBe(ExitCode.ROLLOUT_FAILED);
+      expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: 'TRAINER_ROLLOUT_FAILED' });
+      expect(String(logs.at(-1)?.msg)).toMatch(/progress deadline.*champion moved back to version 1/);
+      expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+      expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBeNull();
+      expect(templateVersion()).toBe('1');
+      expect(await servingVersion()).toBe('1');
+      const version = await mlflow.getModelVersion(modelName, '3');
+      expect(version.tags).toMatchObject({ 'gate.outcome': 'PASS', promotion: 'rolled-back' });
+      const r = await mlflow.getRun(version.runId);
+      expect(r.info.status).toBe('FAILED');
+      expect(r.data.tags['error.code']).toBe('TRAINER_ROLLOUT_FAILED');
+    });
+
+    it('4. rollout outlasts ROLLOUT_TIMEOUT_SECONDS: the same restore, exit 3', async () => {
+      kubectlOk([
+        '-n',
+        namespace,
+        'patch',
+        'deployment',
+        INFERENCE_DEPLOYMENT,
+        '-p',
+        '{"spec":{"progressDeadlineSeconds":600}}',
+      ]);
+      const { code, logs } = await run(goodSchema, { ROLLOUT_TIMEOUT_SECONDS: '3' });
+      expect(code).toBe(ExitCode.ROLLOUT_FAILED);
+      expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: 'TRAINER_ROLLOUT_FAILED' });
+      expect(String(logs.at(-1)?.msg)).toMatch(
+        /did not finish rolling out within 3 s.*champion moved back to version 1/,
+      );
+      expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+      expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBeNull();
+      expect(templateVersion()).toBe('1');
+      expect(await servingVersion()).toBe('1');
+      expect((await mlflow.getModelVersion(modelName, '4')).tags.promotion).toBe('rolled-back');
+    });
+  });
+
+  it("5. a second promotion replaces every pod: they are all the new ReplicaSet's", async () => {
+    const before = await servingReplicaSet();
+    const promoted = await run(goodSchema);
+    expect(promoted.code).toBe(ExitCode.OK);
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('5');
+    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('1');
+    const after = await servingReplicaSet();
+    expect(after.metadata.name).not.toBe(before.metadata.name);
+    expect(after.spec.template.metadata?.annotations?.[ANNOTATION_KEY]).toBe('5');
+    for (const pod of pods(namespace)) expect(pod.metadata.ownerReferences?.[0]?.name).toBe(after.metadata.name);
+    expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
+      promotion: 'superseded',
+      'promotion.by': expect.stringMatching(/^v5 \(run [0-9a-f]{32}\)$/),
+    });
   });
 
   it('6. rollback moves champion to the previous version and rolls out', async () => {
-    const promoted = await run(goodSchema);
-    expect(promoted.code).toBe(ExitCode.OK);
-    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('4');
-    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('1');
-    expect(kube.annotations()[annotationKey]).toBe('4');
-    expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
-      promotion: 'superseded',
-      'promotion.by': expect.stringMatching(/^v4 \(run [0-9a-f]{32}\)$/),
-    });
-    const patchesBefore = kube.patches.length;
-
-    const { code, logs } = await cli(['rollback'], env(goodSchema), { kubeConfig: () => kube.kubeConfig() });
+    const { code, logs } = await cli(['rollback'], env(goodSchema), { kubeConfig: () => trainer.kubeConfig() });
     expect(code).toBe(ExitCode.OK);
-    expect(logs.at(-1)).toMatchObject({ outcome: 'ROLLED_BACK', from: '4', to: '1', direction: 'back' });
+    expect(logs.at(-1)).toMatchObject({ outcome: 'ROLLED_BACK', from: '5', to: '1', direction: 'back' });
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
-    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('4');
-    expect(kube.patches).toHaveLength(patchesBefore + 1);
-    expect(kube.annotations()[annotationKey]).toBe('1');
-    // The promotion tags tell the story: 4 replaced 1, then the rollback put 1 back.
+    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('5');
+    expect(templateVersion()).toBe('1');
+    expect(await servingVersion()).toBe('1');
+    // The promotion tags tell the story: 5 replaced 1, then the rollback put 1 back.
     expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
       promotion: 'promoted',
-      'promotion.by': 'rollback from v4',
+      'promotion.by': 'rollback from v5',
     });
-    expect((await mlflow.getModelVersion(modelName, '4')).tags).toMatchObject({
+    expect((await mlflow.getModelVersion(modelName, '5')).tags).toMatchObject({
       promotion: 'rolled-back',
       'promotion.by': 'rollback to v1',
     });
@@ -178,9 +260,9 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     const status = await cli(['status', '--json'], env(goodSchema));
     expect(status.code).toBe(ExitCode.OK);
     const parsed = JSON.parse(status.stdout);
-    expect(parsed).toMatchObject({ champion: '1', previousChampion: '4' });
-    expect(parsed.versions.map((v: { version: string }) => v.version)).toEqual(['4', '3', '2', '1']);
-    expect(parsed.versions[2]).toMatchObject({ gateOutcome: 'FAIL', promotion: 'not-eligible' });
+    expect(parsed).toMatchObject({ champion: '1', previousChampion: '5' });
+    expect(parsed.versions.map((v: { version: string }) => v.version)).toEqual(['5', '4', '3', '2', '1']);
+    expect(parsed.versions[3]).toMatchObject({ gateOutcome: 'FAIL', promotion: 'not-eligible' });
 
     // status reads MLflow only: without DATABASE_URL it still shows the table (and says it left leftovers alone).
     const { DATABASE_URL: _db, ...withoutDatabase } = env(goodSchema);
@@ -189,34 +271,37 @@ describe('trainer end to end: real Postgres, real MLflow, Kubernetes API stand-i
     expect(statusOnly.stdout).toMatch(/^champion:\s+1$/m);
     expect(statusOnly.stdout).toMatch(/leftovers: not checked \(DATABASE_URL is not set/);
 
-    // A wrong target is one plain line on stderr and exit 2: no log line, no stack.
+    // A wrong target is one plain line on stderr and exit 2: no log line, no stack, no patch.
     for (const [target, said] of [
       ['1', /^rollback: version 1 is already the champion of trainer-e2e-lifecycle-\w+\n$/],
       ['99', /^rollback: trainer-e2e-lifecycle-\w+ has no version 99; the status command lists its versions\n$/],
     ] as const) {
       const wrong = await cli(['rollback', '--to-version', target], env(goodSchema), {
-        kubeConfig: () => kube.kubeConfig(),
+        kubeConfig: () => trainer.kubeConfig(),
       });
       expect(wrong.code, target).toBe(ExitCode.USAGE);
       expect(wrong.stderr).toMatch(said);
       expect(wrong.logs.filter((l) => l.level === 'error')).toEqual([]);
     }
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
+    expect(templateVersion()).toBe('1');
 
-    // Back to the newer version: a roll forward, said as such; the version it replaced is superseded.
-    const forward = await cli(['rollback', '--to-version', '4'], env(goodSchema), {
-      kubeConfig: () => kube.kubeConfig(),
+    // Back to the newer version: a roll forward, said as such, rolled out; the version it replaced is superseded.
+    const forward = await cli(['rollback', '--to-version', '5'], env(goodSchema), {
+      kubeConfig: () => trainer.kubeConfig(),
     });
     expect(forward.code).toBe(ExitCode.OK);
-    expect(forward.logs.at(-1)).toMatchObject({ outcome: 'ROLLED_FORWARD', from: '1', to: '4', direction: 'forward' });
-    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('4');
-    expect((await mlflow.getModelVersion(modelName, '4')).tags).toMatchObject({
+    expect(forward.logs.at(-1)).toMatchObject({ outcome: 'ROLLED_FORWARD', from: '1', to: '5', direction: 'forward' });
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('5');
+    expect(templateVersion()).toBe('5');
+    expect(await servingVersion()).toBe('5');
+    expect((await mlflow.getModelVersion(modelName, '5')).tags).toMatchObject({
       promotion: 'promoted',
       'promotion.by': 'roll forward from v1',
     });
     expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
       promotion: 'superseded',
-      'promotion.by': 'roll forward to v4',
+      'promotion.by': 'roll forward to v5',
     });
   });
 });
