@@ -1,7 +1,8 @@
 /**
  * Reader throughput: rows/s (wall) and rows per CPU-second of this process for the training-row
  * reader over COPY and over the server-side cursor (pg's row parser), on the same window in the
- * same process, plus the same read with featurisation (what the trainer's first pass costs).
+ * same process, plus the same read with featurisation (what the trainer's first pass costs); COPY both
+ * as row objects (the row iterator) and as the column batches the trainer featurises from.
  *
  *   npx tsx --conditions=source bench/clicklog-read.ts [--rows 1000000] [--rounds 2]
  *
@@ -33,7 +34,9 @@ interface Measure {
   cpuMs: number;
   pgCpuMs: number;
 }
-async function measure(transport: 'copy' | 'cursor', featurize: boolean): Promise<Measure> {
+const hashes = new Int32Array(featurizer.fieldCount);
+
+async function measure(transport: 'copy' | 'cursor', featurize: boolean, byColumns: boolean): Promise<Measure> {
   const pg0 = await postgresCpuSeconds(url);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -49,10 +52,23 @@ async function measure(transport: 'copy' | 'cursor', featurize: boolean): Promis
     transport,
     batchSize: 5_000,
   });
-  for await (const row of stream) {
-    rows++;
-    sink += row.label;
-    if (featurize) sink += featurizer.featurize(row.impression, indices);
+  if (byColumns) {
+    for await (const batch of stream.batches()) {
+      rows += batch.length;
+      for (let r = 0; r < batch.length; r++) {
+        sink += batch.labels[r] as number;
+        if (featurize) {
+          featurizer.hashColumnsRow(batch, r, hashes, 0);
+          sink += featurizer.indicesFromHashes(hashes, 0, indices);
+        }
+      }
+    }
+  } else {
+    for await (const row of stream) {
+      rows++;
+      sink += row.label;
+      if (featurize) sink += featurizer.featurize(row.impression, indices);
+    }
   }
   const cpu = process.cpuUsage(cpu0);
   const pgCpuMs = ((await postgresCpuSeconds(url)) - pg0) * 1000;
@@ -61,15 +77,17 @@ async function measure(transport: 'copy' | 'cursor', featurize: boolean): Promis
 }
 
 const cases = [
-  ['cursor (pg row parser)', 'cursor', false],
-  ['copy (text decoder)', 'copy', false],
-  ['cursor + featurise', 'cursor', true],
-  ['copy + featurise', 'copy', true],
+  ['cursor (pg row parser)', 'cursor', false, false],
+  ['copy, rows as objects', 'copy', false, false],
+  ['copy, column batches', 'copy', false, true],
+  ['cursor + featurise', 'cursor', true, false],
+  ['copy + featurise, rows as objects', 'copy', true, false],
+  ['copy + featurise, column batches', 'copy', true, true],
 ] as const;
 const best = new Map<string, Measure>();
 for (let round = 0; round < rounds; round++) {
-  for (const [name, transport, featurize] of cases) {
-    const m = await measure(transport, featurize);
+  for (const [name, transport, featurize, byColumns] of cases) {
+    const m = await measure(transport, featurize, byColumns);
     const prev = best.get(name);
     if (!prev || m.cpuMs < prev.cpuMs) best.set(name, m);
   }

@@ -29,6 +29,10 @@ export {
 export { progressLine } from './import/import-progress.js';
 export { dropSchema, type MigrateOptions, type MigrateResult, migrate } from './migrate.js';
 export {
+  keepsNegative,
+  type NegativeSampling,
+  NegativeSamplingSchema,
+  negativeDraw,
   type ReadStats,
   type ReadTrainingRowsOptions,
   ReadTrainingRowsOptionsSchema,
@@ -45,7 +49,7 @@ export {
   type TrainingSplit,
 } from './split-training-window.js';
 export { type ClicklogTarget, DEFAULT_SCHEMA, SchemaNameSchema } from './target.js';
-export type { TimeWindow, TrainingRow } from './training-row.js';
+export type { TimeWindow, TrainingBatch, TrainingRow } from './training-row.js';
 export {
   type DelayQuantiles,
   type ProfiledField,

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { RAW_COLUMNS, type RawImpression } from '@fallback-ctr/model';
+import { impressionAt, RAW_COLUMNS } from '@fallback-ctr/model';
 import { AbortedError, errorMessage, type Logger, silentLogger } from '@fallback-ctr/runtime';
 import { to as copyTo } from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
@@ -11,7 +12,18 @@ import { CopyTextLineSplitter, decodeCopyField, splitCopyTextFields, timestampLi
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
 import { assertWindow, parseOptions } from './parse-options.js';
 import type { ClicklogTarget } from './target.js';
-import type { TrainingRow } from './training-row.js';
+import { TrainingBatchBuilder } from './training-batch-builder.js';
+import type { TrainingBatch, TrainingRow } from './training-row.js';
+
+export const NegativeSamplingSchema = z
+  .object({
+    /** Share of non-clicks kept, in (0, 1]; 1 keeps every row. */
+    rate: z.number().gt(0).lte(1),
+    /** Salt of the hash: another seed keeps another set of non-clicks. */
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+  })
+  .strict();
+export type NegativeSampling = z.output<typeof NegativeSamplingSchema>;
 
 export const ReadTrainingRowsOptionsSchema = z.object({
   /** Inclusive start of the window (served_at >= from). */
@@ -40,6 +52,12 @@ export const ReadTrainingRowsOptionsSchema = z.object({
    * cursor through pg's row parser), or `auto`: copy where the server takes it over the wire.
    */
   transport: z.enum(['auto', 'copy', 'cursor']).default('auto'),
+  /**
+   * Negative down-sampling in the database, so dropped rows never cross the wire: a non-click is kept
+   * when the first 32 bits of md5("<impression id>:<seed>") are below rate · 2^32 (keepsNegative), the
+   * same rows on every read. Clicks are always kept. The learner re-calibrates by the rate.
+   */
+  negativeSampling: NegativeSamplingSchema.optional(),
   /** When false (default) a window without eligible rows throws CLICKLOG_EMPTY_WINDOW. */
   allowEmpty: z.boolean().default(false),
 });
@@ -62,16 +80,19 @@ export interface ReadStats {
 
 export interface TrainingRowStream extends AsyncIterable<TrainingRow> {
   readonly stats: ReadStats;
+  /**
+   * The same rows by column, a batch at a time (no object per row): what a consumer that featurises
+   * uses. Each call opens a read of its own, as iterating the stream does.
+   */
+  batches(): AsyncIterable<TrainingBatch>;
 }
 
 /** Rows of the cursor fallback: every column selected as text, in rowsSql's order. */
 type TextRow = (string | null)[];
+/** Rows per batch of the COPY path at most (a batch is otherwise what one network read brought). */
+const COPY_BATCH_ROWS = 4_096;
 /** How long an early stop waits for the server to close the cursor before dropping the connection. */
 const CLOSE_TIMEOUT_MS = 5_000;
-const COLUMNS_AT = 2;
-const CONTEXT_AT = COLUMNS_AT + RAW_COLUMNS.length;
-const LABEL_AT = CONTEXT_AT + 1;
-const TRUE_CTR_AT = CONTEXT_AT + 2;
 
 export function labelCutoff(now: Date, attributionWindowMinutes: number): Date {
   return new Date(now.getTime() - attributionWindowMinutes * 60_000);
@@ -88,6 +109,21 @@ interface RowsQuery {
   cutoff: Date;
   attributionWindowMinutes: number;
   includeTrueCtr: boolean;
+  negativeSampling?: NegativeSampling | undefined;
+}
+
+/** The down-sampling draw of an impression id: md5("<id>:<seed>")'s first 32 bits, as the SQL computes it. */
+export function negativeDraw(id: string, seed: number): number {
+  return Number.parseInt(createHash('md5').update(`${id}:${seed}`).digest('hex').slice(0, 8), 16);
+}
+
+/** True when down-sampling at `rate` keeps the non-click `id` (what the reader's SQL decides). */
+export function keepsNegative(id: string, rate: number, seed: number): boolean {
+  return negativeDraw(id, seed) < keepThreshold(rate);
+}
+
+function keepThreshold(rate: number): number {
+  return Math.floor(rate * 2 ** 32);
 }
 
 /**
@@ -103,37 +139,37 @@ function rowsSql(schema: string, q: RowsQuery): string {
   const eligible = (t: string) =>
     `${t}.served_at >= ${timestampLiteral(q.from)} AND ${t}.served_at < ${timestampLiteral(q.to)} ` +
     `AND ${t}.served_at <= ${timestampLiteral(q.cutoff)}`;
-  return `SELECT i.id, (extract(epoch FROM i.served_at) * 1000)::text, ${columns}, i.context::text,
+  const rows = `SELECT i.id, (extract(epoch FROM i.served_at) * 1000)::text AS served_ms, ${columns}, i.context::text AS context,
   (i.id IN (
     SELECT c.impression_id FROM ${schema}.clicks c JOIN ${schema}.impressions j ON j.id = c.impression_id
     WHERE ${eligible('j')}
       AND c.clicked_at >= j.served_at AND c.clicked_at <= j.served_at + ${seconds} * interval '1 second'
-  ))::text${q.includeTrueCtr ? ', t.true_ctr::text' : ''}
+  ))::text AS label${q.includeTrueCtr ? ', t.true_ctr::text AS true_ctr' : ''}
 FROM ${schema}.impressions i${q.includeTrueCtr ? ` LEFT JOIN ${schema}.truth t ON t.impression_id = i.id` : ''}
 WHERE ${eligible('i')}
 ORDER BY i.served_at, i.id`;
+  const sampling = q.negativeSampling;
+  if (sampling === undefined || sampling.rate >= 1) return rows;
+  // OFFSET 0 keeps the subquery whole, so the clicked set is hashed once (not again for the filter);
+  // the filter streams the ordered rows through, order kept.
+  const outputs = ['id', 'served_ms', ...RAW_COLUMNS, 'context', 'label', ...(q.includeTrueCtr ? ['true_ctr'] : [])];
+  const draw = `('x' || left(md5(s.id || ':${sampling.seed}'), 8))::bit(32)::bigint`;
+  return `SELECT ${outputs.map((c) => `s.${c}`).join(', ')}
+FROM (${rows} OFFSET 0) s
+WHERE s.label = 'true' OR ${draw} < ${keepThreshold(sampling.rate)}`;
 }
 
-/** Builds a row from its text fields (null = SQL NULL), in rowsSql's column order. */
-function toTrainingRow(fields: TextRow): TrainingRow {
-  const impression: RawImpression = {};
-  for (let c = 0; c < RAW_COLUMNS.length; c++) {
-    const value = fields[COLUMNS_AT + c];
-    if (value !== null && value !== undefined) impression[RAW_COLUMNS[c]!] = value;
-  }
-  const context = fields[CONTEXT_AT];
-  if (context !== null && context !== undefined) {
-    impression.context = context === '{}' ? {} : (JSON.parse(context) as RawImpression['context']);
-  }
-  const out: TrainingRow = {
-    id: fields[0] as string,
-    servedAt: new Date(Math.round(Number(fields[1]))),
-    label: fields[LABEL_AT] === 'true' ? 1 : 0,
-    impression,
+/** Row r of a batch as the row object of the row-at-a-time interface. */
+function rowAt(batch: TrainingBatch, r: number): TrainingRow {
+  const row: TrainingRow = {
+    id: batch.ids[r] as string,
+    servedAt: new Date(batch.servedAtMs[r] as number),
+    label: batch.labels[r] === 1 ? 1 : 0,
+    impression: impressionAt(batch, r),
   };
-  const trueCtr = fields[TRUE_CTR_AT];
-  if (trueCtr !== undefined && trueCtr !== null) out.trueCtr = Number(trueCtr);
-  return out;
+  const trueCtr = batch.trueCtr?.[r];
+  if (trueCtr !== undefined && !Number.isNaN(trueCtr)) row.trueCtr = trueCtr;
+  return row;
 }
 
 /**
@@ -149,15 +185,25 @@ export function readTrainingRows(options: ReadTrainingRowsOptions): TrainingRowS
   assertWindow(settings.from, settings.to);
   const stats: ReadStats = { now: null, labelCutoff: null, rows: 0, positives: 0 };
   const logger = options.logger ?? silentLogger();
+  const batches = () => iterateBatches(options, schema, settings, stats, logger);
   return {
     stats,
-    [Symbol.asyncIterator]: () => iterate(options, schema, settings, stats, logger),
+    batches: () => ({ [Symbol.asyncIterator]: batches }),
+    [Symbol.asyncIterator]: async function* () {
+      const { signal } = options;
+      for await (const batch of batches()) {
+        for (let r = 0; r < batch.length; r++) {
+          yield rowAt(batch, r);
+          if (signal?.aborted) throw new AbortedError('reading training rows', signal.reason);
+        }
+      }
+    },
   };
 }
 
 /** Where the rows come from: a batch of decoded rows at a time, null at the end. */
 interface RowBatches {
-  next(): Promise<TrainingRow[] | null>;
+  next(): Promise<TrainingBatch | null>;
   /** Stops early; true when the connection is clean enough to go back to the pool. */
   stop(): Promise<boolean>;
 }
@@ -167,27 +213,29 @@ async function readable(stream: Readable, ended: Promise<unknown>, failure: Prom
   return Promise.race([once(stream, 'readable').then(() => true), ended.then(() => false), failure]);
 }
 
-function copyBatches(client: Queryable, sql: string, failure: Promise<never>): RowBatches {
+function copyBatches(client: Queryable, sql: string, withTrueCtr: boolean, failure: Promise<never>): RowBatches {
   const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
   const ended = once(stream, 'end');
   ended.catch(() => undefined);
   const lines = new CopyTextLineSplitter();
   const fields: (string | null)[] = [];
+  const builder = new TrainingBatchBuilder(withTrueCtr);
+  const onLine = (line: string) => {
+    const n = splitCopyTextFields(line, fields as string[]);
+    for (let f = 0; f < n; f++) fields[f] = decodeCopyField(fields[f] as string);
+    fields.length = n;
+    builder.add(fields);
+  };
   return {
     async next() {
       for (;;) {
         const chunk: Buffer | null = stream.read();
         if (chunk !== null) {
-          const batch: TrainingRow[] = [];
-          lines.push(chunk, (line) => {
-            const n = splitCopyTextFields(line, fields as string[]);
-            for (let f = 0; f < n; f++) fields[f] = decodeCopyField(fields[f] as string);
-            fields.length = n;
-            batch.push(toTrainingRow(fields));
-          });
-          if (batch.length > 0) return batch;
+          lines.push(chunk, onLine);
+          if (builder.length >= COPY_BATCH_ROWS) return builder.take();
           continue;
         }
+        if (builder.length > 0) return builder.take();
         if (stream.readableEnded || !(await readable(stream, ended, failure))) {
           const rest = lines.end();
           if (rest.length > 0) throw new Error(`the COPY stream ended inside a row (${rest.length} characters left)`);
@@ -203,20 +251,26 @@ function copyBatches(client: Queryable, sql: string, failure: Promise<never>): R
   };
 }
 
-function cursorBatches(client: Queryable, sql: string, batchSize: number, failure: Promise<never>): RowBatches {
+function cursorBatches(
+  client: Queryable,
+  sql: string,
+  batchSize: number,
+  withTrueCtr: boolean,
+  failure: Promise<never>,
+): RowBatches {
   const stream = new QueryStream(sql, [], { batchSize, highWaterMark: batchSize, rowMode: 'array' });
   client.query(stream);
   const ended = once(stream, 'end');
   ended.catch(() => undefined);
+  const builder = new TrainingBatchBuilder(withTrueCtr);
   return {
     async next() {
       for (;;) {
-        const batch: TrainingRow[] = [];
         for (let raw: TextRow | null = stream.read(); raw !== null; raw = stream.read()) {
-          batch.push(toTrainingRow(raw));
-          if (batch.length >= batchSize) break;
+          builder.add(raw);
+          if (builder.length >= batchSize) break;
         }
-        if (batch.length > 0) return batch;
+        if (builder.length > 0) return builder.take();
         if (stream.readableEnded || !(await readable(stream, ended, failure))) return null;
       }
     },
@@ -231,13 +285,13 @@ function cursorBatches(client: Queryable, sql: string, batchSize: number, failur
   };
 }
 
-async function* iterate(
+async function* iterateBatches(
   options: ReadTrainingRowsOptions,
   schema: string,
   settings: ReadTrainingRowsSettings,
   stats: ReadStats,
   logger: Logger,
-): AsyncGenerator<TrainingRow> {
+): AsyncGenerator<TrainingBatch> {
   const { signal } = options;
   signal?.throwIfAborted();
   const l = await lease(options.db);
@@ -276,16 +330,17 @@ async function* iterate(
     inTransaction = true;
     await l.client.query('BEGIN READ ONLY');
     await l.client.query('SET LOCAL jit = off');
-    source = copy ? copyBatches(l.client, sql, failure) : cursorBatches(l.client, sql, settings.batchSize, failure);
+    const withTrueCtr = settings.includeTrueCtr;
+    source = copy
+      ? copyBatches(l.client, sql, withTrueCtr, failure)
+      : cursorBatches(l.client, sql, settings.batchSize, withTrueCtr, failure);
     try {
       for (let batch = await source.next(); batch !== null; batch = await source.next()) {
-        for (const row of batch) {
-          stats.rows += 1;
-          stats.positives += row.label;
-          yield row;
-          if (signal?.aborted) throw new AbortedError('reading training rows', signal.reason);
-          if (connectionFailed) await failure;
-        }
+        stats.rows += batch.length;
+        for (let r = 0; r < batch.length; r++) stats.positives += batch.labels[r] as number;
+        yield batch;
+        if (signal?.aborted) throw new AbortedError('reading training rows', signal.reason);
+        if (connectionFailed) await failure;
       }
       await l.client.query('COMMIT');
     } catch (error) {

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { assertTables, resolveSchema, withClient } from './connection.js';
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
 import { assertWindow, parseOptions } from './parse-options.js';
-import { databaseNow, labelCutoff, readTrainingRows, type TrainingRowStream } from './read-training-rows.js';
+import {
+  databaseNow,
+  labelCutoff,
+  NegativeSamplingSchema,
+  readTrainingRows,
+  type TrainingRowStream,
+} from './read-training-rows.js';
 import type { ClicklogTarget } from './target.js';
 
 export const HoldoutSchema = z.union([
@@ -25,6 +31,11 @@ export const SplitTrainingWindowOptionsSchema = z.object({
   now: z.date().optional(),
   holdout: HoldoutSchema.default({ fraction: 0.1 }),
   includeTrueCtr: z.boolean().default(false),
+  /**
+   * Negative down-sampling of the training part, done by the database (see readTrainingRows); the
+   * holdout is always read whole, so its metrics are on the rows as served.
+   */
+  trainNegativeSampling: NegativeSamplingSchema.optional(),
   batchSize: z.number().int().min(1).max(100_000).default(2_000),
 });
 
@@ -37,7 +48,7 @@ export interface SplitPart {
   from: Date;
   /** Exclusive end (the holdout's is min(to, label cutoff), where the cutoff instant itself is eligible). */
   to: Date;
-  /** Eligible impressions in this part when the split was made. */
+  /** Eligible impressions in this part when the split was made (before any negative down-sampling). */
   rows: number;
   /** Streams this part (same now, attribution window and schema as the split). */
   read(options?: { signal?: AbortSignal }): TrainingRowStream;
@@ -129,7 +140,14 @@ export async function splitTrainingWindow(options: SplitTrainingWindowOptions): 
       from: s.from,
       to: splitCut,
       rows: trainRows,
-      read: (o) => readTrainingRows({ ...base, from: s.from, to: splitCut, signal: o?.signal }),
+      read: (o) =>
+        readTrainingRows({
+          ...base,
+          from: s.from,
+          to: splitCut,
+          signal: o?.signal,
+          ...(s.trainNegativeSampling ? { negativeSampling: s.trainNegativeSampling } : {}),
+        }),
     },
     holdout: {
       from: splitCut,

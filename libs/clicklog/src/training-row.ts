@@ -1,4 +1,4 @@
-import type { RawImpression } from '@fallback-ctr/model';
+import type { ImpressionColumns, RawImpression } from '@fallback-ctr/model';
 
 /** One labelled training example, as the reader streams it (contract shape). Time-ordered. */
 export interface TrainingRow {
@@ -15,4 +15,17 @@ export interface TrainingRow {
 export interface TimeWindow {
   from: Date;
   to: Date;
+}
+
+/**
+ * Labelled rows by column, in served_at order, as the reader decodes them (no object per row):
+ * row r is `ids[r]`, served at `servedAtMs[r]` (epoch ms), labelled `labels[r]`, with the impression
+ * the featurizer reads from the columns (ImpressionColumns).
+ */
+export interface TrainingBatch extends ImpressionColumns {
+  readonly ids: readonly string[];
+  readonly servedAtMs: Float64Array;
+  readonly labels: Uint8Array;
+  /** Present when `includeTrueCtr` was asked. */
+  readonly trueCtr?: Float64Array;
 }

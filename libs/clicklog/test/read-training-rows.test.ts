@@ -3,8 +3,10 @@ import {
   ClicklogErrorCode,
   dropSchema,
   type ImpressionRecord,
+  keepsNegative,
   migrate,
   readTrainingRows,
+  type TrainingBatch,
   type TrainingRow,
   writeClicks,
   writeImpressions,
@@ -166,6 +168,74 @@ describe('readTrainingRows: attribution window and label delay', () => {
     ]);
     const plain = await collect(read({ from: at(-115), to: at(-114) }));
     expect(plain[0]).not.toHaveProperty('trueCtr');
+  });
+});
+
+describe('readTrainingRows: batches by column', () => {
+  async function collectBatches(stream: AsyncIterable<TrainingBatch>): Promise<TrainingBatch[]> {
+    const batches: TrainingBatch[] = [];
+    for await (const batch of stream) batches.push(batch);
+    return batches;
+  }
+
+  it('hold the rows the row stream gives, over COPY and over the cursor', async () => {
+    for (const transport of ['copy', 'cursor'] as const) {
+      const rows = await collect(read({ transport, includeTrueCtr: true, now: at(WINDOW) }));
+      const stream = read({ transport, includeTrueCtr: true, now: at(WINDOW), batchSize: 3 });
+      const batches = await collectBatches(stream.batches());
+      const flat = batches.flatMap((b) =>
+        Array.from({ length: b.length }, (_, r) => ({
+          id: b.ids[r],
+          servedAt: b.servedAtMs[r],
+          label: b.labels[r],
+          columns: b.columns.map((c) => c[r]),
+          context: b.contexts[r],
+        })),
+      );
+      expect(flat.map((f) => f.id)).toEqual(rows.map((r) => r.id));
+      expect(flat.map((f) => f.servedAt)).toEqual(rows.map((r) => r.servedAt.getTime()));
+      expect(flat.map((f) => f.label)).toEqual(rows.map((r) => r.label));
+      const odd = flat.find((f) => f.id === 'odd\tvalues')!;
+      expect(odd.columns[0]).toBe('slot\\with\nnewline');
+      expect(odd.columns[1]).toBeNull();
+      expect(odd.context).toEqual(impressions[8]!.impression.context);
+      expect(stream.stats.rows).toBe(rows.length);
+      if (transport === 'cursor') expect(batches.length).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('readTrainingRows: negative down-sampling in the database', () => {
+  const labelled = async () => Object.fromEntries((await collect(read())).map((r) => [r.id, r.label]));
+
+  it('keeps every click and exactly the non-clicks whose id hash falls under the rate, over COPY and cursor', async () => {
+    const all = await labelled();
+    const seed = 7;
+    const expected = Object.keys(all).filter((id) => all[id] === 1 || keepsNegative(id, 0.5, seed));
+    // The fixture's draws drop some non-clicks and keep others at this seed (else the test would prove little).
+    expect(expected.length).toBeGreaterThan(3);
+    expect(expected.length).toBeLessThan(Object.keys(all).length);
+    for (const transport of ['copy', 'cursor'] as const) {
+      const stream = read({ transport, negativeSampling: { rate: 0.5, seed } });
+      const rows = await collect(stream);
+      expect(rows.map((r) => r.id).sort()).toEqual([...expected].sort());
+      expect(rows.filter((r) => r.label === 1)).toHaveLength(3);
+      // Order is still served_at, then id.
+      expect(rows.map((r) => r.id)).toEqual(Object.keys(all).filter((id) => expected.includes(id)));
+      expect(stream.stats.positives).toBe(3);
+    }
+  });
+
+  it('is reproducible, and rate 1 keeps every row', async () => {
+    const a = await collect(read({ negativeSampling: { rate: 0.3, seed: 1 } }));
+    const b = await collect(read({ negativeSampling: { rate: 0.3, seed: 1 } }));
+    expect(b).toEqual(a);
+    expect(await collect(read({ negativeSampling: { rate: 1 } }))).toEqual(await collect(read()));
+  });
+
+  it('rejects a rate outside (0, 1]', () => {
+    expect(() => read({ negativeSampling: { rate: 0 } })).toThrow(/negativeSampling/);
+    expect(() => read({ negativeSampling: { rate: 1.5 } })).toThrow(/negativeSampling/);
   });
 });
 

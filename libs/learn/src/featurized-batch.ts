@@ -1,4 +1,4 @@
-import type { Featurizer, RawImpression, Vocabulary } from '@fallback-ctr/model';
+import type { Featurizer, ImpressionColumns, RawImpression, Vocabulary } from '@fallback-ctr/model';
 import { LearnError, LearnErrorCode } from './errors.js';
 
 /** A labelled impression as the click-log reader yields it (extra fields are ignored). */
@@ -9,6 +9,23 @@ export interface LabeledImpression {
   /** The generator's true click probability (synthetic data only). */
   trueCtr?: number;
 }
+
+/**
+ * Labelled impressions by column, a batch at a time (the click-log reader's TrainingBatch is one):
+ * no object per row. Row r: label `labels[r]`, served at `servedAtMs[r]` (epoch ms) when given.
+ */
+export interface LabeledBatch extends ImpressionColumns {
+  readonly labels: ArrayLike<number>;
+  readonly servedAtMs?: ArrayLike<number>;
+  /** The generator's true click probability of each row (synthetic data only; NaN where unknown). */
+  readonly trueCtr?: ArrayLike<number>;
+}
+
+/** Batches to train on: an iterable of them, or a function that opens the stream anew per pass. */
+export type BatchSource =
+  | Iterable<LabeledBatch>
+  | AsyncIterable<LabeledBatch>
+  | (() => Iterable<LabeledBatch> | AsyncIterable<LabeledBatch>);
 
 /**
  * Where a batch's columns come from, so training can featurise a row again with fields forced missing
@@ -178,6 +195,28 @@ export class FeaturizedBatchBuilder {
     this.n++;
   }
 
+  /** Adds every row of a column batch (same result as `add` of each row as an object). */
+  addBatch(batch: LabeledBatch): void {
+    const { labels, servedAtMs, trueCtr } = batch;
+    for (let r = 0; r < batch.length; r++) {
+      const label = checkLabel(labels[r] as number, this.n);
+      if (this.n === this.labels.length) this.grow();
+      const out = this.indices.subarray(this.n * this.width, (this.n + 1) * this.width);
+      this.featurizer.hashColumnsRow(batch, r, this.fieldHashes, this.n * this.fieldCount);
+      this.featurizer.indicesFromHashes(this.fieldHashes, this.n * this.fieldCount, out);
+      this.labels[this.n] = label;
+      const t = trueCtr?.[r];
+      if (t === undefined || Number.isNaN(t)) this.hasTrueCtr = false;
+      else this.trueCtr[this.n] = t;
+      if (servedAtMs !== undefined) {
+        const at = servedAtMs[r] as number;
+        if (this.first === undefined) this.first = new Date(at);
+        if (r === batch.length - 1) this.last = new Date(at);
+      }
+      this.n++;
+    }
+  }
+
   build(): FeaturizedBatch {
     const n = this.n;
     return {
@@ -226,6 +265,16 @@ export async function featurizeRows(
 ): Promise<FeaturizedBatch> {
   const b = new FeaturizedBatchBuilder(featurizer);
   for await (const row of source) b.add(row);
+  return b.build();
+}
+
+/** Featurises a (sync or async) stream of column batches into one batch. */
+export async function featurizeBatches(
+  source: Iterable<LabeledBatch> | AsyncIterable<LabeledBatch>,
+  featurizer: Featurizer,
+): Promise<FeaturizedBatch> {
+  const b = new FeaturizedBatchBuilder(featurizer);
+  for await (const batch of source) b.addBatch(batch);
   return b.build();
 }
 

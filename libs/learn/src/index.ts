@@ -2,9 +2,12 @@ export { LearnError, LearnErrorCode } from './errors.js';
 export {
   appendColumns,
   type BatchLineage,
+  type BatchSource,
   type FeaturizedBatch,
   FeaturizedBatchBuilder,
+  featurizeBatches,
   featurizeRows,
+  type LabeledBatch,
   type LabeledImpression,
   selectColumns,
   sliceRows,
@@ -69,6 +72,7 @@ export {
   type TrainResult,
   toArtifactInput,
   trainOnBatch,
+  trainOnBatches,
   trainOnFeaturizedRows,
   trainOnRows,
 } from './train.js';

@@ -1,6 +1,6 @@
 import type { Featurizer, RawImpression, Vocabulary } from '@fallback-ctr/model';
 import { LearnError, LearnErrorCode } from './errors.js';
-import type { FeaturizedBatch } from './featurized-batch.js';
+import type { FeaturizedBatch, LabeledBatch } from './featurized-batch.js';
 
 /**
  * Counts how often each value of each categorical field occurs (by its 32-bit field hash, the one the
@@ -30,6 +30,14 @@ export class ValueCounter {
   add(impression: RawImpression): void {
     this.featurizer.hashFields(impression, this.buf, 0);
     this.addHashes(this.buf, 0);
+  }
+
+  /** Adds every row of a column batch (as `add` of each row's impression). */
+  addColumns(batch: Pick<LabeledBatch, 'length' | 'columns' | 'contexts'>): void {
+    for (let r = 0; r < batch.length; r++) {
+      this.featurizer.hashColumnsRow(batch, r, this.buf, 0);
+      this.addHashes(this.buf, 0);
+    }
   }
 
   /** Adds one row's field hashes `hashes[offset..offset + fieldCount)`. */

@@ -1,13 +1,17 @@
-import { createFeaturizer, defaultFeatureSpec, parseFeatureSpec } from '@fallback-ctr/model';
+import { createFeaturizer, defaultFeatureSpec, parseFeatureSpec, RAW_COLUMNS } from '@fallback-ctr/model';
 import { describe, expect, it } from 'vitest';
 import {
   appendColumns,
   FeaturizedBatchBuilder,
   FTRL_DEFAULTS,
+  featurizeBatches,
   featurizeRows,
+  type LabeledBatch,
+  type LabeledImpression,
   parseTrainOptions,
   selectColumns,
   trainOnBatch,
+  trainOnBatches,
   trainOnFeaturizedRows,
   trainOnRows,
 } from '../src/index.js';
@@ -17,7 +21,53 @@ const rows = Array.from(syntheticRows({ rows: 12_000, seed: 9 }));
 const featurizer = createFeaturizer(defaultFeatureSpec);
 const same = (a: Float64Array, b: Float64Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
 
+/** The rows by column, in batches of `size`, as the click-log reader hands them over. */
+function toBatches(source: readonly LabeledImpression[], size: number): LabeledBatch[] {
+  const out: LabeledBatch[] = [];
+  for (let start = 0; start < source.length; start += size) {
+    const part = source.slice(start, start + size);
+    out.push({
+      length: part.length,
+      labels: Uint8Array.from(part, (r) => r.label),
+      servedAtMs: Float64Array.from(part, (r, i) => r.servedAt?.getTime() ?? start + i),
+      columns: RAW_COLUMNS.map((c) => part.map((r) => r.impression[c] ?? null)),
+      contexts: part.map((r) => r.impression.context),
+    });
+  }
+  return out;
+}
+
 describe('one training loop', () => {
+  it("trains column batches exactly as it trains the rows as objects (the reader's batch path)", async () => {
+    const opts = { hashBits: 20, passes: 2, negativeSamplingRate: 0.5, seed: 3, missingRate: 0.05, rareRate: 0.03 };
+    const batches = toBatches(rows, 1_000);
+    const fromBatches = await trainOnBatches(() => batches, featurizer, opts);
+    const fromRows = await trainOnRows(() => rows, featurizer, opts);
+    expect(same(fromBatches.ftrl.weights(), fromRows.ftrl.weights())).toBe(true);
+    expect(fromBatches.ftrl.bias()).toBe(fromRows.ftrl.bias());
+    expect(fromBatches.passes).toEqual(fromRows.passes);
+    const featurized = await featurizeBatches(batches, featurizer);
+    const featurizedRows = await featurizeRows(rows, featurizer);
+    expect(featurized.indices).toEqual(featurizedRows.indices);
+    expect(featurized.labels).toEqual(featurizedRows.labels);
+  });
+
+  it('with negatives sampled upstream, draws nothing and keeps the rate for re-calibration', async () => {
+    const rate = 0.25;
+    const kept = rows.filter((r, i) => r.label === 1 || i % 4 === 0);
+    const upstream = await trainOnBatches(toBatches(kept, 2_000), featurizer, {
+      hashBits: 20,
+      negativeSamplingRate: rate,
+      negativesSampledUpstream: true,
+    });
+    const asGiven = await trainOnRows(kept, featurizer, { hashBits: 20 });
+    // Every row it was given was learned (no second draw), the model is that of the rows as given...
+    expect(upstream.passes[0]!.rows).toBe(kept.length);
+    expect(same(upstream.ftrl.weights(), asGiven.ftrl.weights())).toBe(true);
+    // ...and the rate travels to the artifact, where the scorer re-calibrates by it.
+    expect(upstream.options.negativeSamplingRate).toBe(rate);
+  });
+
   it('trains a batch with missingRate and rareRate exactly as it trains the raw rows (analyze = run)', async () => {
     const opts = { hashBits: 20, passes: 2, negativeSamplingRate: 0.5, seed: 3, missingRate: 0.05, rareRate: 0.03 };
     const batch = await featurizeRows(rows, featurizer);

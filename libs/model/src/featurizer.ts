@@ -1,4 +1,5 @@
 import { type FeatureSpec, parseFeatureSpec } from './feature-spec.js';
+import type { ImpressionColumns } from './impression-columns.js';
 import {
   murmur3BytesI32,
   murmur3FinalizeI32,
@@ -54,6 +55,11 @@ export interface Featurizer {
    * applies) into `out[offset..offset + fieldCount)`.
    */
   hashFields(raw: RawImpression, out: Int32Array, offset: number): void;
+  /**
+   * hashFields of row `row` of a column batch, without building its object:
+   * hashColumnsRow(batch, r) = hashFields(impressionAt(batch, r)).
+   */
+  hashColumnsRow(batch: ImpressionColumns, row: number, out: Int32Array, offset: number): void;
   /**
    * The indices of an impression from its field hashes `hashes[offset..offset + fieldCount)` (as
    * hashFields wrote them): featurize(raw) = indicesFromHashes(hashFields(raw)), vocabulary and mask
@@ -180,8 +186,17 @@ export function createFeaturizer(specInput: FeatureSpec, options: FeaturizerOpti
 
   const ownHashes = new Int32Array(nf);
 
+  /** The one place values become field hashes: column values from `columnValues`, the rest from `context`. */
+  function hashValues(context: Record<string, unknown> | undefined | null, out: Int32Array, offset: number): void {
+    const cv = columnValues;
+    for (let i = 0; i < nf; i++) {
+      const slot = columnSlot[i] as number;
+      const v = slot >= 0 ? cv[slot] : context == null ? undefined : context[names[i] as string];
+      out[offset + i] = hashField(i, v);
+    }
+  }
+
   function hashFields(raw: RawImpression, out: Int32Array, offset: number): void {
-    const context = raw.context as Record<string, unknown> | undefined | null;
     const cv = columnValues;
     cv[0] = raw.slot_id;
     cv[1] = raw.placement;
@@ -191,11 +206,14 @@ export function createFeaturizer(specInput: FeatureSpec, options: FeaturizerOpti
     cv[5] = raw.device_type;
     cv[6] = raw.os;
     cv[7] = raw.country;
-    for (let i = 0; i < nf; i++) {
-      const slot = columnSlot[i] as number;
-      const v = slot >= 0 ? cv[slot] : context == null ? undefined : context[names[i] as string];
-      out[offset + i] = hashField(i, v);
-    }
+    hashValues(raw.context as Record<string, unknown> | undefined | null, out, offset);
+  }
+
+  function hashColumnsRow(batch: ImpressionColumns, row: number, out: Int32Array, offset: number): void {
+    const cv = columnValues;
+    const columns = batch.columns;
+    for (let c = 0; c < RAW_COLUMNS.length; c++) cv[c] = columns[c]?.[row];
+    hashValues(batch.contexts[row] as Record<string, unknown> | undefined | null, out, offset);
   }
 
   function indicesFromHashes(hashes: Int32Array, offset: number, out: Uint32Array, mask?: Uint8Array): number {
@@ -235,6 +253,7 @@ export function createFeaturizer(specInput: FeatureSpec, options: FeaturizerOpti
     vocabulary,
     featurize,
     hashFields,
+    hashColumnsRow,
     indicesFromHashes,
   };
 }

@@ -34,6 +34,7 @@ export {
   fieldSeed,
   rareValueHash,
 } from './featurizer.js';
+export { type ImpressionColumns, impressionAt } from './impression-columns.js';
 export { murmur3Bytes, murmur3String, murmur3Uint32 } from './murmur3.js';
 export {
   RAW_COLUMNS,

@@ -1,5 +1,6 @@
 import type { ModelArtifact } from './artifact.js';
 import { createFeaturizer, type Featurizer } from './featurizer.js';
+import type { ImpressionColumns } from './impression-columns.js';
 import type { RawImpression } from './raw-impression.js';
 
 /** The logistic function, stable for large |z|. */
@@ -24,6 +25,8 @@ export interface Scorer {
   score(raw: RawImpression): number;
   /** Scores many impressions into `out` (allocated only if not given or too short); returns `out`. */
   scoreBatch(raws: readonly RawImpression[], out?: Float64Array): Float64Array;
+  /** score(impressionAt(batch, row)) without building the impression (the trainer's holdout path). */
+  scoreColumnsRow(batch: ImpressionColumns, row: number): number;
   /** Predicted CTR of pre-featurised indices `indices[0..n)`. */
   scoreIndices(indices: Uint32Array, n: number): number;
 }
@@ -40,6 +43,7 @@ export function createScorer(artifact: ModelArtifact): Scorer {
   const weights = artifact.weights;
   const offset = artifact.bias + Math.log(artifact.negativeSamplingRate);
   const buf = new Uint32Array(featurizer.maxIndices);
+  const hashes = new Int32Array(featurizer.fieldCount);
 
   function scoreIndices(indices: Uint32Array, n: number): number {
     let z = offset;
@@ -49,10 +53,14 @@ export function createScorer(artifact: ModelArtifact): Scorer {
   function score(raw: RawImpression): number {
     return scoreIndices(buf, featurizer.featurize(raw, buf));
   }
+  function scoreColumnsRow(batch: ImpressionColumns, row: number): number {
+    featurizer.hashColumnsRow(batch, row, hashes, 0);
+    return scoreIndices(buf, featurizer.indicesFromHashes(hashes, 0, buf));
+  }
   function scoreBatch(raws: readonly RawImpression[], out?: Float64Array): Float64Array {
     const o = out !== undefined && out.length >= raws.length ? out : new Float64Array(raws.length);
     for (let r = 0; r < raws.length; r++) o[r] = score(raws[r] as RawImpression);
     return o;
   }
-  return { artifact, featurizer, score, scoreBatch, scoreIndices };
+  return { artifact, featurizer, score, scoreBatch, scoreColumnsRow, scoreIndices };
 }

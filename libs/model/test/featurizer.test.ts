@@ -5,11 +5,14 @@ import {
   defaultFeatureSpec,
   type FeatureSpec,
   fieldSeed,
+  type ImpressionColumns,
+  impressionAt,
   ModelError,
   murmur3Bytes,
   murmur3String,
   murmur3Uint32,
   parseFeatureSpec,
+  RAW_COLUMNS,
   type RawImpression,
 } from '../src/index.js';
 
@@ -56,6 +59,46 @@ describe('featurizer forceMissing', () => {
     const { device_type: _omitted, ...withoutDevice } = IMPRESSION;
     expect(Array.from(forced)).toEqual(featurize(defaultFeatureSpec, withoutDevice));
     expect(Array.from(forced)).not.toEqual(featurize(defaultFeatureSpec, IMPRESSION));
+  });
+});
+
+/** The impressions stored by column, as the click-log reader hands them over. */
+function toColumns(impressions: readonly RawImpression[]): ImpressionColumns {
+  return {
+    length: impressions.length,
+    columns: RAW_COLUMNS.map((c) => impressions.map((i) => i[c] ?? null)),
+    contexts: impressions.map((i) => i.context),
+  };
+}
+
+describe('featurizer on column batches', () => {
+  const f = createFeaturizer(defaultFeatureSpec);
+  const fromColumns = (batch: ImpressionColumns, r: number): number[] => {
+    const hashes = new Int32Array(f.fieldCount);
+    const out = new Uint32Array(f.maxIndices);
+    f.hashColumnsRow(batch, r, hashes, 0);
+    f.indicesFromHashes(hashes, 0, out);
+    return Array.from(out);
+  };
+
+  it('gives the golden vectors for rows of a column batch, without building the impression', () => {
+    const batch = toColumns([IMPRESSION, {}, { ...IMPRESSION, os: '', country: undefined }]);
+    expect(fromColumns(batch, 0)).toEqual(GOLDEN_FULL);
+    expect(fromColumns(batch, 1)).toEqual(GOLDEN_EMPTY);
+    const partial = fromColumns(batch, 2);
+    expect(partial).toEqual(featurize(defaultFeatureSpec, { ...IMPRESSION, os: '', country: undefined }));
+    expect(partial).not.toEqual(GOLDEN_FULL);
+  });
+
+  it('hashes a row exactly as hashFields hashes impressionAt(batch, row)', () => {
+    const batch = toColumns([IMPRESSION, { ad_id: 'ad-1', context: { page_views: '3' } }]);
+    for (let r = 0; r < batch.length; r++) {
+      const a = new Int32Array(f.fieldCount);
+      const b = new Int32Array(f.fieldCount);
+      f.hashColumnsRow(batch, r, a, 0);
+      f.hashFields(impressionAt(batch, r), b, 0);
+      expect(Array.from(a)).toEqual(Array.from(b));
+    }
   });
 });
 

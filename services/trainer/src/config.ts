@@ -96,6 +96,12 @@ export const ModelEnvSchema = z.object({
     .describe(
       'Share of (row, field) pairs trained as the field’s rare token, so never-seen values score near their peers.',
     ),
+  TRAIN_NEGATIVE_SAMPLING_RATE: envNumber()
+    .refine((v) => v > 0 && v <= 1, 'a number in (0, 1]')
+    .default(1)
+    .describe(
+      'Share of non-clicks trained on (all clicks are); the database leaves the others out by a hash of the impression id (the same ones every run) and the model is re-calibrated by the rate. 1 = every row.',
+    ),
   PROGRESS_INTERVAL_SECONDS: duration('positive', DAY_SECONDS)
     .default(10)
     .describe('How often training progress is logged.'),
@@ -217,6 +223,8 @@ export function trainingSettings(e: z.output<typeof ModelEnvSchema>) {
       rareRate: e.TRAIN_RARE_RATE,
       /** k of the vocabulary (0: none). */
       minValueCount: e.TRAIN_MIN_VALUE_COUNT,
+      /** Share of non-clicks kept (1: all); the database drops the others from the run's training reads. */
+      negativeSamplingRate: e.TRAIN_NEGATIVE_SAMPLING_RATE,
     },
     passes: e.TRAIN_PASSES ?? 1,
     /** The hyper-parameter search: on by default; an axis whose variable is set is pinned to it. */

@@ -59,7 +59,9 @@ Writes report.html (self-contained, SVG charts) and report.json, prints a summar
     try {
       if (flags['new-run']) newRun = await startReportRun(ctx);
       const runId = flags['run-id'] ?? newRun;
-      const split = await loadWindow(ctx.config, db, ctx.logger);
+      // The report reads every row (no negative down-sampling): it measures the data as served.
+      const { clicklogSchema, window } = ctx.config;
+      const split = await loadWindow({ clicklogSchema, window }, db, ctx.logger);
       const result = await runFeatureInsight({
         split,
         spec,

@@ -24,7 +24,7 @@ export type CheckedData =
  * `record` receives the checks' metrics (finite numbers) whatever the outcome.
  */
 export async function loadAndCheckData(
-  config: Pick<TrainerConfig, 'clicklogSchema' | 'window' | 'dataChecks'>,
+  config: Pick<TrainerConfig, 'clicklogSchema' | 'window' | 'dataChecks' | 'ftrl'>,
   db: pg.Pool,
   featureSpec: FeatureSpec,
   bounds: WindowBounds,

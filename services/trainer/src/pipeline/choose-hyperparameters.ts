@@ -1,6 +1,6 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
 import {
-  featurizeRows,
+  featurizeBatches,
   LearnError,
   type SearchResult,
   SearchSpaceSchema,
@@ -51,7 +51,8 @@ export async function chooseHyperparameters(
   if (searchedAxes(config).length === 0) return fixed;
 
   const featurizer = createFeaturizer(o.featureSpec);
-  const batch = await featurizeRows(train.read(o.signal ? { signal: o.signal } : {}), featurizer);
+  // With negative down-sampling the rows are those the database kept: candidates are compared on them.
+  const batch = await featurizeBatches(train.read(o.signal ? { signal: o.signal } : {}).batches(), featurizer);
   if (o.signal?.aborted) throw o.signal.reason;
   const grid = SearchSpaceSchema.parse({});
   const space = {

@@ -50,17 +50,20 @@ export async function evaluateOnHoldout(
   const champScores = new GrowableFloat64();
   const labels = new GrowableUint8();
   let clicks = 0;
-  for await (const row of holdout.read(signal ? { signal } : {})) {
-    const p = candidate.score(row.impression);
-    cand.add(p, row.label);
-    candScores.push(p);
-    if (champ && champion) {
-      const q = champion.scorer.score(row.impression);
-      champ.add(q, row.label);
-      champScores.push(q);
+  for await (const batch of holdout.read(signal ? { signal } : {}).batches()) {
+    for (let r = 0; r < batch.length; r++) {
+      const label = batch.labels[r] as number;
+      const p = candidate.scoreColumnsRow(batch, r);
+      cand.add(p, label);
+      candScores.push(p);
+      if (champ && champion) {
+        const q = champion.scorer.scoreColumnsRow(batch, r);
+        champ.add(q, label);
+        champScores.push(q);
+      }
+      labels.push(label);
+      clicks += label;
     }
-    labels.push(row.label);
-    clicks += row.label;
   }
   if (signal?.aborted) throw signal.reason;
   const rows = labels.length;

@@ -22,9 +22,14 @@ export function windowBounds(window: TrainerConfig['window'], clock: () => Date 
   return { from, to: end, now };
 }
 
-/** Stage 1 — load: split the window by time into the training part and the most recent holdout slice. */
+/**
+ * Stage 1 — load: split the window by time into the training part and the most recent holdout slice;
+ * with TRAIN_NEGATIVE_SAMPLING_RATE < 1 the training part's reads leave non-clicks out in the database.
+ */
 export async function loadWindow(
-  config: Pick<TrainerConfig, 'clicklogSchema' | 'window'>,
+  config: Pick<TrainerConfig, 'clicklogSchema' | 'window'> & {
+    ftrl?: Pick<TrainerConfig['ftrl'], 'negativeSamplingRate'>;
+  },
   db: pg.Pool,
   logger: Logger,
   bounds: WindowBounds = windowBounds(config.window),
@@ -37,6 +42,9 @@ export async function loadWindow(
     ...(bounds.now ? { now: bounds.now } : {}),
     attributionWindowMinutes: config.window.attributionWindowMinutes,
     holdout: { minutes: config.window.holdoutHours * 60 },
+    ...(config.ftrl && config.ftrl.negativeSamplingRate < 1
+      ? { trainNegativeSampling: { rate: config.ftrl.negativeSamplingRate } }
+      : {}),
     batchSize: 5_000,
     logger,
   });

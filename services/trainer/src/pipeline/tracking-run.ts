@@ -121,6 +121,7 @@ export class TrackingRun {
         'train.missing_rate': config.ftrl.missingRate,
         'train.rare_rate': config.ftrl.rareRate,
         'train.min_value_count': config.ftrl.minValueCount,
+        'train.negative_sampling_rate': config.ftrl.negativeSamplingRate,
         'train.search': String(config.search.enabled),
         ...gate,
         'rollout.mode': config.rollout.mode,

@@ -1,5 +1,5 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
-import { type TrainResult, toArtifactInput, trainOnRows, ValueCounter } from '@fallback-ctr/learn';
+import { type TrainResult, toArtifactInput, trainOnBatches, ValueCounter } from '@fallback-ctr/learn';
 import {
   createFeaturizer,
   createScorer,
@@ -44,30 +44,34 @@ export interface TrainCandidateOptions {
 
 export interface TrainedCandidate {
   result: TrainResult;
-  /** Rows and clicks of the training part (first pass). */
+  /** Rows and clicks of the training part (before negative down-sampling; every click is kept). */
   rows: number;
   clicks: number;
 }
 
 /**
- * Stage 2 — train: FTRL-Proximal over the training part, featurising each row with the spec.
- * Each pass re-reads the rows from Postgres through a cursor, so memory does not grow with the
- * window; progress (rows, rows/s, pass, running logloss) is reported at a steady interval.
+ * Stage 2 — train: FTRL-Proximal over the training part, featurising each row with the spec straight
+ * from the reader's column batches. Each pass re-reads the rows from Postgres, so memory does not grow
+ * with the window; progress (rows, rows/s, pass, running logloss) is reported at a steady interval.
+ * With a negative sampling rate below 1 the database left the other non-clicks out of the read (the
+ * split's trainNegativeSampling) and the rate re-calibrates the model.
  */
 export async function trainCandidate(
-  train: Pick<SplitPart, 'read'>,
+  train: Pick<SplitPart, 'read' | 'rows'>,
   o: TrainCandidateOptions,
 ): Promise<TrainedCandidate> {
-  const { minValueCount } = o.ftrl;
+  const { minValueCount, negativeSamplingRate } = o.ftrl;
+  // Below 1 the database already left the other non-clicks out: the learner draws nothing again.
+  const sampledUpstream = negativeSamplingRate < 1;
   const featurizer =
     minValueCount > 0
       ? createFeaturizer(o.featureSpec, { vocabulary: await countValues(train, o, minValueCount) })
       : createFeaturizer(o.featureSpec);
   let nextLogLine = Date.now() + o.progressIntervalMs;
-  const result = await trainOnRows(
-    () => train.read(o.signal ? { signal: o.signal } : {}),
+  const result = await trainOnBatches(
+    () => train.read(o.signal ? { signal: o.signal } : {}).batches(),
     featurizer,
-    { ...learnTrainOptions(o), hashBits: o.featureSpec.hashBits },
+    { ...learnTrainOptions(o), hashBits: o.featureSpec.hashBits, negativesSampledUpstream: sampledUpstream },
     {
       progressIntervalMs: o.progressIntervalMs,
       ...(o.progressEveryRows ? { progressEveryRows: o.progressEveryRows } : {}),
@@ -100,7 +104,8 @@ export async function trainCandidate(
     },
   );
   const firstPass = result.passes[0];
-  return { result, rows: firstPass?.rows ?? 0, clicks: firstPass?.positives ?? 0 };
+  const rows = sampledUpstream ? train.rows : (firstPass?.rows ?? 0);
+  return { result, rows, clicks: firstPass?.positives ?? 0 };
 }
 
 /**
@@ -111,7 +116,7 @@ export async function trainCandidate(
 async function countValues(train: Pick<SplitPart, 'read'>, o: TrainCandidateOptions, minValueCount: number) {
   const started = Date.now();
   const counter = new ValueCounter(createFeaturizer(o.featureSpec));
-  for await (const row of train.read(o.signal ? { signal: o.signal } : {})) counter.add(row.impression);
+  for await (const batch of train.read(o.signal ? { signal: o.signal } : {}).batches()) counter.addColumns(batch);
   if (o.signal?.aborted) throw o.signal.reason;
   const fields = counter.summary(minValueCount);
   o.logger.info(
