@@ -1,11 +1,14 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { BoundHistogram, type HistogramSeries } from './bound-histogram.js';
 import type { ModelHolder } from './model-holder.js';
 
 export interface InferenceMetrics {
   registry: Registry;
-  requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Bind a series per (method, route, status) once (`series`), then `observe` costs ~30 ns. */
+  requestDuration: BoundHistogram<'method' | 'route' | 'status_code'>;
   predictions: Counter;
-  batchSize: Histogram;
+  /** Impressions per POST /predict: its one series. */
+  batchSize: HistogramSeries;
   errors: Counter<'code' | 'status_code'>;
   modelInfo: Gauge<'model_name' | 'model_version' | 'resolved_from' | 'format_version'>;
   /** The challenger scored in shadow (absent when shadow is off or no challenger loaded). */
@@ -27,7 +30,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
   const registers = [registry];
   return {
     registry,
-    requestDuration: new Histogram({
+    requestDuration: new BoundHistogram({
       name: `${PREFIX}http_request_duration_seconds`,
       help: 'HTTP request duration by route and status',
       labelNames: ['method', 'route', 'status_code'] as const,
@@ -39,12 +42,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
       help: 'Impressions scored',
       registers,
     }),
-    batchSize: new Histogram({
+    batchSize: new BoundHistogram({
       name: `${PREFIX}predict_batch_size`,
       help: 'Impressions per POST /predict request',
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
       registers,
-    }),
+    }).series({}),
     errors: new Counter({
       name: `${PREFIX}errors_total`,
       help: 'Error responses by stable error code',

@@ -1,5 +1,6 @@
 import type { Logger } from '@fallback-ctr/runtime';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { HistogramSeries } from './bound-histogram.js';
 import type { InferenceMetrics } from './metrics.js';
 
 export interface RouteObservers {
@@ -8,8 +9,6 @@ export interface RouteObservers {
   /** Records a request no route matched (under route "unmatched"). */
   observeUnmatched(request: FastifyRequest, reply: FastifyReply): void;
 }
-
-type DurationChild = ReturnType<InferenceMetrics['requestDuration']['labels']>;
 
 /**
  * An `onRoute` hook that gives every route registered after it a duration observer and records its
@@ -20,12 +19,12 @@ type DurationChild = ReturnType<InferenceMetrics['requestDuration']['labels']>;
 export function observeRoutes(app: FastifyInstance, metrics: InferenceMetrics, logger: Logger): RouteObservers {
   const logRequests = logger.isLevelEnabled('debug');
   const observer = (method: string, route: string) => {
-    const byStatus = new Map<number, DurationChild>();
+    const byStatus = new Map<number, HistogramSeries>();
     return (request: FastifyRequest, reply: FastifyReply) => {
       const status = reply.statusCode;
       let child = byStatus.get(status);
       if (!child) {
-        child = metrics.requestDuration.labels(method, route, String(status));
+        child = metrics.requestDuration.series({ method, route, status_code: String(status) });
         byStatus.set(status, child);
       }
       child.observe(reply.elapsedTime / 1000);
