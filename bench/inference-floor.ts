@@ -4,19 +4,19 @@
  *       bench/inference-hostile-server.ts), no MLflow needed;
  *   (b) bare Fastify parsing the same body and sending (a)'s response for it as a constant
  *       (bench/inference-bare-fastify.ts).
- * Batch 1, 10 and 100; rounds interleave (a) and (b) cell by cell; server CPU is read from
- * /proc/<pid>/stat around each cell and divided by the requests it answered; the median round is
+ * Batch 1, 10 and 100; rounds interleave (a) and (b) cell by cell; server CPU is read from /proc
+ * (the spawned process and its children) around each cell and divided by the requests it answered; the median round is
  * reported. CPU per request is the steadier figure on a shared machine (req/s depends on the load).
  *
  *   npx tsx --conditions=source bench/inference-floor.ts [--seconds 4] [--rounds 3] [--connections 8]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { treeCpuSeconds } from './support/process-tree-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,20 +68,13 @@ async function startServer(file: string, port: number, env: Record<string, strin
   }
 }
 
-/** CPU seconds of one process so far (utime + stime, USER_HZ 100). */
-function cpuSeconds(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 async function cell(port: number, pid: number, body: string): Promise<{ reqs: number; cpuUs: number }> {
   const url = `http://127.0.0.1:${port}/predict`;
   const request = { url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body };
   await autocannon({ ...request, connections, duration: 1 });
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = treeCpuSeconds(pid);
   const result = await autocannon({ ...request, connections, duration: seconds });
-  const cpu = cpuSeconds(pid) - cpu0;
+  const cpu = treeCpuSeconds(pid) - cpu0;
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   const reqs = result.requests.total;

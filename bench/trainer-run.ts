@@ -36,7 +36,7 @@ for (const size of sizes) {
   for (const rate of rates) {
     const modelName = `trainer-bench-${size}-${Date.now()}`;
     const pgCpuBefore = await postgresCpuSeconds(db);
-    const extraEnv = rate < 1 ? { TRAIN_NEGATIVE_SAMPLING_RATE: String(rate) } : {};
+    const extraEnv: Record<string, string> = rate < 1 ? { TRAIN_NEGATIVE_SAMPLING_RATE: String(rate) } : {};
     const result = await runTrainerChild(env, schema, modelName, extraEnv);
     const pgCpu = (await postgresCpuSeconds(db)) - pgCpuBefore;
     const p = result.phases;

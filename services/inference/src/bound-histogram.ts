@@ -2,6 +2,16 @@ import { Histogram, type HistogramConfiguration, type LabelValues } from 'prom-c
 
 /** What Histogram#get resolves to (prom-client does not export the type by name). */
 type HistogramData<T extends string> = Awaited<ReturnType<Histogram<T>['get']>>;
+/**
+ * What the registry reads. prom-client's typings add a `collect` its own Histogram never returns and
+ * declare `type` as a numeric enum it does not export (at run time it is the string 'histogram'), so
+ * this shape is cast to theirs in one place.
+ */
+function metricData<T extends string, V>(name: string, help: string, values: V[]) {
+  return { name, help, type: 'histogram', values, aggregator: 'sum' } as unknown as Omit<HistogramData<T>, 'values'> & {
+    values: V[];
+  };
+}
 
 /** One label set of a BoundHistogram, bound once. */
 export interface HistogramSeries {
@@ -70,7 +80,7 @@ export class BoundHistogram<T extends string = string> extends Histogram<T> {
 
   /** What the registry's text format reads (prom-client calls it when present): labels and `le` apart. */
   async getForPromString(): Promise<Omit<HistogramData<T>, 'values'> & { values: ExportedValue<T>[] }> {
-    return { name: this.metricName, help: this.help, type: 'histogram', values: this.exported(), aggregator: 'sum' };
+    return metricData<T, ExportedValue<T>>(this.metricName, this.help, this.exported());
   }
 
   override async get(): Promise<HistogramData<T>> {
@@ -78,7 +88,7 @@ export class BoundHistogram<T extends string = string> extends Histogram<T> {
       ...rest,
       labels: { ...labels, ...sharedLabels } as LabelValues<T>,
     }));
-    return { name: this.metricName, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+    return metricData<T, HistogramData<T>['values'][number]>(this.metricName, this.help, values);
   }
 
   private exported(): ExportedValue<T>[] {
