@@ -44,6 +44,12 @@ export {
   type RawValue,
   RawValueSchema,
 } from './raw-impression.js';
-export { CHAMPION_ALIAS, MODEL_ARTIFACT_DIR, PREVIOUS_CHAMPION_ALIAS, VersionTag } from './registry-contract.js';
+export {
+  CHALLENGER_ALIAS,
+  CHAMPION_ALIAS,
+  MODEL_ARTIFACT_DIR,
+  PREVIOUS_CHAMPION_ALIAS,
+  VersionTag,
+} from './registry-contract.js';
 export { createScorer, recalibrate, type Scorer, sigmoid } from './scorer.js';
 export { HashSet32, type Vocabulary, validateVocabulary } from './vocabulary.js';

@@ -8,6 +8,12 @@ export const CHAMPION_ALIAS = 'champion';
 /** The version the champion replaced: where a rollback goes without searching. */
 export const PREVIOUS_CHAMPION_ALIAS = 'previous-champion';
 
+/**
+ * A version that passed the gate in PROMOTE_VIA=challenger mode: inference pods started with
+ * SHADOW_ALIAS=challenger score it in shadow until `promote-challenger` promotes or refuses it.
+ */
+export const CHALLENGER_ALIAS = 'challenger';
+
 const HOLDOUT_TAG_PREFIX = 'holdout.';
 
 /** Model-version tags written by the trainer. */
@@ -15,12 +21,18 @@ export const VersionTag = {
   GATE_OUTCOME: 'gate.outcome',
   GATE_REASONS: 'gate.reasons',
   ARTIFACT_SHA256: 'artifact.sha256',
-  /** not-eligible (gate FAIL) | pending | promoted | superseded | rolled-back | aborted */
+  /** not-eligible (gate FAIL) | pending | challenger | promoted | superseded | rolled-back | refused | aborted */
   PROMOTION: 'promotion',
   /** When `promotion` last changed (RFC 3339). */
   PROMOTION_AT: 'promotion.at',
   /** Which run or command changed it, e.g. "v5 (run 1a2b…)" or "rollback to v3". */
   PROMOTION_BY: 'promotion.by',
+  /** The last shadow comparison of a challenger: PROMOTE | REFUSE | WAIT (`shadow.*` tags carry the figures). */
+  SHADOW_OUTCOME: 'shadow.outcome',
+  /** Why, one line per failed check (or why it was promoted). */
+  SHADOW_REASONS: 'shadow.reasons',
+  /** `shadow.<figure>`: a live figure of the last comparison (impressions, clicks, hours, logloss_diff, ...). */
+  shadow: (figure: string) => `shadow.${figure}`,
   /** `holdout.<metric>`: a holdout metric of the version (logloss, auc, ne, calibration, rows, clicks). */
   holdout: (metric: string) => `${HOLDOUT_TAG_PREFIX}${metric}`,
   /** The metric a `holdout.<metric>` tag names, or undefined for any other tag. */

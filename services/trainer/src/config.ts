@@ -138,6 +138,51 @@ export const GateEnvSchema = z.object({
     .describe('Candidate AUC may fall below the champion’s (same rows) by at most max(this, 2 SE of the difference).'),
 });
 
+/** The shadow challenger: where a gate PASS goes, and when a challenger replaces the champion. */
+export const ChallengerEnvSchema = z.object({
+  PROMOTE_VIA: z
+    .enum(['champion', 'challenger'])
+    .default('champion')
+    .describe(
+      'champion: a gate PASS becomes the champion at once. challenger: it gets the alias "challenger" (inference scores it in shadow with SHADOW_ALIAS=challenger) and `promote-challenger` makes it champion once its live shadow metrics are no worse. Without a champion yet, a PASS becomes champion either way.',
+    ),
+  SHADOW_MIN_HOURS: duration('nonNegative', 366 * 24)
+    .default(24)
+    .describe(
+      'Hours of attributed shadow traffic (first to last paired impression) before `promote-challenger` decides; before that it waits.',
+    ),
+  SHADOW_WINDOW_HOURS: duration('positive', 366 * 24)
+    .default(168)
+    .describe(
+      '`promote-challenger` reads the scores logged in this many hours before now minus the attribution window.',
+    ),
+  SHADOW_WINDOW_END: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(
+      'End of the live window `promote-challenger` reads (RFC 3339), at most now minus the attribution window; default: now minus the attribution window. For replays and tests.',
+    ),
+  SHADOW_MIN_IMPRESSIONS: envInt(1)
+    .default(10_000)
+    .describe('Fewest impressions scored by both champion and challenger (with final labels) to decide on.'),
+  SHADOW_MIN_CLICKS: envInt(0).default(100).describe('Fewest clicks among those impressions to decide on.'),
+  SHADOW_MAX_LOGLOSS_INCREASE: nonNegative()
+    .default(0)
+    .describe(
+      'Challenger − champion live logloss on the same impressions may be at most max(this, 2 SE of the paired difference).',
+    ),
+  SHADOW_CALIBRATION_TOLERANCE: nonNegative()
+    .default(0.05)
+    .describe(
+      'The challenger’s live |Σp/Σy − 1| may exceed the champion’s (or this, whichever is larger) by at most 2 SE.',
+    ),
+  K8S_CHALLENGER_ANNOTATION_KEY: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'an annotation key')
+    .default('fallback-ctr.io/challenger-version')
+    .describe('Pod-template annotation naming the challenger: moving it rolls the pods so they load the new one.'),
+});
+
 /** Registry, schedule, rollout and logging. */
 export const OpsEnvSchema = z.object({
   // MLflow's standard variables (URI, credentials, timeout, retries), read by libs/mlflow.
@@ -174,6 +219,7 @@ export const TrainerEnvSchema = z.object({
   ...DataEnvSchema.shape,
   ...ModelEnvSchema.shape,
   ...GateEnvSchema.shape,
+  ...ChallengerEnvSchema.shape,
   ...OpsEnvSchema.shape,
 });
 export type TrainerEnv = z.output<typeof TrainerEnvSchema>;
@@ -192,6 +238,20 @@ export const GateThresholdsSchema = z.object({
   maxAucDrop: z.number().min(0),
 });
 export type GateThresholds = z.infer<typeof GateThresholdsSchema>;
+
+export const ChallengerSettingsSchema = z.object({
+  promoteVia: z.enum(['champion', 'challenger']),
+  minHours: z.number().min(0),
+  windowHours: z.number().positive(),
+  /** Fixed end of the live window, or undefined for "now minus the attribution window". */
+  windowEnd: z.date().optional(),
+  minImpressions: z.number().int().min(1),
+  minClicks: z.number().int().min(0),
+  maxLoglossIncrease: z.number().min(0),
+  calibrationTolerance: z.number().min(0),
+  annotationKey: z.string(),
+});
+export type ChallengerSettings = z.infer<typeof ChallengerSettingsSchema>;
 
 /** The trainer's settings, typed from the schemas through `configFromEnv` (no second, hand-written shape). */
 export type TrainerConfig = ReturnType<typeof configFromEnv>;
@@ -259,6 +319,16 @@ export function loadTrainerConfig(env: Env = process.env, options: LoadTrainerCo
         });
       }
     }
+    if (e.SHADOW_WINDOW_END !== undefined) {
+      const latest = new Date(clock().getTime() - e.ATTRIBUTION_WINDOW_MINUTES * 60_000);
+      if (Date.parse(e.SHADOW_WINDOW_END) > latest.getTime()) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SHADOW_WINDOW_END'],
+          message: `a time at or before ${latest.toISOString()} (now minus ATTRIBUTION_WINDOW_MINUTES): later impressions have no final labels yet`,
+        });
+      }
+    }
     if (e.HOLDOUT_HOURS >= e.TRAIN_WINDOW_HOURS) {
       ctx.addIssue({ code: 'custom', path: ['HOLDOUT_HOURS'], message: 'a value < TRAIN_WINDOW_HOURS' });
     }
@@ -304,6 +374,17 @@ function configFromEnv(e: z.output<typeof TrainerEnvWithoutDatabaseSchema>, env:
       maxBaseRateShift: e.GATE_MAX_BASE_RATE_SHIFT,
       maxLoglossIncrease: e.GATE_MAX_LOGLOSS_INCREASE,
       maxAucDrop: e.GATE_MAX_AUC_DROP,
+    },
+    challenger: {
+      promoteVia: e.PROMOTE_VIA,
+      minHours: e.SHADOW_MIN_HOURS,
+      windowHours: e.SHADOW_WINDOW_HOURS,
+      windowEnd: e.SHADOW_WINDOW_END === undefined ? undefined : new Date(e.SHADOW_WINDOW_END),
+      minImpressions: e.SHADOW_MIN_IMPRESSIONS,
+      minClicks: e.SHADOW_MIN_CLICKS,
+      maxLoglossIncrease: e.SHADOW_MAX_LOGLOSS_INCREASE,
+      calibrationTolerance: e.SHADOW_CALIBRATION_TOLERANCE,
+      annotationKey: e.K8S_CHALLENGER_ANNOTATION_KEY,
     },
     mlflow: {
       modelName: e.MODEL_NAME,

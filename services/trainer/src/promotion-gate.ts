@@ -64,12 +64,12 @@ export type GateDecision = z.infer<typeof GateDecisionSchema>;
 /** How many standard errors a measured difference must exceed before the gate calls it real. */
 export const GATE_Z = 2;
 
-const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+export const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 /** A standard error that cannot be estimated counts as zero uncertainty (the point value decides). */
-const widen = (se: number): number => (Number.isFinite(se) ? GATE_Z * se : 0);
+export const widen = (se: number): number => (Number.isFinite(se) ? GATE_Z * se : 0);
 
-interface CheckSpec {
+export interface CheckSpec {
   name: string;
   description: string;
   value: number;
@@ -80,7 +80,8 @@ interface CheckSpec {
   protects?: string;
 }
 
-function bound(c: CheckSpec): GateCheck {
+/** One check of a bound on a measured value, worded for people (also used by the shadow comparison). */
+export function bound(c: CheckSpec): GateCheck {
   // NaN compares false both ways, so an unmeasurable value fails rather than slipping through.
   const ok = c.comparator === '>=' ? c.value >= c.threshold : c.value <= c.threshold;
   const shown = Number.isFinite(c.value) ? fmt(c.value) : String(c.value);

@@ -9,7 +9,7 @@ export const runCommand = defineCommand({
 candidate and champion on the same holdout → promotion gate → publish to MLflow → (PASS only)
 move "champion" → roll out. Exits 0 on PASS, on a clean gate FAIL, when another run holds the lock
 and when the data checks skip the run (nothing to train on); non-zero on errors. The last log line
-carries \`outcome\`: PROMOTED, REJECTED, SKIPPED or ERROR.`,
+carries \`outcome\`: PROMOTED, CHALLENGER (PROMOTE_VIA=challenger), REJECTED, SKIPPED or ERROR.`,
   options: {},
   logTo: 'stdout',
   exitCodes: { [TrainerErrorCode.ROLLOUT_FAILED]: ExitCode.ROLLOUT_FAILED },

@@ -40,6 +40,8 @@ export function describeOutcome(o: RunOutcome): string {
   switch (o.status) {
     case 'PROMOTED':
       return `outcome PROMOTED: version ${o.version} is champion (replaced ${o.previousChampion ?? 'none'})`;
+    case 'CHALLENGER':
+      return `outcome CHALLENGER: version ${o.version} is the challenger, scored in shadow beside champion ${o.champion ?? 'none'} until promote-challenger decides (replaced challenger ${o.previousChallenger ?? 'none'})`;
     case 'REJECTED':
       return `outcome REJECTED: version ${o.version} failed the gate (${o.decision.reasons.join('; ')}); champion stays ${o.champion ?? 'none'}`;
     default:

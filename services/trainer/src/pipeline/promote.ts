@@ -94,10 +94,11 @@ export async function restoreAliases(
 }
 
 /** What the `promotion` tag of a version says now; `promotion.at` and `promotion.by` say when and why. */
-export type PromotionState = 'promoted' | 'superseded' | 'rolled-back' | 'aborted';
+export type PromotionState = 'challenger' | 'promoted' | 'superseded' | 'rolled-back' | 'refused' | 'aborted';
 
 /**
- * Keeps a version's `promotion` tag true: `promoted` while it serves, `superseded` once a newer one
+ * Keeps a version's `promotion` tag true: `challenger` while it is scored in shadow, `refused` when the
+ * shadow comparison found it worse, `promoted` while it serves, `superseded` once a newer one
  * replaced it, `rolled-back` when the champion was moved away from it, `aborted` when its promotion
  * failed half-way. `by` names the run or command that changed it.
  */

@@ -13,7 +13,7 @@ export interface RolloutContext {
   signal?: AbortSignal;
 }
 
-function deploymentRollout(ctx: RolloutContext): DeploymentRollout {
+export function deploymentRollout(ctx: RolloutContext): DeploymentRollout {
   const kc = ctx.kubeConfig();
   return createDeploymentRollout(
     kc,

@@ -1,16 +1,17 @@
 import type { TrainingSplit } from '@fallback-ctr/clicklog';
 import type { MlflowClient } from '@fallback-ctr/mlflow';
 import type { FeatureSpec } from '@fallback-ctr/model';
-import { AbortedError, errorCode, type Logger } from '@fallback-ctr/runtime';
+import { AbortedError, errorCode, errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
 import { requireDatabaseUrl, type TrainerConfig } from '../config.js';
-import { TrainerErrorCode } from '../errors.js';
+import { TrainerError, TrainerErrorCode } from '../errors.js';
 import { resolveFeatureSpec } from '../feature-spec-source.js';
 import type { GateDecision } from '../promotion-gate.js';
 import { reconcileLeftovers } from '../reconcile.js';
 import { loadChampion } from '../registry.js';
 import { acquireRunLock, type RunLock, runLockKey } from '../run-lock.js';
+import { moveChallenger, rollOutChallenger } from './challenger-stage.js';
 import { loadAndCheckData } from './check-data.js';
 import { chooseHyperparameters } from './choose-hyperparameters.js';
 import { evaluateOnHoldout } from './evaluate.js';
@@ -50,6 +51,15 @@ export interface AfterPublishContext {
 
 export type RunOutcome =
   | { status: 'PROMOTED'; runId: string; version: string; previousChampion: string | null; decision: GateDecision }
+  /** PROMOTE_VIA=challenger: the version passed and is the challenger, scored in shadow beside `champion`. */
+  | {
+      status: 'CHALLENGER';
+      runId: string;
+      version: string;
+      champion: string | null;
+      previousChallenger: string | null;
+      decision: GateDecision;
+    }
   | { status: 'REJECTED'; runId: string; version: string; champion: string | null; decision: GateDecision }
   /** Nothing to train on (no runId) or another run holds the lock (no runId); nothing registered. */
   | { status: 'SKIPPED'; reason: string; runId?: string };
@@ -102,9 +112,12 @@ interface Published {
   training: TrainingSettings;
   decision: GateDecision;
   version: string;
-  /** The aliases before the promotion; null when the gate did not pass. */
-  promotedOver: AliasState | null;
+  /** Where a PASS went, and what it replaced; null when the gate did not pass. */
+  placed: Placement | null;
 }
+
+/** A version that passed: champion at once, or challenger first (PROMOTE_VIA=challenger with a champion to compare with). */
+type Placement = { as: 'champion'; before: AliasState } | { as: 'challenger'; previous: string | null };
 
 async function runLocked(
   deps: TrainingDeps,
@@ -123,28 +136,39 @@ async function runLocked(
     await run.skip(published.skipped);
     return { status: 'SKIPPED', reason: published.skipped, runId: run.runId };
   }
-  if (published.promotedOver) await rollOut(ctx, published.version, published.promotedOver);
+  const { placed } = published;
+  if (placed?.as === 'champion') await rollOut(ctx, published.version, placed.before);
+  if (placed?.as === 'challenger') await rollOutNewChallenger(ctx, published.version, placed.previous);
   await afterPublish(ctx, published);
-  await run.nameAfter(bounds, {
-    version: published.version,
-    status: published.promotedOver ? 'PROMOTED' : 'REJECTED',
-  });
+  const status = placed === null ? 'REJECTED' : placed.as === 'champion' ? 'PROMOTED' : 'CHALLENGER';
+  await run.nameAfter(bounds, { version: published.version, status });
   await run.finish();
-  return published.promotedOver
-    ? {
-        status: 'PROMOTED',
-        runId: run.runId,
-        version: published.version,
-        previousChampion: published.promotedOver.champion,
-        decision: published.decision,
-      }
-    : {
-        status: 'REJECTED',
-        runId: run.runId,
-        version: published.version,
-        champion: published.decision.championVersion,
-        decision: published.decision,
-      };
+  if (placed?.as === 'champion') {
+    return {
+      status: 'PROMOTED',
+      runId: run.runId,
+      version: published.version,
+      previousChampion: placed.before.champion,
+      decision: published.decision,
+    };
+  }
+  if (placed?.as === 'challenger') {
+    return {
+      status: 'CHALLENGER',
+      runId: run.runId,
+      version: published.version,
+      champion: published.decision.championVersion,
+      previousChallenger: placed.previous,
+      decision: published.decision,
+    };
+  }
+  return {
+    status: 'REJECTED',
+    runId: run.runId,
+    version: published.version,
+    champion: published.decision.championVersion,
+    decision: published.decision,
+  };
 }
 
 /**
@@ -209,8 +233,8 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
       shipped.serialized.sha256,
       ctx.featureSpec,
     );
-    const promotedOver = await promoteIfPassed(ctx, version.version, decision);
-    return { split, training: chosen, decision, version: version.version, promotedOver };
+    const placed = await promoteIfPassed(ctx, version.version, decision);
+    return { split, training: chosen, decision, version: version.version, placed };
   } catch (thrown) {
     // The first cause is the one reported: a lost lock rather than the abort it caused further down,
     // but a failed read rather than the lock that went down with the same database.
@@ -243,8 +267,11 @@ async function reconcile(ctx: RunContext): Promise<void> {
   );
 }
 
-/** Moves `champion` to a version that passed the gate; a version left behind by a failure here is tagged `aborted`. */
-async function promoteIfPassed(ctx: RunContext, version: string, decision: GateDecision): Promise<AliasState | null> {
+/**
+ * Moves `champion` (or, with PROMOTE_VIA=challenger and a champion to compare with, `challenger`) to a
+ * version that passed the gate; a version left behind by a failure here is tagged `aborted`.
+ */
+async function promoteIfPassed(ctx: RunContext, version: string, decision: GateDecision): Promise<Placement | null> {
   const modelName = ctx.config.mlflow.modelName;
   try {
     await ctx.run.tagVersion(version, decision);
@@ -252,7 +279,11 @@ async function promoteIfPassed(ctx: RunContext, version: string, decision: GateD
     ctx.signal?.throwIfAborted();
     // Another run may have taken a lost lock and promoted meanwhile: never move the alias without it.
     await ctx.lock.assertHeld();
-    return await promoteVersion(ctx.mlflow, modelName, version, ctx.logger);
+    if (ctx.config.challenger.promoteVia === 'challenger' && decision.championVersion !== null) {
+      const previous = await moveChallenger(ctx.mlflow, modelName, version, ctx.logger);
+      return { as: 'challenger', previous };
+    }
+    return { as: 'champion', before: await promoteVersion(ctx.mlflow, modelName, version, ctx.logger) };
   } catch (error) {
     // An unknown alias state leaves the version pending: the next run settles it from what it reads.
     const unknown = errorCode(error) === TrainerErrorCode.ALIAS_STATE_UNKNOWN;
@@ -277,6 +308,47 @@ async function rollOut(ctx: RunContext, version: string, before: AliasState): Pr
   } catch (error) {
     await ctx.run.fail(error);
     throw error;
+  }
+}
+
+/**
+ * Rolls the pods so they load the new challenger. On failure the challenger alias and annotation go
+ * back to the previous challenger (none = shadow off), the version is tagged `aborted`, and the run fails.
+ */
+async function rollOutNewChallenger(ctx: RunContext, version: string, previous: string | null): Promise<void> {
+  const modelName = ctx.config.mlflow.modelName;
+  const rolloutCtx = {
+    config: ctx.config.rollout,
+    kubeConfig: ctx.kubeConfig,
+    logger: ctx.logger,
+    ...(ctx.callerSignal ? { signal: ctx.callerSignal } : {}),
+  };
+  const annotationKey = ctx.config.challenger.annotationKey;
+  try {
+    await rollOutChallenger(rolloutCtx, annotationKey, version, { wait: true });
+    await tagPromotion(ctx.mlflow, modelName, version, 'challenger', `run ${ctx.run.runId}`).catch((error: unknown) =>
+      ctx.logger.warn({ err: error }, 'could not tag the new challenger'),
+    );
+  } catch (error) {
+    ctx.logger.error({ err: error, modelVersion: version }, 'challenger rollout failed: putting the previous one back');
+    await moveChallenger(ctx.mlflow, modelName, previous, ctx.logger).catch(() => undefined);
+    await tagPromotion(
+      ctx.mlflow,
+      modelName,
+      version,
+      'aborted',
+      `failed challenger rollout (run ${ctx.run.runId})`,
+    ).catch(() => undefined);
+    await rollOutChallenger(rolloutCtx, annotationKey, previous, { wait: true }).catch((backError: unknown) =>
+      ctx.logger.error({ err: backError }, 'rolling the challenger annotation back failed too'),
+    );
+    const failure = new TrainerError(
+      TrainerErrorCode.ROLLOUT_FAILED,
+      `rollout of challenger ${modelName} version ${version} failed (${errorMessage(error)}); challenger moved back to ${previous ?? 'none'}; champion untouched`,
+      { cause: error },
+    );
+    await ctx.run.fail(failure);
+    throw failure;
   }
 }
 
