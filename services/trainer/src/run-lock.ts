@@ -25,6 +25,8 @@ export interface AcquireRunLockOptions {
   pollMs?: number;
   /** How often the held lock is checked (a connection that died silently shows up no later). */
   heartbeatMs?: number;
+  /** How long one query on the lock's connection may take before it counts as unanswered. */
+  queryTimeoutMs?: number;
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -44,12 +46,12 @@ const HELD_SQL = `SELECT EXISTS (
  * process lives on, `signal` aborts: the holder must stop before it changes anything shared.
  */
 export async function acquireRunLock(options: AcquireRunLockOptions): Promise<RunLock | null> {
-  const { key, waitMs = 0, pollMs = 1_000, heartbeatMs = 5_000, logger, signal } = options;
+  const { key, waitMs = 0, pollMs = 1_000, heartbeatMs = 5_000, queryTimeoutMs = 15_000, logger, signal } = options;
   const client = new pg.Client({
     connectionString: options.databaseUrl,
     application_name: 'fallback-ctr-trainer-lock',
     keepAlive: true,
-    query_timeout: 15_000,
+    query_timeout: queryTimeoutMs,
   });
   const lost = new AbortController();
   let released = false;
@@ -102,7 +104,29 @@ export async function acquireRunLock(options: AcquireRunLockOptions): Promise<Ru
     if (lost.signal.aborted) throw lost.signal.reason;
   }
 
-  const heartbeat = setInterval(() => void assertHeld().catch(() => undefined), heartbeatMs);
+  /**
+   * The background check. An answer that is only late does not end the session: a busy server
+   * (the demo's embedded PGlite answers one query at a time, behind the run's own reads) answers
+   * later, and the connection's 'error' and 'end' events report a session that really ended. So a
+   * timed-out beat is let go, and the next beat is not queued behind it. assertHeld, which the run
+   * calls before it changes anything shared, still counts an unanswered check as lost.
+   */
+  let beating = false;
+  async function beat(): Promise<void> {
+    if (beating || released || lost.signal.aborted) return;
+    beating = true;
+    try {
+      const { rows } = await client.query<{ held: boolean }>(HELD_SQL, [key]);
+      if (rows[0]?.held !== true) markLost(new Error('PostgreSQL no longer lists it for this session'));
+    } catch (error) {
+      if (isQueryTimeout(error)) logger?.warn({ lockKey: key }, 'the run lock check is slow to answer; checking again');
+      else markLost(error);
+    } finally {
+      beating = false;
+    }
+  }
+
+  const heartbeat = setInterval(() => void beat(), heartbeatMs);
   heartbeat.unref();
   return {
     key,
@@ -122,6 +146,9 @@ export async function acquireRunLock(options: AcquireRunLockOptions): Promise<Ru
     },
   };
 }
+
+/** node-postgres' own error when `query_timeout` passes without an answer (it has no code). */
+const isQueryTimeout = (error: unknown): boolean => error instanceof Error && error.message === 'Query read timeout';
 
 /** The lock key of a registered model's training runs. */
 export const runLockKey = (modelName: string): string => `fallback-ctr-trainer:${modelName}`;

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { createLogger } from '@fallback-ctr/runtime';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { TrainerErrorCode } from '../src/errors.js';
@@ -79,5 +83,74 @@ describe('a lost run lock (real Postgres, its session terminated)', () => {
     await terminateHolder(key);
     await expect(lock!.assertHeld()).rejects.toMatchObject({ code: TrainerErrorCode.LOCK_LOST });
     await lock!.release();
+  });
+});
+
+/** A loopback TCP proxy to PostgreSQL that can hold the server's answers back, as a busy server would. */
+async function startStallingProxy(target: string) {
+  const upstream = new URL(target);
+  let stalled = false;
+  const held: (() => void)[] = [];
+  const server = createServer((client) => {
+    const backend = connect(Number(upstream.port), upstream.hostname);
+    client.pipe(backend);
+    backend.on('data', (chunk: Buffer) => {
+      if (stalled) held.push(() => client.write(chunk));
+      else client.write(chunk);
+    });
+    const close = () => {
+      client.destroy();
+      backend.destroy();
+    };
+    client.on('error', close).on('close', close);
+    backend.on('error', close).on('close', close);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = new URL(target);
+  url.port = String((server.address() as AddressInfo).port);
+  return {
+    url: url.toString(),
+    stall: () => {
+      stalled = true;
+    },
+    resume: () => {
+      stalled = false;
+      for (const write of held.splice(0)) write();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a slow lock check (real Postgres behind a proxy that holds its answers back)', () => {
+  it('is not a lost lock: the heartbeat lets a late answer be, and the lock still holds after', async () => {
+    const proxy = await startStallingProxy(databaseUrl);
+    const key = `test-${randomUUID()}`;
+    const messages: string[] = [];
+    const logger = createLogger({
+      name: 'test',
+      level: 'warn',
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          messages.push(String(JSON.parse(String(chunk)).msg));
+          done();
+        },
+      }),
+    });
+    const lock = await acquireRunLock({ databaseUrl: proxy.url, key, heartbeatMs: 50, queryTimeoutMs: 200, logger });
+    expect(lock).not.toBeNull();
+    proxy.stall();
+    // Several checks in a row go unanswered in time (the demo's embedded PGlite busy with a long read).
+    const slow = () => messages.filter((m) => m.startsWith('the run lock check is slow')).length;
+    await vi.waitFor(() => expect(lock!.signal.aborted || slow() >= 3).toBe(true), { timeout: 20_000, interval: 20 });
+    expect(lock!.signal.aborted, String(lock!.signal.reason)).toBe(false);
+    expect(messages.filter((m) => m === 'run lock lost')).toEqual([]);
+    proxy.resume();
+    await lock!.assertHeld();
+    expect(lock!.signal.aborted).toBe(false);
+    // Still exclusive.
+    expect(await acquireRunLock({ databaseUrl, key })).toBeNull();
+    await lock!.release();
+    await proxy.close();
   });
 });
