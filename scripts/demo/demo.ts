@@ -24,6 +24,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DAY_MS = 86_400_000;
 
 const startedAt = Date.now();
+/** A path as a person can use it: relative to the checkout when inside it, else as it is. */
+const shownPath = (path: string) => (relative(ROOT, path).startsWith('..') ? path : relative(ROOT, path));
 const seconds = () => Math.round((Date.now() - startedAt) / 1000);
 
 /** One-line failure for something the person can fix before anything starts; exit code 2. */
@@ -77,8 +79,7 @@ async function main(): Promise<void> {
     out.write(
       color ? `\n\x1b[1m== ${text} ==\x1b[0m \x1b[2m(${seconds()} s)\x1b[0m\n` : `\n== ${text} == (${seconds()} s)\n`,
     );
-  if (format === 'pretty')
-    out.write(`Readable log lines below; the full JSON lines go to ${relative(ROOT, jsonLog)}\n`);
+  if (format === 'pretty') out.write(`Readable log lines below; the full JSON lines go to ${shownPath(jsonLog)}\n`);
   if (port.note) logger.warn(port.note);
 
   try {
@@ -219,13 +220,13 @@ async function runDemo(ctx: DemoContext): Promise<void> {
 
   const bold = (s: string) => (ctx.color ? `\x1b[1m${s}\x1b[0m` : s);
   const where = (label: string, url: string) => `  ${label.padEnd(48)} ${url}\n`;
-  const logs = [relative(ROOT, ctx.jsonLog), ...(mlflowLog ? [relative(ROOT, mlflowLog)] : [])].join(', ');
+  const logs = [shownPath(ctx.jsonLog), ...(mlflowLog ? [shownPath(mlflowLog)] : [])].join(', ');
   if (ctx.exitAtEnd) {
     await shutdown.run('demo finished (--exit)');
     await output.close();
     out.write(
       `\n${bold(`fallback-ctr ran end to end in ${summary.seconds} s and has stopped (--exit).`)}\n` +
-        `  what it left in ${relative(ROOT, dataDir) || '.'}: summary.json, logs (${logs})` +
+        `  what it left in ${shownPath(dataDir) || '.'}: summary.json, logs (${logs})` +
         `${mlflowLog ? ", MLflow's SQLite database and artifacts" : ''}\n` +
         '  run it without --exit to keep everything running and browse the MLflow UI and the API docs.\n',
     );

@@ -12,7 +12,10 @@ export interface PredictResult {
   predictions: { id: string | undefined; ctr: number }[];
 }
 
-/** Starts the inference API (primary + workers) and waits until GET /readyz answers 200. */
+/**
+ * Starts the inference API (primary + workers) and waits until GET /readyz answers 200 and every
+ * worker has said it listens, so nothing of its start-up prints after what the demo says next.
+ */
 export async function startInference(options: {
   root: string;
   env: Record<string, string> & { HOST: string; PORT: string };
@@ -24,6 +27,16 @@ export async function startInference(options: {
     entry: 'services/inference/src/main.ts',
     env: options.env,
     output: options.output,
+  });
+  // Their "worker listening" lines are info lines: below that level there is nothing to wait for.
+  const level = options.env.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info';
+  const workers = ['trace', 'debug', 'info'].includes(level) ? Number(options.env.WORKERS ?? '1') : 0;
+  let listening = 0;
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    listening += lines.filter((line) => line.includes('"msg":"worker listening"')).length;
   });
   const url = `http://${options.env.HOST}:${options.env.PORT}`;
   const stop = async () => {
@@ -40,7 +53,7 @@ export async function startInference(options: {
     }
     try {
       const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) return { url, stop };
+      if (response.status === 200 && listening >= workers) return { url, stop };
     } catch {
       // not listening yet
     }
