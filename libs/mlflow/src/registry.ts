@@ -229,7 +229,7 @@ export function createRegistryApi(transport: Transport, artifacts: Pick<Artifact
       const all: ModelVersion[] = [];
       let pageToken: string | undefined;
       do {
-        const page = await api.searchModelVersions({ ...options, ...(pageToken ? { pageToken } : {}) });
+        const page = await api.searchModelVersions({ ...options, pageToken });
         all.push(...page.modelVersions);
         pageToken = page.nextPageToken;
       } while (pageToken);

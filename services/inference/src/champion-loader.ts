@@ -196,7 +196,7 @@ export async function fetchModel(options: FetchModelOptions): Promise<FetchedMod
       initialDelayMs: options.initialDelayMs ?? 250,
       maxDelayMs: options.maxDelayMs ?? 5_000,
       deadlineMs: options.deadlineMs,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal,
       retryable: (error) => isTransient(error) || isAwaitedAlias(error, options),
       onRetry: ({ error, attempt, delayMs }) =>
         logger.warn(

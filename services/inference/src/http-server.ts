@@ -41,9 +41,9 @@ export async function startHttpServer(options: {
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     apiTokens: config.apiTokens,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.metricsText ? { metricsText: options.metricsText } : {}),
-    ...(options.shadow ? { shadow: options.shadow } : {}),
+    metrics: options.metrics,
+    metricsText: options.metricsText,
+    shadow: options.shadow,
   });
   const url = await app.listen({ host: config.host, port: config.port });
   let draining: Promise<boolean> | undefined;

@@ -93,7 +93,7 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
           config: config.rollout,
           kubeConfig: deps.kubeConfig,
           logger,
-          ...(deps.signal ? { signal: deps.signal } : {}),
+          signal: deps.signal,
         },
         target,
       );

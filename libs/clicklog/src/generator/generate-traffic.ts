@@ -115,7 +115,7 @@ export async function generateTraffic(options: GenerateTrafficOptions): Promise<
   const logger = (options.logger ?? silentLogger()).child({ schema, seed: settings.seed });
   const began = performance.now();
   // Not the child: migrate binds the schema itself, and a line must not carry a key twice.
-  await migrate({ db: options.db, schema, ...(options.logger ? { logger: options.logger } : {}) });
+  await migrate({ db: options.db, schema, logger: options.logger });
   const tally: Tally = { impressions: 0, clicks: 0, sumTrueCtr: 0 };
   const phasesMs = { impressions: 0, clicks: 0, truth: 0, commit: 0, analyze: 0 };
   const timed = async (phase: keyof typeof phasesMs, fn: () => Promise<unknown>) => {

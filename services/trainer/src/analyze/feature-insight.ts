@@ -41,7 +41,7 @@ export interface FeatureInsightResult {
  */
 export async function runFeatureInsight(input: FeatureInsightInput): Promise<FeatureInsightResult> {
   const { split, signal } = input;
-  const readOpts = signal ? { signal } : {};
+  const readOpts = { signal };
   const report = await analyzeFeatures({
     train: split.train.read(readOpts),
     holdout: split.holdout.read(readOpts),
@@ -50,8 +50,8 @@ export async function runFeatureInsight(input: FeatureInsightInput): Promise<Fea
     options: input.options,
     window: { trainFrom: split.train.from, holdoutFrom: split.holdout.from, holdoutTo: split.holdout.to },
     logger: input.logger,
-    ...(input.onProgress ? { onProgress: input.onProgress } : {}),
-    ...(signal ? { signal } : {}),
+    onProgress: input.onProgress,
+    signal,
   });
   const html = renderHtml(report);
   const files: string[] = [];

@@ -69,7 +69,7 @@ Writes report.html (self-contained, SVG charts) and report.json, prints a summar
         options: analyzeOptions(flags, ctx.analyze.options),
         logger: ctx.logger,
         outDir: flags.out ?? 'feature-insight',
-        ...(runId ? { mlflow: { client: ctx.mlflow, runId } } : {}),
+        mlflow: runId ? { client: ctx.mlflow, runId } : undefined,
         ...(flags.quiet ? {} : { onProgress: progressPrinter(ctx.io.stderr) }),
         signal: ctx.signal,
       });

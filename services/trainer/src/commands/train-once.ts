@@ -25,7 +25,7 @@ export async function trainOnce(ctx: CommandContext, signal: AbortSignal): Promi
                 options: ctx.analyze.options,
                 logger: step.logger,
                 mlflow: { client: ctx.mlflow, runId: step.runId },
-                ...(step.signal ? { signal: step.signal } : {}),
+                signal: step.signal,
               });
             },
           }

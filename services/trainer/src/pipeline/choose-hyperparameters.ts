@@ -52,7 +52,7 @@ export async function chooseHyperparameters(
 
   const featurizer = createFeaturizer(o.featureSpec);
   // With negative down-sampling the rows are those the database kept: candidates are compared on them.
-  const batch = await featurizeBatches(train.read(o.signal ? { signal: o.signal } : {}).batches(), featurizer);
+  const batch = await featurizeBatches(train.read({ signal: o.signal }).batches(), featurizer);
   if (o.signal?.aborted) throw o.signal.reason;
   const grid = SearchSpaceSchema.parse({});
   const space = {

@@ -43,7 +43,7 @@ export async function rollOutVersion(ctx: RolloutContext, version: string): Prom
   await rollout.waitForRollout({
     timeoutMs: ctx.config.timeoutMs,
     pollMs: ctx.config.pollMs,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    signal: ctx.signal,
   });
 }
 

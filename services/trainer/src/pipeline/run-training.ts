@@ -77,7 +77,7 @@ export async function runTraining(deps: TrainingDeps): Promise<RunOutcome> {
     key: runLockKey(modelName),
     waitMs: config.lockWaitMs,
     logger: deps.logger,
-    ...(signal ? { signal } : {}),
+    signal,
   });
   if (!lock) {
     deps.logger.warn({ modelName }, 'another trainer run holds the lock for this model: not starting');
@@ -190,7 +190,7 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
       config,
       logger,
       onTrial: (trial) => run.logTrial(trial),
-      ...(signal ? { signal } : {}),
+      signal,
     });
     await run.logChosen(chosen, config);
     const trained = await trainCandidate(split.train, {
@@ -201,7 +201,7 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
       progressEveryRows: config.progressEveryRows,
       logger,
       onProgress: (progress) => run.logProgress(progress),
-      ...(signal ? { signal } : {}),
+      signal,
     });
     const shipped = shipCandidate(trained, ctx.featureSpec, ctx.startedAt, run.runId);
     const champion = await loadChampion(mlflow, modelName);
@@ -361,7 +361,7 @@ async function afterPublish(ctx: RunContext, published: Published): Promise<void
       training: { ftrl: published.training.ftrl, passes: published.training.passes },
       runId: ctx.run.runId,
       logger: ctx.logger,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      signal: ctx.signal,
     });
   } catch (error) {
     ctx.logger.warn({ err: error }, 'the optional after-publish step failed; the run stands');

@@ -69,12 +69,12 @@ export async function trainCandidate(
       : createFeaturizer(o.featureSpec);
   let nextLogLine = Date.now() + o.progressIntervalMs;
   const result = await trainOnBatches(
-    () => train.read(o.signal ? { signal: o.signal } : {}).batches(),
+    () => train.read({ signal: o.signal }).batches(),
     featurizer,
     { ...learnTrainOptions(o), hashBits: o.featureSpec.hashBits, negativesSampledUpstream: sampledUpstream },
     {
       progressIntervalMs: o.progressIntervalMs,
-      ...(o.progressEveryRows ? { progressEveryRows: o.progressEveryRows } : {}),
+      progressEveryRows: o.progressEveryRows,
       onProgress: async (p) => {
         if (p.passDone) {
           // The reader ends quietly when aborted: a short pass is not a finished one.
@@ -116,7 +116,7 @@ export async function trainCandidate(
 async function countValues(train: Pick<SplitPart, 'read'>, o: TrainCandidateOptions, minValueCount: number) {
   const started = Date.now();
   const counter = new ValueCounter(createFeaturizer(o.featureSpec));
-  for await (const batch of train.read(o.signal ? { signal: o.signal } : {}).batches()) counter.addColumns(batch);
+  for await (const batch of train.read({ signal: o.signal }).batches()) counter.addColumns(batch);
   if (o.signal?.aborted) throw o.signal.reason;
   const fields = counter.summary(minValueCount);
   o.logger.info(
