@@ -10,6 +10,7 @@ import { assertTables, lease, type Queryable, resolveSchema } from './connection
 import { acceptsCopyOverWire } from './copy-text.js';
 import { CopyTextLineSplitter, decodeCopyField, splitCopyTextFields, timestampLiteral } from './copy-text-decoder.js';
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
+import { LabelWindowShape } from './label-window.js';
 import { assertWindow, parseOptions } from './parse-options.js';
 import type { ClicklogTarget } from './target.js';
 import { TrainingBatchBuilder } from './training-batch-builder.js';
@@ -26,20 +27,7 @@ export const NegativeSamplingSchema = z
 export type NegativeSampling = z.output<typeof NegativeSamplingSchema>;
 
 export const ReadTrainingRowsOptionsSchema = z.object({
-  /** Inclusive start of the window (served_at >= from). */
-  from: z.date(),
-  /** Exclusive end of the window (served_at < to). */
-  to: z.date(),
-  /** A click counts when clicked_at - served_at is in [0, this many minutes]. */
-  attributionWindowMinutes: z
-    .number()
-    .positive()
-    .max(7 * 24 * 60),
-  /**
-   * The read's "now" for the label-delay rule: impressions served after now - attribution window
-   * are excluded (their clicks may still arrive). Default: the database's now().
-   */
-  now: z.date().optional(),
+  ...LabelWindowShape,
   /** Join the synthetic truth table and set `trueCtr` on each row. */
   includeTrueCtr: z.boolean().default(false),
   /**

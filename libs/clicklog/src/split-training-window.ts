@@ -2,6 +2,7 @@ import { type Logger, silentLogger } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 import { assertTables, resolveSchema, withClient } from './connection.js';
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
+import { LabelWindowShape } from './label-window.js';
 import { assertWindow, parseOptions } from './parse-options.js';
 import {
   databaseNow,
@@ -20,15 +21,9 @@ export const HoldoutSchema = z.union([
 ]);
 export type Holdout = z.infer<typeof HoldoutSchema>;
 
+/** The window to split (its `now` is shared by both parts). */
 export const SplitTrainingWindowOptionsSchema = z.object({
-  from: z.date(),
-  to: z.date(),
-  attributionWindowMinutes: z
-    .number()
-    .positive()
-    .max(7 * 24 * 60),
-  /** The "now" of the label-delay rule, shared by both parts. Default: the database's now(). */
-  now: z.date().optional(),
+  ...LabelWindowShape,
   holdout: HoldoutSchema.default({ fraction: 0.1 }),
   includeTrueCtr: z.boolean().default(false),
   /**

@@ -1,6 +1,7 @@
 import { RAW_COLUMNS } from '@fallback-ctr/model';
 import { z } from 'zod';
 import { assertTables, resolveSchema, withClient } from './connection.js';
+import { LabelWindowShape } from './label-window.js';
 import { assertWindow, parseOptions } from './parse-options.js';
 import { databaseNow, labelCutoff } from './read-training-rows.js';
 import type { ClicklogTarget } from './target.js';
@@ -13,15 +14,7 @@ export const ProfiledFieldSchema = z.discriminatedUnion('source', [
 export type ProfiledField = z.infer<typeof ProfiledFieldSchema>;
 
 export const ProfileWindowOptionsSchema = z.object({
-  /** Inclusive start, exclusive end of the window (served_at). */
-  from: z.date(),
-  to: z.date(),
-  attributionWindowMinutes: z
-    .number()
-    .positive()
-    .max(7 * 24 * 60),
-  /** The "now" of the label-delay rule (as in readTrainingRows). Default: the database's now(). */
-  now: z.date().optional(),
+  ...LabelWindowShape,
   /** Where the holdout starts; when given, rows and clicks are also counted per part. */
   holdoutFrom: z.date().optional(),
   fields: z.array(ProfiledFieldSchema).max(256).default([]),
