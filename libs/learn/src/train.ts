@@ -168,6 +168,7 @@ class TrainingLoop {
   private pos = 0;
   private loss = 0;
   private totalRows = 0;
+  private readonly span: { dataFrom?: Date; dataTo?: Date } = {};
 
   constructor(
     readonly options: TrainOptions,
@@ -247,6 +248,25 @@ class TrainingLoop {
     await this.hooks.onProgress?.(progress);
   }
 
+  /** Records the first pass's first and last served-at times: the training window the artifact names. */
+  noteServedAt(servedAt: Date | undefined): void {
+    if (this.pass !== 1 || servedAt === undefined) return;
+    this.span.dataFrom ??= servedAt;
+    this.span.dataTo = servedAt;
+  }
+
+  /** The fit; `span` defaults to the rows' served-at times seen by noteServedAt. */
+  result(vocabulary: Vocabulary | undefined, span: { dataFrom?: Date; dataTo?: Date } = this.span): TrainResult {
+    return {
+      ftrl: this.ftrl,
+      options: this.options,
+      passes: this.passes,
+      ...(span.dataFrom ? { dataFrom: span.dataFrom } : {}),
+      ...(span.dataTo ? { dataTo: span.dataTo } : {}),
+      ...(vocabulary ? { vocabulary } : {}),
+    };
+  }
+
   private progress(passDone: boolean): TrainProgress {
     const now = Date.now();
     return {
@@ -318,14 +338,7 @@ export function trainOnBatch(
     loop.endPass();
     hooks.afterPass?.(pass, loop.ftrl);
   }
-  return {
-    ftrl: loop.ftrl,
-    options,
-    passes: loop.passes,
-    ...(batch.dataFrom ? { dataFrom: batch.dataFrom } : {}),
-    ...(batch.dataTo ? { dataTo: batch.dataTo } : {}),
-    ...(lineage?.vocabulary ? { vocabulary: lineage.vocabulary } : {}),
-  };
+  return loop.result(lineage?.vocabulary, { dataFrom: batch.dataFrom, dataTo: batch.dataTo });
 }
 
 /**
@@ -344,18 +357,13 @@ export async function trainOnRows(
   checkRepeatable(source, options.passes);
   const loop = new TrainingLoop(options, featurizer.fieldCount, hooks);
   const buf = new Uint32Array(featurizer.maxIndices);
-  let dataFrom: Date | undefined;
-  let dataTo: Date | undefined;
   for (let pass = 1; pass <= options.passes; pass++) {
     const stream = typeof source === 'function' ? source() : source;
     loop.beginPass(pass);
     let seen = 0;
     for await (const row of stream) {
       const y = checkLabel(row.label, seen++);
-      if (pass === 1 && row.servedAt !== undefined) {
-        dataFrom ??= row.servedAt;
-        dataTo = row.servedAt;
-      }
+      loop.noteServedAt(row.servedAt);
       if (!loop.admit(y)) continue;
       const width = featurizer.featurize(row.impression, buf, loop.overrides());
       loop.learn(buf, 0, width, y);
@@ -363,14 +371,7 @@ export async function trainOnRows(
     }
     await loop.endPassAndReport();
   }
-  return {
-    ftrl: loop.ftrl,
-    options,
-    passes: loop.passes,
-    ...(dataFrom ? { dataFrom } : {}),
-    ...(dataTo ? { dataTo } : {}),
-    ...(featurizer.vocabulary ? { vocabulary: featurizer.vocabulary } : {}),
-  };
+  return loop.result(featurizer.vocabulary);
 }
 
 /**
@@ -456,8 +457,6 @@ export async function trainOnFeaturizedRows(
     );
   }
   const size = loop.ftrl.size;
-  let dataFrom: Date | undefined;
-  let dataTo: Date | undefined;
   for (let pass = 1; pass <= options.passes; pass++) {
     const stream = typeof source === 'function' ? source() : source;
     loop.beginPass(pass);
@@ -474,23 +473,14 @@ export async function trainOnFeaturizedRows(
         }
       }
       seen++;
-      if (pass === 1 && row.servedAt !== undefined) {
-        dataFrom ??= row.servedAt;
-        dataTo = row.servedAt;
-      }
+      loop.noteServedAt(row.servedAt);
       if (!loop.admit(y)) continue;
       loop.learn(row.indices, 0, width, y);
       if (loop.reportDue()) await loop.report();
     }
     await loop.endPassAndReport();
   }
-  return {
-    ftrl: loop.ftrl,
-    options,
-    passes: loop.passes,
-    ...(dataFrom ? { dataFrom } : {}),
-    ...(dataTo ? { dataTo } : {}),
-  };
+  return loop.result(undefined);
 }
 
 export interface ToArtifactInputOptions {

@@ -1,6 +1,7 @@
 import type { SyntheticImpression } from '@fallback-ctr/clicklog';
 import {
   binaryEntropy,
+  clipProbability,
   FeaturizedBatchBuilder,
   refeaturizeBatch,
   toArtifactInput,
@@ -83,38 +84,34 @@ export async function coldStartReport(
     rareRate: setting.rareRate,
   });
   const scorer = createScorer(parseArtifact(serializeArtifact(toArtifactInput(result, { featureSpec: spec })).bytes));
-  let newP = 0;
-  let newY = 0;
-  let newN = 0;
-  let newTruth = 0;
-  let restLoss = 0;
-  let restN = 0;
-  let restY = 0;
+  // Holdout impressions of ads never seen in training, and the rest.
+  const fresh = { p: 0, y: 0, n: 0, truth: 0 };
+  const rest = { loss: 0, y: 0, n: 0 };
   let clicks = 0;
   for (const r of holdout) {
     const y = r.clickedAt ? 1 : 0;
     clicks += y;
     const p = scorer.score(r.impression);
     if (!seenAds.has(String(r.impression.ad_id))) {
-      newP += p;
-      newY += y;
-      newN++;
-      newTruth += r.trueCtr;
+      fresh.p += p;
+      fresh.y += y;
+      fresh.n++;
+      fresh.truth += r.trueCtr;
     } else {
-      const q = Math.min(Math.max(p, 1e-15), 1 - 1e-15);
-      restLoss -= y === 1 ? Math.log(q) : Math.log(1 - q);
-      restN++;
-      restY += y;
+      const q = clipProbability(p);
+      rest.loss -= y === 1 ? Math.log(q) : Math.log(1 - q);
+      rest.n++;
+      rest.y += y;
     }
   }
   const baseRate = clicks / holdout.length;
   return {
-    newAdCalibration: newP / newY,
-    newAdTruthRatio: newP / newTruth,
-    newAdRows: newN,
-    newAdClicks: newY,
+    newAdCalibration: fresh.p / fresh.y,
+    newAdTruthRatio: fresh.p / fresh.truth,
+    newAdRows: fresh.n,
+    newAdClicks: fresh.y,
     allUnknownRatio: scorer.score(ALL_UNKNOWN) / baseRate,
-    restNe: restLoss / restN / binaryEntropy(restY / restN),
+    restNe: rest.loss / rest.n / binaryEntropy(rest.y / rest.n),
     baseRate,
   };
 }
