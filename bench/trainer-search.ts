@@ -4,7 +4,7 @@
  * (search on), alternating, each in a child process. Prints wall and CPU time, their ratio to the
  * single fit of the same round, and the holdout logloss of each.
  *
- *   npx tsx --conditions=source bench/trainer-search.ts [--size 200000] [--rounds 2] [--keep]
+ *   npm run bench:trainer-search -- [--size 200000] [--rounds 2] [--keep]
  *
  * Needs DATABASE_URL and MLFLOW_TRACKING_URI (`bash scripts/services.sh env`).
  */
