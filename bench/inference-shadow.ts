@@ -7,17 +7,22 @@
  *   - one connection at a time: p50/p99 latency — whether shadow scoring, which runs after the answer
  *     is sent, delays the answer.
  * Off and on alternate within each round (others load this machine); the median round is reported,
- * with the load average beside it.
+ * with the load average beside it. A second table measures the same in one process (buildApp +
+ * inject, CPU time of this process per request): no sockets and no other process in the figure, so
+ * it holds up better on a loaded machine, and its ratio is an upper bound (the HTTP work shadow
+ * scoring does not add is left out of the denominator).
  *
  * Run: npm run bench:inference-shadow   (needs MLflow: bash scripts/services.sh up)
- * Env: BENCH_SECONDS per cell (default 4), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16), MLFLOW_TRACKING_URI.
+ * Env: BENCH_SECONDS per cell (default 4), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16), MLFLOW_TRACKING_URI;
+ * BENCH_IN_PROCESS_ONLY=1 prints the in-process table alone (no MLflow, no server processes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { buildApp, createModelHolder } from '@fallback-ctr/inference';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import autocannon from 'autocannon';
-import { makeArtifact, randomImpression, seededRandom } from '../services/inference/test/fixtures.js';
+import { makeArtifact, makeLoadedModel, randomImpression, seededRandom } from '../services/inference/test/fixtures.js';
 import { publishVersion } from '../services/inference/test/mlflow-fixtures.js';
 import { treeCpuSeconds } from './support/process-tree-cpu.js';
 
@@ -75,7 +80,75 @@ interface Cell {
 
 const median = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[xs.length >> 1] as T;
 
+/** CPU µs per request of buildApp + inject, shadow off vs on, alternating, median of `rounds`. */
+async function inProcessTable(bodies: Map<number, string>): Promise<string> {
+  const champion = makeLoadedModel(41, '1');
+  const challenger = makeLoadedModel(42, '2');
+  const apps = {
+    off: await buildApp({ holder: createModelHolder(champion), docs: false }),
+    on: await buildApp({
+      holder: createModelHolder(champion),
+      docs: false,
+      shadow: { holder: createModelHolder(challenger), share: 1 },
+    }),
+  };
+  const cells = new Map<string, number[]>();
+  const idle = () => new Promise((resolve) => setImmediate(resolve));
+  for (let round = 1; round <= rounds; round++) {
+    for (const n of sizes) {
+      const requests = n === 1 ? 4_000 : 600;
+      const payload = bodies.get(n) ?? '';
+      for (const mode of ['off', 'on'] as const) {
+        const inject = () =>
+          apps[mode].inject({
+            method: 'POST',
+            url: '/predict',
+            headers: { 'content-type': 'application/json' },
+            payload,
+          });
+        for (let i = 0; i < 100; i++) await inject();
+        await idle();
+        const before = process.cpuUsage();
+        for (let i = 0; i < requests; i++) await inject();
+        await idle(); // the last shadow scorings run after their answers
+        const used = process.cpuUsage(before);
+        cells.set(`${mode}:${n}`, [...(cells.get(`${mode}:${n}`) ?? []), (used.user + used.system) / requests]);
+      }
+    }
+  }
+  await apps.off.close();
+  await apps.on.close();
+  const med = (key: string) => median(cells.get(key) ?? [], (x) => x);
+  const lines = [
+    `| batch | CPU µs/req off | CPU µs/req on | on ÷ off | load avg |`,
+    '|---:|---:|---:|---:|---:|',
+    ...sizes.map(
+      (n) =>
+        `| ${n} | ${med(`off:${n}`).toFixed(1)} | ${med(`on:${n}`).toFixed(1)} | ${(med(`on:${n}`) / med(`off:${n}`)).toFixed(2)} | ${load()} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+function requestBodies(): Map<number, string> {
+  const random = seededRandom(3);
+  return new Map(
+    sizes.map((n) => [
+      n,
+      JSON.stringify({
+        impressions: Array.from({ length: n }, (_, i) => ({ id: `i${i}`, ...randomImpression(random) })),
+      }),
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_IN_PROCESS_ONLY === '1') {
+    process.stdout.write(
+      `\nShadow scoring cost in one process (buildApp + inject, 2^16-bucket models, SHADOW_SHARE=1), median of ${rounds} rounds, Node ${process.version}:\n\n${await inProcessTable(requestBodies())}\n`,
+    );
+    return;
+  }
   const client = createMlflowClient({ trackingUri });
   const name = `inference-shadow-bench-${Date.now().toString(36)}`;
   const champion = makeArtifact(41, 40_000);
@@ -87,16 +160,19 @@ async function main(): Promise<void> {
     off: await startServer(18_931, base, 'model loaded: ready'),
     on: await startServer(18_932, { ...base, SHADOW_ALIAS: 'challenger', SHADOW_SHARE: '1' }, 'challenger loaded'),
   };
-  const random = seededRandom(3);
-  const bodies = new Map(
-    sizes.map((n) => [
-      n,
-      JSON.stringify({
-        impressions: Array.from({ length: n }, (_, i) => ({ id: `i${i}`, ...randomImpression(random) })),
-      }),
-    ]),
-  );
+  const stopServers = () => {
+    for (const server of Object.values(servers)) server.child.kill('SIGTERM');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopServers();
+      process.exit(130);
+    });
+  }
+  const bodies = requestBodies();
   const cells = new Map<string, Cell[]>();
+  const inProcess = await inProcessTable(bodies);
+  log(`in process:\n${inProcess}`);
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const n of sizes) {
@@ -159,10 +235,11 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `\nShadow scoring cost: real server, 1 worker, SHADOW_SHARE=1, median of ${rounds} rounds of ${seconds} s per cell, Node ${process.version}; ` +
-        `${shadowScored} impressions scored in shadow during the run\n\n${lines.join('\n')}\n\n${ratios.join('\n')}\n`,
+        `${shadowScored} impressions scored in shadow during the run\n\n${lines.join('\n')}\n\n${ratios.join('\n')}\n\n` +
+        `In one process (buildApp + inject, 2^16-bucket models, SHADOW_SHARE=1), median of ${rounds} rounds:\n\n${inProcess}\n`,
     );
   } finally {
-    for (const s of Object.values(servers)) s.child.kill('SIGTERM');
+    stopServers();
     await client.deleteRegisteredModel(name).catch(() => undefined);
     const experiment = await client.getExperimentByName(name).catch(() => undefined);
     if (experiment) await client.deleteExperiment(experiment.experimentId).catch(() => undefined);
