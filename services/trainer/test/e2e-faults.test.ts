@@ -27,12 +27,14 @@ import {
   trainerEnv,
   uniqueSuffix,
 } from './support/e2e.js';
+import { startStoppableProxy } from './support/stoppable-proxy.js';
 
 const suffix = uniqueSuffix();
 const schema = `trainer_e2e_faults_${suffix}`;
 const lostAnswer = `trainer-e2e-lost-answer-${suffix}`;
 const lostLock = `trainer-e2e-lost-lock-${suffix}`;
 const statusModel = `trainer-e2e-status-${suffix}`;
+const goneModel = `trainer-e2e-gone-${suffix}`;
 const mlflow = mlflowClient();
 const aliasVersion = async (model: string, alias: string) =>
   (await mlflow.getModelVersionByAlias(model, alias).catch(() => null))?.version ?? null;
@@ -79,6 +81,7 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
   afterAll(async () => {
     await cleanUp(lostLock, []);
     await cleanUp(statusModel, []);
+    await cleanUp(goneModel, []);
     await cleanUp(lostAnswer, [schema]);
   });
 
@@ -189,5 +192,28 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
     expect((await mlflow.getRun(crashed.info.runId)).info.status).toBe('KILLED');
     const second = await cli(['status'], trainerEnv(schema, statusModel));
     expect(second.stdout).toContain('leftovers: none');
+  });
+
+  it('7. MLflow gone at the alias move, unreadable after: says the state is unknown, leaves it for reconciling', async () => {
+    const proxy = await startStoppableProxy(
+      trackingUri(),
+      (req) => req.method === 'POST' && (req.url ?? '').startsWith('/api/2.0/mlflow/registered-models/alias'),
+    );
+    let result: Awaited<ReturnType<typeof cli>>;
+    try {
+      result = await cli(['run'], trainerEnv(schema, goneModel, { MLFLOW_TRACKING_URI: proxy.url }));
+    } finally {
+      await proxy.close();
+    }
+    expect(result.code).toBe(ExitCode.ERROR);
+    expect(result.logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: TrainerErrorCode.ALIAS_STATE_UNKNOWN });
+    expect(result.logs.at(-1)?.msg).toMatch(/reading the aliases back failed too/);
+    // The proxy cut the request before MLflow saw it: champion did not move, the version is left pending…
+    expect(await aliasVersion(goneModel, CHAMPION_ALIAS)).toBeNull();
+    expect((await mlflow.getModelVersion(goneModel, '1')).tags[VersionTag.PROMOTION]).toBe('pending');
+    // …until status, with MLflow back, settles it from what the alias says.
+    const status = JSON.parse((await cli(['status', '--json'], trainerEnv(schema, goneModel))).stdout);
+    expect(status.leftovers.leftovers.versions).toEqual([{ version: '1', isChampion: false }]);
+    expect((await mlflow.getModelVersion(goneModel, '1')).tags[VersionTag.PROMOTION]).toBe('aborted');
   });
 });
