@@ -154,14 +154,14 @@ describe('docker-compose.yml', () => {
       spawnSync(
         process.execPath,
         ['--conditions=source', '--import', 'tsx', 'libs/clicklog/src/cli.ts', ...args, '--help'],
-        { cwd: REPO_ROOT, encoding: 'utf8', timeout: 80_000, env: { PATH: process.env.PATH ?? '' } },
+        { cwd: REPO_ROOT, encoding: 'utf8', timeout: 140_000, env: { PATH: process.env.PATH ?? '' } },
       );
     const ok = run(seed.command ?? []);
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/Usage: clicklog generate/);
     expect(run(['generate', '--dayz', '8']).status).not.toBe(0);
-  }, 180_000); // two CLI starts through tsx: slow on a loaded machine
+  }); // two CLI starts through tsx: slow on a loaded machine (the suite's deadline covers them)
 
   it('builds and tags the same images as the Kubernetes base (tag = package version)', () => {
     const k = readKustomization(BASE_DIR);

@@ -49,7 +49,7 @@ describe("MLflow's Python client reads what this client wrote", () => {
 
     const { stdout } = await run(python, [script, runId, modelName, 'champion', 'model.bin'], {
       env: { ...process.env, MLFLOW_TRACKING_URI: sharedTrackingUri() },
-      timeout: 90_000,
+      timeout: 280_000,
     });
     const read = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
     expect(read.status).toBe('FINISHED');

@@ -55,7 +55,7 @@ describe('champion loader against the real MLflow', () => {
     const error = await rejection(fetchModel({ client, name, alias: 'champion', version: '999', deadlineMs: 20_000 }));
     expect(error.code).toBe(InferenceErrorCode.MODEL_NOT_FOUND);
     expect(error.message).toMatch(/MODEL_VERSION/);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(10_000); // half its 20 s deadline: it did not retry until then
   });
 
   it('no champion yet (alias or whole model missing): waits until the deadline, then INFERENCE_MODEL_LOAD_DEADLINE', async () => {
@@ -154,7 +154,7 @@ describe('champion loader against the real MLflow', () => {
     );
     expect(error.code).toBe(InferenceErrorCode.MODEL_LOAD_DEADLINE);
     expect(error.message).toMatch(/1500 ms/);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(Date.now() - started).toBeLessThan(1_500 + 5_000); // the deadline, plus room for a busy machine
     expect(retries.length).toBeGreaterThan(2);
     expect(retries.slice(0, 3)).toEqual([1, 2, 3]);
   });

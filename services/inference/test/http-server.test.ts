@@ -106,7 +106,8 @@ describe('graceful drain of the HTTP server', () => {
     await stuck.connected;
     const started = Date.now();
     expect(await server.drain()).toBe(false);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // Bounded by the grace period (plus room for a busy machine), not by the request that never ends.
+    expect(Date.now() - started).toBeLessThan(300 + 5_000);
     stuck.abort();
     await stuck.response.catch(() => undefined);
   });

@@ -24,7 +24,7 @@ describe('the trainer binary', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(stdout()).toMatch(/^Usage: fallback-ctr-trainer status/);
-  }, 120_000);
+  });
 
   it('schedule logs the next run and stops cleanly on SIGTERM', async () => {
     const { child, stdout } = start(['schedule'], {
@@ -52,5 +52,5 @@ describe('the trainer binary', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(stdout()).toContain('schedule stopped');
-  }, 120_000);
+  });
 });

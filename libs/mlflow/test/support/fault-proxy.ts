@@ -9,7 +9,9 @@ export type ProxyAction =
   /** Forwards and rewrites the JSON answer. */
   | { kind: 'rewrite'; rewrite: (body: unknown) => unknown }
   /** Accepts the request and never answers. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Reads the request, then cuts the connection without forwarding: the client cannot tell whether the server acted. */
+  | { kind: 'reset' };
 
 export interface FaultProxy {
   url: string;
@@ -36,6 +38,10 @@ export async function startFaultProxy(
     const action = decide(req.method ?? 'GET', path);
     if (action.kind === 'hang') {
       hanging.add(req);
+      return;
+    }
+    if (action.kind === 'reset') {
+      req.socket.destroy();
       return;
     }
     const forward = httpRequest(
