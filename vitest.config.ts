@@ -17,7 +17,8 @@ export default defineConfig({
     // A deadline, not a duration: a trainer run or a scikit-learn fit takes a few times longer on a
     // busy machine (load average 15-20 on two cores), and a test only fails on its own assertions.
     testTimeout: 300_000,
-    hookTimeout: 180_000,
+    // Set-ups that import MLflow in Python or seed a database took over 180 s at load 28.
+    hookTimeout: 600_000,
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'unit', include: ALL_TESTS, exclude: ['**/node_modules/**', CLUSTER_TESTS] } },

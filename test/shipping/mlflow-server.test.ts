@@ -40,7 +40,7 @@ function checkServers(cases: ServerCase[]): ServerResult[] {
   const run = spawnSync(PYTHON, [repoPath('test/shipping/support/mlflow-server-check.py')], {
     input: JSON.stringify(cases),
     encoding: 'utf8',
-    timeout: 280_000,
+    timeout: 540_000,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
   });
   if (run.status !== 0) throw new Error(`mlflow-server-check.py failed: ${run.stderr}`);
