@@ -130,9 +130,11 @@ export const GateEnvSchema = z.object({
   GATE_MAX_BASE_RATE_SHIFT: nonNegative()
     .default(0.25)
     .describe('Maximum |holdout CTR − training CTR| / training CTR.'),
-  GATE_MAX_LOGLOSS_INCREASE: nonNegative()
-    .default(0.002)
-    .describe('Candidate logloss may exceed the champion’s (same rows) by at most max(this, 2 SE of the difference).'),
+  GATE_MAX_LOGLOSS_INCREASE: fraction()
+    .default(0.01)
+    .describe(
+      'Candidate logloss may exceed the champion’s (same rows) by at most max(this share of the champion’s logloss, 2 SE of the difference); 0.01 = 1 %.',
+    ),
   GATE_MAX_AUC_DROP: nonNegative()
     .default(0.005)
     .describe('Candidate AUC may fall below the champion’s (same rows) by at most max(this, 2 SE of the difference).'),

@@ -237,8 +237,9 @@ export function decidePromotion(input: GateInput): GateDecision {
         value: d.logloss.value,
         se: d.logloss.se,
         comparator: '<=',
-        threshold: Math.max(t.maxLoglossIncrease, widen(d.logloss.se)),
-        rule: `max(GATE_MAX_LOGLOSS_INCREASE, ${GATE_Z} SE)`,
+        // Relative: logloss scales with the base rate (about 0.09 at 2 % CTR, 0.015 at 0.2 %).
+        threshold: Math.max(t.maxLoglossIncrease * champion.metrics.logloss.value, widen(d.logloss.se)),
+        rule: `max(GATE_MAX_LOGLOSS_INCREASE × champion logloss, ${GATE_Z} SE)`,
       }),
       bound({
         name: 'auc_vs_champion',

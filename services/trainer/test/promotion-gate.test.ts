@@ -113,7 +113,9 @@ describe('decidePromotion', () => {
     expect(within.outcome).toBe('PASS');
     expect(within.championVersion).toBe('3');
     const ll = within.checks.find((c) => c.name === 'logloss_vs_champion');
-    expect(ll).toMatchObject({ value: 0.001, standardError: 0.0004, threshold: 0.002, outcome: 'PASS' });
+    // δ is relative: 1 % of the champion's logloss (0.12) = 0.0012.
+    expect(ll).toMatchObject({ value: 0.001, standardError: 0.0004, outcome: 'PASS' });
+    expect(ll?.threshold).toBeCloseTo(0.0012, 12);
 
     const worseLogloss = decidePromotion({ ...good, champion: champion([0.003, 0.0004], [0, 0.002]) });
     expect(worseLogloss.outcome).toBe('FAIL');
@@ -124,6 +126,14 @@ describe('decidePromotion', () => {
     const noisy = decidePromotion({ ...good, champion: champion([0.003, 0.002], [-0.02, 0.015]) });
     expect(noisy.outcome).toBe('PASS');
     expect(noisy.checks.find((c) => c.name === 'logloss_vs_champion')?.threshold).toBeCloseTo(0.004, 12);
+
+    // At a low base rate logloss is small, and so is the increase allowed: the same +0.001 is 7 % of 0.015.
+    const lowRate = decidePromotion({
+      ...good,
+      champion: { ...champion([0.001, 0.00005], [0, 0.002]), metrics: { ...metrics, logloss: est(0.015, 0.001) } },
+    });
+    expect(lowRate.checks.find((c) => c.name === 'logloss_vs_champion')).toMatchObject({ outcome: 'FAIL' });
+    expect(lowRate.checks.find((c) => c.name === 'logloss_vs_champion')?.threshold).toBeCloseTo(0.00015, 12);
 
     const worseAuc = decidePromotion({ ...good, champion: champion([0, 0.0004], [-0.02, 0.005]) });
     expect(worseAuc.checks.find((c) => c.name === 'auc_vs_champion')).toMatchObject({
