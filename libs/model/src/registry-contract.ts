@@ -42,5 +42,11 @@ export const VersionTag = {
       : undefined,
 } as const;
 
+/**
+ * Largest artifact file a pod accepts by default (inference's MAX_ARTIFACT_BYTES); the trainer's
+ * rollback checks its target against the same limit. A 2^24-bucket dense model is about 90 MB.
+ */
+export const DEFAULT_MAX_ARTIFACT_BYTES = 128 * 1024 * 1024;
+
 /** Where the artifact lives inside a run: `<artifact_uri>/model/<ARTIFACT_FILE_NAME>`; a version's source is `<artifact_uri>/model`. */
 export const MODEL_ARTIFACT_DIR = 'model';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
-import { CHAMPION_ALIAS } from '@fallback-ctr/model';
+import { CHAMPION_ALIAS, DEFAULT_MAX_ARTIFACT_BYTES } from '@fallback-ctr/model';
 import { type Env, envInt, envList, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 
@@ -54,7 +54,7 @@ export const InferenceEnvSchema = z.object({
     .default(10)
     .describe('Most time to receive a whole request (headers and body); a request that trickles in slower gets 408.'),
   MAX_ARTIFACT_BYTES: envInt(1024, 2 ** 31)
-    .default(128 * 1024 * 1024)
+    .default(DEFAULT_MAX_ARTIFACT_BYTES)
     .describe(
       'Largest model artifact file accepted, checked against the registry listing and while downloading (a 2^24-bucket dense model is about 90 MB).',
     ),

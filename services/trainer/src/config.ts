@@ -1,6 +1,7 @@
 import { DEFAULT_SCHEMA, SchemaNameSchema } from '@fallback-ctr/clicklog';
 import { FTRL_DEFAULTS } from '@fallback-ctr/learn';
 import { MlflowEnvSchema, optionsFromEnv } from '@fallback-ctr/mlflow';
+import { DEFAULT_MAX_ARTIFACT_BYTES } from '@fallback-ctr/model';
 import { ConfigError, type Env, envBoolean, envInt, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 import { featureSpecProblem } from './feature-spec-source.js';
@@ -210,6 +211,11 @@ export const OpsEnvSchema = z.object({
   ROLLOUT_POLL_SECONDS: duration('positive', 600)
     .default(2)
     .describe('How often the Deployment status is read while waiting.'),
+  MAX_ARTIFACT_BYTES: envInt(1024, 2 ** 31)
+    .default(DEFAULT_MAX_ARTIFACT_BYTES)
+    .describe(
+      'Largest artifact the inference pods accept (set it to their MAX_ARTIFACT_BYTES): `rollback` refuses a larger target before moving anything.',
+    ),
   LOCK_WAIT_SECONDS: duration('nonNegative', DAY_SECONDS)
     .default(0)
     .describe('How long `run` waits for another run’s lock; 0 = exit cleanly at once.'),
@@ -403,6 +409,7 @@ function configFromEnv(e: z.output<typeof TrainerEnvWithoutDatabaseSchema>, env:
       timeoutMs: e.ROLLOUT_TIMEOUT_SECONDS * 1000,
       pollMs: e.ROLLOUT_POLL_SECONDS * 1000,
     },
+    maxArtifactBytes: e.MAX_ARTIFACT_BYTES,
     lockWaitMs: e.LOCK_WAIT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
   };

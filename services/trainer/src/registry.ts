@@ -1,4 +1,4 @@
-import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
+import { isMlflowError, type MlflowClient, MlflowErrorCode, type ModelVersion } from '@fallback-ctr/mlflow';
 import {
   ARTIFACT_FILE_NAME,
   CHAMPION_ALIAS,
@@ -46,9 +46,28 @@ export async function loadVersion(
   mlflow: MlflowClient,
   name: string,
   version: string | ModelVersion,
+  /** Refuse an artifact file larger than this, as the inference pods do (MAX_ARTIFACT_BYTES). */
+  maxBytes?: number,
 ): Promise<LoadedModel> {
   const registered = typeof version === 'string' ? await mlflow.getModelVersion(name, version) : version;
-  const bytes = await mlflow.downloadModelVersionArtifact(name, registered.version, ARTIFACT_FILE_NAME);
+  let bytes: Buffer;
+  try {
+    bytes = await mlflow.downloadModelVersionArtifact(
+      name,
+      registered.version,
+      ARTIFACT_FILE_NAME,
+      maxBytes === undefined ? {} : { maxBytes },
+    );
+  } catch (error) {
+    if (isMlflowError(error) && error.code === MlflowErrorCode.ARTIFACT_TOO_LARGE) {
+      throw new TrainerError(
+        TrainerErrorCode.PUBLISH_FAILED,
+        `the artifact of ${name} version ${registered.version} is larger than MAX_ARTIFACT_BYTES (${maxBytes}): ${error.message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
   let artifact: ModelArtifact;
   try {
     artifact = parseArtifact(bytes);

@@ -27,7 +27,8 @@ export interface RollbackResult {
 /**
  * Moves `champion` to `toVersion` (default: the `previous-champion` alias), gives the replaced
  * version `previous-champion`, and rolls the inference Deployment out. Holds the same lock as a
- * training run, so it never races a promotion. The target's artifact is downloaded and verified first.
+ * training run, so it never races a promotion. The target's artifact is downloaded and verified first,
+ * within MAX_ARTIFACT_BYTES, as a pod would.
  */
 export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): Promise<RollbackResult> {
   const { config, mlflow, logger } = deps;
@@ -77,7 +78,7 @@ export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): 
     }
     // Verified as a pod will (download, checksum, registry tag) before anything moves.
     try {
-      await loadVersion(mlflow, modelName, registered);
+      await loadVersion(mlflow, modelName, registered, config.maxArtifactBytes);
     } catch (error) {
       throw new TrainerError(
         TrainerErrorCode.ROLLBACK_TARGET_REFUSED,

@@ -138,6 +138,31 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
     expect(await aliasVersion(lostAnswer, CHAMPION_ALIAS)).toBe('1');
   });
 
+  it('9. rollback refuses a target over MAX_ARTIFACT_BYTES, as the pods would, before moving anything', async () => {
+    // Version 3: version 1's very artifact, registered again; healthy, but over a 1 KiB limit.
+    const v1 = await mlflow.getModelVersion(lostAnswer, '1');
+    const copy = await mlflow.createModelVersion({
+      name: lostAnswer,
+      source: v1.source,
+      runId: v1.runId,
+      tags: {
+        [VersionTag.ARTIFACT_SHA256]: v1.tags[VersionTag.ARTIFACT_SHA256] ?? '',
+        [VersionTag.GATE_OUTCOME]: 'PASS',
+      },
+    });
+    const rollback = (extra: Record<string, string>) =>
+      cli(['rollback', '--to-version', copy.version], trainerEnv(schema, lostAnswer, extra));
+    const refused = await rollback({ MAX_ARTIFACT_BYTES: '1024' });
+    expect(refused.code).toBe(ExitCode.ERROR);
+    expect(refused.logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: TrainerErrorCode.ROLLBACK_TARGET_REFUSED });
+    expect(refused.logs.at(-1)?.msg).toMatch(/inference would refuse .* larger than MAX_ARTIFACT_BYTES \(1024\)/);
+    expect(await aliasVersion(lostAnswer, CHAMPION_ALIAS)).toBe('1');
+    // Within the default limit the same target is fine: the size was the only reason.
+    const done = await rollback({});
+    expect(done.code, JSON.stringify(done.logs.at(-1))).toBe(ExitCode.OK);
+    expect(await aliasVersion(lostAnswer, CHAMPION_ALIAS)).toBe(copy.version);
+  });
+
   it('8. the lock lost mid-run: the run stops with TRAINER_LOCK_LOST (not a release error) and promotes nothing', async () => {
     const key = runLockKey(lostLock);
     const lines: LogLine[] = [];
