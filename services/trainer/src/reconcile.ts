@@ -1,6 +1,6 @@
 import { isMlflowError, type MlflowClient } from '@fallback-ctr/mlflow';
 import { CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
-import type { Logger } from '@fallback-ctr/runtime';
+import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import { TrainerErrorCode } from './errors.js';
 import { RunTag, versionByAlias } from './registry.js';
 import { acquireRunLock, runLockKey } from './run-lock.js';
@@ -11,9 +11,15 @@ export const RECONCILED_TAG = 'promotion.reconciled';
 export interface Leftovers {
   /** Trainer runs of this model still RUNNING although no run holds the lock. */
   runs: { runId: string; runName: string | undefined; startedAt: string | null }[];
-  /** Versions still `promotion=pending`: the run that registered them ended before settling them. */
-  versions: { version: string; isChampion: boolean }[];
+  /**
+   * Versions still `promotion=pending`: the run that registered them ended before settling them.
+   * `rolledOut` says whether the champion among them was rolled out again here (absent: not tried).
+   */
+  versions: { version: string; isChampion: boolean; rolledOut?: boolean }[];
 }
+
+/** Rolls the inference Deployment out to a version (the rollout stage's `rollOutVersion`). */
+export type RollOut = (version: string) => Promise<void>;
 
 export interface ReconcileTarget {
   modelName: string;
@@ -55,16 +61,18 @@ export async function findLeftovers(mlflow: MlflowClient, target: ReconcileTarge
 
 /**
  * Settles the leftovers of earlier faults; the caller must hold the model's run lock. A stuck run
- * becomes KILLED with the reason as its `error.*` tags; a pending version becomes `promoted` when
- * `champion` points at it (the alias moved, the run died before saying so) and `aborted`
- * otherwise, with the reason in `promotion.reconciled`. Each step is independent: one that fails
- * is logged and left for the next time.
+ * becomes KILLED with the reason as its `error.*` tags; a pending version `champion` points at
+ * (the alias moved, the run died before its rollout finished) is rolled out again with `rollOut`
+ * and becomes `promoted` (it stays `pending` when that fails, for the next time); any other
+ * pending version becomes `aborted`. The reason goes in `promotion.reconciled`. Each step is
+ * independent: one that fails is logged and left for the next time.
  */
 export async function reconcileLeftovers(
   mlflow: MlflowClient,
   target: ReconcileTarget,
   foundBy: string,
   logger: Logger,
+  rollOut: RollOut,
 ): Promise<Leftovers> {
   const leftovers = await findLeftovers(mlflow, target);
   const when = new Date().toISOString();
@@ -84,9 +92,31 @@ export async function reconcileLeftovers(
     }
   }
   for (const v of leftovers.versions) {
+    if (v.isChampion) {
+      // Pods started since the alias moved serve it, older ones the version before: finish the rollout.
+      try {
+        await rollOut(v.version);
+        v.rolledOut = true;
+      } catch (error) {
+        v.rolledOut = false;
+        logger.error(
+          { err: error, modelVersion: v.version },
+          'reconciling: rolling the champion out again failed; it stays pending for the next time',
+        );
+        await mlflow
+          .setModelVersionTag(
+            target.modelName,
+            v.version,
+            RECONCILED_TAG,
+            `rolling it out again failed at ${when} (${foundBy}): ${errorMessage(error)}`,
+          )
+          .catch(() => undefined);
+        continue;
+      }
+    }
     const state = v.isChampion ? 'promoted' : 'aborted';
     const reason = v.isChampion
-      ? `"${CHAMPION_ALIAS}" points at it but the run that promoted it ended before saying so (found at ${when} by ${foundBy}); its rollout was not confirmed`
+      ? `"${CHAMPION_ALIAS}" points at it but the run that promoted it ended before its rollout finished; rolled out again at ${when} by ${foundBy}`
       : `the run that registered it ended before moving "${CHAMPION_ALIAS}" (found at ${when} by ${foundBy})`;
     try {
       await mlflow.setModelVersionTag(target.modelName, v.version, RECONCILED_TAG, reason);
@@ -117,6 +147,7 @@ export async function reconcileIfIdle(
   target: ReconcileTarget,
   foundBy: string,
   logger: Logger,
+  rollOut: RollOut,
 ): Promise<ReconcileAttempt> {
   if (databaseUrl === undefined)
     return { state: 'unchecked', reason: 'DATABASE_URL is not set, so the run lock cannot be asked for' };
@@ -128,7 +159,7 @@ export async function reconcileIfIdle(
   }
   if (!lock) return { state: 'run-in-progress' };
   try {
-    return { state: 'reconciled', leftovers: await reconcileLeftovers(mlflow, target, foundBy, logger) };
+    return { state: 'reconciled', leftovers: await reconcileLeftovers(mlflow, target, foundBy, logger, rollOut) };
   } catch (error) {
     return { state: 'unchecked', reason: (error as Error).message };
   } finally {

@@ -114,7 +114,13 @@ function formatLeftovers(attempt: ReconcileAttempt): string[] {
     ...runs.map((r) => `  run ${r.runId} (started ${r.startedAt ?? '?'}) was still RUNNING: marked KILLED`),
     ...versions.map(
       (v) =>
-        `  version ${v.version} was promotion=pending: now ${v.isChampion ? 'promoted (it is the champion)' : 'aborted'}`,
+        `  version ${v.version} was promotion=pending: ${
+          !v.isChampion
+            ? 'now aborted'
+            : v.rolledOut === false
+              ? 'still pending, it is the champion but rolling it out again failed (see the log)'
+              : 'rolled out again, now promoted (it is the champion)'
+        }`,
     ),
   ];
 }

@@ -59,7 +59,9 @@ export interface Promotion {
 /**
  * Stage 7 — roll out a promotion. On success the version is tagged `promoted`. On failure the
  * promotion is undone: both aliases restored, the version tagged `rolled-back`, the Deployment
- * patched back to the restored champion and waited for; then a ROLLOUT_FAILED error is thrown.
+ * patched back to the restored champion and waited for; then a ROLLOUT_FAILED error is thrown,
+ * the rollout's failure its cause even when the undo fails too (the message then says both, and
+ * the version stays `pending` for the next run or `status` to settle from what the alias says).
  */
 export async function rollOutPromotion(ctx: RolloutContext, mlflow: MlflowClient, promotion: Promotion): Promise<void> {
   const { modelName, version, before } = promotion;
@@ -69,7 +71,20 @@ export async function rollOutPromotion(ctx: RolloutContext, mlflow: MlflowClient
   } catch (error) {
     const reason = errorMessage(error);
     ctx.logger.error({ err: error, modelVersion: version }, 'rollout failed: rolling back');
-    await restoreAliases(mlflow, modelName, before, ctx.logger);
+    try {
+      await restoreAliases(mlflow, modelName, before, ctx.logger);
+    } catch (restoreError) {
+      ctx.logger.error({ err: restoreError, modelVersion: version }, 'moving the aliases back failed');
+      throw new TrainerError(
+        TrainerErrorCode.ROLLOUT_FAILED,
+        `rollout of ${modelName} version ${version} failed (${reason}), and moving the aliases back failed too (${errorMessage(
+          restoreError,
+        )}): "champion" may still be version ${version}, and the deployment was not patched back; check with the status command, then run rollback --to-version ${
+          before.champion ?? 'N'
+        }`,
+        { cause: error },
+      );
+    }
     await tagPromotion(mlflow, modelName, version, 'rolled-back', `failed rollout (${byRun})`).catch(() => undefined);
     try {
       const back = deploymentRollout(ctx);

@@ -18,7 +18,7 @@ import { evaluateOnHoldout } from './evaluate.js';
 import { gateCandidate, gateReport } from './gate.js';
 import { type WindowBounds, windowBounds } from './load-window.js';
 import { type AliasState, promoteVersion, tagPromotion } from './promote.js';
-import { rollOutPromotion } from './rollout-stage.js';
+import { rollOutPromotion, rollOutVersion } from './rollout-stage.js';
 import { TrackingRun } from './tracking-run.js';
 import { shipCandidate, trainCandidate } from './train-candidate.js';
 import type { TrainingSettings } from './train-options.js';
@@ -262,8 +262,18 @@ async function reconcile(ctx: RunContext): Promise<void> {
     experimentName: ctx.config.mlflow.experimentName,
     exceptRunIds: [ctx.run.runId],
   };
-  await reconcileLeftovers(ctx.mlflow, target, `trainer run ${ctx.run.runId}`, ctx.logger).catch((error: unknown) =>
-    ctx.logger.warn({ err: error }, 'could not look for the leftovers of earlier runs; next time'),
+  const rollOut = (version: string) =>
+    rollOutVersion(
+      {
+        config: ctx.config.rollout,
+        kubeConfig: ctx.kubeConfig,
+        logger: ctx.logger,
+        ...(ctx.callerSignal ? { signal: ctx.callerSignal } : {}),
+      },
+      version,
+    );
+  await reconcileLeftovers(ctx.mlflow, target, `trainer run ${ctx.run.runId}`, ctx.logger, rollOut).catch(
+    (error: unknown) => ctx.logger.warn({ err: error }, 'could not look for the leftovers of earlier runs; next time'),
   );
 }
 
