@@ -2,10 +2,12 @@ import type { SplitPart } from '@fallback-ctr/clicklog';
 import {
   featurizeBatches,
   LearnError,
+  refeaturizeBatch,
   type SearchResult,
   SearchSpaceSchema,
   type SearchTrial,
   searchHyperparameters,
+  ValueCounter,
 } from '@fallback-ctr/learn';
 import { createFeaturizer, type FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
@@ -52,8 +54,16 @@ export async function chooseHyperparameters(
 
   const featurizer = createFeaturizer(o.featureSpec);
   // With negative down-sampling the rows are those the database kept: candidates are compared on them.
-  const batch = await featurizeBatches(train.read({ signal: o.signal }).batches(), featurizer);
+  let batch = await featurizeBatches(train.read({ signal: o.signal }).batches(), featurizer);
   if (o.signal?.aborted) throw o.signal.reason;
+  // Candidates are trained as the model will be: rare values as their field's rare token (the same
+  // vocabulary the train stage counts over the same rows), rare tokens trained at TRAIN_RARE_RATE.
+  const { minValueCount, rareRate, missingRate, beta } = config.ftrl;
+  if (minValueCount > 0) {
+    const counter = new ValueCounter(featurizer);
+    counter.addBatch(batch);
+    batch = refeaturizeBatch(batch, createFeaturizer(o.featureSpec, { vocabulary: counter.vocabulary(minValueCount) }));
+  }
   const grid = SearchSpaceSchema.parse({});
   const space = {
     alpha: pinned.alpha === undefined ? grid.alpha : [pinned.alpha],
@@ -65,7 +75,7 @@ export async function chooseHyperparameters(
   try {
     search = await searchHyperparameters(
       batch,
-      { hashBits: o.featureSpec.hashBits, beta: config.ftrl.beta, missingRate: config.ftrl.missingRate },
+      { hashBits: o.featureSpec.hashBits, beta, missingRate, rareRate },
       { space },
       o.onTrial ? { onTrial: o.onTrial } : {},
     );
