@@ -30,7 +30,14 @@ import {
   type TrainResult,
   trainOnBatch,
 } from '@fallback-ctr/learn';
-import { createFeaturizer, defaultFeatureSpec, type FeatureSpec, parseFeatureSpec, sigmoid } from '@fallback-ctr/model';
+import {
+  categoricalFields,
+  createFeaturizer,
+  defaultFeatureSpec,
+  type FeatureSpec,
+  parseFeatureSpec,
+  sigmoid,
+} from '@fallback-ctr/model';
 import { sklearnLogisticRegression } from '../libs/learn/test/support/sklearn.js';
 import { syntheticRows } from '../libs/learn/test/support/synthetic.js';
 
@@ -45,14 +52,14 @@ const { values } = parseArgs({
 const OBD_SPEC = parseFeatureSpec({
   version: 1,
   hashBits: 18,
-  fields: [
-    { name: 'item_id', source: 'context', kind: 'categorical' },
-    { name: 'position', source: 'context', kind: 'categorical' },
-    { name: 'user_feature_0', source: 'context', kind: 'categorical' },
-    { name: 'user_feature_1', source: 'context', kind: 'categorical' },
-    { name: 'user_feature_2', source: 'context', kind: 'categorical' },
-    { name: 'user_feature_3', source: 'context', kind: 'categorical' },
-  ],
+  fields: categoricalFields('context', [
+    'item_id',
+    'position',
+    'user_feature_0',
+    'user_feature_1',
+    'user_feature_2',
+    'user_feature_3',
+  ]),
   crosses: [{ fields: ['item_id', 'position'] }, { fields: ['item_id', 'user_feature_0'] }],
 });
 

@@ -12,6 +12,7 @@ export {
   type TrainingMetadata,
   TrainingMetadataSchema,
 } from './artifact.js';
+export { categoricalFields } from './categorical-fields.js';
 export { defaultFeatureSpec } from './default-feature-spec.js';
 export { ModelError, ModelErrorCode } from './errors.js';
 export {

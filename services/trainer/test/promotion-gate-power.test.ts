@@ -1,5 +1,12 @@
 import { createPrng, metricEstimates, pairedEstimates, trainOnRows } from '@fallback-ctr/learn';
-import { createFeaturizer, type FeatureSpec, parseFeatureSpec, type RawImpression, sigmoid } from '@fallback-ctr/model';
+import {
+  categoricalFields,
+  createFeaturizer,
+  type FeatureSpec,
+  parseFeatureSpec,
+  type RawImpression,
+  sigmoid,
+} from '@fallback-ctr/model';
 import { describe, expect, it } from 'vitest';
 import { loadTrainerConfig } from '../src/config.js';
 import { decidePromotion, type GateMetrics } from '../src/promotion-gate.js';
@@ -12,12 +19,7 @@ import { decidePromotion, type GateMetrics } from '../src/promotion-gate.js';
 const spec: FeatureSpec = parseFeatureSpec({
   version: 1,
   hashBits: 16,
-  fields: [
-    { name: 'ad_id', source: 'column', kind: 'categorical' },
-    { name: 'slot_id', source: 'column', kind: 'categorical' },
-    { name: 'device_type', source: 'column', kind: 'categorical' },
-    { name: 'country', source: 'column', kind: 'categorical' },
-  ],
+  fields: categoricalFields('column', ['ad_id', 'slot_id', 'device_type', 'country']),
 });
 const thresholds = loadTrainerConfig({ DATABASE_URL: 'x', MLFLOW_TRACKING_URI: 'http://m' }).gate;
 const ROWS = 100_000;
