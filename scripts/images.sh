@@ -28,10 +28,9 @@ HOST_CA_BUNDLE="${FALLBACK_CTR_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 SMOKE_PORT="${FALLBACK_CTR_SMOKE_PORT:-$(( ${FALLBACK_CTR_PG_PORT:-55432} - 9000 ))}"
 SMOKE_NAME="fallback-ctr-smoke-$SMOKE_PORT"
 
-log() { printf '[images] %s\n' "$*" >&2; }
-die() { printf '[images] error: %s\n' "$*" >&2; exit 1; }
-
-is_root() { [ "$(id -u)" = "0" ]; }
+SCRIPT_TAG=images
+# shellcheck source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 
 ensure_packages() {
   local missing=()

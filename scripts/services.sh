@@ -27,10 +27,9 @@ DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/$APP_DB"
 MLFLOW_BACKEND_URI="postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/$MLFLOW_DB"
 MLFLOW_TRACKING_URI="http://127.0.0.1:$MLFLOW_PORT"
 
-log() { printf '[services] %s\n' "$*" >&2; }
-die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
-
-is_root() { [ "$(id -u)" = "0" ]; }
+SCRIPT_TAG=services
+# shellcheck source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 
 pg_bin_dir() {
   local dir
