@@ -9,6 +9,8 @@
  *               what a bad body should cost, about what a good one of the same size costs.
  * Reported: good-request p50/p99 and req/s, bad-or-large requests answered and their status, the
  * worker's RSS (VmRSS at the end of the phase and VmHWM, the peak, from /proc), and the ratios.
+ * Then, on an otherwise idle server, the worker's CPU per request of each body kind, one at a time
+ * (utime + stime of the server process from /proc), against a valid body of about the same size.
  *
  * Run: npx tsx --conditions=source bench/inference-hostile.ts
  * Env: BENCH_SECONDS per phase (default 8), BENCH_CONNECTIONS good connections (8), HOSTILE_SENDERS (4).
@@ -77,6 +79,27 @@ function status(pid: number): { rssMb: number; hwmMb: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? Number.NaN);
   return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+/** CPU time (user + system) the process has used so far, in ms, from /proc/<pid>/stat. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Server CPU per request of one body sent `count` times, one at a time. */
+async function cpuPerRequest(url: string, pid: number, body: string, count: number): Promise<number> {
+  const before = cpuMs(pid);
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    await res.arrayBuffer();
+  }
+  return (cpuMs(pid) - before) / count;
 }
 
 /** Resets VmHWM (the peak) to the current RSS, so each phase reports its own peak. */
@@ -216,6 +239,21 @@ async function main(): Promise<void> {
       console.log(
         `| ${r.phase} | ${r.goodRps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.p99 / base.p99).toFixed(2)} | ${r.goodErrors} | ${r.side} | ${Number.isNaN(r.sideMedianMs) ? '-' : r.sideMedianMs.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.hwmMb.toFixed(0)} |`,
       );
+    }
+    const count = Number(process.env.CPU_REQUESTS ?? 20);
+    const kinds: [string, string][] = [['valid, 1000 impressions', largeValid], ...Object.entries(hostile)];
+    const cpu: [string, number, number][] = [];
+    for (const [kind, body] of kinds) cpu.push([kind, body.length, await cpuPerRequest(url, pid, body, count)]);
+    const valid = cpu[0]?.[2] ?? Number.NaN;
+    console.log(
+      `\nServer CPU per request, ${count} of each sent one at a time (utime + stime, 10 ms ticks); load average now: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+    );
+    console.log('| body | MB | CPU ms / request | / valid body |');
+    console.log('|---|---:|---:|---:|');
+    for (const [kind, bytes, ms] of cpu) {
+      console.log(`| ${kind} | ${(bytes / 1e6).toFixed(2)} | ${ms.toFixed(1)} | ${(ms / valid).toFixed(2)} |`);
     }
     console.log(
       `\nbodies: ${Object.entries(hostile)
