@@ -9,7 +9,7 @@ import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Not exported by @fallback-ctr/trainer: the same validators its SCHEDULE settings use.
 import { cronExpression, timeZone } from '../../services/trainer/src/schedule-validation.js';
 import { type ResolvedEnv, resolveContainerEnv } from './support/container-env.js';
@@ -33,13 +33,33 @@ let rendered: RenderedObject[];
 let cronJob: ICronJob;
 let container: IContainer;
 let env: ResolvedEnv;
+/** The container's environment as the trainer sees it in the pod: FEATURE_SPEC's mounted file exists. */
+let podEnv: Record<string, string>;
+let mountDir: string;
+
+/** The ConfigMap item that the container's FEATURE_SPEC path names through its volume mount. */
+function mountedFeatureSpec(): { item: unknown; text: string | undefined } {
+  const path = env.values.FEATURE_SPEC ?? '';
+  const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+  const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
+  const volume = pod?.volumes?.find((v) => v.name === mount?.name);
+  const item = volume?.configMap?.items?.find((i) => `${mount?.mountPath}/${i.path}` === path);
+  const cm = find<{ data: Record<string, string> }>(rendered, 'ConfigMap', volume?.configMap?.name ?? '');
+  return { item, text: cm.data[item?.key ?? ''] };
+}
 
 beforeAll(() => {
   rendered = renderBase();
   cronJob = find<ICronJob>(rendered, 'CronJob', TRAINER_CRONJOB);
   container = onlyContainer(cronJob.spec?.jobTemplate.spec?.template, 'trainer');
   env = resolveContainerEnv(container, envSources(rendered, cronJob.metadata?.namespace ?? ''));
+  mountDir = mkdtempSync(join(tmpdir(), 'fctr-spec-'));
+  const specFile = join(mountDir, 'feature-spec.json');
+  writeFileSync(specFile, mountedFeatureSpec().text ?? '');
+  podEnv = { ...env.values, FEATURE_SPEC: specFile };
 });
+
+afterAll(() => rmSync(mountDir, { recursive: true, force: true }));
 
 /** Runs the trainer CLI with `--help` appended: 0 only when the command and every flag exist. */
 async function cliAccepts(args: readonly string[]): Promise<number> {
@@ -80,14 +100,14 @@ describe('trainer CronJob ↔ the trainer', () => {
     expect(new Set(env.names).size).toBe(env.names.length);
     expect(requiredEnvNames(TrainerEnvSchema)).toEqual(['DATABASE_URL', 'MLFLOW_TRACKING_URI']);
     for (const name of requiredEnvNames(TrainerEnvSchema)) expect(env.values[name], name).toBeTruthy();
-    const config = loadTrainerConfig(env.values);
+    const config = loadTrainerConfig(podEnv);
     expect(config.rollout.mode).toBe('kubernetes');
     expect(config.mlflow.clientOptions.trackingUri).toBe('http://mlflow:5000');
     expect(config.databaseUrl).toMatch(/^postgres(ql)?:\/\//);
   });
 
   it('rolls out the inference Deployment of the same namespace, whose name the Role allows', () => {
-    const config = loadTrainerConfig(env.values);
+    const config = loadTrainerConfig(podEnv);
     const deployment = inferenceDeployment(rendered);
     expect(config.rollout.deployment).toBe(deployment.metadata?.name);
     expect(config.rollout.namespace).toBe(deployment.metadata?.namespace);
@@ -108,23 +128,11 @@ describe('trainer CronJob ↔ the trainer', () => {
   });
 
   it('reads the feature spec from the mounted ConfigMap, and the spec is valid', () => {
-    const path = env.values.FEATURE_SPEC ?? '';
-    const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
-    const pod = cronJob.spec?.jobTemplate.spec?.template.spec;
-    const volume = pod?.volumes?.find((v) => v.name === mount?.name);
-    const item = volume?.configMap?.items?.find((i) => `${mount?.mountPath}/${i.path}` === path);
-    expect(item, `FEATURE_SPEC ${path} is a file of a mounted ConfigMap`).toBeDefined();
-    const cm = find<{ data: Record<string, string> }>(rendered, 'ConfigMap', volume?.configMap?.name ?? '');
-    const text = cm.data[item?.key ?? ''];
+    const { item, text } = mountedFeatureSpec();
+    expect(item, `FEATURE_SPEC ${env.values.FEATURE_SPEC} is a file of a mounted ConfigMap`).toBeDefined();
     expect(text).toBeDefined();
     parseFeatureSpec(JSON.parse(text ?? ''));
-    const dir = mkdtempSync(join(tmpdir(), 'fctr-spec-'));
-    try {
-      writeFileSync(join(dir, 'feature-spec.json'), text ?? '');
-      expect(resolveFeatureSpec(join(dir, 'feature-spec.json')).fields.length).toBeGreaterThan(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expect(resolveFeatureSpec(podEnv.FEATURE_SPEC).fields.length).toBeGreaterThan(0);
   });
 
   it('the feature-spec ConfigMap is exactly what its generator writes (so regenerating it is a clean diff)', () => {
@@ -153,7 +161,7 @@ describe('trainer CronJob ↔ the trainer', () => {
     const job = spec.jobTemplate.spec!;
     expect(job.backoffLimit).toBeGreaterThanOrEqual(0);
     expect(job.backoffLimit).toBeLessThanOrEqual(2);
-    const rolloutSeconds = loadTrainerConfig(env.values).rollout.timeoutMs / 1000;
+    const rolloutSeconds = loadTrainerConfig(podEnv).rollout.timeoutMs / 1000;
     expect(job.activeDeadlineSeconds).toBeGreaterThan(rolloutSeconds * 2);
     expect(job.template.spec?.restartPolicy).toBe('Never');
   });
