@@ -1,3 +1,4 @@
+import type { PredictionLogWriter } from '@fallback-ctr/prediction-log';
 import { type Logger, silentLogger } from '@fallback-ctr/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { createBearerVerifier } from './bearer-auth.js';
@@ -31,6 +32,8 @@ export interface BuildAppOptions {
   requestTimeoutMs?: number;
   /** A challenger scored in shadow on `share` of the requests, after answering; absent = no shadow. */
   shadow?: { holder: ModelHolder; share: number; onScored?: (scores: ShadowScores) => void };
+  /** Where served scores are logged (off when absent); the caller owns it and closes it after the app. */
+  predictionLog?: PredictionLogWriter;
 }
 
 /** A /metrics scrape is answered from an aggregate at most this old: scrapers cannot starve /predict. */
@@ -68,7 +71,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (options.shadow) recordShadowModel(metrics, options.shadow.holder);
 
   if (options.docs ?? true) await registerDocs(app, { holder, authRequired: verify !== null, maxBatchSize });
-  registerPredictRoute(app, { holder, errors, metrics, maxBatchSize, verify, shadow });
+  registerPredictRoute(app, {
+    holder,
+    errors,
+    metrics,
+    maxBatchSize,
+    verify,
+    shadow,
+    predictionLog: options.predictionLog,
+  });
   registerServiceRoutes(app, {
     holder,
     errors,

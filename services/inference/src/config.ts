@@ -1,7 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
 import { CHAMPION_ALIAS, DEFAULT_MAX_ARTIFACT_BYTES } from '@fallback-ctr/model';
-import { type Env, envInt, envList, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
+import {
+  DEFAULT_SCHEMA as PREDICTION_LOG_DEFAULT_SCHEMA,
+  type PredictionLogWriterSettings,
+} from '@fallback-ctr/prediction-log';
+import { ConfigError, type Env, envInt, envList, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 
 /**
@@ -71,6 +75,34 @@ export const InferenceEnvSchema = z.object({
     .default(10)
     .describe('After the drain: time in-flight requests get to finish before the process exits anyway.'),
   LOG_LEVEL: logLevel().default('info').describe('pino log level.'),
+  PREDICTION_LOG_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string')
+    .optional()
+    .describe(
+      "PostgreSQL to log served predictions to (the click logs' database); unset = no prediction log. Each worker opens one connection.",
+    ),
+  PREDICTION_LOG_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier')
+    .default(PREDICTION_LOG_DEFAULT_SCHEMA)
+    .describe('Schema of the `predictions` table (beside the click logs; `trainer monitor` creates it).'),
+  PREDICTION_LOG_SAMPLE_RATE: envNumber()
+    .pipe(z.number().min(0).max(1))
+    .default(1)
+    .describe('Share of impressions logged, chosen by a hash of the impression id (the same ids on every pod).'),
+  PREDICTION_LOG_QUEUE_SIZE: envInt(1, 10_000_000)
+    .default(50_000)
+    .describe('Most entries waiting per worker; beyond it entries are dropped and counted, /predict never waits.'),
+  PREDICTION_LOG_BATCH_SIZE: envInt(1, 1_000_000).default(1_000).describe('Entries per COPY.'),
+  PREDICTION_LOG_FLUSH_SECONDS: envNumber()
+    .pipe(z.number().min(0.01).max(3600))
+    .default(1)
+    .describe('A partial batch is written at least this often.'),
+  PREDICTION_LOG_WRITE_TIMEOUT_SECONDS: envNumber()
+    .pipe(z.number().min(0.1).max(600))
+    .default(5)
+    .describe('A COPY (or its connect) slower than this fails; its entries are dropped and counted.'),
 });
 export type InferenceEnv = z.output<typeof InferenceEnvSchema>;
 
@@ -85,9 +117,36 @@ export const INFERENCE_ENV_NAMES: readonly string[] = [
 /** The server's settings, typed from the schema through `loadConfig` (no second, hand-written shape). */
 export type InferenceConfig = ReturnType<typeof loadConfig>;
 
+/** The prediction log's settings (undefined in InferenceConfig when PREDICTION_LOG_DATABASE_URL is unset). */
+export interface PredictionLogConfig extends PredictionLogWriterSettings {
+  databaseUrl: string;
+  schema: string;
+}
+
 /** Reads and validates the environment; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env) {
   const e = parseEnv(InferenceEnvSchema, env);
+  if (e.PREDICTION_LOG_BATCH_SIZE > e.PREDICTION_LOG_QUEUE_SIZE) {
+    throw new ConfigError([
+      {
+        variable: 'PREDICTION_LOG_BATCH_SIZE',
+        expected: `at most PREDICTION_LOG_QUEUE_SIZE (${e.PREDICTION_LOG_QUEUE_SIZE})`,
+        received: String(e.PREDICTION_LOG_BATCH_SIZE),
+      },
+    ]);
+  }
+  const predictionLog: PredictionLogConfig | undefined =
+    e.PREDICTION_LOG_DATABASE_URL === undefined
+      ? undefined
+      : {
+          databaseUrl: e.PREDICTION_LOG_DATABASE_URL,
+          schema: e.PREDICTION_LOG_SCHEMA,
+          sampleRate: e.PREDICTION_LOG_SAMPLE_RATE,
+          maxQueue: e.PREDICTION_LOG_QUEUE_SIZE,
+          batchSize: e.PREDICTION_LOG_BATCH_SIZE,
+          flushIntervalMs: Math.round(e.PREDICTION_LOG_FLUSH_SECONDS * 1000),
+          writeTimeoutMs: Math.round(e.PREDICTION_LOG_WRITE_TIMEOUT_SECONDS * 1000),
+        };
   return {
     host: e.HOST,
     port: e.PORT,
@@ -107,5 +166,7 @@ export function loadConfig(env: Env = process.env) {
     drainMs: Math.round(e.SHUTDOWN_DRAIN_SECONDS * 1000),
     graceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
+    /** Undefined when PREDICTION_LOG_DATABASE_URL is unset (the default): nothing is logged. */
+    predictionLog,
   };
 }

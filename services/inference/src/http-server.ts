@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { PredictionLogWriter } from '@fallback-ctr/prediction-log';
 import { type Logger, raceTimer } from '@fallback-ctr/runtime';
 import type { FastifyInstance } from 'fastify';
 import { type BuildAppOptions, buildApp } from './app.js';
@@ -32,6 +33,7 @@ export async function startHttpServer(options: {
   metrics?: InferenceMetrics;
   metricsText?: () => Promise<string>;
   shadow?: BuildAppOptions['shadow'];
+  predictionLog?: PredictionLogWriter;
 }): Promise<HttpServer> {
   const { config, holder, logger } = options;
   const app = await buildApp({
@@ -44,6 +46,7 @@ export async function startHttpServer(options: {
     metrics: options.metrics,
     metricsText: options.metricsText,
     shadow: options.shadow,
+    predictionLog: options.predictionLog,
   });
   const url = await app.listen({ host: config.host, port: config.port });
   let draining: Promise<boolean> | undefined;

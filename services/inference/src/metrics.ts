@@ -19,6 +19,11 @@ export interface InferenceMetrics {
   shadowErrors: Counter;
   /** Event-loop time spent scoring in shadow, after the answers went out. */
   shadowSeconds: Counter;
+  predictionLogWritten: Counter;
+  predictionLogDropped: Counter<'reason'>;
+  predictionLogQueue: Gauge;
+  /** Reports the prediction log's queue depth at each scrape (the log passes its own reader). */
+  watchPredictionLogQueue(depth: () => number): void;
 }
 
 const PREFIX = 'fallback_ctr_inference_';
@@ -28,6 +33,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: PREFIX });
   const registers = [registry];
+  let queueDepth = () => 0;
   return {
     registry,
     requestDuration: new BoundHistogram({
@@ -88,6 +94,28 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
       help: 'Time spent scoring in shadow, after the answers were sent',
       registers,
     }),
+    predictionLogQueue: new Gauge({
+      name: `${PREFIX}prediction_log_queue_depth`,
+      help: 'Predictions waiting to be written to the prediction log (summed over workers)',
+      registers,
+      collect() {
+        this.set(queueDepth());
+      },
+    }),
+    predictionLogWritten: new Counter({
+      name: `${PREFIX}prediction_log_written_total`,
+      help: 'Predictions written to the prediction log (PREDICTION_LOG_DATABASE_URL)',
+      registers,
+    }),
+    predictionLogDropped: new Counter({
+      name: `${PREFIX}prediction_log_dropped_total`,
+      help: 'Predictions not logged: queue_full (database slow or down), write_failed, missing_id (no impression id), closed (shutdown)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    watchPredictionLogQueue: (depth) => {
+      queueDepth = depth;
+    },
   };
 }
 

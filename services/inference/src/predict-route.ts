@@ -1,3 +1,4 @@
+import type { LoggedModel, PredictionLogWriter } from '@fallback-ctr/prediction-log';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { ErrorReplies } from './error-handler.js';
 import { InferenceErrorCode } from './errors.js';
@@ -23,6 +24,8 @@ export interface PredictRouteOptions {
   verify: ((authorization: string | undefined) => boolean) | null;
   /** Scores a share of requests with the challenger once the answer is sent. */
   shadow?: ShadowScorer | undefined;
+  /** Where served scores are logged; absent = not logged. */
+  predictionLog?: PredictionLogWriter | undefined;
 }
 
 /** POST /predict: one CTR per impression, in order, ids echoed; 503 until the model is loaded. */
@@ -32,6 +35,11 @@ export function registerPredictRoute(app: FastifyInstance, o: PredictRouteOption
   const validateBody = compilePredictBodyValidator(o.maxBatchSize);
   const errorResponses = { 400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE };
   const authenticate = o.verify === null ? undefined : bearerCheck(o.verify, errors);
+  const { predictionLog } = o;
+  /** The served model as the prediction log names it: one object per load, so the log escapes its name once. */
+  let loggedModel: LoggedModel | undefined;
+  if (predictionLog)
+    holder.onLoad((model) => (loggedModel = { name: model.name, version: model.version, role: 'served' }));
 
   app.post(
     '/predict',
@@ -62,6 +70,8 @@ export function registerPredictRoute(app: FastifyInstance, o: PredictRouteOption
         const id = impressions[i]?.id;
         predictions[i] = id === undefined ? { ctr: ctrs[i] ?? Number.NaN } : { id, ctr: ctrs[i] ?? Number.NaN };
       }
+      // Queued synchronously, written later by the log's own connection: never awaited here.
+      if (loggedModel) predictionLog?.record(loggedModel, impressions, ctrs);
       metrics.predictions.inc(impressions.length);
       metrics.batchSize.observe(impressions.length);
       const body: PredictResponse = { model: model.name, version: model.version, predictions };

@@ -31,7 +31,9 @@ export const PredictImpressionSchema = RawImpressionSchema.extend({
     .string()
     .max(PREDICT_LIMITS.maxIdLength)
     .optional()
-    .describe('Caller-chosen id, echoed in the prediction at the same position.'),
+    .describe(
+      "The ad server's impression id: echoed in the prediction at the same position, and the key of the prediction log.",
+    ),
 })
   .refine((impression) => Object.keys(impression).length <= PREDICT_LIMITS.maxImpressionKeys, {
     message: `at most ${PREDICT_LIMITS.maxImpressionKeys} keys per impression`,

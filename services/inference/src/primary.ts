@@ -8,6 +8,7 @@ import { InferenceErrorCode } from './errors.js';
 import { createHandoffFile } from './handoff-file.js';
 import { ToPrimarySchema, type ToWorker } from './ipc.js';
 import type { ModelMeta } from './model-meta.js';
+import { PREDICTION_LOG_CLOSE_MS } from './prediction-log.js';
 
 /** A worker that dies sooner than this after its start counts as a crash: respawns back off. */
 const HEALTHY_UPTIME_MS = 10_000;
@@ -48,7 +49,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   let shadowHandoff: { path: string; meta: ModelMeta } | undefined;
   let crashes = 0;
 
-  const stopBudgetMs = config.drainMs + config.graceMs + 2_000;
+  const stopBudgetMs = config.drainMs + config.graceMs + (config.predictionLog ? PREDICTION_LOG_CLOSE_MS : 0) + 2_000;
   const shutdown = createShutdown({ logger, timeoutMs: stopBudgetMs + 3_000, exit });
   // Closers run last-registered first: the workers stop, then their hand-off file goes.
   shutdown.register('hand-off file', () => handoffFile.remove());

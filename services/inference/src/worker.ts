@@ -7,6 +7,7 @@ import { type HttpServer, startHttpServer } from './http-server.js';
 import { type ToPrimary, type ToWorker, ToWorkerSchema } from './ipc.js';
 import { createMetrics } from './metrics.js';
 import { createModelHolder } from './model-holder.js';
+import { createInferencePredictionLog, PREDICTION_LOG_CLOSE_MS } from './prediction-log.js';
 
 /** How long a worker waits for the primary's pod-wide metrics aggregate. */
 const METRICS_ANSWER_MS = 6_000;
@@ -47,7 +48,15 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
   };
 
   let server: HttpServer | undefined;
-  const shutdown = createShutdown({ logger: baseLogger, timeoutMs: config.drainMs + config.graceMs + 1_000 });
+  const predictionLog = config.predictionLog
+    ? createInferencePredictionLog(config.predictionLog, metrics, baseLogger)
+    : undefined;
+  const shutdown = createShutdown({
+    logger: baseLogger,
+    timeoutMs: config.drainMs + config.graceMs + PREDICTION_LOG_CLOSE_MS + 1_000,
+  });
+  // Closers run last-registered first: the server drains, then the log writes what the last requests queued.
+  if (predictionLog) shutdown.register('prediction log', () => predictionLog.close(PREDICTION_LOG_CLOSE_MS));
   shutdown.register('http server', async () => {
     // Never loaded a model: nothing routes here, no drain. Not listening yet: `listen` stops it.
     if (server && !(await server.drain({ skipDrainDelay: holder.get() === undefined }))) {
@@ -67,6 +76,7 @@ export async function runWorker(config: InferenceConfig, baseLogger: Logger): Pr
         metrics,
         metricsText: podMetrics,
         ...(config.shadow ? { shadow: { holder: shadowHolder, share: config.shadow.share } } : {}),
+        predictionLog,
       });
       if (shutdown.shuttingDown) {
         await server.drain({ skipDrainDelay: true });
