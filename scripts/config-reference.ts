@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InferenceEnvSchema } from '@fallback-ctr/inference';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
-import { AnalyzeEnvSchema, renderCommandTable, TrainerEnvSchema } from '@fallback-ctr/trainer';
+import { AnalyzeEnvSchema, MonitorEnvSchema, renderCommandTable, TrainerEnvSchema } from '@fallback-ctr/trainer';
 import { z } from 'zod';
 import { DemoEnvSchema } from './demo/demo-env.js';
 
@@ -80,6 +80,10 @@ export function renderConfigReference(): string {
     '### Feature insight (`trainer analyze`, and `run` with `ANALYZE_ON_RUN=true`)',
     '',
     table(AnalyzeEnvSchema),
+    '',
+    '### Live monitor (`trainer monitor`, and `run` with `MONITOR_ON_RUN=true`)',
+    '',
+    table(MonitorEnvSchema),
     '',
     '### Inference API (`services/inference`)',
     '',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InferenceEnvSchema } from '@fallback-ctr/inference';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
-import { AnalyzeEnvSchema, TrainerEnvSchema } from '@fallback-ctr/trainer';
+import { AnalyzeEnvSchema, MonitorEnvSchema, TrainerEnvSchema } from '@fallback-ctr/trainer';
 import { describe, expect, it } from 'vitest';
 import {
   cliReadmeSection,
@@ -18,11 +18,12 @@ describe('README configuration reference', () => {
     expect(readmeSection(readme)).toBe(renderConfigReference());
   });
 
-  it('names every variable the trainer, its analysis and the inference API read', () => {
+  it('names every variable the trainer, its analysis and monitor, and the inference API read', () => {
     const section = readmeSection(readme) ?? '';
     for (const name of [
       ...Object.keys(TrainerEnvSchema.shape),
       ...Object.keys(AnalyzeEnvSchema.shape),
+      ...Object.keys(MonitorEnvSchema.shape),
       ...Object.keys(InferenceEnvSchema.shape),
       ...Object.keys(MlflowEnvSchema.shape),
     ]) {

@@ -8,6 +8,8 @@ export {
   CardinalitySchema,
   type Degrade,
   DegradeSchema,
+  type Shift,
+  ShiftSchema,
   SYNTHETIC_CONTEXT_FIELDS,
   SYNTHETIC_FIELDS,
   type SyntheticField,

@@ -15,6 +15,7 @@ import { commandHelp, programHelp } from './commands/help.js';
 import { COMMANDS } from './commands/index.js';
 import { loadTrainerConfig } from './config.js';
 import { defaultKubeConfig } from './deployment-rollout.js';
+import { loadMonitorSettings } from './monitor/monitor-env.js';
 
 export { type CliIo, ExitCode } from './commands/command.js';
 
@@ -92,9 +93,11 @@ function parseCommandArgs(command: Command, args: readonly string[]): ParsedArgs
 async function runCommand(command: Command, options: ParsedArgs['options'], io: CliIo): Promise<number> {
   let config: CommandContext['config'];
   let analyze: CommandContext['analyze'];
+  let monitor: CommandContext['monitor'];
   try {
     config = loadTrainerConfig(io.env, { requireDatabase: command.databaseOptional !== true });
     analyze = loadAnalyzeSettings(io.env);
+    monitor = loadMonitorSettings(io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       writeLine(io.stderr, error.message);
@@ -117,7 +120,7 @@ async function runCommand(command: Command, options: ParsedArgs['options'], io: 
   if (io.installSignals) shutdown.install();
   const mlflow = createMlflowClient({ ...config.mlflow.clientOptions, logger });
 
-  const running = command.run({ config, analyze, logger, mlflow, signal, io }, options);
+  const running = command.run({ config, analyze, monitor, logger, mlflow, signal, io }, options);
   // On SIGTERM the process exits only once the command has ended (a run marks itself FAILED first).
   shutdown.register(command.name, () =>
     running.then(

@@ -20,6 +20,10 @@ export const TrainerErrorCode = {
   ROLLBACK_TARGET_INVALID: 'TRAINER_ROLLBACK_TARGET_INVALID',
   /** The target exists but its artifact would be refused by the pods (checksum, format, tag): nothing moved. */
   ROLLBACK_TARGET_REFUSED: 'TRAINER_ROLLBACK_TARGET_REFUSED',
+  /** `monitor`: the champion's live calibration stayed outside the guard's band for GUARD_HOURS hours (exit 4). */
+  GUARD_ALARM: 'TRAINER_GUARD_ALARM',
+  /** `monitor`: reading the prediction log or the click logs failed (connection, permissions, missing tables). */
+  MONITOR_READ_FAILED: 'TRAINER_MONITOR_READ_FAILED',
 } as const;
 export type TrainerErrorCode = (typeof TrainerErrorCode)[keyof typeof TrainerErrorCode];
 

@@ -24,6 +24,13 @@ export {
 export { TrainerError, TrainerErrorCode } from './errors.js';
 export { resolveFeatureSpec } from './feature-spec-source.js';
 export { mlflowLinks } from './mlflow-links.js';
+export {
+  loadMonitorSettings,
+  MONITOR_ENV_NAMES,
+  MonitorEnvSchema,
+  type MonitorSettings,
+} from './monitor/monitor-env.js';
+export { type MonitorReport, runMonitor } from './monitor/run-monitor.js';
 export { type AfterPublishContext, type RunOutcome, runTraining, type TrainingDeps } from './pipeline/run-training.js';
 export {
   type CheckOutcome,

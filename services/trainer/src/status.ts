@@ -1,5 +1,6 @@
 import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
 import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
+import { MonitorVersionTag } from './monitor/monitor-tracking.js';
 import { shownMetric } from './pipeline/holdout-metrics.js';
 import { readAliases } from './pipeline/promote.js';
 import type { ReconcileAttempt } from './reconcile.js';
@@ -13,6 +14,16 @@ export interface VersionSummary {
   gateReasons: string | null;
   promotion: string | null;
   holdout: Record<string, number>;
+  /** What `monitor` last measured on live traffic (null when it never looked at this version). */
+  live: {
+    at: string;
+    calibration: string | null;
+    impressions: number | null;
+    clicks: number | null;
+    guard: string | null;
+    guardReason: string | null;
+    topDrift: string | null;
+  } | null;
 }
 
 export interface TrainerStatus {
@@ -39,6 +50,22 @@ function summarize(v: ModelVersion, aliases: string[]): VersionSummary {
     gateReasons: v.tags[VersionTag.GATE_REASONS] ?? null,
     promotion: v.tags[VersionTag.PROMOTION] ?? null,
     holdout,
+    live: liveSummary(v.tags),
+  };
+}
+
+function liveSummary(tags: Record<string, string>): VersionSummary['live'] {
+  const at = tags[MonitorVersionTag.AT];
+  if (at === undefined) return null;
+  const count = (key: string) => (tags[key] === undefined ? null : Number(tags[key]));
+  return {
+    at,
+    calibration: tags[MonitorVersionTag.CALIBRATION] ?? null,
+    impressions: count(MonitorVersionTag.IMPRESSIONS),
+    clicks: count(MonitorVersionTag.CLICKS),
+    guard: tags[MonitorVersionTag.GUARD] ?? null,
+    guardReason: tags[MonitorVersionTag.GUARD_REASON] ?? null,
+    topDrift: tags[MonitorVersionTag.TOP_DRIFT] ?? null,
   };
 }
 
@@ -97,6 +124,16 @@ export function formatStatus(s: TrainerStatus): string {
   for (const v of s.versions) {
     lines.push(row(COLUMNS.map((c) => c.cell(v))));
     if (v.gateOutcome === 'FAIL' && v.gateReasons) lines.push(`         reasons: ${v.gateReasons}`);
+    if (v.live) {
+      const traffic =
+        v.live.impressions === null ? '' : ` over ${v.live.impressions} impressions, ${v.live.clicks} clicks`;
+      const guard = v.live.guard ? `; guard ${v.live.guard}` : '';
+      const drift = v.live.topDrift ? `; top drift ${v.live.topDrift}` : '';
+      lines.push(
+        `         live (${v.live.at.slice(0, 16)}): Σp/Σy ${v.live.calibration ?? '-'}${traffic}${guard}${drift}`,
+      );
+      if (v.live.guard === 'alarm' && v.live.guardReason) lines.push(`         guard: ${v.live.guardReason}`);
+    }
   }
   if (s.versions.length === 0) lines.push('(no versions registered yet)');
   if (s.leftovers) lines.push('', ...formatLeftovers(s.leftovers));

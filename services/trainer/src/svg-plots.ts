@@ -246,3 +246,86 @@ export function rocCurveSvg(title: string, series: Series<RocPoint[]>[], options
   f.parts.push('</svg>');
   return f.parts.join('\n');
 }
+
+/** One hour's live value with its standard error. */
+export interface HourPoint {
+  hour: Date;
+  value: number;
+  se: number;
+}
+
+/**
+ * A live metric per hour (the monitor's calibration Σp/Σy): one line per model version, bars of ±2
+ * standard errors, and the acceptable band shaded, so an hour whose whole bar leaves the band stands out.
+ */
+export function liveCalibrationSvg(
+  title: string,
+  series: Series<HourPoint[]>[],
+  band: { min: number; max: number },
+  options: PlotOptions = {},
+): string {
+  const points = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.value));
+  const times = points.map((p) => p.hour.getTime());
+  const t0 = times.length > 0 ? Math.min(...times) : 0;
+  const t1 = times.length > 0 ? Math.max(...times) : 1;
+  const span = Math.max(t1 - t0, 3_600_000);
+  const step = Math.max(1, Math.ceil(span / 3_600_000 / 8)) * 3_600_000;
+  const ticks: Tick[] = [];
+  for (let t = t0; t <= t0 + span; t += step) {
+    ticks.push({ value: t, label: `${new Date(t).toISOString().slice(5, 13).replace('T', ' ')}h` });
+  }
+  const x: Scale = { fraction: (v) => (v - t0) / span, ticks, lo: t0, hi: t0 + span, log: false };
+  const bars = points.flatMap((p) => (Number.isFinite(p.se) ? [p.value - 2 * p.se, p.value + 2 * p.se] : [p.value]));
+  const hi = Math.max(band.max * 1.2, ...bars.filter(Number.isFinite));
+  const lo = Math.max(0, Math.min(band.min * 0.8, ...bars.filter(Number.isFinite)));
+  const y = linearScale(lo, hi);
+  const f = frame(title, options, {
+    x,
+    y,
+    xLabel: 'hour served (UTC)',
+    yLabel: 'Σ predicted / Σ clicks',
+    footnote: `shaded: the guard's band [${band.min}, ${band.max}]; bars: ±2 standard errors`,
+  });
+  const clamp = (v: number) => Math.min(hi, Math.max(lo, v));
+  f.parts.push(
+    `<rect x="${M.left}" y="${n(f.y(band.max))}" width="${PW}" height="${n(f.y(band.min) - f.y(band.max))}" fill="#2e7d32" fill-opacity="0.08"/>`,
+    polyline(
+      [
+        [f.x(t0), f.y(1)],
+        [f.x(t0 + span), f.y(1)],
+      ],
+      '#999',
+      true,
+    ),
+  );
+  for (const s of series) {
+    const ok = s.points.filter((p) => Number.isFinite(p.value));
+    f.parts.push(
+      polyline(
+        ok.map((p) => [f.x(p.hour.getTime()), f.y(clamp(p.value))]),
+        s.color,
+      ),
+    );
+    for (const p of ok) {
+      const cx = f.x(p.hour.getTime());
+      if (Number.isFinite(p.se)) {
+        f.parts.push(
+          `<line x1="${n(cx)}" y1="${n(f.y(clamp(p.value - 2 * p.se)))}" x2="${n(cx)}" y2="${n(f.y(clamp(p.value + 2 * p.se)))}" stroke="${s.color}" stroke-opacity="0.7"/>`,
+        );
+      }
+      f.parts.push(
+        `<circle cx="${n(cx)}" cy="${n(f.y(clamp(p.value)))}" r="3" fill="${s.color}"><title>${p.hour.toISOString()}: ${p.value.toFixed(4)} ± ${p.se.toFixed(4)}</title></circle>`,
+      );
+    }
+  }
+  legend(
+    f.parts,
+    [
+      ...series.map((s) => ({ label: s.label, color: s.color })),
+      { label: 'calibrated (1)', color: '#999', dashed: true },
+    ],
+    'top-left',
+  );
+  f.parts.push('</svg>');
+  return f.parts.join('\n');
+}

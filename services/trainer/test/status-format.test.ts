@@ -17,6 +17,15 @@ describe('formatStatus', () => {
           gateReasons: 'all 10 checks passed',
           promotion: 'promoted',
           holdout: { auc: 0.71234, logloss: 0.0712, ne: 0.93, calibration: 1.01, rows: 9000 },
+          live: {
+            at: '2026-03-06T05:10:00.000Z',
+            calibration: '1.612 ± 0.041',
+            impressions: 48000,
+            clicks: 610,
+            guard: 'alarm',
+            guardReason: 'live calibration Σp/Σy of version 3 outside [0.8, 1.25]',
+            topDrift: 'device_type PSI 0.412',
+          },
         },
         {
           version: '2',
@@ -27,6 +36,7 @@ describe('formatStatus', () => {
           gateReasons: 'auc = 0.5012 (must be >= 0.6000)',
           promotion: 'not-eligible',
           holdout: {},
+          live: null,
         },
       ],
     });
@@ -54,6 +64,11 @@ describe('formatStatus', () => {
     }
     expect(lines.find((l) => l.startsWith('2 '))).toMatch(/^2\s+FAIL\s+not-eligible\s+-\s+-/);
     expect(text).toContain('reasons: auc = 0.5012 (must be >= 0.6000)');
+    expect(text).toContain(
+      'live (2026-03-06T05:10): Σp/Σy 1.612 ± 0.041 over 48000 impressions, 610 clicks; guard alarm; top drift device_type PSI 0.412',
+    );
+    expect(text).toContain('guard: live calibration Σp/Σy of version 3 outside [0.8, 1.25]');
+    expect(text.match(/live \(/g)).toHaveLength(1);
   });
 
   it('says when nothing is registered yet', () => {

@@ -58,6 +58,19 @@ export const ChurnSchema = z.object({
 });
 export type Churn = z.infer<typeof ChurnSchema>;
 
+/**
+ * A sudden change of the world from one day on, the kind a live monitor must catch: every true click
+ * probability is multiplied by `ctrFactor` (a model trained before then over- or under-predicts), and
+ * with `deviceMix` the traffic moves towards the first device type (device_type and os drift). The
+ * same random draws are used as without the shift, so the rows before `fromDay` are unchanged.
+ */
+export const ShiftSchema = z.object({
+  fromDay: z.number().int().min(0),
+  ctrFactor: z.number().positive().max(10).default(1),
+  deviceMix: z.boolean().default(false),
+});
+export type Shift = z.infer<typeof ShiftSchema>;
+
 export const SyntheticTrafficOptionsSchema = z.object({
   /** Same seed and options, same rows (ids, values, clicks, truth). */
   seed: z.union([z.number().int(), z.string().min(1)]).default(1),
@@ -81,6 +94,7 @@ export const SyntheticTrafficOptionsSchema = z.object({
   /** Day-to-day random walk of the true effects, as a fraction of their spread (0 = stationary). */
   drift: z.number().min(0).max(2).default(0),
   degrade: DegradeSchema.optional(),
+  shift: ShiftSchema.optional(),
   /** Click delay after the impression: log-normal with this median and log-space sigma. */
   clickDelay: z
     .object({ medianSeconds: z.number().positive().default(90), sigma: z.number().positive().default(1.5) })

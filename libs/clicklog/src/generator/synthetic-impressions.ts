@@ -186,6 +186,7 @@ export function* syntheticRows(options: SyntheticTrafficOptions, start: Date): G
     const prng = Prng.stream(options.seed, `traffic/${day}`);
     const spoil = Prng.stream(options.seed, `degrade/${day}`);
     const degraded = degrade !== undefined && day >= degrade.fromDay ? degrade : undefined;
+    const shifted = options.shift !== undefined && day >= options.shift.fromDay ? options.shift : undefined;
     const dayStart = start.getTime() + day * DAY_MS;
     let filled = 0;
     // Ascending uniform order statistics, one at a time: O(1) memory however many rows a day has.
@@ -200,7 +201,9 @@ export function* syntheticRows(options: SyntheticTrafficOptions, start: Date): G
       if (churn.adsPerDay > 0 && freshPick.float() < churn.freshTraffic) {
         ad = world.pickFreshAd(day, freshPick.float()) ?? ad;
       }
-      const device = world.deviceSampler.pick(prng.float());
+      const deviceU = prng.float();
+      // u² piles the draws towards the first device type; the draw itself is the same as unshifted.
+      const device = world.deviceSampler.pick(shifted?.deviceMix ? deviceU * deviceU : deviceU);
       const os = world.osSamplers[device]!.pick(prng.float());
       const country = world.countrySampler.pick(prng.float());
       const userAgeDays = drawUserAgeDays(prng);
@@ -210,7 +213,8 @@ export function* syntheticRows(options: SyntheticTrafficOptions, start: Date): G
 
       const [countryCode, utcOffset] = COUNTRIES[country]!;
       const hour = (utcHour + utcOffset + 24) % 24;
-      const trueCtr = sigmoid(world.bias + world.logit(ad, slot, device, os, country, hour, userAgeDays, pageViews));
+      const modelCtr = sigmoid(world.bias + world.logit(ad, slot, device, os, country, hour, userAgeDays, pageViews));
+      const trueCtr = shifted ? Math.min(1, modelCtr * shifted.ctrFactor) : modelCtr;
       let labelCtr = trueCtr;
       if (degraded?.mode === 'shuffled-labels') {
         ring[filled % SHUFFLE_RING] = trueCtr;

@@ -4,6 +4,7 @@ import type { Env, Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { AnalyzeSettings } from '../analyze/index.js';
 import type { TrainerConfig } from '../config.js';
+import type { MonitorSettings } from '../monitor/monitor-env.js';
 
 /** Exit codes of the CLI (documented in the README). */
 export const ExitCode = {
@@ -12,6 +13,8 @@ export const ExitCode = {
   USAGE: 2,
   /** The rollout failed; champion and Deployment were moved back. */
   ROLLOUT_FAILED: 3,
+  /** `monitor`: the guard fired (the champion's live calibration is out of its band). */
+  GUARD_ALARM: 4,
   /** Stopped by SIGTERM/SIGINT. */
   INTERRUPTED: 143,
 } as const;
@@ -52,6 +55,7 @@ export type OptionValues<O extends Options> = { [K in keyof O]: ReturnType<O[K][
 export interface CommandContext {
   config: TrainerConfig;
   analyze: AnalyzeSettings;
+  monitor: MonitorSettings;
   logger: Logger;
   /** Not tied to the stop signal: after SIGTERM a run must still be able to mark itself FAILED. */
   mlflow: MlflowClient;

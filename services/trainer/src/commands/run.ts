@@ -1,6 +1,43 @@
+import { errorCode, errorMessage } from '@fallback-ctr/runtime';
+import { requireDatabaseUrl } from '../config.js';
 import { TrainerErrorCode } from '../errors.js';
-import { defineCommand, ExitCode } from './command.js';
+import { runMonitor } from '../monitor/run-monitor.js';
+import { type CommandContext, defineCommand, ExitCode } from './command.js';
+import { openDatabasePool } from './database-pool.js';
 import { describeOutcome, trainOnce } from './train-once.js';
+
+/**
+ * The monitor as the first step of `run` (MONITOR_ON_RUN): the champion is judged on its live traffic
+ * before a candidate is measured against it. A monitor that fails is logged and does not stop training.
+ */
+async function monitorStep(ctx: CommandContext): Promise<'alarm' | 'ok'> {
+  const db = openDatabasePool(requireDatabaseUrl(ctx.config), 'fallback-ctr-monitor', ctx.logger);
+  try {
+    const report = await runMonitor({
+      config: ctx.config,
+      settings: ctx.monitor,
+      mlflow: ctx.mlflow,
+      db,
+      logger: ctx.logger,
+      kubeConfig: ctx.io.kubeConfig,
+      signal: ctx.signal,
+    });
+    ctx.logger.info(
+      { step: 'monitor', guard: report.guard?.state ?? null, rolledBackTo: report.rolledBack?.to ?? null },
+      `monitor step: guard ${report.guard?.state ?? 'not run (no champion)'}`,
+    );
+    return report.guard?.state === 'alarm' ? 'alarm' : 'ok';
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    ctx.logger.error(
+      { step: 'monitor', err: error, code: errorCode(error) },
+      `monitor step failed: ${errorMessage(error)}`,
+    );
+    return 'ok';
+  } finally {
+    await db.end();
+  }
+}
 
 export const runCommand = defineCommand({
   name: 'run',
@@ -9,11 +46,14 @@ export const runCommand = defineCommand({
 candidate and champion on the same holdout → promotion gate → publish to MLflow → (PASS only)
 move "champion" → roll out. Exits 0 on PASS, on a clean gate FAIL, when another run holds the lock
 and when the data checks skip the run (nothing to train on); non-zero on errors. The last log line
-carries \`outcome\`: PROMOTED, CHALLENGER (PROMOTE_VIA=challenger), REJECTED, SKIPPED or ERROR.`,
+carries \`outcome\`: PROMOTED, CHALLENGER (PROMOTE_VIA=challenger), REJECTED, SKIPPED or ERROR. With
+MONITOR_ON_RUN=true the live monitor (see \`monitor\`) runs first, and a guard alarm makes the run exit 4
+once it has trained.`,
   options: {},
   logTo: 'stdout',
   exitCodes: { [TrainerErrorCode.ROLLOUT_FAILED]: ExitCode.ROLLOUT_FAILED },
   async run(ctx) {
+    const monitored = ctx.monitor.onRun ? await monitorStep(ctx) : 'ok';
     const outcome = await trainOnce(ctx, ctx.signal);
     const { status } = outcome;
     ctx.logger.info(
@@ -27,6 +67,6 @@ carries \`outcome\`: PROMOTED, CHALLENGER (PROMOTE_VIA=challenger), REJECTED, SK
       },
       describeOutcome(outcome),
     );
-    return ExitCode.OK;
+    return monitored === 'alarm' ? ExitCode.GUARD_ALARM : ExitCode.OK;
   },
 });
