@@ -24,6 +24,7 @@ ETCD_VERSION="v3.7.3"
 KWOK_VERSION="v0.8.0"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/fallback-ctr/cluster"
 K8S_BIN="$CACHE_ROOT/kubernetes-$K8S_VERSION"
+KUBECTL_BIN="$CACHE_ROOT/kubectl-$K8S_VERSION"
 ETCD_BIN="$CACHE_ROOT/etcd-$ETCD_VERSION"
 KWOK_BIN="$CACHE_ROOT/kwok-$KWOK_VERSION"
 CLUSTER_DIR="${FALLBACK_CTR_CLUSTER_DIR:-$ROOT/.data/cluster}"
@@ -131,52 +132,59 @@ go_build_flags() {
 
 # k8s.io/kubernetes cannot be `go install`ed: its go.mod replaces its staging modules with local
 # folders. A wrapper module requires it and replaces each staging module by its published release
-# (v0.X.Y for Kubernetes v1.X.Y).
-build_kubernetes() {
-  [ -f "$K8S_BIN/.complete" ] && return
+# (v0.X.Y for Kubernetes v1.X.Y). build_kubernetes_commands <cache folder> <command>...
+build_kubernetes_commands() {
+  local target="$1" name="${1##*/}"
+  shift
+  [ -f "$target/.complete" ] && return
   require_go
-  local work staging_version="v0.${K8S_VERSION#v1.}"
-  work="$CACHE_ROOT/src/kubernetes-$K8S_VERSION"
-  rm -rf "$work" "$K8S_BIN.partial"
-  mkdir -p "$work" "$K8S_BIN.partial"
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION from the Go module proxy (cold: ~20 min on 2 cores)"
+  local work staging_version="v0.${K8S_VERSION#v1.}" cmd
+  work="$CACHE_ROOT/src/$name"
+  rm -rf "$work" "$target.partial"
+  mkdir -p "$work" "$target.partial"
+  log "building $* $K8S_VERSION from the Go module proxy"
   local upstream_mod
   upstream_mod=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
   [ -f "$upstream_mod" ] || die "could not download k8s.io/kubernetes@$K8S_VERSION's go.mod"
   {
-    echo "module fallbackctr.local/kubernetes-build"
+    echo "module fallbackctr.local/$name-build"
     echo
     echo "go $(go env GOVERSION | sed 's/^go//; s/^\([0-9]*\.[0-9]*\).*/\1/')"
     echo
     echo "require k8s.io/kubernetes $K8S_VERSION"
     echo
     # Each staging module replaced upstream by ./staging/src/<module> (sample-* have no release
-    # and are not imported by the three commands).
+    # and are not imported by the commands built here).
     sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\)[[:space:]]*=>[[:space:]]*\./staging/.*#\1#p' "$upstream_mod" |
       grep -v '/sample-' | sort -u |
       while read -r module; do echo "replace $module => $module $staging_version"; done
   } >"$work/go.mod"
-  cat >"$work/tools.go" <<'EOF'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-EOF
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for cmd in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+    printf ')\n'
+  } >"$work/tools.go"
   (
     cd "$work"
     # tidy considers every build tag, so the tools file's imports are resolved too.
     go mod tidy
-    for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+    for cmd in "$@"; do
       log "  go build $cmd"
-      CGO_ENABLED=0 go build -trimpath -ldflags "$(go_build_flags)" -o "$K8S_BIN.partial/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+      CGO_ENABLED=0 go build -trimpath -ldflags "$(go_build_flags)" -o "$target.partial/$cmd" "k8s.io/kubernetes/cmd/$cmd"
     done
   )
-  publish_bin_dir "$K8S_BIN.partial" "$K8S_BIN"
+  publish_bin_dir "$target.partial" "$target"
+}
+
+build_kubernetes() {
+  build_kubernetes_commands "$K8S_BIN" kube-apiserver kube-controller-manager kube-scheduler
+}
+
+# kubectl from the same release when none is installed (Debian's kubernetes-client is 1.20, too old
+# for --validate=strict and this server).
+build_kubectl() {
+  command -v kubectl >/dev/null 2>&1 && return
+  build_kubernetes_commands "$KUBECTL_BIN" kubectl
 }
 
 # Debian's etcd (3.4) lacks RequestWatchProgress, which kwok's watches need; etcd's own root
@@ -229,7 +237,13 @@ build_kwok() {
 }
 
 binaries_built() {
-  [ -f "$K8S_BIN/.complete" ] && [ -f "$ETCD_BIN/.complete" ] && [ -f "$KWOK_BIN/.complete" ]
+  [ -f "$K8S_BIN/.complete" ] && [ -f "$ETCD_BIN/.complete" ] && [ -f "$KWOK_BIN/.complete" ] &&
+    { command -v kubectl >/dev/null 2>&1 || [ -f "$KUBECTL_BIN/.complete" ]; }
+}
+
+# The installed kubectl, else the one built here.
+kubectl_path() {
+  command -v kubectl 2>/dev/null || echo "$KUBECTL_BIN/kubectl"
 }
 
 cmd_build() {
@@ -246,6 +260,7 @@ cmd_build() {
   build_etcd
   build_kwok
   build_kubernetes
+  build_kubectl
   exec {build_lock}>&-
   log "built in $((SECONDS - started)) s; cached under $CACHE_ROOT"
 }
@@ -389,7 +404,7 @@ wait_until() {
   done
 }
 
-kubectl_admin() { kubectl --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
+kubectl_admin() { "$(kubectl_path)" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
 
 apiserver_ready() { kubectl_admin get --raw /readyz; }
 node_ready() {
@@ -425,7 +440,6 @@ abort_up() {
 }
 
 cmd_up() {
-  command -v kubectl >/dev/null 2>&1 || die "kubectl is required (Debian: apt-get install kubectl)"
   command -v openssl >/dev/null 2>&1 || die "openssl is required"
   STARTED=()
   trap abort_up EXIT
@@ -539,6 +553,9 @@ case "${1:-}" in
     ;;
   status) cmd_status ;;
   running) cluster_running ;;
-  env) echo "export KUBECONFIG=$ADMIN_KUBECONFIG" ;;
+  env)
+    echo "export KUBECONFIG=$ADMIN_KUBECONFIG"
+    command -v kubectl >/dev/null 2>&1 || echo "export PATH=$KUBECTL_BIN:\$PATH"
+    ;;
   *) echo "usage: $0 build|built|buildable|up|down|status|running|env" >&2; exit 2 ;;
 esac
