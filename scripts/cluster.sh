@@ -39,8 +39,9 @@ KWOK_PORT=$((PORT_BASE + 5))
 NODE_NAME="kwok-node-0"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
-log() { printf '[cluster] %s\n' "$*" >&2; }
-die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
+SCRIPT_TAG=cluster
+# shellcheck source=lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 
 # ---------------------------------------------------------------------------------------------
 # build
