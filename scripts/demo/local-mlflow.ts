@@ -13,10 +13,19 @@ export interface LocalMlflow {
   stop(): Promise<void>;
 }
 
-/** Waits until GET /health answers 200, or the process exits, or the time is up. */
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until GET /health answers 200, or the process exits, or the time is up; says every 30 s that
+ * it is still waiting (on a busy machine MLflow's imports and migrations alone can take minutes).
+ */
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number, logger: Logger): Promise<void> {
+  const startedAt = Date.now();
+  const deadline = startedAt + timeoutMs;
+  let nextNote = startedAt + 30_000;
   while (Date.now() < deadline) {
+    if (Date.now() >= nextNote) {
+      logger.info({ seconds: Math.round((Date.now() - startedAt) / 1000) }, 'MLflow is still starting');
+      nextNote += 30_000;
+    }
     if (child.exitCode !== null) throw new Error(`MLflow exited with code ${child.exitCode} before it became healthy`);
     try {
       const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
@@ -84,7 +93,8 @@ export async function startLocalMlflow(options: {
   const logFile = join(options.dataDir, 'mlflow.log');
   options.logger.info({ url, log: logFile }, 'starting MLflow (SQLite backend) in the background');
   const startedAt = Date.now();
-  const ready = waitHealthy(url, child, options.timeoutMs ?? 120_000).then(
+  // Ten minutes: a loaded 2-core machine took 112 s for the imports and SQLite migrations, and more than 120 s once.
+  const ready = waitHealthy(url, child, options.timeoutMs ?? 600_000, options.logger).then(
     () => options.logger.info({ url, seconds: Math.round((Date.now() - startedAt) / 1000) }, 'MLflow is up'),
     async (error: unknown) => {
       await stop();
