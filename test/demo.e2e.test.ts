@@ -29,6 +29,11 @@ const SummarySchema = z.object({
 
 let terminal: TmuxTerminal | undefined;
 afterAll(async () => {
+  // After a failed assertion the demo still runs: stopped as a person would, so nothing outlives the test.
+  if (terminal && !/\[demo exited with code/.test(await terminal.capture().catch(() => '[demo exited with code'))) {
+    await terminal.sendKeys('C-c');
+    await terminal.waitFor(/\[demo exited with code \d+\]/, 60_000).catch(() => undefined);
+  }
   await terminal?.kill();
   rmSync(dataDir, { recursive: true, force: true });
 });

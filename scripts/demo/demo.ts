@@ -75,6 +75,9 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'demo', destination: output.stream() });
   const shutdown = createShutdown({ logger, timeoutMs: 30_000 });
   shutdown.install();
+  // A closed terminal (SIGHUP) stops everything too: MLflow runs in a process group of its own and
+  // would outlive the demo, holding its port.
+  process.once('SIGHUP', () => void shutdown.run('SIGHUP').finally(() => process.exit(129)));
   const banner = (text: string) =>
     out.write(
       color ? `\n\x1b[1m== ${text} ==\x1b[0m \x1b[2m(${seconds()} s)\x1b[0m\n` : `\n== ${text} == (${seconds()} s)\n`,
