@@ -24,7 +24,7 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number, 
   while (Date.now() < deadline) {
     if (Date.now() >= nextNote) {
       logger.info({ seconds: Math.round((Date.now() - startedAt) / 1000) }, 'MLflow is still starting');
-      nextNote += 30_000;
+      nextNote = Date.now() + 30_000;
     }
     if (child.exitCode !== null) throw new Error(`MLflow exited with code ${child.exitCode} before it became healthy`);
     try {
