@@ -11,7 +11,7 @@ import { registerDocs } from './openapi-docs.js';
 import { registerPredictRoute } from './predict-route.js';
 import { observeRoutes } from './route-observers.js';
 import { registerServiceRoutes } from './service-routes.js';
-import { createShadowScorer, type ShadowScores } from './shadow-scorer.js';
+import { createShadowScorer, logShadowScores, type ShadowScores } from './shadow-scorer.js';
 
 export interface BuildAppOptions {
   /** Serving state; the model may already be loaded (tests) or arrive later (start-up). */
@@ -59,13 +59,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const routes = observeRoutes(app, metrics, logger);
   app.setNotFoundHandler(notFoundHandler(errors, routes));
   recordServedModel(metrics, holder);
+  const shadowSinks = [
+    options.shadow?.onScored,
+    options.predictionLog ? logShadowScores(options.predictionLog) : undefined,
+  ].filter((sink) => sink !== undefined);
   const shadow = options.shadow
     ? createShadowScorer({
         holder: options.shadow.holder,
         share: options.shadow.share,
         metrics,
         logger,
-        ...(options.shadow.onScored ? { onScored: options.shadow.onScored } : {}),
+        onScored: (scores) => {
+          for (const sink of shadowSinks) sink(scores);
+        },
       })
     : undefined;
   if (options.shadow) recordShadowModel(metrics, options.shadow.holder);

@@ -1,3 +1,4 @@
+import type { LoggedModel, PredictionLogWriter } from '@fallback-ctr/prediction-log';
 import { type Logger, silentLogger } from '@fallback-ctr/runtime';
 import type { InferenceMetrics } from './metrics.js';
 import type { LoadedModel, ModelHolder } from './model-holder.js';
@@ -76,5 +77,22 @@ export function createShadowScorer(options: ShadowScorerOptions): ShadowScorer {
       defer(() => score(model, impressions));
       return true;
     },
+  };
+}
+
+/**
+ * The prediction log's side of shadow scoring: the challenger's scores go to the same log as the
+ * champion's, with its own version and role `shadow`, on the same impression ids (the log samples by
+ * a hash of the id, so both roles keep the same impressions).
+ */
+export function logShadowScores(log: PredictionLogWriter): (scores: ShadowScores) => void {
+  const named = new WeakMap<LoadedModel, LoggedModel>();
+  return ({ model, impressions, ctrs }) => {
+    let logged = named.get(model);
+    if (logged === undefined) {
+      logged = { name: model.name, version: model.version, role: 'shadow' };
+      named.set(model, logged);
+    }
+    log.record(logged, impressions, ctrs);
   };
 }
