@@ -1,7 +1,20 @@
-import { CHALLENGER_ALIAS, CHAMPION_ALIAS } from '@fallback-ctr/model';
+import { CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, type RawImpression } from '@fallback-ctr/model';
+import { createPredictionLogWriter, migratePredictionLog } from '@fallback-ctr/prediction-log';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli.js';
-import { cleanUp, cli, mlflowClient, seedTraffic, trainerEnv, uniqueSuffix } from './support/e2e.js';
+import { loadVersion } from '../src/registry.js';
+import {
+  cleanUp,
+  cli,
+  DAYS,
+  databaseUrl,
+  mlflowClient,
+  seedTraffic,
+  trainerEnv,
+  uniqueSuffix,
+  WINDOW_END,
+} from './support/e2e.js';
 import { type FakeKubeApi, startFakeKubeApi } from './support/fake-kube-api.js';
 
 const suffix = uniqueSuffix();
@@ -19,13 +32,85 @@ const env = (schema: string, extra: Record<string, string> = {}) =>
   trainerEnv(schema, modelName, { ROLLOUT_MODE: 'kubernetes', PROMOTE_VIA: 'challenger', ...extra });
 const trainerCli = (argv: string[], schema: string, extra: Record<string, string> = {}) =>
   cli(argv, env(schema, extra), { kubeConfig: () => kube.kubeConfig() });
+/** The live day: after every training window, a whole attribution window before SHADOW_WINDOW_END. */
+const LIVE_FROM = WINDOW_END;
+const LIVE_TO = new Date(WINDOW_END.getTime() + 86_400_000);
+const shadowEnv = {
+  SHADOW_WINDOW_END: new Date(LIVE_TO.getTime() + 2 * 3_600_000).toISOString(),
+  SHADOW_MIN_HOURS: '12',
+  SHADOW_MIN_IMPRESSIONS: '5000',
+  SHADOW_MIN_CLICKS: '50',
+};
+
+/** The live day's impressions of the clean world, as the ad server sent them to /predict. */
+async function liveImpressions(): Promise<{ id: string; servedAt: Date; impression: RawImpression }[]> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<Record<string, unknown> & { id: string; served_at: Date }>(
+      `SELECT * FROM ${cleanSchema}.impressions WHERE served_at >= $1 AND served_at < $2 ORDER BY served_at`,
+      [LIVE_FROM, LIVE_TO],
+    );
+    return rows.map(({ id, served_at, ...fields }) => {
+      const impression: RawImpression = {};
+      for (const [k, v] of Object.entries(fields)) if (v !== null) Object.assign(impression, { [k]: v });
+      return { id, servedAt: served_at, impression };
+    });
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * What pods with SHADOW_ALIAS=challenger and the prediction log on write for the live day: the
+ * champion's served score and the challenger's shadow score of every impression, at its serving time.
+ */
+async function logLiveDay(champion: string, challenger: string): Promise<number> {
+  const live = await liveImpressions();
+  const writer = createPredictionLogWriter({
+    databaseUrl: databaseUrl(),
+    schema: cleanSchema,
+    sampleRate: 1,
+    maxQueue: 20_000,
+    batchSize: 5_000,
+    flushIntervalMs: 50,
+    writeTimeoutMs: 60_000,
+  });
+  try {
+    for (const [version, role] of [
+      [champion, 'served'],
+      [challenger, 'shadow'],
+    ] as const) {
+      const { scorer } = await loadVersion(mlflow, modelName, version);
+      const model = { name: modelName, version, role };
+      for (let i = 0; i < live.length; i++) {
+        const { id, servedAt, impression } = live[i] as (typeof live)[number];
+        expect(writer.record(model, [{ id }], [scorer.score(impression)], servedAt)).toBe(1);
+        if (i % 5_000 === 4_999) await writer.flush();
+      }
+      await writer.flush();
+    }
+    expect(writer.stats().written).toBe(2 * live.length);
+  } finally {
+    await writer.close();
+  }
+  return live.length;
+}
+
 const aliasVersion = async (alias: string) =>
   (await mlflow.getModelVersionByAlias(modelName, alias).catch(() => null))?.version ?? null;
 
-describe('PROMOTE_VIA=challenger end to end: real Postgres, real MLflow, Kubernetes API stand-in', () => {
+/** A training run takes ~30 s on an idle machine and several times that at load 40. */
+const RUN_TIMEOUT_MS = 480_000;
+
+describe('PROMOTE_VIA=challenger end to end: real Postgres, real MLflow, Kubernetes API stand-in', {
+  timeout: RUN_TIMEOUT_MS,
+}, () => {
   beforeAll(async () => {
     kube = await startFakeKubeApi({ namespace: 'ads', deployment: 'inference' });
-    await seedTraffic(cleanSchema);
+    // One day more than the runs train on (they end at WINDOW_END): that day is the live traffic.
+    await seedTraffic(cleanSchema, { days: DAYS + 1 });
+    await migratePredictionLog({ db: databaseUrl(), schema: cleanSchema });
     await seedTraffic(brokenSchema, {
       degrade: { mode: 'broken-feature', field: 'ad_id', kind: 'scrambled', fromDay: 0 },
     });
@@ -57,5 +142,57 @@ describe('PROMOTE_VIA=challenger end to end: real Postgres, real MLflow, Kuberne
     const version = await mlflow.getModelVersion(modelName, '2');
     expect(version.tags).toMatchObject({ 'gate.outcome': 'PASS', promotion: 'challenger' });
     expect((await mlflow.getModelVersion(modelName, '1')).tags.promotion).toBe('promoted');
+  });
+
+  it('3. the better challenger, no worse on the same live impressions: promote-challenger makes it champion', async () => {
+    const live = await logLiveDay('1', '2');
+    expect(live).toBeGreaterThan(10_000);
+    const { code, logs } = await trainerCli(['promote-challenger'], cleanSchema, shadowEnv);
+    expect(code).toBe(ExitCode.OK);
+    expect(logs.at(-1), String(logs.at(-1)?.msg)).toMatchObject({
+      outcome: 'PROMOTED',
+      champion: '1',
+      challenger: '2',
+    });
+    expect(logs.at(-1)?.impressions).toBe(live);
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('2');
+    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('1');
+    expect(await aliasVersion(CHALLENGER_ALIAS)).toBeNull();
+    expect(kube.annotations()[championKey]).toBe('2');
+    expect(kube.annotations()[challengerKey]).toBeUndefined();
+    const tags = (await mlflow.getModelVersion(modelName, '2')).tags;
+    expect(tags).toMatchObject({ promotion: 'promoted', 'shadow.outcome': 'PROMOTE', 'shadow.champion_version': '1' });
+    // Better, not merely not worse: the paired live logloss difference is negative beyond 2 SE.
+    expect(Number(tags['shadow.logloss_diff'])).toBeLessThan(-2 * Number(tags['shadow.logloss_diff_se']));
+    expect(Number(tags['shadow.impressions'])).toBe(live);
+    expect((await mlflow.getModelVersion(modelName, '1')).tags.promotion).toBe('superseded');
+  });
+
+  it('4. a worse challenger (it passed the gate on its own holdout) is refused on live traffic; champion stays', async () => {
+    // The gate is loosened so a model of the broken log passes on its own (broken) holdout.
+    const loose = { GATE_MAX_LOGLOSS_INCREASE: '1', GATE_MAX_AUC_DROP: '1' };
+    const trained = await trainerCli(['run'], brokenSchema, loose);
+    expect(trained.logs.at(-1), String(trained.logs.at(-1)?.msg)).toMatchObject({
+      outcome: 'CHALLENGER',
+      modelVersion: '3',
+    });
+    expect(kube.annotations()[challengerKey]).toBe('3');
+    await logLiveDay('2', '3');
+    const waiting = await trainerCli(['promote-challenger'], cleanSchema, { ...shadowEnv, SHADOW_MIN_HOURS: '48' });
+    expect(waiting.logs.at(-1)).toMatchObject({ outcome: 'WAITING', challenger: '3' });
+    expect(await aliasVersion(CHALLENGER_ALIAS)).toBe('3');
+
+    const { code, logs } = await trainerCli(['promote-challenger'], cleanSchema, shadowEnv);
+    expect(code).toBe(ExitCode.OK);
+    expect(logs.at(-1), String(logs.at(-1)?.msg)).toMatchObject({ outcome: 'REFUSED', champion: '2', challenger: '3' });
+    expect(String(logs.at(-1)?.msg)).toMatch(/live_logloss_vs_champion/);
+    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('2');
+    expect(await aliasVersion(CHALLENGER_ALIAS)).toBeNull();
+    expect(kube.annotations()[championKey]).toBe('2');
+    expect(kube.annotations()[challengerKey]).toBeUndefined();
+    const tags = (await mlflow.getModelVersion(modelName, '3')).tags;
+    expect(tags).toMatchObject({ promotion: 'refused', 'shadow.outcome': 'REFUSE' });
+    expect(tags['shadow.reasons']).toMatch(/live_logloss_vs_champion/);
+    expect(Number(tags['shadow.logloss_diff'])).toBeGreaterThan(2 * Number(tags['shadow.logloss_diff_se']));
   });
 });

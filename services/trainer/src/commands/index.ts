@@ -2,6 +2,7 @@ import { analyzeCommand } from './analyze.js';
 import type { Command } from './command.js';
 import { commandTable } from './help.js';
 import { monitorCommand } from './monitor.js';
+import { promoteChallengerCommand } from './promote-challenger.js';
 import { rollbackCommand } from './rollback.js';
 import { runCommand } from './run.js';
 import { scheduleCommand } from './schedule.js';
@@ -12,6 +13,7 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   scheduleCommand,
   rollbackCommand,
+  promoteChallengerCommand,
   statusCommand,
   monitorCommand,
   analyzeCommand,
