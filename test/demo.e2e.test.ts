@@ -84,9 +84,12 @@ describe('the one-command demo on embedded defaults, in a real terminal', () => 
     expect(lines.filter((l) => /^\s*\{"/.test(l) || l.includes('"level":'))).toEqual([]);
     expect(lines.filter((l) => /^\s+at .+:\d+:\d+\)?$/.test(l))).toEqual([]);
     expect(lines.filter((l) => l.length > WIDTH)).toEqual([]);
-    // No errors; the one warning is true of the demo (it serves without tokens, on loopback).
+    // No errors. The warnings allowed are true of the demo: it serves without tokens on loopback,
+    // and on a busy machine an MLflow call may time out once and be retried (the run still succeeds).
+    const expectedWarning = (l: string) =>
+      l.includes('API_TOKENS is not set') || l.includes('mlflow request failed, retrying');
     expect(lines.filter((l) => /\b(ERROR|FATAL)\b/.test(l))).toEqual([]);
-    expect(lines.filter((l) => /\bWARN\b/.test(l) && !l.includes('API_TOKENS is not set'))).toEqual([]);
+    expect(lines.filter((l) => /\bWARN\b/.test(l) && !expectedWarning(l))).toEqual([]);
     for (const step of ['1/7', '2/7', '3/7', '4/7', '5/7', '6/7', '7/7']) expect(screen).toContain(`== ${step} `);
     expect(screen).toMatch(/outcome PROMOTED: version 1 is champion/);
     expect(screen).toMatch(/outcome PROMOTED: version 2 is champion \(replaced 1\)/);
