@@ -1,6 +1,7 @@
 import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-ctr/mlflow';
-import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
+import { CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import { MonitorVersionTag } from './monitor/monitor-tracking.js';
+import { readChallenger } from './pipeline/challenger-stage.js';
 import { shownMetric } from './pipeline/holdout-metrics.js';
 import { readAliases } from './pipeline/promote.js';
 import type { ReconcileAttempt } from './reconcile.js';
@@ -30,6 +31,8 @@ export interface TrainerStatus {
   modelName: string;
   champion: string | null;
   previousChampion: string | null;
+  /** The version scored in shadow before it may replace the champion (PROMOTE_VIA=challenger), or null. */
+  challenger: string | null;
   versions: VersionSummary[];
   /** What `status` did about the leftovers of earlier faults (absent when not asked). */
   leftovers?: ReconcileAttempt;
@@ -69,9 +72,9 @@ function liveSummary(tags: Record<string, string>): VersionSummary['live'] {
   };
 }
 
-/** Champion, previous champion and the most recent versions with their gate outcomes and metrics. */
+/** Champion, previous champion, challenger and the most recent versions with their gate outcomes and metrics. */
 export async function readStatus(mlflow: MlflowClient, modelName: string, limit = 10): Promise<TrainerStatus> {
-  const aliases = await readAliases(mlflow, modelName);
+  const [aliases, challenger] = await Promise.all([readAliases(mlflow, modelName), readChallenger(mlflow, modelName)]);
   const page = await mlflow
     .searchModelVersions({ name: modelName, maxResults: limit, orderBy: ['version_number DESC'] })
     .catch((error: unknown) => {
@@ -82,9 +85,10 @@ export async function readStatus(mlflow: MlflowClient, modelName: string, limit 
     const names: string[] = [];
     if (v.version === aliases.champion) names.push(CHAMPION_ALIAS);
     if (v.version === aliases.previousChampion) names.push(PREVIOUS_CHAMPION_ALIAS);
+    if (v.version === challenger) names.push(CHALLENGER_ALIAS);
     return summarize(v, names);
   });
-  return { modelName, ...aliases, versions };
+  return { modelName, ...aliases, challenger, versions };
 }
 
 const metric = (name: string, v: number | undefined) =>
@@ -118,6 +122,8 @@ export function formatStatus(s: TrainerStatus): string {
     `model:             ${s.modelName}`,
     `champion:          ${s.champion ?? '(none)'}`,
     `previous-champion: ${s.previousChampion ?? '(none)'}`,
+    // Only models promoted through a shadow challenger have one; the line would be noise for the rest.
+    ...(s.challenger === null ? [] : [`challenger:        ${s.challenger} (in shadow)`]),
     '',
     row(COLUMNS.map((c) => c.header)),
   ];

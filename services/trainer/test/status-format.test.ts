@@ -7,6 +7,7 @@ describe('formatStatus', () => {
       modelName: 'm',
       champion: '3',
       previousChampion: '1',
+      challenger: null,
       versions: [
         {
           version: '3',
@@ -72,8 +73,37 @@ describe('formatStatus', () => {
   });
 
   it('says when nothing is registered yet', () => {
-    expect(formatStatus({ modelName: 'm', champion: null, previousChampion: null, versions: [] })).toContain(
-      '(no versions registered yet)',
-    );
+    expect(
+      formatStatus({ modelName: 'm', champion: null, previousChampion: null, challenger: null, versions: [] }),
+    ).toContain('(no versions registered yet)');
+  });
+
+  it('names the challenger in shadow, under the champion, and on its version', () => {
+    const text = formatStatus({
+      modelName: 'm',
+      champion: '1',
+      previousChampion: null,
+      challenger: '2',
+      versions: [
+        {
+          version: '2',
+          createdAt: null,
+          runId: 'r2',
+          aliases: ['challenger'],
+          gateOutcome: 'PASS',
+          gateReasons: null,
+          promotion: 'challenger',
+          holdout: {},
+          live: null,
+        },
+      ],
+    });
+    const lines = text.split('\n');
+    expect(lines.slice(1, 4)).toEqual([
+      'champion:          1',
+      'previous-champion: (none)',
+      'challenger:        2 (in shadow)',
+    ]);
+    expect(lines.find((l) => l.startsWith('2 '))).toMatch(/\bchallenger\s+-.*\bchallenger$/);
   });
 });
