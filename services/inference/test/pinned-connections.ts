@@ -22,6 +22,13 @@ export interface Tally {
   non2xxSamples: string[];
   /** Requests that got no answer (reset, hang-up): what a drain must never cause. */
   failed: { message: string; code?: string }[];
+  /**
+   * Requests reset on a kept-alive connection before any answer, and sent again on a new one, as
+   * Node's documentation tells keep-alive clients to (`request.reusedSocket`): HTTP/1.1's race when
+   * a server closes a connection that sat idle just as the client reuses it. Only a connection idle
+   * through the whole drain can meet it, i.e. a client stalled for that long.
+   */
+  resentAfterIdleClose: number;
 }
 
 class RoutingAgent extends Agent {
@@ -35,7 +42,7 @@ class RoutingAgent extends Agent {
   }
 }
 
-function post(agent: Agent, body: string, tally: Tally): Promise<void> {
+function post(agent: Agent, body: string, tally: Tally, resent = false): Promise<void> {
   return new Promise((resolve) => {
     const req = request(
       {
@@ -69,6 +76,11 @@ function post(agent: Agent, body: string, tally: Tally): Promise<void> {
       },
     );
     req.on('error', (error: NodeJS.ErrnoException) => {
+      if (!resent && req.reusedSocket && error.code === 'ECONNRESET') {
+        tally.resentAfterIdleClose++;
+        resolve(post(agent, body, tally, true));
+        return;
+      }
       tally.failed.push({ message: error.message, ...(error.code ? { code: error.code } : {}) });
       resolve();
     });
@@ -86,7 +98,14 @@ export function startPinnedClients(options: {
   // and a client that picks one just as the drain closes idle connections sees a reset that no
   // server can prevent (HTTP/1.1's keep-alive race), which is not what this models.
   const agents = Array.from({ length: options.connections }, () => new RoutingAgent(options.endpoint));
-  const tally: Tally = { ok: new Map(), closing: 0, non2xx: 0, non2xxSamples: [], failed: [] };
+  const tally: Tally = {
+    ok: new Map(),
+    closing: 0,
+    non2xx: 0,
+    non2xxSamples: [],
+    failed: [],
+    resentAfterIdleClose: 0,
+  };
   let stopping = false;
   const loops = agents.map(async (agent) => {
     while (!stopping) await post(agent, options.body, tally);

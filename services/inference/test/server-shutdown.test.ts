@@ -152,7 +152,11 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
       const tally = await clients.stop();
 
       expect(code, JSON.stringify(server.logs.filter((l) => l.level !== 'info' || l.msg.includes('stop')))).toBe(0);
-      expect(tally.failed).toEqual([]);
+      // A request reset on a connection that sat idle through the whole drain is sent again, as a
+      // keep-alive client does (pinned-connections.ts); every other loss fails here. That the drain
+      // did close connections is checked below: a server that kept them alive (the bug this test
+      // is for) answers no `Connection: close` at all.
+      expect(tally.failed, `resent after an idle close: ${tally.resentAfterIdleClose}`).toEqual([]);
       expect(
         tally.non2xx,
         `${tally.non2xxSamples.join('\n')}\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
