@@ -177,8 +177,10 @@ cmd_build() {
 SMOKE_SCHEMA="images_smoke"
 SMOKE_MODEL="fallback-ctr-images-smoke"
 
+# --ignore: without it podman 4.3 removes nothing when one of the names does not exist (the usual
+# case: --rm took the seed and trainer), and the next smoke test found its inference container taken.
 cleanup_smoke() {
-  podman rm -f -t 0 "$SMOKE_NAME-inference" "$SMOKE_NAME-trainer" "$SMOKE_NAME-seed" >/dev/null 2>&1 || true
+  podman rm -f -t 0 --ignore "$SMOKE_NAME-inference" "$SMOKE_NAME-trainer" "$SMOKE_NAME-seed" >/dev/null 2>&1 || true
 }
 
 # Both containers share the host's loopback (the services listen on 127.0.0.1 only). podman 4.3
