@@ -8,7 +8,7 @@ import { moveChallenger, readChallenger, rollOutChallenger } from './pipeline/ch
 import { promoteVersion, readAliases, tagPromotion } from './pipeline/promote.js';
 import { type RolloutContext, rollOutPromotion } from './pipeline/rollout-stage.js';
 import { loadVersion } from './registry.js';
-import { acquireRunLock, runLockKey } from './run-lock.js';
+import { holdModelLock } from './run-lock.js';
 import { decideShadowPromotion, type ShadowDecision, type ShadowEvidence } from './shadow-decision.js';
 import { type LabelledScore, pairShadowScores, shadowEvidence } from './shadow-evidence.js';
 
@@ -79,18 +79,13 @@ function shadowTags(decision: ShadowDecision, evidence: ShadowEvidence, checkedA
 export async function promoteChallenger(deps: ChallengerPromotionDeps): Promise<ChallengerPromotionResult> {
   const { config, mlflow, logger } = deps;
   const modelName = config.mlflow.modelName;
-  const lock = await acquireRunLock({
+  const lock = await holdModelLock({
     databaseUrl: requireDatabaseUrl(config),
-    key: runLockKey(modelName),
+    modelName,
     waitMs: config.lockWaitMs,
     logger,
+    what: 'promote-challenger',
   });
-  if (!lock) {
-    throw new TrainerError(
-      TrainerErrorCode.LOCK_UNAVAILABLE,
-      `a trainer run of ${modelName} is in progress; retry promote-challenger when it ends (or set LOCK_WAIT_SECONDS)`,
-    );
-  }
   try {
     const [aliases, challenger] = await Promise.all([
       readAliases(mlflow, modelName),

@@ -7,7 +7,7 @@ import { TrainerError, TrainerErrorCode } from './errors.js';
 import { promoteVersion, readAliases, tagPromotion } from './pipeline/promote.js';
 import { rollOutVersion } from './pipeline/rollout-stage.js';
 import { loadVersion } from './registry.js';
-import { acquireRunLock, runLockKey } from './run-lock.js';
+import { holdModelLock } from './run-lock.js';
 
 export interface RollbackDeps {
   config: TrainerConfig;
@@ -33,18 +33,13 @@ export interface RollbackResult {
 export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): Promise<RollbackResult> {
   const { config, mlflow, logger } = deps;
   const modelName = config.mlflow.modelName;
-  const lock = await acquireRunLock({
+  const lock = await holdModelLock({
     databaseUrl: requireDatabaseUrl(config),
-    key: runLockKey(modelName),
+    modelName,
     waitMs: config.lockWaitMs,
     logger,
+    what: 'the rollback',
   });
-  if (!lock) {
-    throw new TrainerError(
-      TrainerErrorCode.LOCK_UNAVAILABLE,
-      `a trainer run of ${modelName} is in progress; retry the rollback when it ends (or set LOCK_WAIT_SECONDS)`,
-    );
-  }
   try {
     const aliases = await readAliases(mlflow, modelName);
     const target = toVersion ?? aliases.previousChampion;

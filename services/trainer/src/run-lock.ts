@@ -152,3 +152,25 @@ const isQueryTimeout = (error: unknown): boolean => error instanceof Error && er
 
 /** The lock key of a registered model's training runs. */
 export const runLockKey = (modelName: string): string => `fallback-ctr-trainer:${modelName}`;
+
+/**
+ * The model's run lock for a command that must not move aliases beside a trainer run (rollback,
+ * promote-challenger); throws TRAINER_LOCK_UNAVAILABLE, telling to retry `what`, when a run holds it.
+ */
+export async function holdModelLock(options: {
+  databaseUrl: string;
+  modelName: string;
+  waitMs: number;
+  logger: Logger;
+  what: string;
+}): Promise<RunLock> {
+  const { databaseUrl, modelName, waitMs, logger, what } = options;
+  const lock = await acquireRunLock({ databaseUrl, key: runLockKey(modelName), waitMs, logger });
+  if (!lock) {
+    throw new TrainerError(
+      TrainerErrorCode.LOCK_UNAVAILABLE,
+      `a trainer run of ${modelName} is in progress; retry ${what} when it ends (or set LOCK_WAIT_SECONDS)`,
+    );
+  }
+  return lock;
+}
