@@ -4,41 +4,13 @@
  * PREDICTION_LOG_DATABASE_URL set it logs what it serves, as a worker does. Its CPU time is read from
  * /proc by the parent, so the figures are this process alone. SIGTERM closes the log (flushes) and exits.
  */
-import { createMetrics, createModelHolder, loadConfig, loadedModel } from '@fallback-ctr/inference';
-import { defaultFeatureSpec, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
+import { createMetrics, createModelHolder, loadConfig } from '@fallback-ctr/inference';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { startHttpServer } from '../services/inference/src/http-server.js';
 import { createInferencePredictionLog } from '../services/inference/src/prediction-log.js';
+import { benchServingModel } from './support/bench-serving-model.js';
 
-const size = 2 ** defaultFeatureSpec.hashBits;
-const weights = new Float32Array(size);
-for (let i = 0; i < size; i += 7) weights[i] = ((i % 13) - 6) / 10;
-const { bytes, sha256 } = serializeArtifact({
-  featureSpec: defaultFeatureSpec,
-  bias: -3.9,
-  weights,
-  training: {
-    algorithm: 'ftrl-proximal',
-    hyperparameters: {},
-    rows: 1,
-    positives: 0,
-    passes: 1,
-    seed: 1,
-    createdAt: new Date().toISOString(),
-  },
-});
-const model = loadedModel(
-  {
-    name: 'bench',
-    version: '1',
-    resolvedFrom: 'pinned',
-    runId: 'r',
-    tags: {},
-    loadedAt: new Date().toISOString(),
-    sha256,
-  },
-  parseArtifact(bytes),
-);
+const model = benchServingModel();
 const config = loadConfig({ ...process.env, MLFLOW_TRACKING_URI: 'http://127.0.0.1:1', PORT: '0', HOST: '127.0.0.1' });
 const metrics = createMetrics();
 const predictionLog = config.predictionLog
