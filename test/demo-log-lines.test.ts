@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatLogLine } from '../scripts/demo/log-lines.js';
+import { createLogSink, formatLogLine, type LogFormat } from '../scripts/demo/log-lines.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -43,6 +47,47 @@ describe("the demo's readable log lines", () => {
     expect(formatLogLine('[install] node_modules up to date', { width: 80, color: false })).toBe(
       '[install] node_modules up to date',
     );
+  });
+});
+
+describe("the demo's log sink", () => {
+  const pino = JSON.stringify({ level: 'info', time: '2026-11-30T15:31:34.482Z', name: 'trainer', msg: 'run done' });
+
+  /** Writes one pino line and one plain line through a sink of `format`; returns what the screen and the file got. */
+  async function through(format: LogFormat, isTTY: boolean): Promise<{ screen: string; file: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'fctr-sink-'));
+    try {
+      const out = Object.assign(new PassThrough(), { isTTY, columns: 120 }) as unknown as NodeJS.WriteStream;
+      let screen = '';
+      out.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+      const sink = createLogSink({ format, out, jsonFile: join(dir, 'logs.jsonl') });
+      const stream = sink.stream();
+      await new Promise<void>((resolve) => stream.end(`${pino}\n[install] node_modules up to date\n`, resolve));
+      await sink.close();
+      const file = (() => {
+        try {
+          return readFileSync(join(dir, 'logs.jsonl'), 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      return { screen, file };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('json (off a terminal, or asked for): the JSON lines as they are, nothing rewritten', async () => {
+    const { screen, file } = await through('json', false);
+    expect(screen).toBe(`${pino}\n[install] node_modules up to date\n`);
+    expect(file).toBe('');
+  });
+
+  it('pretty: readable lines on the screen, the JSON lines kept in the file', async () => {
+    const { screen, file } = await through('pretty', false);
+    expect(screen).not.toContain('{"');
+    expect(screen).toContain('trainer      run done');
+    expect(file).toBe(`${pino}\n`);
   });
 });
 

@@ -28,3 +28,18 @@ export const DemoEnvSchema = z.object({
     .default('false')
     .describe('true: stop everything at the end instead of waiting for Ctrl-C.'),
 });
+
+/**
+ * What the person asked for: --exit (or DEMO_EXIT=true) stops everything at the end; log lines are
+ * readable on a terminal and JSON when the output is not one (a pipe, a file, CI), unless DEMO_LOG_FORMAT says.
+ */
+export function demoOptions(
+  env: Pick<z.infer<typeof DemoEnvSchema>, 'DEMO_EXIT' | 'DEMO_LOG_FORMAT'>,
+  args: readonly string[],
+  stdoutIsTTY: boolean,
+): { exitAtEnd: boolean; format: 'pretty' | 'json' } {
+  return {
+    exitAtEnd: env.DEMO_EXIT === 'true' || args.includes('--exit'),
+    format: env.DEMO_LOG_FORMAT ?? (stdoutIsTTY ? 'pretty' : 'json'),
+  };
+}

@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { generateTraffic, syntheticImpressions } from '@fallback-ctr/clicklog';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import { createLogger, createShutdown, type Logger, parseEnv, type Shutdown } from '@fallback-ctr/runtime';
-// The one module, not the trainer package's index (which loads the Kubernetes client and the CLI).
-import { mlflowLinks } from '../../services/trainer/src/mlflow-links.js';
-import { DemoEnvSchema } from './demo-env.js';
+import { closingBlock } from './closing-block.js';
+import { DemoEnvSchema, demoOptions } from './demo-env.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { freePort, portIsFree } from './free-port.js';
 import { type PredictResult, predict, startInference } from './inference-process.js';
@@ -62,10 +61,9 @@ async function inferencePort(asked: number | undefined): Promise<{ port: number;
 async function main(): Promise<void> {
   const env = parseEnv(DemoEnvSchema);
   const dataDir = resolve(ROOT, env.DEMO_DATA_DIR);
-  const exitAtEnd = env.DEMO_EXIT === 'true' || process.argv.includes('--exit');
   const out = process.stdout;
   const color = out.isTTY === true;
-  const format = env.DEMO_LOG_FORMAT ?? (out.isTTY ? 'pretty' : 'json');
+  const { exitAtEnd, format } = demoOptions(env, process.argv.slice(2), color);
   const port = await inferencePort(env.DEMO_INFERENCE_PORT);
 
   rmSync(dataDir, { recursive: true, force: true });
@@ -221,38 +219,27 @@ async function runDemo(ctx: DemoContext): Promise<void> {
   };
   writeFileSync(join(dataDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
-  const bold = (s: string) => (ctx.color ? `\x1b[1m${s}\x1b[0m` : s);
-  const where = (label: string, url: string) => `  ${label.padEnd(48)} ${url}\n`;
-  const logs = [shownPath(ctx.jsonLog), ...(mlflowLog ? [shownPath(mlflowLog)] : [])].join(', ');
   if (ctx.exitAtEnd) {
     await shutdown.run('demo finished (--exit)');
     await output.close();
-    out.write(
-      `\n${bold(`fallback-ctr ran end to end in ${summary.seconds} s and has stopped (--exit).`)}\n` +
-        `  what it left in ${shownPath(dataDir) || '.'}: summary.json, logs (${logs})` +
-        `${mlflowLog ? ", MLflow's SQLite database and artifacts" : ''}\n` +
-        '  run it without --exit to keep everything running and browse the MLflow UI and the API docs.\n',
-    );
-    return;
   }
-  const cli = 'npm run -s trainer --';
   out.write(
-    `\n${bold(`fallback-ctr is up (${summary.seconds} s).`)} Where to look:\n` +
-      where('MLflow experiment: runs, metrics, plots, gates', mlflowLinks.experiment(trackingUri, experimentId)) +
-      where('registered model: versions, tags, aliases', mlflowLinks.model(trackingUri, env.DEMO_MODEL_NAME)) +
-      where(
-        `champion: version ${second.version}`,
-        mlflowLinks.version(trackingUri, env.DEMO_MODEL_NAME, second.version),
-      ) +
-      where('inference API docs (OpenAPI)', `${inference.url}/docs`) +
-      `  try it:  curl -s ${inference.url}/predict -H 'content-type: application/json' \\\n` +
-      `             -d '{"impressions":[{"id":"a","ad_id":"ad-1","device_type":"mobile"}]}'\n` +
-      `\n  The trainer CLI against this demo (paste into another terminal in ${ROOT}):\n` +
-      `    export DATABASE_URL=${databaseUrl} MLFLOW_TRACKING_URI=${trackingUri} MODEL_NAME=${env.DEMO_MODEL_NAME}\n` +
-      `    ${cli} status        # champion, previous champion, versions and gate outcomes\n` +
-      `    ${cli} rollback      # champion back to version ${first.version}; restart inference to serve it\n` +
-      `  logs: ${logs}\n` +
-      `\n${bold('Press Ctrl-C to stop everything')} (inference, then PostgreSQL, then MLflow).\n`,
+    closingBlock({
+      seconds: summary.seconds,
+      stopped: ctx.exitAtEnd,
+      color: ctx.color,
+      root: ROOT,
+      dataDir: shownPath(dataDir),
+      logs: [shownPath(ctx.jsonLog), ...(mlflowLog ? [shownPath(mlflowLog)] : [])],
+      localMlflow: mlflowLog !== undefined,
+      trackingUri,
+      experimentId,
+      modelName: env.DEMO_MODEL_NAME,
+      firstChampion: first.version,
+      secondChampion: second.version,
+      inferenceUrl: inference.url,
+      databaseUrl,
+    }),
   );
 }
 
