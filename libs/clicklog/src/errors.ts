@@ -1,4 +1,4 @@
-import { FallbackCtrError } from '@fallback-ctr/runtime';
+import { type ErrorCodeOf, PackageError } from '@fallback-ctr/runtime';
 
 /** Stable error codes of @fallback-ctr/clicklog. The README's troubleshooting section lists them. */
 export const ClicklogErrorCode = {
@@ -25,11 +25,6 @@ export const ClicklogErrorCode = {
   /** More bad rows than `maxBadRows` allows: the import was rolled back, nothing was written. */
   IMPORT_TOO_MANY_BAD_ROWS: 'CLICKLOG_IMPORT_TOO_MANY_BAD_ROWS',
 } as const;
-export type ClicklogErrorCode = (typeof ClicklogErrorCode)[keyof typeof ClicklogErrorCode];
+export type ClicklogErrorCode = ErrorCodeOf<typeof ClicklogErrorCode>;
 
-export class ClicklogError extends FallbackCtrError {
-  declare readonly code: ClicklogErrorCode;
-  constructor(code: ClicklogErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class ClicklogError extends PackageError<ClicklogErrorCode> {}

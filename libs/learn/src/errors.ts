@@ -1,4 +1,4 @@
-import { FallbackCtrError } from '@fallback-ctr/runtime';
+import { type ErrorCodeOf, PackageError } from '@fallback-ctr/runtime';
 
 /** Stable error codes of @fallback-ctr/learn. The README's troubleshooting section lists them. */
 export const LearnErrorCode = {
@@ -11,11 +11,6 @@ export const LearnErrorCode = {
   /** Metrics were given a prediction outside [0, 1] (or NaN), a bad label, or arrays of different lengths. */
   METRICS_INPUT_INVALID: 'LEARN_METRICS_INPUT_INVALID',
 } as const;
-export type LearnErrorCode = (typeof LearnErrorCode)[keyof typeof LearnErrorCode];
+export type LearnErrorCode = ErrorCodeOf<typeof LearnErrorCode>;
 
-export class LearnError extends FallbackCtrError {
-  declare readonly code: LearnErrorCode;
-  constructor(code: LearnErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class LearnError extends PackageError<LearnErrorCode> {}

@@ -1,4 +1,4 @@
-import { FallbackCtrError } from '@fallback-ctr/runtime';
+import { type ErrorCodeOf, FallbackCtrError } from '@fallback-ctr/runtime';
 
 /** Stable error codes of @fallback-ctr/mlflow. The README's troubleshooting section lists them. */
 export const MlflowErrorCode = {
@@ -37,7 +37,7 @@ export const MlflowErrorCode = {
   /** The caller aborted the request. */
   ABORTED: 'MLFLOW_ABORTED',
 } as const;
-export type MlflowErrorCode = (typeof MlflowErrorCode)[keyof typeof MlflowErrorCode];
+export type MlflowErrorCode = ErrorCodeOf<typeof MlflowErrorCode>;
 
 export interface MlflowErrorDetails {
   /** HTTP status, when the server answered. */

@@ -1,4 +1,4 @@
-import { FallbackCtrError } from '@fallback-ctr/runtime';
+import { type ErrorCodeOf, PackageError } from '@fallback-ctr/runtime';
 
 /** Stable error codes of @fallback-ctr/model. The README's troubleshooting section lists them. */
 export const ModelErrorCode = {
@@ -15,11 +15,6 @@ export const ModelErrorCode = {
   /** A vocabulary names a field the spec lacks or that is not categorical, or its hashes are not ascending. */
   VOCABULARY_INVALID: 'MODEL_VOCABULARY_INVALID',
 } as const;
-export type ModelErrorCode = (typeof ModelErrorCode)[keyof typeof ModelErrorCode];
+export type ModelErrorCode = ErrorCodeOf<typeof ModelErrorCode>;
 
-export class ModelError extends FallbackCtrError {
-  declare readonly code: ModelErrorCode;
-  constructor(code: ModelErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class ModelError extends PackageError<ModelErrorCode> {}

@@ -1,4 +1,4 @@
-import { FallbackCtrError } from '@fallback-ctr/runtime';
+import { type ErrorCodeOf, PackageError } from '@fallback-ctr/runtime';
 
 /** Stable error codes of @fallback-ctr/prediction-log. The README's troubleshooting section lists them. */
 export const PredictionLogErrorCode = {
@@ -11,11 +11,6 @@ export const PredictionLogErrorCode = {
   /** Reading logged predictions failed (connection lost, permission denied, …). */
   READ_FAILED: 'PREDICTION_LOG_READ_FAILED',
 } as const;
-export type PredictionLogErrorCode = (typeof PredictionLogErrorCode)[keyof typeof PredictionLogErrorCode];
+export type PredictionLogErrorCode = ErrorCodeOf<typeof PredictionLogErrorCode>;
 
-export class PredictionLogError extends FallbackCtrError {
-  declare readonly code: PredictionLogErrorCode;
-  constructor(code: PredictionLogErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class PredictionLogError extends PackageError<PredictionLogErrorCode> {}

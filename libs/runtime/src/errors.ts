@@ -7,7 +7,10 @@ export const RuntimeErrorCode = {
   SHUTDOWN_TIMEOUT: 'FCTR_SHUTDOWN_TIMEOUT',
   SHUTDOWN_STARTED: 'FCTR_SHUTDOWN_STARTED',
 } as const;
-export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
+export type RuntimeErrorCode = ErrorCodeOf<typeof RuntimeErrorCode>;
+
+/** The union of a package's code strings, from its `as const` code table. */
+export type ErrorCodeOf<Table extends Record<string, string>> = Table[keyof Table];
 
 /** Base class: every fallback-ctr error carries a stable `code` a person or a program can act on. */
 export class FallbackCtrError extends Error {
@@ -16,6 +19,17 @@ export class FallbackCtrError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+  }
+}
+
+/**
+ * A package's error class in one line: `class ModelError extends PackageError<ModelErrorCode> {}`.
+ * Its `code` is typed as one of that package's codes; `name` is the subclass's name.
+ */
+export class PackageError<Code extends string> extends FallbackCtrError {
+  declare readonly code: Code;
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

@@ -15,7 +15,9 @@ export {
   AbortedError,
   ConfigError,
   type ConfigIssue,
+  type ErrorCodeOf,
   FallbackCtrError,
+  PackageError,
   RetryError,
   RuntimeErrorCode,
 } from './errors.js';

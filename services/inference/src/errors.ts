@@ -1,4 +1,4 @@
-import { FallbackCtrError } from '@fallback-ctr/runtime';
+import { type ErrorCodeOf, PackageError } from '@fallback-ctr/runtime';
 
 /** Stable error codes of @fallback-ctr/inference. The README's troubleshooting section lists them. */
 export const InferenceErrorCode = {
@@ -19,11 +19,6 @@ export const InferenceErrorCode = {
   /** A cluster worker could not read the artifact the primary handed over. */
   HANDOFF_FAILED: 'INFERENCE_HANDOFF_FAILED',
 } as const;
-export type InferenceErrorCode = (typeof InferenceErrorCode)[keyof typeof InferenceErrorCode];
+export type InferenceErrorCode = ErrorCodeOf<typeof InferenceErrorCode>;
 
-export class InferenceError extends FallbackCtrError {
-  declare readonly code: InferenceErrorCode;
-  constructor(code: InferenceErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class InferenceError extends PackageError<InferenceErrorCode> {}

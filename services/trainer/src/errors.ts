@@ -1,4 +1,4 @@
-import { FallbackCtrError } from '@fallback-ctr/runtime';
+import { type ErrorCodeOf, PackageError } from '@fallback-ctr/runtime';
 
 /** Stable error codes of @fallback-ctr/trainer. The README's troubleshooting section lists them. */
 export const TrainerErrorCode = {
@@ -25,10 +25,6 @@ export const TrainerErrorCode = {
   /** `monitor`: reading the prediction log or the click logs failed (connection, permissions, missing tables). */
   MONITOR_READ_FAILED: 'TRAINER_MONITOR_READ_FAILED',
 } as const;
-export type TrainerErrorCode = (typeof TrainerErrorCode)[keyof typeof TrainerErrorCode];
+export type TrainerErrorCode = ErrorCodeOf<typeof TrainerErrorCode>;
 
-export class TrainerError extends FallbackCtrError {
-  constructor(code: TrainerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class TrainerError extends PackageError<TrainerErrorCode> {}
