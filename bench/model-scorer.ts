@@ -9,26 +9,19 @@ import { parseArgs } from 'node:util';
 import {
   createFeaturizer,
   createScorer,
+  defaultFeatureSpec,
   type FeatureSpecInput,
   parseArtifact,
   parseFeatureSpec,
+  RAW_COLUMNS,
   type RawImpression,
   serializeArtifact,
 } from '@fallback-ctr/model';
+import { benchArtifactInput } from './support/bench-artifact.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '2000000' } } });
 const N = Number(values.n);
 
-const columns = [
-  'slot_id',
-  'placement',
-  'ad_id',
-  'campaign_id',
-  'advertiser_id',
-  'device_type',
-  'os',
-  'country',
-] as const;
 const contextCategorical = [
   'site_category',
   'browser',
@@ -43,7 +36,7 @@ const specInput: FeatureSpecInput = {
   version: 1,
   hashBits: 20,
   fields: [
-    ...columns.map((name) => ({ name, source: 'column' as const, kind: 'categorical' as const })),
+    ...RAW_COLUMNS.map((name) => ({ name, source: 'column' as const, kind: 'categorical' as const })),
     ...contextCategorical.map((name) => ({ name, source: 'context' as const, kind: 'categorical' as const })),
     { name: 'user_age_days', source: 'context', kind: 'log1p', scale: 2 },
     { name: 'page_views', source: 'context', kind: 'buckets', boundaries: [1, 2, 3, 5, 8, 13, 21, 50, 100] },
@@ -51,14 +44,7 @@ const specInput: FeatureSpecInput = {
     { name: 'screen_width', source: 'context', kind: 'buckets', boundaries: [360, 480, 768, 1024, 1280, 1920] },
   ],
   crosses: [
-    { fields: ['ad_id', 'device_type'] },
-    { fields: ['placement', 'hour_of_day'] },
-    { fields: ['site_category', 'country'] },
-    { fields: ['ad_id', 'placement'] },
-    { fields: ['ad_id', 'site_category'] },
-    { fields: ['campaign_id', 'country'] },
-    { fields: ['advertiser_id', 'site_category'] },
-    { fields: ['device_type', 'os'] },
+    ...defaultFeatureSpec.crosses,
     { fields: ['publisher_id', 'ad_id'] },
     { fields: ['placement', 'device_type', 'os'] },
   ],
@@ -105,22 +91,7 @@ const pool: RawImpression[] = JSON.parse(
 
 const weights = new Float32Array(2 ** spec.hashBits);
 for (let i = 0; i < weights.length; i++) weights[i] = (rand() - 0.5) * 0.2;
-const artifact = parseArtifact(
-  serializeArtifact({
-    featureSpec: spec,
-    bias: -3,
-    weights,
-    training: {
-      algorithm: 'bench',
-      hyperparameters: {},
-      rows: 0,
-      positives: 0,
-      passes: 1,
-      seed: 0,
-      createdAt: new Date().toISOString(),
-    },
-  }).bytes,
-);
+const artifact = parseArtifact(serializeArtifact(benchArtifactInput(spec, weights, -3)).bytes);
 const scorer = createScorer(artifact);
 const featurizer = createFeaturizer(spec);
 const buf = new Uint32Array(featurizer.maxIndices);

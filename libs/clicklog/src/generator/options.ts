@@ -1,20 +1,11 @@
+import { RAW_COLUMNS } from '@fallback-ctr/model';
 import { z } from 'zod';
 
 /** Context (jsonb) fields the generator fills; libs/model's default feature spec uses these names. */
 export const SYNTHETIC_CONTEXT_FIELDS = ['hour_of_day', 'user_age_days', 'page_views', 'site_category'] as const;
 
 /** Every field a broken-feature degrade can target: the top-level columns and the context fields. */
-export const SYNTHETIC_FIELDS = [
-  'slot_id',
-  'placement',
-  'ad_id',
-  'campaign_id',
-  'advertiser_id',
-  'device_type',
-  'os',
-  'country',
-  ...SYNTHETIC_CONTEXT_FIELDS,
-] as const;
+export const SYNTHETIC_FIELDS = [...RAW_COLUMNS, ...SYNTHETIC_CONTEXT_FIELDS] as const;
 export type SyntheticField = (typeof SYNTHETIC_FIELDS)[number];
 
 export const DegradeSchema = z.discriminatedUnion('mode', [
