@@ -18,7 +18,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import {
-  ARTIFACT_FILE_NAME,
   createFeaturizer,
   defaultFeatureSpec,
   murmur3String,
@@ -26,6 +25,8 @@ import {
   serializeArtifact,
 } from '@fallback-ctr/model';
 import autocannon from 'autocannon';
+import { seededRandom } from '../services/inference/test/fixtures.js';
+import { cleanup, publishVersion } from '../services/inference/test/mlflow-fixtures.js';
 import { treeCpuSeconds } from './support/process-tree-cpu.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -41,17 +42,7 @@ const work = mkdtempSync(join(tmpdir(), 'inference-bench-'));
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 // ---------- data: synthetic impressions, labels from a hidden logistic model ----------
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(7);
+const random = seededRandom(7);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
 const effect = (s: string) => (murmur3String(s, 99) >>> 0) / 2 ** 31 - 1;
 function impression(): RawImpression {
@@ -169,19 +160,11 @@ async function main(): Promise<void> {
   });
   const client = createMlflowClient({ trackingUri });
   const modelName = `inference-bench-${Date.now().toString(36)}`;
-  const experiment = await client.getOrCreateExperiment(modelName);
-  const runInfo = await client.createRun({ experimentId: experiment.experimentId, runName: 'bench' });
-  await client.uploadArtifact(runInfo.info.artifactUri, `model/${ARTIFACT_FILE_NAME}`, bytes);
-  await client.finishRun(runInfo.info.runId, 'FINISHED');
-  await client.getOrCreateRegisteredModel(modelName);
-  const version = await client.createModelVersion({
-    name: modelName,
-    source: `${runInfo.info.artifactUri}/model`,
-    runId: runInfo.info.runId,
+  const version = await publishVersion(client, modelName, bytes, {
+    alias: 'champion',
     tags: { 'artifact.sha256': sha256 },
   });
-  await client.setAlias(modelName, 'champion', version.version);
-  log(`artifact ${(bytes.length / 1024).toFixed(0)} KiB published as ${modelName} v${version.version}`);
+  log(`artifact ${(bytes.length / 1024).toFixed(0)} KiB published as ${modelName} v${version}`);
 
   try {
     // 3. Servers.
@@ -382,8 +365,7 @@ async function main(): Promise<void> {
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    await client.deleteRegisteredModel(modelName).catch(() => undefined);
-    await client.deleteExperiment(experiment.experimentId).catch(() => undefined);
+    await cleanup(client, modelName);
     rmSync(work, { recursive: true, force: true });
   }
 }

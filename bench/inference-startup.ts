@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fetchModel, loadedModelFromBytes } from '@fallback-ctr/inference';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
-import { ARTIFACT_FILE_NAME, defaultFeatureSpec, serializeArtifact } from '@fallback-ctr/model';
+import { defaultFeatureSpec, serializeArtifact } from '@fallback-ctr/model';
+import { publishVersion } from '../services/inference/test/mlflow-fixtures.js';
+import { benchArtifactInput, syntheticWeights } from './support/bench-artifact.js';
 import { serviceEnv } from './support/trainer-bench-world.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
@@ -28,40 +30,11 @@ const main = fileURLToPath(new URL('../services/inference/src/main.ts', import.m
 const stamp = Date.now().toString(36);
 
 async function publish(bits: number, density: number): Promise<{ name: string; bytes: number }> {
-  const size = 2 ** bits;
-  const weights = new Float32Array(size);
-  let s = 7;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    if (density === 1 || s / 2 ** 32 < density) weights[i] = (s / 2 ** 32 - 0.5) * 0.3 || 0.01;
-  }
-  const { bytes, sha256 } = serializeArtifact({
-    featureSpec: { ...defaultFeatureSpec, hashBits: bits },
-    bias: -3,
-    weights,
-    training: {
-      algorithm: 'bench',
-      hyperparameters: {},
-      rows: 0,
-      positives: 0,
-      passes: 1,
-      seed: 0,
-      createdAt: new Date().toISOString(),
-    },
-  });
+  const { bytes, sha256 } = serializeArtifact(
+    benchArtifactInput({ ...defaultFeatureSpec, hashBits: bits }, syntheticWeights(2 ** bits, density, 7), -3),
+  );
   const name = `startup-bench-${stamp}-${bits}-${density === 1 ? 'dense' : 'sparse'}`;
-  const experiment = await client.getOrCreateExperiment(name);
-  const run = await client.createRun({ experimentId: experiment.experimentId, runName: 'bench' });
-  await client.uploadArtifact(run.info.artifactUri, `model/${ARTIFACT_FILE_NAME}`, bytes);
-  await client.finishRun(run.info.runId, 'FINISHED');
-  await client.getOrCreateRegisteredModel(name);
-  const version = await client.createModelVersion({
-    name,
-    source: `${run.info.artifactUri}/model`,
-    runId: run.info.runId,
-    tags: { 'artifact.sha256': sha256 },
-  });
-  await client.setAlias(name, 'champion', version.version);
+  await publishVersion(client, name, bytes, { alias: 'champion', tags: { 'artifact.sha256': sha256 } });
   return { name, bytes: bytes.length };
 }
 

@@ -5,31 +5,17 @@
  *   npx tsx --conditions=source bench/model-artifact.ts
  */
 import { defaultFeatureSpec, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
+import { benchArtifactInput, syntheticWeights } from './support/bench-artifact.js';
 
 const table = [];
 for (const bits of [20, 24]) {
   for (const density of [1, 0.05]) {
     const size = 2 ** bits;
-    const weights = new Float32Array(size);
-    let s = 99;
-    for (let i = 0; i < size; i++) {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      if (density === 1 || s / 2 ** 32 < density) weights[i] = (s / 2 ** 32 - 0.5) * 0.3 || 0.01;
-    }
-    const input = {
-      featureSpec: { ...defaultFeatureSpec, hashBits: bits },
-      bias: -3.1,
-      weights,
-      training: {
-        algorithm: 'bench',
-        hyperparameters: {},
-        rows: 0,
-        positives: 0,
-        passes: 1,
-        seed: 0,
-        createdAt: new Date().toISOString(),
-      },
-    };
+    const input = benchArtifactInput(
+      { ...defaultFeatureSpec, hashBits: bits },
+      syntheticWeights(size, density, 99),
+      -3.1,
+    );
     let t0 = performance.now();
     const { bytes } = serializeArtifact(input);
     const ser = performance.now() - t0;
