@@ -1,3 +1,4 @@
+import { createPrng } from '@fallback-ctr/learn';
 import { describe, expect, it } from 'vitest';
 import type { ChallengerSettings } from '../src/config.js';
 import { decideShadowPromotion } from '../src/shadow-decision.js';
@@ -14,18 +15,6 @@ const settings: ChallengerSettings = {
   annotationKey: 'fallback-ctr.io/challenger-version',
 };
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A live log over `hours`: the true CTR of each impression, the champion's served score and the
  * challenger's shadow score as functions of it, and a click drawn from the truth.
@@ -37,7 +26,7 @@ function liveLog(options: {
   challenger: (truth: number) => number;
   seed?: number;
 }): LabelledScore[] {
-  const random = seeded(options.seed ?? 1);
+  const random = createPrng(options.seed ?? 1);
   const start = Date.parse('2026-11-20T00:00:00Z');
   const rows: LabelledScore[] = [];
   for (let i = 0; i < options.n; i++) {
