@@ -61,9 +61,13 @@ describe('every manifest under k8s/', () => {
     const kinds = (rendered: RenderedObject[]) => rendered.map((r) => `${r.object.kind}/${r.object.metadata.name}`);
     expect(kinds(base).sort()).toEqual(
       [
+        'ConfigMap/fallback-ctr-challenger',
         'ConfigMap/fallback-ctr-feature-spec',
         'ConfigMap/fallback-ctr-gate',
         'ConfigMap/fallback-ctr-mlflow',
+        'ConfigMap/fallback-ctr-monitor',
+        'CronJob/fallback-ctr-monitor',
+        'CronJob/fallback-ctr-promote-challenger',
         'CronJob/fallback-ctr-trainer',
         'Deployment/fallback-ctr-inference',
         'HorizontalPodAutoscaler/fallback-ctr-inference',
@@ -90,6 +94,7 @@ describe('every manifest under k8s/', () => {
     expect(templates.map((t) => t.object.metadata.name).sort()).toEqual([
       'fallback-ctr-database',
       'fallback-ctr-mlflow-credentials',
+      'fallback-ctr-prediction-log',
       'mlflow-backend',
     ]);
     for (const { object } of templates) {
@@ -124,12 +129,18 @@ describe('every workload (base + overlay)', () => {
       return template ? [{ name: `${o.kind}/${r.object.metadata.name}`, template }] : [];
     });
 
-  it('there are three: inference, trainer, MLflow', () => {
+  it('there are five: inference, the trainer image’s three CronJobs, MLflow', () => {
     expect(
       podTemplates()
         .map((p) => p.name)
         .sort(),
-    ).toEqual(['CronJob/fallback-ctr-trainer', 'Deployment/fallback-ctr-inference', 'Deployment/mlflow']);
+    ).toEqual([
+      'CronJob/fallback-ctr-monitor',
+      'CronJob/fallback-ctr-promote-challenger',
+      'CronJob/fallback-ctr-trainer',
+      'Deployment/fallback-ctr-inference',
+      'Deployment/mlflow',
+    ]);
   });
 
   it('disables service links: Kubernetes would inject e.g. MLFLOW_PORT=tcp://… for the mlflow Service, a variable MLflow itself reads', () => {

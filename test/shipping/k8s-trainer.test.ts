@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseFeatureSpec } from '@fallback-ctr/model';
 import { parseEnv } from '@fallback-ctr/runtime';
-import { GateEnvSchema, loadTrainerConfig, resolveFeatureSpec, runCli, TrainerEnvSchema } from '@fallback-ctr/trainer';
+import {
+  ChallengerEnvSchema,
+  ExitCode,
+  GateEnvSchema,
+  loadMonitorSettings,
+  loadTrainerConfig,
+  MonitorEnvSchema,
+  resolveFeatureSpec,
+  runCli,
+  TrainerEnvSchema,
+} from '@fallback-ctr/trainer';
 import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
@@ -19,7 +29,9 @@ import {
   envSources,
   find,
   inferenceDeployment,
+  MONITOR_CRONJOB,
   onlyContainer,
+  PROMOTE_CHALLENGER_CRONJOB,
   renderBase,
   TRAINER_CRONJOB,
 } from './support/manifests.js';
@@ -28,6 +40,49 @@ import { requiredEnvNames } from './support/required-env.js';
 import { featureSpecConfigMapYaml } from './support/write-feature-spec-configmap.js';
 
 const TRAINER_ENV_NAMES = new Set(Object.keys(TrainerEnvSchema.shape));
+/** `monitor` reads the trainer's variables and its own (MONITOR_*, GUARD_*, DRIFT_*). */
+const MONITOR_ENV_NAMES = new Set([...TRAINER_ENV_NAMES, ...Object.keys(MonitorEnvSchema.shape)]);
+
+/**
+ * The trainer image's three CronJobs: the daily run, the hourly live monitor and the hourly decision on
+ * the shadow challenger. Each runs one CLI command with the trainer's service account; `failFast` are the
+ * exit codes that end its Job at once (a verdict or a wrong setting, which a retry cannot change).
+ */
+const CRONJOBS = [
+  { name: TRAINER_CRONJOB, container: 'trainer', command: 'run', names: TRAINER_ENV_NAMES, failFast: [] },
+  {
+    name: MONITOR_CRONJOB,
+    container: 'monitor',
+    command: 'monitor',
+    names: MONITOR_ENV_NAMES,
+    failFast: [ExitCode.USAGE, ExitCode.ROLLOUT_FAILED, ExitCode.GUARD_ALARM],
+  },
+  {
+    name: PROMOTE_CHALLENGER_CRONJOB,
+    container: 'promote-challenger',
+    command: 'promote-challenger',
+    names: TRAINER_ENV_NAMES,
+    failFast: [ExitCode.USAGE, ExitCode.ROLLOUT_FAILED],
+  },
+] as const;
+type CronJobCase = (typeof CRONJOBS)[number];
+
+interface CronJobUnderTest {
+  cronJob: ICronJob;
+  container: IContainer;
+  env: ResolvedEnv;
+}
+const cronJobs = new Map<string, CronJobUnderTest>();
+const underTest = (c: CronJobCase): CronJobUnderTest => {
+  const found = cronJobs.get(c.name);
+  if (!found) throw new Error(`CronJob ${c.name} was not rendered`);
+  return found;
+};
+/** A CronJob's environment as its pod sees it: a FEATURE_SPEC it sets names the mounted file. */
+const podEnvOf = (c: CronJobCase): Record<string, string> => {
+  const values = underTest(c).env.values;
+  return values.FEATURE_SPEC === undefined ? values : { ...values, FEATURE_SPEC: podEnv.FEATURE_SPEC ?? '' };
+};
 
 let rendered: RenderedObject[];
 let cronJob: ICronJob;
@@ -57,6 +112,15 @@ beforeAll(() => {
   const specFile = join(mountDir, 'feature-spec.json');
   writeFileSync(specFile, mountedFeatureSpec().text ?? '');
   podEnv = { ...env.values, FEATURE_SPEC: specFile };
+  for (const c of CRONJOBS) {
+    const job = find<ICronJob>(rendered, 'CronJob', c.name);
+    const jobContainer = onlyContainer(job.spec?.jobTemplate.spec?.template, c.container);
+    cronJobs.set(c.name, {
+      cronJob: job,
+      container: jobContainer,
+      env: resolveContainerEnv(jobContainer, envSources(rendered, job.metadata?.namespace ?? '')),
+    });
+  }
 });
 
 afterAll(() => rmSync(mountDir, { recursive: true, force: true }));
@@ -177,6 +241,125 @@ describe('trainer CronJob ↔ the trainer', () => {
     const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
     expect(pod?.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
     expect(container.resources?.limits?.memory).toBeDefined();
+  });
+});
+
+describe('the three CronJobs of the trainer image (run, monitor, promote-challenger)', () => {
+  it('there are exactly these three CronJobs', () => {
+    expect(
+      allOfKind<ICronJob>(rendered, 'CronJob')
+        .map((c) => c.metadata?.name)
+        .sort(),
+    ).toEqual(CRONJOBS.map((c) => c.name).sort());
+  });
+
+  it.each(CRONJOBS)('$name runs `$command`, which the trainer CLI knows', async (c) => {
+    const { container: jobContainer } = underTest(c);
+    expect(jobContainer.command).toBeUndefined();
+    expect(jobContainer.args).toEqual([c.command]);
+    expect(await cliAccepts(jobContainer.args ?? [])).toBe(0);
+    expect(jobContainer.image).toBe(container.image);
+  });
+
+  it.each(CRONJOBS)('$name sets only variables its command reads, all resolved, and accepted', (c) => {
+    const { env: jobEnv } = underTest(c);
+    expect(jobEnv.problems).toEqual([]);
+    expect(jobEnv.names.filter((n) => !c.names.has(n))).toEqual([]);
+    expect(new Set(jobEnv.names).size).toBe(jobEnv.names.length);
+    const config = loadTrainerConfig(podEnvOf(c));
+    loadMonitorSettings(podEnvOf(c));
+    // Each one moves aliases and patches the inference Deployment of its own namespace, by the same rollout.
+    expect(config.rollout).toEqual(loadTrainerConfig(podEnv).rollout);
+    expect(config.mlflow.clientOptions.trackingUri).toBe(env.values.MLFLOW_TRACKING_URI);
+    expect(config.mlflow.modelName).toBe(env.values.MODEL_NAME);
+    expect(config.databaseUrl).toBe(env.values.DATABASE_URL);
+  });
+
+  it('the monitor reads its settings from the monitor ConfigMap, which holds only monitor settings, all valid', () => {
+    const monitor = underTest(CRONJOBS[1]);
+    const cm = find<{ data: Record<string, string> }>(rendered, 'ConfigMap', 'fallback-ctr-monitor');
+    const monitorNames = new Set(Object.keys(MonitorEnvSchema.shape));
+    expect(Object.keys(cm.data).filter((k) => !monitorNames.has(k))).toEqual([]);
+    expect(monitor.container.envFrom?.map((e) => e.configMapRef?.name)).toContain('fallback-ctr-monitor');
+    const settings = loadMonitorSettings(monitor.env.values);
+    expect(settings.guard.autoRollback).toBe(false);
+    expect(settings.pushgatewayUrl).toMatch(/^http:\/\//);
+    // A replay setting has no place in a schedule.
+    expect(cm.data.MONITOR_NOW).toBeUndefined();
+  });
+
+  it('run and promote-challenger read the same challenger ConfigMap (PROMOTE_VIA and the SHADOW_* thresholds)', () => {
+    const cm = find<{ data: Record<string, string> }>(rendered, 'ConfigMap', 'fallback-ctr-challenger');
+    const names = new Set(Object.keys(ChallengerEnvSchema.shape));
+    expect(Object.keys(cm.data).filter((k) => !names.has(k))).toEqual([]);
+    expect(cm.data.SHADOW_WINDOW_END).toBeUndefined();
+    expect(cm.data.PROMOTE_VIA).toBe('champion');
+    for (const c of [CRONJOBS[0], CRONJOBS[2]]) {
+      expect(underTest(c).container.envFrom?.map((e) => e.configMapRef?.name)).toContain('fallback-ctr-challenger');
+      expect(loadTrainerConfig(podEnvOf(c)).challenger.promoteVia).toBe('champion');
+    }
+  });
+
+  it.each(CRONJOBS.slice(1))('$name runs hourly, never overlapping, bounded within the hour, never late', (c) => {
+    const spec = underTest(c).cronJob.spec!;
+    expect(cronExpression().safeParse(spec.schedule).success).toBe(true);
+    expect(spec.schedule).toMatch(/^\d{1,2} \* \* \* \*$/);
+    expect(timeZone().safeParse(spec.timeZone).success).toBe(true);
+    expect(spec.concurrencyPolicy).toBe('Forbid');
+    expect(spec.startingDeadlineSeconds).toBeGreaterThan(0);
+    expect(spec.startingDeadlineSeconds).toBeLessThan(3600);
+    const job = spec.jobTemplate.spec!;
+    const config = loadTrainerConfig(podEnvOf(c));
+    // Waiting for the lock, a rollout and its undo fit; the next hour's run is never skipped for it.
+    expect(job.activeDeadlineSeconds).toBeGreaterThan(config.lockWaitMs / 1000 + (config.rollout.timeoutMs / 1000) * 2);
+    expect(job.activeDeadlineSeconds).toBeLessThan(3600);
+    expect(job.backoffLimit).toBeLessThanOrEqual(1);
+    expect(job.template.spec?.restartPolicy).toBe('Never');
+  });
+
+  it('monitor and promote-challenger run at different minutes, and not at the daily run’s', () => {
+    const minute = (c: CronJobCase) => underTest(c).cronJob.spec?.schedule.split(' ')[0];
+    expect(new Set(CRONJOBS.map(minute)).size).toBe(CRONJOBS.length);
+  });
+
+  it.each(CRONJOBS.slice(1))(
+    '$name ends its Job at once on a verdict or a wrong setting, not on a transient error',
+    (c) => {
+      const rules = underTest(c).cronJob.spec?.jobTemplate.spec?.podFailurePolicy?.rules ?? [];
+      const failJob = rules.filter((r) => r.action === 'FailJob');
+      expect(failJob).toHaveLength(1);
+      expect(failJob[0]?.onExitCodes).toEqual({ containerName: c.container, operator: 'In', values: [...c.failFast] });
+      expect(failJob[0]?.onExitCodes?.values).not.toContain(ExitCode.ERROR);
+      // A node drain (pod disrupted) is not counted against the retry.
+      expect(rules.some((r) => r.action === 'Ignore' && r.onPodConditions?.[0]?.type === 'DisruptionTarget')).toBe(
+        true,
+      );
+    },
+  );
+
+  it('the monitor manifest documents every exit code its Job can end with', () => {
+    const text = readFileSync(repoPath('k8s/base/monitor-cronjob.yaml'), 'utf8');
+    for (const code of [ExitCode.OK, ExitCode.ERROR, ExitCode.USAGE, ExitCode.ROLLOUT_FAILED, ExitCode.GUARD_ALARM]) {
+      expect(text).toMatch(new RegExp(`^#\\s+${code}\\s+\\S`, 'm'));
+    }
+  });
+
+  it.each(CRONJOBS)('$name runs restricted like the daily run: same account, security, /tmp, resources', (c) => {
+    const { cronJob: job, container: jobContainer } = underTest(c);
+    const pod = job.spec?.jobTemplate.spec?.template.spec;
+    const daily = cronJob.spec?.jobTemplate.spec?.template.spec;
+    expect(pod?.serviceAccountName).toBe(daily?.serviceAccountName);
+    expect(pod?.automountServiceAccountToken).toBe(true);
+    expect(pod?.securityContext).toEqual(daily?.securityContext);
+    expect(jobContainer.securityContext).toEqual(container.securityContext);
+    const tmp = jobContainer.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    expect(pod?.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+    expect(jobContainer.resources?.requests?.cpu).toBeDefined();
+    expect(jobContainer.resources?.limits?.memory).toBeDefined();
+    // The pod labels MLflow's NetworkPolicy admits (overlay with-mlflow).
+    expect(job.spec?.jobTemplate.spec?.template.metadata?.labels).toEqual(
+      cronJob.spec?.jobTemplate.spec?.template.metadata?.labels,
+    );
   });
 });
 

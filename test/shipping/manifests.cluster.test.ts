@@ -47,6 +47,9 @@ describe('k8s/ manifests against a real API server (server-side dry run, strict 
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/deployment.apps\/fallback-ctr-inference created \(server dry run\)/);
+    for (const cronJob of ['fallback-ctr-trainer', 'fallback-ctr-monitor', 'fallback-ctr-promote-challenger']) {
+      expect(run.stdout).toContain(`cronjob.batch/${cronJob} created (server dry run)`);
+    }
   });
 
   it('strict validation refuses an unknown field (the check has teeth)', () => {

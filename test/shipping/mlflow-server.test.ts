@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -8,14 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ComposeService, type ResolvedCompose, resolvedCompose, serviceEnv } from './support/compose.js';
 import { resolveContainerEnv } from './support/container-env.js';
 import type { RenderedObject } from './support/kustomize.js';
-import {
-  envSources,
-  find,
-  inferenceDeployment,
-  onlyContainer,
-  renderOverlay,
-  trainerCronJob,
-} from './support/manifests.js';
+import { allOfKind, envSources, find, inferenceDeployment, onlyContainer, renderOverlay } from './support/manifests.js';
 import { repoPath } from './support/paths.js';
 
 /**
@@ -146,19 +140,23 @@ describe('MLflow server settings (parsed by MLflow 3.17.2 itself)', () => {
     const rules = policy.spec?.ingress ?? [];
     expect(rules).toHaveLength(1);
     const peers = rules[0]?.from ?? [];
+    // The inference pods, and the pods of every CronJob of the trainer image (run, monitor, promote-challenger).
     const clients = [
       inferenceDeployment(overlay).spec?.template,
-      trainerCronJob(overlay).spec?.jobTemplate.spec?.template,
+      ...allOfKind<ICronJob>(overlay, 'CronJob').map((c) => c.spec?.jobTemplate.spec?.template),
     ];
-    expect(peers).toHaveLength(clients.length);
+    expect(clients).toHaveLength(4);
+    expect(peers).toHaveLength(2);
     for (const peer of peers) expect(peer.namespaceSelector).toBeUndefined(); // same namespace only
     for (const client of clients) {
       expect(peers.some((p) => selects(p.podSelector?.matchLabels, client?.metadata?.labels))).toBe(true);
     }
-    // No peer also selects the MLflow pods or pods of other components.
+    // One peer per component; none selects the MLflow pods.
+    const component = (c: (typeof clients)[number]) => c?.metadata?.labels?.['app.kubernetes.io/component'];
     for (const peer of peers) {
       const matching = clients.filter((c) => selects(peer.podSelector?.matchLabels, c?.metadata?.labels));
-      expect(matching).toHaveLength(1);
+      expect(new Set(matching.map(component)).size).toBe(1);
+      expect(selects(peer.podSelector?.matchLabels, deployment.spec?.template.metadata?.labels)).toBe(false);
     }
     const port = rules[0]?.ports?.[0]?.port;
     const target = k8sMlflow.ports?.find((p) => p.name === port || p.containerPort === port);

@@ -2,6 +2,7 @@ export { ANALYZE_ENV_NAMES, AnalyzeEnvSchema } from './analyze/index.js';
 export { type CliIo, ExitCode, runCli } from './cli.js';
 export { renderCommandTable } from './commands/index.js';
 export {
+  ChallengerEnvSchema,
   DataEnvSchema,
   GateEnvSchema,
   type GateThresholds,

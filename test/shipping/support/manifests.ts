@@ -70,6 +70,8 @@ export const renderOverlay = (): RenderedObject[] => renderKustomization(OVERLAY
 
 export const INFERENCE_DEPLOYMENT = 'fallback-ctr-inference';
 export const TRAINER_CRONJOB = 'fallback-ctr-trainer';
+export const MONITOR_CRONJOB = 'fallback-ctr-monitor';
+export const PROMOTE_CHALLENGER_CRONJOB = 'fallback-ctr-promote-challenger';
 
 export function inferenceDeployment(rendered: readonly RenderedObject[]): IDeployment {
   return find<IDeployment>(rendered, 'Deployment', INFERENCE_DEPLOYMENT);
