@@ -8,6 +8,7 @@ import { cachedFor, createMetrics, type InferenceMetrics, recordServedModel, rec
 import type { ModelHolder } from './model-holder.js';
 import { notFoundHandler } from './not-found-handler.js';
 import { registerDocs } from './openapi-docs.js';
+import { predictShapeLimits } from './predict-limits.js';
 import { registerPredictRoute } from './predict-route.js';
 import { observeRoutes } from './route-observers.js';
 import { registerServiceRoutes } from './service-routes.js';
@@ -54,7 +55,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = createServer(logger, options.bodyLimitBytes ?? 1024 * 1024, options.requestTimeoutMs ?? 10_000);
   const errors = createErrorReplies(logger, metrics);
   // JSON only: text/plain would otherwise be accepted and fail later as a 400 instead of a 415.
-  installJsonBodyParser(app);
+  installJsonBodyParser(app, predictShapeLimits(maxBatchSize));
   app.setErrorHandler(errors.handler);
   const routes = observeRoutes(app, metrics, logger);
   app.setNotFoundHandler(notFoundHandler(errors, routes));

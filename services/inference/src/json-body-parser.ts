@@ -1,10 +1,21 @@
 import { errorCodes, type FastifyInstance } from 'fastify';
+import { type JsonShapeLimits, scanJsonShape } from './json-shape-scan.js';
+import type { ValidationIssue } from './predict-limits.js';
 
 function unsupportedEncoding(encoding: string): Error {
   return Object.assign(
     new Error(`Content-Encoding "${encoding}" is not supported: send the JSON body uncompressed (identity)`),
     { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' },
   );
+}
+
+/** A shape fault found before parsing, thrown like the schema validator's faults (same 400, same issues). */
+function shapeFault(issue: ValidationIssue): Error {
+  return Object.assign(new Error(`body ${issue.instancePath} ${issue.message}`), {
+    statusCode: 400,
+    validation: [issue],
+    validationContext: 'body',
+  });
 }
 
 /**
@@ -14,8 +25,11 @@ function unsupportedEncoding(encoding: string): Error {
  * poisoned by them: JSON.parse makes such keys plain own properties, the body is validated and
  * then only read by field name, never merged or copied into another object (a test sends
  * poisoning bodies and checks both the scores and Object.prototype).
+ *
+ * Before JSON.parse, the text's shape is scanned (nesting, members per object and array): the costs
+ * a hostile body can impose lie inside the parse, so they are refused before it (scanJsonShape).
  */
-export function installJsonBodyParser(app: FastifyInstance): void {
+export function installJsonBodyParser(app: FastifyInstance, shapeLimits: JsonShapeLimits): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const encoding = request.headers['content-encoding'];
@@ -27,9 +41,15 @@ export function installJsonBodyParser(app: FastifyInstance): void {
       done(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), undefined);
       return;
     }
+    const text = body as string;
+    const fault = scanJsonShape(text, shapeLimits);
+    if (fault) {
+      done(shapeFault(fault), undefined);
+      return;
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body as string);
+      parsed = JSON.parse(text);
     } catch {
       done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined);
       return;

@@ -1,4 +1,5 @@
 import { RAW_COLUMNS } from '@fallback-ctr/model';
+import type { JsonShapeLimits } from './json-shape-scan.js';
 
 /**
  * Size limits of a POST /predict body, beyond the byte limit and the batch size. They are checked
@@ -16,7 +17,25 @@ export const PREDICT_LIMITS = {
   maxContextKeys: 64,
   /** Longest context key. */
   maxContextKeyLength: 128,
+  /**
+   * Most objects and arrays nested in one another. A body needs 4 (body, impressions, impression,
+   * context); the rest is room for nested values under ignored keys.
+   */
+  maxDepth: 16,
 } as const;
+
+/**
+ * The bounds the body parser checks on the raw text before JSON.parse (scanJsonShape): nesting, and
+ * members of any object or array (no object in a valid body has more keys than an impression or a
+ * context may have, no array more items than a batch).
+ */
+export function predictShapeLimits(maxBatchSize: number): JsonShapeLimits {
+  return {
+    maxDepth: PREDICT_LIMITS.maxDepth,
+    maxObjectKeys: Math.max(PREDICT_LIMITS.maxImpressionKeys, PREDICT_LIMITS.maxContextKeys),
+    maxArrayItems: maxBatchSize,
+  };
+}
 
 /** Enough paths to fix a request; a body with thousands of bad fields does not get thousands back. */
 export const MAX_ISSUES = 20;

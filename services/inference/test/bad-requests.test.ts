@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/index.js';
 import { loadedHolder } from './fixtures.js';
 
@@ -79,16 +79,34 @@ const cases: Case[] = [
     paths: ['/impressions/0/id'],
   },
   {
-    name: 'deeply nested context',
+    name: 'deeply nested context (named where it passes 16 levels)',
     status: 400,
     payload: `{"impressions":[{"context":${deep(500, '1')}}]}`,
-    paths: ['/impressions/0/context/a'],
+    paths: [`/impressions/0/context${'/a'.repeat(13)}`],
+    onlyIssue: true,
+    message: /more than 16 levels deep/,
   },
   {
     name: 'deeply nested arrays as the body',
     status: 400,
     payload: `${'['.repeat(2000)}${']'.repeat(2000)}`,
-    paths: ['/'],
+    paths: ['/0'.repeat(16)],
+    onlyIssue: true,
+  },
+  {
+    name: 'nesting within the limit under an ignored key is accepted',
+    status: 200,
+    payload: json({ impressions: [{ extra: { a: [[[[[[[[[{ b: 1 }]]]]]]]]] } }] }),
+  },
+  {
+    name: 'an ignored object with too many keys',
+    status: 400,
+    payload: json({
+      impressions: [{ extra: [Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 1]))] }],
+    }),
+    paths: ['/impressions/0/extra/0'],
+    onlyIssue: true,
+    message: /more than 64 properties/,
   },
   {
     name: 'gzip Content-Encoding (not decoded, so refused)',
@@ -174,6 +192,7 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
       ...(c.payload !== undefined ? { payload: c.payload } : {}),
     });
     expect(res.statusCode, res.body).toBe(c.status);
+    if (c.status === 200) return;
     const body = res.json() as {
       statusCode: number;
       code: string;
@@ -215,6 +234,58 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
       const ok = await big.inject({ method: 'POST', url: '/predict', payload: { impressions: [{}] } });
       expect(ok.statusCode).toBe(200);
     } finally {
+      await big.close();
+    }
+  });
+
+  it('refuses bodies whose cost lies inside JSON.parse before JSON.parse runs, naming the limit', async () => {
+    const big = await buildApp({ holder: loadedHolder(), maxBatchSize: 1000, bodyLimitBytes: 1024 * 1024 });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const hostile: [string, string, RegExp][] = [
+        [
+          `{"impressions":[{"context":${deep(150_000, '1')}}]}`,
+          `/impressions/0/context${'/a'.repeat(13)}`,
+          /more than 16 levels deep/,
+        ],
+        [
+          json({
+            impressions: [{ context: Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`k${i}`, i])) }],
+          }),
+          '/impressions/0/context',
+          /more than 64 properties/,
+        ],
+        [json({ impressions: Array.from({ length: 400_000 }, () => 1) }), '/impressions', /more than 1000 items/],
+      ];
+      for (const [payload, path, message] of hostile) {
+        expect(payload.length).toBeGreaterThan(500_000);
+        parse.mockClear();
+        const res = await big.inject({
+          method: 'POST',
+          url: '/predict',
+          headers: { 'content-type': 'application/json' },
+          payload,
+        });
+        expect(parse.mock.calls.some(([text]) => text === payload)).toBe(false);
+        expect(res.statusCode).toBe(400);
+        const body = res.json() as { code: string; message: string; issues: { path: string; message: string }[] };
+        expect(body.code).toBe('INFERENCE_INVALID_REQUEST');
+        expect(body.issues).toEqual([{ path, message: expect.stringMatching(message) }]);
+        expect(body.message).toContain(path);
+      }
+      // The same parser still parses what passes the scan.
+      parse.mockClear();
+      const valid = json({ impressions: [{ os: 'ios' }] });
+      const ok = await big.inject({
+        method: 'POST',
+        url: '/predict',
+        headers: { 'content-type': 'application/json' },
+        payload: valid,
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(parse.mock.calls.some(([text]) => text === valid)).toBe(true);
+    } finally {
+      parse.mockRestore();
       await big.close();
     }
   });

@@ -1,0 +1,139 @@
+import type { ValidationIssue } from './predict-limits.js';
+
+/** Bounds on a JSON text's shape, checked by scanJsonShape before the text is parsed. */
+export interface JsonShapeLimits {
+  /** Most objects and arrays nested in one another (the body itself is the first). */
+  maxDepth: number;
+  /** Most members of any one object. */
+  maxObjectKeys: number;
+  /** Most items of any one array. */
+  maxArrayItems: number;
+}
+
+const OBJECT = 0;
+const ARRAY = 1;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Index of the quote closing the string whose opening quote is at `open`, or -1 when it never closes. */
+function closingQuote(text: string, open: number): number {
+  let at = text.indexOf('"', open + 1);
+  while (at !== -1) {
+    let backslashes = 0;
+    for (let k = at - 1; text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return at;
+    at = text.indexOf('"', at + 1);
+  }
+  return -1;
+}
+
+function pointerToken(raw: string): string {
+  let key = raw;
+  if (raw.includes('\\')) {
+    try {
+      key = JSON.parse(`"${raw}"`) as string;
+    } catch {
+      // a malformed escape: the raw text names the key well enough
+    }
+  }
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The first shape limit a JSON text breaks, as a validation issue naming where, else undefined.
+ *
+ * Why before JSON.parse: the costs a hostile body within the byte limit can impose are inside the
+ * parse itself (150k nested objects, one object with 60k keys in dictionary mode, half a million
+ * array items), before any check on the parsed value can run. This is one pass over the text,
+ * allocating nothing until it has a fault to name, stopping at the first byte that breaks a limit
+ * (the 65th key, the 17th level), so a hostile body costs less to refuse than a valid one to parse.
+ *
+ * It reads structure only, not validity: a malformed text passes (or breaks a limit on the way) and
+ * JSON.parse then refuses it. Strings are skipped whole (indexOf of the closing quote), so the scan
+ * costs about one memchr over the string-heavy bodies /predict receives.
+ */
+export function scanJsonShape(text: string, limits: JsonShapeLimits): ValidationIssue | undefined {
+  const { maxDepth, maxObjectKeys, maxArrayItems } = limits;
+  // Per open container: object or array, members seen so far, and (objects) where its current key lies.
+  const kind = new Uint8Array(maxDepth);
+  const count = new Uint32Array(maxDepth);
+  const keyStart = new Int32Array(maxDepth);
+  const keyEnd = new Int32Array(maxDepth);
+  const expectKey = new Uint8Array(maxDepth);
+  let depth = 0;
+
+  /** JSON pointer of the value now being read inside the open containers. */
+  const path = (): string => {
+    let pointer = '';
+    for (let d = 0; d < depth; d++) {
+      pointer += `/${kind[d] === ARRAY ? String((count[d] as number) - 1) : pointerToken(text.slice(keyStart[d], keyEnd[d]))}`;
+    }
+    return pointer;
+  };
+  const fault = (instancePath: string, keyword: string, message: string): ValidationIssue => ({
+    keyword,
+    instancePath,
+    schemaPath: '#/limits',
+    params: {},
+    message,
+  });
+
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isWhitespace(c) || c === COLON) continue;
+    const top = depth - 1;
+    if (c === COMMA) {
+      if (top < 0) continue;
+      const members = (count[top] as number) + 1;
+      count[top] = members;
+      if (kind[top] === OBJECT) {
+        expectKey[top] = 1;
+        if (members > maxObjectKeys) {
+          depth = top;
+          return fault(path(), 'maxProperties', `must NOT have more than ${maxObjectKeys} properties`);
+        }
+      } else if (members > maxArrayItems) {
+        depth = top;
+        return fault(path(), 'maxItems', `must NOT have more than ${maxArrayItems} items`);
+      }
+      continue;
+    }
+    if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (depth > 0) depth--;
+      continue;
+    }
+    // The start of a value, or of a key: the first member of its container counts here, later ones at their comma.
+    if (top >= 0 && count[top] === 0) count[top] = 1;
+    if (c === QUOTE) {
+      const end = closingQuote(text, i);
+      if (end === -1) return undefined; // unterminated: JSON.parse names it
+      if (top >= 0 && expectKey[top] === 1) {
+        keyStart[top] = i + 1;
+        keyEnd[top] = end;
+        expectKey[top] = 0;
+      }
+      i = end;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth === maxDepth) {
+        return fault(path(), 'maxDepth', `must NOT nest objects and arrays more than ${maxDepth} levels deep`);
+      }
+      kind[depth] = c === OPEN_OBJECT ? OBJECT : ARRAY;
+      count[depth] = 0;
+      expectKey[depth] = c === OPEN_OBJECT ? 1 : 0;
+      depth++;
+    }
+    // anything else is part of a number or a literal: nothing to count
+  }
+  return undefined;
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { scanJsonShape } from '../src/json-shape-scan.js';
+
+const limits = { maxDepth: 4, maxObjectKeys: 3, maxArrayItems: 5 };
+const scan = (text: string) => scanJsonShape(text, limits);
+const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+
+describe('scanJsonShape: the shape limits read off the raw text, before any parse', () => {
+  it('passes a text exactly at every limit', () => {
+    const atLimits = JSON.stringify({ a: [1, 2, 3, 4, { b: [] }], c: keys(3), d: '' });
+    expect(scan(atLimits)).toBeUndefined();
+    expect(scan('[[[[]]]]')).toBeUndefined();
+    expect(scan('{}')).toBeUndefined();
+    expect(scan('  [ ]  ')).toBeUndefined();
+  });
+
+  it('names the container one level too deep, and the limit', () => {
+    expect(scan('{"a":[{"b":{"c":{}}}]}')).toMatchObject({
+      keyword: 'maxDepth',
+      instancePath: '/a/0/b/c',
+      message: 'must NOT nest objects and arrays more than 4 levels deep',
+    });
+    expect(scan('[[[[[]]]]]')).toMatchObject({ keyword: 'maxDepth', instancePath: '/0/0/0/0' });
+    expect(scan('[1,2,[3,[4,5,[[]]]]]')).toMatchObject({ instancePath: '/2/1/2/0' });
+  });
+
+  it('names the object with one key too many', () => {
+    expect(scan(JSON.stringify({ x: [{}, keys(4)] }))).toMatchObject({
+      keyword: 'maxProperties',
+      instancePath: '/x/1',
+      message: 'must NOT have more than 3 properties',
+    });
+    expect(scan(JSON.stringify(keys(4)))).toMatchObject({ instancePath: '' });
+  });
+
+  it('names the array with one item too many, whatever the items are', () => {
+    expect(scan(JSON.stringify({ impressions: [1, 'a', null, {}, [], true] }))).toMatchObject({
+      keyword: 'maxItems',
+      instancePath: '/impressions',
+      message: 'must NOT have more than 5 items',
+    });
+  });
+
+  it('stops at the first offending byte: what follows it is never read', () => {
+    // Unterminated after the fault: a scan that read on would have nothing to say (or fail).
+    expect(scan('[[[[[ "never closed')).toMatchObject({ keyword: 'maxDepth' });
+    expect(scan('[1,2,3,4,5,6, {"broken')).toMatchObject({ keyword: 'maxItems' });
+  });
+
+  it('counts nothing inside strings: brackets, commas, quotes escaped any number of times', () => {
+    const tricky = JSON.stringify({ a: '[[[[[{{{{{,,,,,,,', 'b,c,d': 'x\\"[[[[[', '\\': ['\\\\', '"{"'] });
+    expect(scan(tricky)).toBeUndefined();
+    expect(scan(JSON.stringify([',,,,,,,,,,', '\\', '"]]]]]']))).toBeUndefined();
+  });
+
+  it('writes keys in the path as JSON pointer tokens, escapes decoded', () => {
+    const text = `{"a/b~c":{"q\\"\\u0041":[[[1]]]}}`;
+    expect(scan(text)).toMatchObject({ instancePath: '/a~1b~0c/q"A/0/0' });
+  });
+
+  it('leaves a malformed text to JSON.parse', () => {
+    expect(scan('{"a": "unterminated')).toBeUndefined();
+    expect(scan('}}]]{')).toBeUndefined();
+    expect(scan('')).toBeUndefined();
+  });
+
+  it('refuses the hostile bodies of the bench within a few bytes of where they break a limit', () => {
+    const predict = { maxDepth: 16, maxObjectKeys: 64, maxArrayItems: 1000 };
+    const deep = `{"impressions":[{"context":${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}}]}`;
+    expect(scanJsonShape(deep, predict)).toMatchObject({
+      keyword: 'maxDepth',
+      instancePath: `/impressions/0/context${'/a'.repeat(13)}`,
+    });
+    const wide = JSON.stringify({ impressions: [{ context: keys(60_000) }] });
+    expect(scanJsonShape(wide, predict)).toMatchObject({
+      keyword: 'maxProperties',
+      instancePath: '/impressions/0/context',
+    });
+    const long = JSON.stringify({ impressions: Array.from({ length: 400_000 }, () => 1) });
+    expect(scanJsonShape(long, predict)).toMatchObject({ keyword: 'maxItems', instancePath: '/impressions' });
+  });
+});
