@@ -8,6 +8,10 @@ export interface JsonShapeLimits {
   maxObjectKeys: number;
   /** Most items of any one array. */
   maxArrayItems: number;
+  /** Most objects and arrays in the whole text (each costs the parse an allocation). */
+  maxContainers: number;
+  /** Most values in the whole text: object members and array items, of any kind. */
+  maxValues: number;
 }
 
 const OBJECT = 0;
@@ -54,8 +58,9 @@ function pointerToken(raw: string): string {
  * The first shape limit a JSON text breaks, as a validation issue naming where, else undefined.
  *
  * Why before JSON.parse: the costs a hostile body within the byte limit can impose are inside the
- * parse itself (150k nested objects, one object with 60k keys in dictionary mode, half a million
- * array items), before any check on the parsed value can run. This is one pass over the text,
+ * parse itself (150k nested objects, one object with 60k keys in dictionary mode, 300k empty
+ * objects in arrays of a thousand, half a million numbers), before any check on the parsed value
+ * can run. This is one pass over the text,
  * allocating nothing until it has a fault to name, stopping at the first byte that breaks a limit
  * (the 65th key, the 17th level), so a hostile body costs less to refuse than a valid one to parse.
  *
@@ -64,7 +69,7 @@ function pointerToken(raw: string): string {
  * costs about one memchr over the string-heavy bodies /predict receives.
  */
 export function scanJsonShape(text: string, limits: JsonShapeLimits): ValidationIssue | undefined {
-  const { maxDepth, maxObjectKeys, maxArrayItems } = limits;
+  const { maxDepth, maxObjectKeys, maxArrayItems, maxContainers, maxValues } = limits;
   // Per open container: object or array, members seen so far, and (objects) where its current key lies.
   const kind = new Uint8Array(maxDepth);
   const count = new Uint32Array(maxDepth);
@@ -72,6 +77,8 @@ export function scanJsonShape(text: string, limits: JsonShapeLimits): Validation
   const keyEnd = new Int32Array(maxDepth);
   const expectKey = new Uint8Array(maxDepth);
   let depth = 0;
+  let containers = 0;
+  let values = 0;
 
   /** JSON pointer of the value now being read inside the open containers. */
   const path = (): string => {
@@ -88,6 +95,8 @@ export function scanJsonShape(text: string, limits: JsonShapeLimits): Validation
     params: {},
     message,
   });
+  const tooManyValues = () =>
+    fault(path(), 'maxValues', `is past the ${maxValues} values a body may hold in all (members and items)`);
 
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -97,6 +106,10 @@ export function scanJsonShape(text: string, limits: JsonShapeLimits): Validation
       if (top < 0) continue;
       const members = (count[top] as number) + 1;
       count[top] = members;
+      if (++values > maxValues) {
+        if (kind[top] === OBJECT) depth = top; // the next key is not read yet: name the object
+        return tooManyValues();
+      }
       if (kind[top] === OBJECT) {
         expectKey[top] = 1;
         if (members > maxObjectKeys) {
@@ -114,7 +127,10 @@ export function scanJsonShape(text: string, limits: JsonShapeLimits): Validation
       continue;
     }
     // The start of a value, or of a key: the first member of its container counts here, later ones at their comma.
-    if (top >= 0 && count[top] === 0) count[top] = 1;
+    if (top >= 0 && count[top] === 0) {
+      count[top] = 1;
+      if (++values > maxValues) return tooManyValues();
+    }
     if (c === QUOTE) {
       const end = closingQuote(text, i);
       if (end === -1) return undefined; // unterminated: JSON.parse names it
@@ -127,6 +143,9 @@ export function scanJsonShape(text: string, limits: JsonShapeLimits): Validation
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (depth === maxDepth) {
         return fault(path(), 'maxDepth', `must NOT nest objects and arrays more than ${maxDepth} levels deep`);
+      }
+      if (++containers > maxContainers) {
+        return fault(path(), 'maxContainers', `is past the ${maxContainers} objects and arrays a body may hold in all`);
       }
       kind[depth] = c === OPEN_OBJECT ? OBJECT : ARRAY;
       count[depth] = 0;

@@ -25,15 +25,19 @@ export const PREDICT_LIMITS = {
 } as const;
 
 /**
- * The bounds the body parser checks on the raw text before JSON.parse (scanJsonShape): nesting, and
- * members of any object or array (no object in a valid body has more keys than an impression or a
- * context may have, no array more items than a batch).
+ * The bounds the body parser checks on the raw text before JSON.parse (scanJsonShape). No object in a
+ * valid body has more keys than an impression or a context may have, no array more items than a
+ * batch; a batch needs 2 objects per impression (8 leave room for nested values under ignored keys)
+ * and at most 2 + 64 + 64 values per impression.
  */
 export function predictShapeLimits(maxBatchSize: number): JsonShapeLimits {
+  const { maxDepth, maxImpressionKeys, maxContextKeys } = PREDICT_LIMITS;
   return {
-    maxDepth: PREDICT_LIMITS.maxDepth,
-    maxObjectKeys: Math.max(PREDICT_LIMITS.maxImpressionKeys, PREDICT_LIMITS.maxContextKeys),
+    maxDepth,
+    maxObjectKeys: Math.max(maxImpressionKeys, maxContextKeys),
     maxArrayItems: maxBatchSize,
+    maxContainers: 8 * maxBatchSize + 16,
+    maxValues: (2 + maxImpressionKeys + maxContextKeys) * maxBatchSize + 64,
   };
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { scanJsonShape } from '../src/json-shape-scan.js';
+import { predictShapeLimits } from '../src/predict-limits.js';
 
-const limits = { maxDepth: 4, maxObjectKeys: 3, maxArrayItems: 5 };
+const limits = { maxDepth: 4, maxObjectKeys: 3, maxArrayItems: 5, maxContainers: 6, maxValues: 12 };
 const scan = (text: string) => scanJsonShape(text, limits);
 const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
 
@@ -41,6 +42,21 @@ describe('scanJsonShape: the shape limits read off the raw text, before any pars
     });
   });
 
+  it('names the value past the body-wide count of objects and arrays, and of values', () => {
+    expect(scan('[[],[],[],[],[]]')).toBeUndefined();
+    expect(scan('[[],[],[],[],{"a":[]}]')).toMatchObject({
+      keyword: 'maxContainers',
+      instancePath: '/4/a',
+      message: 'is past the 6 objects and arrays a body may hold in all',
+    });
+    expect(scan('[[1,2,3,4,5],[1,2,3],[1,2]]')).toMatchObject({ keyword: 'maxValues', instancePath: '/2/1' });
+    expect(scan('{"a":[1,2,3,4,5],"b":[1,2,3,4,5],"c":1}')).toMatchObject({
+      keyword: 'maxValues',
+      instancePath: '',
+      message: 'is past the 12 values a body may hold in all (members and items)',
+    });
+  });
+
   it('stops at the first offending byte: what follows it is never read', () => {
     // Unterminated after the fault: a scan that read on would have nothing to say (or fail).
     expect(scan('[[[[[ "never closed')).toMatchObject({ keyword: 'maxDepth' });
@@ -65,7 +81,7 @@ describe('scanJsonShape: the shape limits read off the raw text, before any pars
   });
 
   it('refuses the hostile bodies of the bench within a few bytes of where they break a limit', () => {
-    const predict = { maxDepth: 16, maxObjectKeys: 64, maxArrayItems: 1000 };
+    const predict = predictShapeLimits(1000);
     const deep = `{"impressions":[{"context":${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}}]}`;
     expect(scanJsonShape(deep, predict)).toMatchObject({
       keyword: 'maxDepth',
@@ -78,5 +94,23 @@ describe('scanJsonShape: the shape limits read off the raw text, before any pars
     });
     const long = JSON.stringify({ impressions: Array.from({ length: 400_000 }, () => 1) });
     expect(scanJsonShape(long, predict)).toMatchObject({ keyword: 'maxItems', instancePath: '/impressions' });
+    const rows = (item: string) => Array.from({ length: 330 }, () => `[${Array(1000).fill(item).join(',')}]`);
+    const objects = `{"impressions":[{"ignored":[${rows('{}').join(',')}]}]}`;
+    expect(scanJsonShape(objects, predict)).toMatchObject({
+      keyword: 'maxContainers',
+      instancePath: '/impressions/0/ignored/8/3',
+    });
+    const numbers = `{"impressions":[{"ignored":[${rows('1').join(',')}]}]}`;
+    expect(scanJsonShape(numbers, predict)).toMatchObject({
+      keyword: 'maxValues',
+      instancePath: expect.stringMatching(/^\/impressions\/0\/ignored\/129\/\d+$/),
+    });
+  });
+
+  it('passes the largest body the predict limits allow: a full batch, every key used', () => {
+    const context = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`c${i}`, i]));
+    const impression = { ...Object.fromEntries(Array.from({ length: 63 }, (_, i) => [`k${i}`, 'v'])), context };
+    const body = JSON.stringify({ impressions: Array.from({ length: 1000 }, () => impression) });
+    expect(scanJsonShape(body, predictShapeLimits(1000))).toBeUndefined();
   });
 });
