@@ -5,7 +5,8 @@
 # and every test, and prints the counts. Extra arguments go to vitest, e.g. `scripts/test.sh libs/model`.
 # The cluster tests (*.cluster.test.ts, vitest project "cluster") are skipped, with a notice, only
 # when no control plane is running or cached and there is no Go >= 1.26 to build one, or when
-# FALLBACK_CTR_SKIP_CLUSTER=1.
+# FALLBACK_CTR_SKIP_CLUSTER=1. The Prometheus Pushgateway (scripts/pushgateway.sh) is built the same way,
+# and the one check that needs it is skipped, with a notice, only when there is no Go to build it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -41,6 +42,16 @@ elif bash scripts/cluster.sh buildable; then
   fi
 else
   skip_cluster "no control plane running or cached, and no Go >= 1.26 to build one (https://go.dev/dl/; then scripts/cluster.sh up)"
+fi
+
+step "pushgateway"
+# The monitor's end-to-end test pushes to a real Prometheus Pushgateway built from source (Go module
+# proxy, cached; ≈ 30 CPU-seconds once). Without Go to build it, that one check is skipped, and this says so.
+if bash scripts/pushgateway.sh buildable; then
+  bash scripts/pushgateway.sh build
+  echo "Pushgateway: $(bash scripts/pushgateway.sh path)"
+else
+  echo "SKIPPING the real-Pushgateway check of the monitor's e2e test: none cached and no Go >= 1.26 to build one (https://go.dev/dl/)"
 fi
 
 step "lint"

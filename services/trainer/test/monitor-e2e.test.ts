@@ -5,6 +5,12 @@ import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, RAW_COLUMNS, type RawImpressio
 import { createPredictionLogWriter, migratePredictionLog } from '@fallback-ctr/prediction-log';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PUSHGATEWAY_AVAILABLE,
+  type Pushgateway,
+  parseExposition,
+  startPushgateway,
+} from '../../../test/support/pushgateway.js';
 import { loadVersion } from '../src/registry.js';
 import {
   cleanUp,
@@ -38,6 +44,8 @@ const LIVE_IMPRESSIONS_PER_DAY = 200_000;
 const LOGGED_HOURS = 10;
 const GUARD_HOURS = 3;
 let pool: pg.Pool;
+/** A real Prometheus Pushgateway on loopback (scripts/pushgateway.sh), which every monitor run pushes to. */
+let pushgateway: Pushgateway | undefined;
 const work = mkdtempSync(join(tmpdir(), 'monitor-e2e-'));
 
 /** The impressions the ad server logged in [from, to), as /predict receives them. */
@@ -85,6 +93,7 @@ const monitorEnv = (now: Date, extra: Record<string, string> = {}) =>
     GUARD_CALIBRATION_MIN: '0.8',
     GUARD_CALIBRATION_MAX: '1.25',
     MONITOR_METRICS_FILE: join(work, 'monitor.prom'),
+    ...(pushgateway ? { MONITOR_PUSHGATEWAY_URL: pushgateway.url } : {}),
     ...extra,
   });
 
@@ -92,6 +101,7 @@ const monitorEnv = (now: Date, extra: Record<string, string> = {}) =>
 const nowFor = (end: Date) => new Date(end.getTime() + HOUR);
 
 beforeAll(async () => {
+  if (PUSHGATEWAY_AVAILABLE) pushgateway = await startPushgateway();
   pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
   const shift = { fromDay: SHIFT_DAY, ctrFactor: 0.25, deviceMix: true };
   // Days 0-3 (training) as usual, then days 4-5 of the same traffic appended at live volume.
@@ -113,6 +123,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  await pushgateway?.stop();
   await pool?.end();
   rmSync(work, { recursive: true, force: true });
   await cleanUp(modelName, [schema]);
@@ -195,6 +206,38 @@ describe('trainer monitor on a drifting world', { timeout: 600_000 }, () => {
     const status = await cli(['status'], trainerEnv(schema, modelName));
     expect(status.stdout).toMatch(/live \(.*\): Σp\/Σy \d\.\d{3} ± \d\.\d{3} over \d+ impressions.*guard alarm/);
   });
+
+  it.skipIf(!PUSHGATEWAY_AVAILABLE)(
+    'pushed the same gauges to a real Pushgateway, which serves them to Prometheus under its job and model',
+    async () => {
+      // The last monitor run (the alarm above) pushed; the textfile holds what it pushed.
+      const pushed = parseExposition(readFileSync(join(work, 'monitor.prom'), 'utf8'));
+      const scraped = parseExposition(await pushgateway!.scrape());
+      const group = { job: 'fallback-ctr-monitor', model: modelName, instance: '' };
+      const ours = scraped.filter((s) => s.name.startsWith('fallback_ctr_monitor_'));
+      expect(ours.length).toBe(pushed.length);
+      expect(pushed.length).toBeGreaterThan(10);
+      for (const sample of pushed) {
+        const labels = { ...sample.labels, ...group };
+        const found = ours.filter(
+          (s) =>
+            s.name === sample.name &&
+            JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()),
+        );
+        expect(
+          found.map((s) => s.value),
+          `${sample.name} ${JSON.stringify(labels)}`,
+        ).toEqual([sample.value]);
+      }
+      const alarm = ours.find((s) => s.name === 'fallback_ctr_monitor_guard_alarm');
+      expect(alarm).toEqual({ name: 'fallback_ctr_monitor_guard_alarm', labels: { ...group, version: '2' }, value: 1 });
+      // The Pushgateway's own record of the push: a success, no failure.
+      const pushTime = scraped.find((s) => s.name === 'push_time_seconds' && s.labels.model === modelName);
+      expect(pushTime?.value).toBeGreaterThan(Date.now() / 1000 - 3_600);
+      const failure = scraped.find((s) => s.name === 'push_failure_time_seconds' && s.labels.model === modelName);
+      expect(failure?.value).toBe(0);
+    },
+  );
 
   it('with GUARD_AUTO_ROLLBACK, rolls the champion back to previous-champion as `rollback` does', async () => {
     const end = new Date(START.getTime() + SHIFT_DAY * DAY + LOGGED_HOURS * HOUR);
