@@ -2,6 +2,8 @@ import { CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, type RawImpr
 import { createPredictionLogWriter, migratePredictionLog } from '@fallback-ctr/prediction-log';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerProcess, spawnServer } from '../../inference/test/server-process.js';
+import { freePort } from '../../inference/test/tcp-proxy.js';
 import { ExitCode } from '../src/cli.js';
 import { loadVersion } from '../src/registry.js';
 import {
@@ -11,6 +13,7 @@ import {
   databaseUrl,
   mlflowClient,
   seedTraffic,
+  trackingUri,
   trainerEnv,
   uniqueSuffix,
   WINDOW_END,
@@ -97,13 +100,107 @@ async function logLiveDay(champion: string, challenger: string): Promise<number>
   return live.length;
 }
 
+/** Sum of a Prometheus sample over its labels in the server's /metrics; 0 when absent. */
+async function sample(url: string, metric: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${metric} `) || line.startsWith(`${metric}{`))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+/**
+ * The live day served by the real inference server, as a pod runs it (src/main.ts: cluster primary and
+ * a worker, the aliases resolved in MLflow at start-up, SHADOW_ALIAS=challenger, the prediction log on):
+ * the ad server's impressions are POSTed to /predict in batches; the server answers with the champion,
+ * scores the challenger in shadow after each answer and writes both to the predictions table, flushing
+ * on SIGTERM. The day is replayed in seconds, so the rows' scoring time is then set to the impression's
+ * serving time (only that column: ids, versions, roles and scores stay as the server wrote them), which
+ * puts them in the day `promote-challenger` reads.
+ */
+async function serveLiveDay(champion: string, challenger: string): Promise<number> {
+  const live = await liveImpressions();
+  const server: ServerProcess = spawnServer(await freePort(), {
+    MLFLOW_TRACKING_URI: trackingUri(),
+    MODEL_NAME: modelName,
+    MODEL_ALIAS: CHAMPION_ALIAS,
+    SHADOW_ALIAS: CHALLENGER_ALIAS,
+    SHADOW_SHARE: '1',
+    PREDICTION_LOG_DATABASE_URL: databaseUrl(),
+    PREDICTION_LOG_SCHEMA: cleanSchema,
+    PREDICTION_LOG_SAMPLE_RATE: '1',
+    // Room for the whole day, served and shadow: nothing is dropped even if PostgreSQL is slow here.
+    PREDICTION_LOG_QUEUE_SIZE: String(4 * live.length),
+    PREDICTION_LOG_BATCH_SIZE: '5000',
+    LOG_LEVEL: 'warn',
+  });
+  const answered = new Map<string, number>();
+  try {
+    await server.waitForStatus('/readyz', (status) => status === 200);
+    const loaded = await (await fetch(`${server.url}/metrics`)).text();
+    expect(loaded).toContain(`model_version="${challenger}",resolved_from="alias:${CHALLENGER_ALIAS}"} 1`);
+    const batch = 500;
+    for (let i = 0; i < live.length; i += batch) {
+      const impressions = live.slice(i, i + batch).map(({ id, impression }) => ({ id, ...impression }));
+      const response = await fetch(`${server.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ impressions }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { version: string; predictions: { id: string; ctr: number }[] };
+      expect(body.version).toBe(champion);
+      for (const p of body.predictions) answered.set(p.id, p.ctr);
+    }
+    // The shadow scores come after the answers: wait for all of them before stopping the server.
+    const deadline = Date.now() + 120_000;
+    while ((await sample(server.url, 'fallback_ctr_inference_shadow_predictions_total')) < live.length) {
+      expect(Date.now(), 'shadow scoring of the live day').toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(await sample(server.url, 'fallback_ctr_inference_prediction_log_dropped_total')).toBe(0);
+    server.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  } finally {
+    server.kill('SIGKILL');
+  }
+
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ impression_id: string; model_version: string; role: string; score: number }>(
+      `SELECT impression_id, model_version, role, score FROM ${cleanSchema}.predictions
+       WHERE model_name = $1 AND model_version IN ($2, $3) AND served_at > now() - interval '1 hour'`,
+      [modelName, champion, challenger],
+    );
+    const served = rows.filter((r) => r.role === 'served');
+    const shadow = rows.filter((r) => r.role === 'shadow');
+    expect(served.length).toBe(live.length);
+    expect(shadow.length).toBe(live.length);
+    expect(new Set(served.map((r) => r.model_version))).toEqual(new Set([champion]));
+    expect(new Set(shadow.map((r) => r.model_version))).toEqual(new Set([challenger]));
+    // What the ad server got is what was logged as served.
+    for (const r of served) expect(r.score).toBeCloseTo(answered.get(r.impression_id) ?? Number.NaN, 12);
+    const moved = await client.query(
+      `UPDATE ${cleanSchema}.predictions p SET served_at = i.served_at FROM ${cleanSchema}.impressions i
+       WHERE i.id = p.impression_id AND p.model_name = $1 AND p.model_version IN ($2, $3)
+         AND p.served_at > now() - interval '1 hour'`,
+      [modelName, champion, challenger],
+    );
+    expect(moved.rowCount).toBe(2 * live.length);
+  } finally {
+    await client.end();
+  }
+  return live.length;
+}
+
 const aliasVersion = async (alias: string) =>
   (await mlflow.getModelVersionByAlias(modelName, alias).catch(() => null))?.version ?? null;
 
 /** A training run takes ~30 s on an idle machine and several times that at load 40. */
 const RUN_TIMEOUT_MS = 480_000;
 
-describe('PROMOTE_VIA=challenger end to end: real Postgres, real MLflow, Kubernetes API stand-in', {
+describe('PROMOTE_VIA=challenger end to end: real Postgres, real MLflow, the real inference server, Kubernetes API stand-in', {
   timeout: RUN_TIMEOUT_MS,
 }, () => {
   beforeAll(async () => {
@@ -142,10 +239,16 @@ describe('PROMOTE_VIA=challenger end to end: real Postgres, real MLflow, Kuberne
     const version = await mlflow.getModelVersion(modelName, '2');
     expect(version.tags).toMatchObject({ 'gate.outcome': 'PASS', promotion: 'challenger' });
     expect((await mlflow.getModelVersion(modelName, '1')).tags.promotion).toBe('promoted');
+    // `status` names it, under the champion and as the alias of its version.
+    const status = await trainerCli(['status'], cleanSchema);
+    expect(status.code).toBe(ExitCode.OK);
+    expect(status.stdout).toMatch(/^champion: +1$/m);
+    expect(status.stdout).toMatch(/^challenger: +2 \(in shadow\)$/m);
+    expect(status.stdout).toMatch(/^2 +PASS +challenger .* challenger$/m);
   });
 
-  it('3. the better challenger, no worse on the same live impressions: promote-challenger makes it champion', async () => {
-    const live = await logLiveDay('1', '2');
+  it('3. the better challenger, served in shadow by the real inference server: promote-challenger makes it champion', async () => {
+    const live = await serveLiveDay('1', '2');
     expect(live).toBeGreaterThan(10_000);
     const { code, logs } = await trainerCli(['promote-challenger'], cleanSchema, shadowEnv);
     expect(code).toBe(ExitCode.OK);
@@ -166,6 +269,10 @@ describe('PROMOTE_VIA=challenger end to end: real Postgres, real MLflow, Kuberne
     expect(Number(tags['shadow.logloss_diff'])).toBeLessThan(-2 * Number(tags['shadow.logloss_diff_se']));
     expect(Number(tags['shadow.impressions'])).toBe(live);
     expect((await mlflow.getModelVersion(modelName, '1')).tags.promotion).toBe('superseded');
+    const status = await trainerCli(['status'], cleanSchema);
+    expect(status.stdout).toMatch(/^champion: +2$/m);
+    expect(status.stdout).toMatch(/^previous-champion: +1$/m);
+    expect(status.stdout).not.toMatch(/^challenger:/m);
   });
 
   it('4. a worse challenger (it passed the gate on its own holdout) is refused on live traffic; champion stays', async () => {
