@@ -2,7 +2,10 @@
  * Benchmark of `clicklog import`: the same synthetic impressions (libs/clicklog's generator) written
  * as CSV, JSONL and Parquet, imported into PostgreSQL; each import runs in a child process so its peak
  * RSS is its own. Baselines in the same run: COPY of the already-formatted lines into a bare staging
- * table (the database's ceiling for this row shape) and `writeImpressions` (COPY into the indexed table).
+ * table (the database's ceiling for this row shape: no parsing in Node, no index, no WAL) and
+ * `writeImpressions` (COPY into the indexed table). Every import is shown as its ratio to that
+ * ceiling, and with the CPU seconds Node and the PostgreSQL backend spent on it (read from /proc, so
+ * they hold when other work shares the cores and wall-clock rates do not).
  *
  *   npx tsx --conditions=source bench/clicklog-import.ts [--rows 1000000] [--formats csv,jsonl,parquet] [--keep]
  *
@@ -11,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,14 +67,32 @@ interface ChildReport {
   rows: number;
   imported: number;
   skipped: number;
-  /** Read + parse + map + COPY into the staging table. */
-  stageMs: number;
-  /** INSERT … ON CONFLICT into the indexed table, clicks, commit. */
-  mergeMs: number;
   totalMs: number;
+  /** CPU seconds of the importing Node process (user + system) during the import. */
+  nodeCpuS: number;
+  /** CPU seconds of its PostgreSQL backend during the import (undefined when /proc cannot tell). */
+  pgCpuS: number | undefined;
   peakRssMb: number;
   load: number;
 }
+
+/** CPU seconds a PostgreSQL backend has used so far, from /proc (the server runs on this machine). */
+function backendCpuS(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return undefined;
+  }
+}
+
+async function backendPid(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return (rows[0] as { pid: number }).pid;
+}
+
+const cpuSpent = (before: number | undefined, after: number | undefined) =>
+  before === undefined || after === undefined ? undefined : after - before;
 
 const load1 = () => Math.round((loadavg()[0] ?? 0) * 10) / 10;
 
@@ -139,29 +160,27 @@ async function writeFiles(dir: string, n: number): Promise<Record<'csv' | 'jsonl
   };
 }
 
-/** Child mode: one import, timed by phase. */
+/** Child mode: one import, timed, with its own and its backend's CPU. */
 async function importChild(schema: string, file: string): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const probe = await pool.connect();
+  const pid = await backendPid(probe);
+  probe.release(); // the pool's one connection: the import leases this same backend
+  const pgBefore = backendCpuS(pid);
+  const cpuBefore = process.cpuUsage();
   const began = performance.now();
-  let mergeAt = 0;
-  const result = await importLog({
-    db: pool,
-    schema,
-    file,
-    mapping: MAPPING,
-    onProgress: (p) => {
-      if (p.phase === 'merge') mergeAt = performance.now();
-    },
-  });
+  const result = await importLog({ db: pool, schema, file, mapping: MAPPING });
   const end = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
+  const pgCpuS = cpuSpent(pgBefore, backendCpuS(pid));
   await pool.end();
   const report: ChildReport = {
     rows: result.rows,
     imported: result.imported,
     skipped: result.skippedDuplicates,
-    stageMs: mergeAt - began,
-    mergeMs: end - mergeAt,
     totalMs: end - began,
+    nodeCpuS: (cpu.user + cpu.system) / 1e6,
+    pgCpuS,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     load: load1(),
   };
@@ -179,7 +198,10 @@ function importInChild(schema: string, file: string): ChildReport {
   return JSON.parse(out.stdout) as ChildReport;
 }
 
-async function copyCeiling(schema: string, n: number): Promise<{ ms: number; load: number }> {
+async function copyCeiling(
+  schema: string,
+  n: number,
+): Promise<{ ms: number; pgCpuS: number | undefined; load: number }> {
   const chunks: string[] = [];
   let chunk = '';
   for (const r of rows(n)) {
@@ -192,16 +214,19 @@ async function copyCeiling(schema: string, n: number): Promise<{ ms: number; loa
   chunks.push(chunk);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
+  const pid = await backendPid(client);
   await client.query('BEGIN');
   await client.query(
     `CREATE TEMP TABLE import_stage (LIKE ${schema}.impressions INCLUDING DEFAULTS, clicked_at timestamptz) ON COMMIT DROP`,
   );
+  const pgBefore = backendCpuS(pid);
   const began = performance.now();
   await copyLines(client, `COPY import_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`, chunks);
   const ms = performance.now() - began;
+  const pgCpuS = cpuSpent(pgBefore, backendCpuS(pid));
   await client.query('ROLLBACK');
   await client.end();
-  return { ms, load: load1() };
+  return { ms, pgCpuS, load: load1() };
 }
 
 async function main(): Promise<void> {
@@ -235,39 +260,51 @@ async function main(): Promise<void> {
         .join(', ')}`,
     );
 
-    const table: string[] = ['| step | rows/s | time | peak RSS | load avg |', '|---|---|---|---|---|'];
-    const rate = (count: number, ms: number) => `${Math.round(count / (ms / 1000)).toLocaleString('en-US')}`;
+    const table: string[] = [
+      '| step | rows/s | × ceiling | time | Node CPU | PG backend CPU | peak RSS | load avg |',
+      '|---|---|---|---|---|---|---|---|',
+    ];
+    const perSecond = (count: number, ms: number) => count / (ms / 1000);
+    const rate = (count: number, ms: number) => Math.round(perSecond(count, ms)).toLocaleString('en-US');
+    const seconds = (s: number | undefined) => (s === undefined ? '—' : `${s.toFixed(1)} s`);
     const ceiling = await copyCeiling(await fresh('ceiling'), n);
+    const ceilingRate = perSecond(n, ceiling.ms);
+    const ratio = (count: number, ms: number) => `${(perSecond(count, ms) / ceilingRate).toFixed(2)}×`;
     table.push(
-      `| baseline: COPY of ready lines into the staging table | ${rate(n, ceiling.ms)} | ${(ceiling.ms / 1000).toFixed(1)} s | | ${ceiling.load} |`,
+      `| ceiling: COPY of ready lines into the bare staging table | ${rate(n, ceiling.ms)} | 1.00× | ${seconds(ceiling.ms / 1000)} | | ${seconds(ceiling.pgCpuS)} | | ${ceiling.load} |`,
     );
     const baselineSchema = await fresh('baseline');
+    const baselinePool = new pg.Pool({ connectionString: url, max: 1 });
+    const probe = await baselinePool.connect();
+    const baselinePid = await backendPid(probe);
+    probe.release();
+    const baselineBefore = backendCpuS(baselinePid);
     const began = performance.now();
     await writeImpressions({
-      db: pool,
+      db: baselinePool,
       schema: baselineSchema,
       rows: (function* () {
         for (const r of rows(n)) yield { id: r.id, servedAt: r.servedAt, impression: r.impression };
       })(),
     });
     const baseMs = performance.now() - began;
+    const baselineCpu = cpuSpent(baselineBefore, backendCpuS(baselinePid));
+    await baselinePool.end();
     table.push(
-      `| baseline: writeImpressions (generate + COPY into the indexed table) | ${rate(n, baseMs)} | ${(baseMs / 1000).toFixed(1)} s | | ${load1()} |`,
+      `| baseline: writeImpressions (generate + COPY into the indexed table, no dedup) | ${rate(n, baseMs)} | ${ratio(n, baseMs)} | ${seconds(baseMs / 1000)} | | ${seconds(baselineCpu)} | | ${load1()} |`,
     );
 
     const formats = (values.formats ?? '').split(',') as ('csv' | 'jsonl' | 'parquet')[];
+    const row = (label: string, r: ChildReport) =>
+      `| ${label} | ${rate(r.rows, r.totalMs)} | ${ratio(r.rows, r.totalMs)} | ${seconds(r.totalMs / 1000)} | ${seconds(r.nodeCpuS)} | ${seconds(r.pgCpuS)} | ${r.peakRssMb} MB | ${r.load} |`;
     for (const format of formats) {
       const schema = await fresh(format);
       const r = importInChild(schema, files[format]);
-      table.push(
-        `| import ${format}: read + parse + map + COPY into staging | ${rate(r.rows, r.stageMs)} | ${(r.stageMs / 1000).toFixed(1)} s | | |`,
-        `| import ${format}: merge into the indexed table + commit | ${rate(r.imported, r.mergeMs)} | ${(r.mergeMs / 1000).toFixed(1)} s | | |`,
-        `| **import ${format}: whole** (${r.imported.toLocaleString('en-US')} written) | ${rate(r.rows, r.totalMs)} | ${(r.totalMs / 1000).toFixed(1)} s | ${r.peakRssMb} MB | ${r.load} |`,
-      );
+      table.push(row(`**import ${format}** (${r.imported.toLocaleString('en-US')} written)`, r));
       if (format === 'csv') {
         const again = importInChild(schema, files.csv);
         table.push(
-          `| re-import csv (${again.skipped.toLocaleString('en-US')} skipped, ${again.imported} written) | ${rate(again.rows, again.totalMs)} | ${(again.totalMs / 1000).toFixed(1)} s | ${again.peakRssMb} MB | ${again.load} |`,
+          row(`re-import csv (${again.skipped.toLocaleString('en-US')} skipped, ${again.imported} written)`, again),
         );
       }
     }

@@ -15,10 +15,19 @@ export function copyText(value: string | null | undefined): string {
 
 const CHUNK_CHARS = 1 << 16;
 
-/** Joins lines into ~64 KiB chunks: far fewer stream writes than one per row. */
-async function* chunked(lines: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
+/** COPY text: newline-terminated lines, as strings or as UTF-8 bytes holding whole lines. */
+export type CopyText = string | Buffer;
+
+/** Joins lines into ~64 KiB chunks: far fewer stream writes than one per row. Bytes pass as they are. */
+async function* chunked(lines: Iterable<CopyText> | AsyncIterable<CopyText>): AsyncGenerator<CopyText> {
   let buffer = '';
   for await (const line of lines) {
+    if (typeof line !== 'string') {
+      if (buffer.length > 0) yield buffer;
+      buffer = '';
+      yield line;
+      continue;
+    }
     buffer += line;
     if (buffer.length >= CHUNK_CHARS) {
       yield buffer;
@@ -48,7 +57,7 @@ export async function acceptsCopyOverWire(client: Queryable): Promise<boolean> {
 export async function copyLines(
   client: Queryable,
   copySql: string,
-  lines: Iterable<string> | AsyncIterable<string>,
+  lines: Iterable<CopyText> | AsyncIterable<CopyText>,
 ): Promise<number> {
   if (!(await acceptsCopyOverWire(client))) return insertLines(client, copySql, lines);
   const sink = client.query(copyFrom(copySql));

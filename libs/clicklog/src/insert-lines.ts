@@ -1,14 +1,15 @@
 import type { Queryable } from './connection.js';
+import type { CopyText } from './copy-text.js';
 import { decodeCopyField } from './copy-text-decoder.js';
 
 const COPY_SQL = /^COPY\s+([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*\(([^)]+)\)\s+FROM\s+STDIN$/i;
 /** Bind parameters per statement stay well below the protocol's limit of 65,535. */
 const MAX_PARAMETERS = 30_000;
 
-async function* splitLines(lines: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
+async function* splitLines(lines: Iterable<CopyText> | AsyncIterable<CopyText>): AsyncGenerator<string> {
   let rest = '';
   for await (const chunk of lines) {
-    rest += chunk;
+    rest += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
     let newline = rest.indexOf('\n');
     while (newline !== -1) {
       yield rest.slice(0, newline);
@@ -27,7 +28,7 @@ async function* splitLines(lines: Iterable<string> | AsyncIterable<string>): Asy
 export async function insertLines(
   client: Queryable,
   copySql: string,
-  lines: Iterable<string> | AsyncIterable<string>,
+  lines: Iterable<CopyText> | AsyncIterable<CopyText>,
 ): Promise<number> {
   const match = COPY_SQL.exec(copySql.trim());
   if (!match?.[1] || !match[2]) throw new Error(`not a COPY … FROM STDIN statement: ${copySql}`);

@@ -104,6 +104,38 @@ describe('importLog: CSV with a click flag on the row', () => {
   });
 });
 
+describe('importLog: a file larger than one staging segment', () => {
+  // 5,000 JSONL rows arrive in batches of 2,000; one byte per segment makes each batch its own
+  // segment, merged before the next is staged. Rows 4,000+ repeat rows 0-999 (same id, same row).
+  const lines = (bad: boolean) =>
+    Array.from({ length: 5000 }, (_, i) => {
+      const n = i % 4000;
+      const at = bad && i >= 4500 && i < 4510 ? 'never' : 1_714_557_600 + n;
+      return JSON.stringify({ rid: `seg-${n}`, at, clicked: n % 10 === 0 ? 1 : 0, ad: `ad-${n % 7}` });
+    }).join('\n');
+  const mapping = { idColumn: 'rid', timestampColumn: 'at', timestampFormat: 'unix-s', labelColumn: 'clicked' };
+
+  it('skips ids merged from an earlier segment and counts them, impressions and clicks alike', async () => {
+    const file = join(dir, 'segments.jsonl');
+    await writeFile(file, lines(false));
+    const result = await importLog({ db: pool, schema, file, mapping, segmentBytes: 1 });
+    expect(result).toMatchObject({ rows: 5000, imported: 4000, skippedDuplicates: 1000, badRows: 0 });
+    expect(result.clicks).toEqual({ read: 500, imported: 400, skippedDuplicates: 100 });
+    expect(await impressions('seg-')).toHaveLength(4000);
+    const again = await importLog({ db: pool, schema, file, mapping, segmentBytes: 1 });
+    expect(again).toMatchObject({ rows: 5000, imported: 0, skippedDuplicates: 5000 });
+  });
+
+  it('rolls back the segments already merged when the bad rows pass the threshold later in the file', async () => {
+    const file = join(dir, 'segments-bad.jsonl');
+    await writeFile(file, lines(true).replaceAll('seg-', 'segbad-'));
+    await expect(
+      importLog({ db: pool, schema, file, mapping: { ...mapping, maxBadRows: '5' }, segmentBytes: 1 }),
+    ).rejects.toMatchObject({ code: ClicklogErrorCode.IMPORT_TOO_MANY_BAD_ROWS });
+    expect(await impressions('segbad-')).toHaveLength(0);
+  });
+});
+
 describe('importLog: JSONL with a separate click file; Parquet', () => {
   it('reads JSON types into context, patterns with a time zone, and clicks from their own file', async () => {
     const file = join(dir, 'imps.jsonl');

@@ -17,11 +17,12 @@ import {
   type ImportMappingInput,
   ImportMappingSchema,
 } from './import-mapping.js';
+import { ReadAhead, segment } from './read-ahead.js';
 import { readCsv } from './read-csv.js';
 import { readJsonl } from './read-jsonl.js';
 import { readParquet } from './read-parquet.js';
 import { recordMapper, STAGE_COLUMNS } from './record-mapper.js';
-import type { SourceBatch } from './source-records.js';
+import type { SourceBatch, SourceRecord } from './source-records.js';
 import { timestampParser } from './timestamp-parser.js';
 
 export interface ImportProgress {
@@ -42,6 +43,8 @@ export interface ImportLogOptions extends ClicklogTarget {
   logger?: Logger;
   /** Called after every batch (a few times a second at most is up to the caller). */
   onProgress?: (progress: ImportProgress) => void;
+  /** COPY text staged and merged at a time (default 4 MiB); tests make it small to cross segments. */
+  segmentBytes?: number;
 }
 
 export interface ImportResult {
@@ -63,6 +66,11 @@ export interface ImportResult {
   /** Impression rows per second, read to commit. */
   rowsPerSecond: number;
 }
+
+/** COPY text per staging segment: ~20k rows, a staging table that fits the default 8 MB temp_buffers. */
+const SEGMENT_BYTES = 4 << 20;
+/** COPY text parsed ahead of the database at most (memory: this plus one source batch). */
+const READ_AHEAD_BYTES = 8 << 20;
 
 function sourceBatches(file: string, format: ImportFormat, delimiter: string): AsyncGenerator<SourceBatch> {
   if (format === 'csv') return readCsv(file, delimiter);
@@ -105,6 +113,13 @@ function sourceError(file: string, error: unknown): ClicklogError {
     `Reading ${file} failed, nothing was written: ${errorMessage(error)}`,
     { cause: error },
   );
+}
+
+/** A record's value of one column, whether its values are by name or by position in `columns`. */
+function cellOf(record: SourceRecord, columns: readonly string[] | undefined, column: string): unknown {
+  if (!Array.isArray(record.values)) return (record.values as Record<string, unknown>)[column];
+  const i = columns?.indexOf(column) ?? -1;
+  return i < 0 ? undefined : record.values[i];
 }
 
 /** Thrown inside the COPY stream to stop it; unwrapped to its cause after the rollback. */
@@ -159,7 +174,7 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
       throw new StopImport(tooManyBadRows(file, bad, countLimit, rows));
   };
 
-  async function* impressionLines(): AsyncGenerator<string> {
+  async function* impressionLines(): AsyncGenerator<Buffer> {
     let checked = false;
     try {
       for await (const batch of sourceBatches(file, format, mapping.delimiter)) {
@@ -168,11 +183,13 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
         let text = '';
         for (const record of batch.records) {
           rows += 1;
-          const mapped = mapper.map(record);
+          const mapped = mapper.map(record, batch.columns);
           if (mapped.ok) text += mapped.line;
           else await addBad({ file, line: record.line, reason: mapped.reason });
         }
-        if (text !== '') yield text; // one string per batch: a yield per row costs more than the row
+        // One buffer per batch: a yield per row costs more than the row, and bytes are what COPY
+        // sends anyway (a queued string of row concatenations would hold far more memory).
+        if (text !== '') yield Buffer.from(text, 'utf8');
         report('impressions', file, rows, batch.progress);
       }
     } catch (error) {
@@ -191,8 +208,8 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
         let text = '';
         for (const record of batch.records) {
           clickRows += 1;
-          const id = record.values[mapping.clicksIdColumn];
-          const at = parse(record.values[mapping.clicksTimestampColumn]);
+          const id = cellOf(record, batch.columns, mapping.clicksIdColumn);
+          const at = parse(cellOf(record, batch.columns, mapping.clicksTimestampColumn));
           if (record.error !== undefined) await addBad({ file: clicksFile, line: record.line, reason: record.error });
           else if (id === undefined || id === null || id === '') {
             await addBad({ file: clicksFile, line: record.line, reason: `${mapping.clicksIdColumn} is empty` });
@@ -224,11 +241,31 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
       await client.query(
         'CREATE TEMP TABLE import_stage_clicks (impression_id text, clicked_at timestamptz) ON COMMIT DROP',
       );
-      const staged = await copyLines(
-        client,
-        `COPY import_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`,
-        impressionLines(),
-      );
+      // The file goes in by segments: COPY a segment into the staging table, merge it, empty the
+      // table, next. The file is parsed ahead while a segment merges (the database and Node each
+      // keep a core busy), and the staging table stays small enough for the session's temp buffers.
+      const copyStage = `COPY import_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
+      const columns = STAGE_COLUMNS.filter((c) => c !== 'clicked_at').join(', ');
+      let staged = 0;
+      let imported = 0;
+      let flaggedClicks = 0;
+      const ahead = new ReadAhead(impressionLines(), READ_AHEAD_BYTES);
+      try {
+        for (let first = await ahead.next(); first !== undefined; first = await ahead.next()) {
+          staged += await copyLines(client, copyStage, segment(ahead, first, options.segmentBytes ?? SEGMENT_BYTES));
+          const inserted = await client.query(
+            `INSERT INTO ${schema}.impressions (${columns}) SELECT ${columns} FROM import_stage ON CONFLICT (id) DO NOTHING`,
+          );
+          imported += inserted.rowCount ?? 0;
+          const flagged = await client.query(
+            'INSERT INTO import_stage_clicks (impression_id, clicked_at) SELECT id, clicked_at FROM import_stage WHERE clicked_at IS NOT NULL',
+          );
+          flaggedClicks += flagged.rowCount ?? 0;
+          await client.query('TRUNCATE import_stage');
+        }
+      } finally {
+        await ahead.stop();
+      }
       let stagedClicks = 0;
       if (mapping.clicksFile !== undefined && clicksFormat !== undefined) {
         stagedClicks = await copyLines(
@@ -242,24 +279,13 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
       if (bad.count > limit) throw new StopImport(tooManyBadRows(file, bad, limit, rows + clickRows));
 
       report('merge', file, rows, 1);
-      const columns = STAGE_COLUMNS.filter((c) => c !== 'clicked_at').join(', ');
-      const inserted = await client.query(
-        `INSERT INTO ${schema}.impressions (${columns}) SELECT ${columns} FROM import_stage ON CONFLICT (id) DO NOTHING`,
-      );
-      await client.query(
-        'INSERT INTO import_stage_clicks (impression_id, clicked_at) SELECT id, clicked_at FROM import_stage WHERE clicked_at IS NOT NULL',
-      );
-      const flaggedClicks = await client.query(
-        'SELECT count(*)::int AS n FROM import_stage WHERE clicked_at IS NOT NULL',
-      );
-      const clicksRead = stagedClicks + (flaggedClicks.rows[0] as { n: number }).n;
+      const clicksRead = stagedClicks + flaggedClicks;
       const clicksInserted = await client.query(
         `INSERT INTO ${schema}.clicks (impression_id, clicked_at)
          SELECT DISTINCT s.impression_id, s.clicked_at FROM import_stage_clicks s
          WHERE NOT EXISTS (SELECT 1 FROM ${schema}.clicks c WHERE c.impression_id = s.impression_id AND c.clicked_at = s.clicked_at)`,
       );
       await client.query('COMMIT');
-      const imported = inserted.rowCount ?? 0;
       const clicksImported = clicksInserted.rowCount ?? 0;
       if (imported > 0) await client.query(`ANALYZE ${schema}.impressions, ${schema}.clicks`);
       const seconds = (performance.now() - started) / 1000;

@@ -45,10 +45,7 @@ export async function* readCsv(file: string, delimiter: string): AsyncGenerator<
         continue;
       }
       if (row.length === 1 && row[0] === '') continue; // blank line
-      const values: Record<string, unknown> = {};
-      const n = Math.min(row.length, header.length);
-      for (let i = 0; i < n; i++) values[header[i] as string] = row[i];
-      const record: SourceRecord = { line, values };
+      const record: SourceRecord = { line, values: row };
       const parseError = rowErrors.get(r);
       if (parseError !== undefined) record.error = parseError;
       else if (row.length !== header.length) {

@@ -1,4 +1,4 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { SourceBatch } from './source-records.js';
 
@@ -10,8 +10,8 @@ import type { SourceBatch } from './source-records.js';
 const SLICE_ROWS = 100_000;
 
 /**
- * Streams a Parquet file in slices of rows (hyparquet, pure JavaScript: no native binary to ship).
- * `line` is the 1-based row number.
+ * Streams a Parquet file in slices of rows (hyparquet, pure JavaScript: no native binary to ship),
+ * each row an array in the order of `columns` (no object per row). `line` is the 1-based row number.
  */
 export async function* readParquet(file: string): AsyncGenerator<SourceBatch> {
   const buffer = await asyncBufferFromFile(file);
@@ -23,13 +23,19 @@ export async function* readParquet(file: string): AsyncGenerator<SourceBatch> {
     const groupEnd = start + Number(group.num_rows);
     for (let from = start; from < groupEnd; from += SLICE_ROWS) {
       const to = Math.min(groupEnd, from + SLICE_ROWS);
-      const rows = (await parquetReadObjects({
+      let rows: unknown[][] = [];
+      await parquetRead({
         file: buffer,
         metadata,
+        columns,
         rowStart: from,
         rowEnd: to,
+        rowFormat: 'array',
         compressors,
-      })) as Record<string, unknown>[];
+        onComplete: (data: unknown[][]) => {
+          rows = data;
+        },
+      });
       yield {
         records: rows.map((values, i) => ({ line: from + i + 1, values })),
         progress: total > 0 ? to / total : 1,
