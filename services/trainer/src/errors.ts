@@ -6,6 +6,8 @@ export const TrainerErrorCode = {
   NOT_ENOUGH_DATA: 'TRAINER_NOT_ENOUGH_DATA',
   DATA_COVERAGE: 'TRAINER_DATA_COVERAGE',
   LOCK_UNAVAILABLE: 'TRAINER_LOCK_UNAVAILABLE',
+  /** PostgreSQL (DATABASE_URL) could not be reached to take the run lock: nothing was started. */
+  DATABASE_UNREACHABLE: 'TRAINER_DATABASE_UNREACHABLE',
   /** The run lock's PostgreSQL session ended while the run held it: the run stops before changing the registry. */
   LOCK_LOST: 'TRAINER_LOCK_LOST',
   /** Tag of a run found RUNNING by a later run (its process ended without finishing it); the run is marked KILLED. */

@@ -54,9 +54,11 @@ export async function acquireRunLock(options: AcquireRunLockOptions): Promise<Ru
     query_timeout: queryTimeoutMs,
   });
   const lost = new AbortController();
+  let held = false;
   let released = false;
   const markLost = (cause: unknown) => {
-    if (released || lost.signal.aborted) return;
+    // Before the lock is held there is nothing to lose: a failed connect is reported as unreachable.
+    if (!held || released || lost.signal.aborted) return;
     const reason = errorMessage(cause);
     const error = new TrainerError(
       TrainerErrorCode.LOCK_LOST,
@@ -68,7 +70,16 @@ export async function acquireRunLock(options: AcquireRunLockOptions): Promise<Ru
   };
   client.on('error', markLost);
   client.on('end', () => markLost(new Error('the connection closed')));
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new TrainerError(
+      TrainerErrorCode.DATABASE_UNREACHABLE,
+      `cannot reach PostgreSQL at ${databaseAddress(options.databaseUrl)} (DATABASE_URL) to take the run lock of "${key}"; nothing was started`,
+      { cause: error },
+    );
+  }
   const deadline = Date.now() + waitMs;
   try {
     for (;;) {
@@ -76,7 +87,10 @@ export async function acquireRunLock(options: AcquireRunLockOptions): Promise<Ru
         `SELECT pg_try_advisory_lock(${LOCK_KEY_SQL}) AS locked`,
         [key],
       );
-      if (rows[0]?.locked) break;
+      if (rows[0]?.locked) {
+        held = true;
+        break;
+      }
       if (Date.now() + pollMs > deadline || signal?.aborted) {
         released = true;
         await client.end();
@@ -145,6 +159,16 @@ export async function acquireRunLock(options: AcquireRunLockOptions): Promise<Ru
       }
     },
   };
+}
+
+/** host:port/database of a connection string, never its user or password. */
+function databaseAddress(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.host}${url.pathname}`;
+  } catch {
+    return 'the address in DATABASE_URL';
+  }
 }
 
 /** node-postgres' own error when `query_timeout` passes without an answer (it has no code). */

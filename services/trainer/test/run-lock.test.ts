@@ -41,6 +41,40 @@ describe('acquireRunLock (real Postgres)', () => {
   });
 });
 
+describe('a PostgreSQL that cannot be reached', () => {
+  it('is TRAINER_DATABASE_UNREACHABLE naming the address (never the password), not a lock "lost" that was never held', async () => {
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const lines: string[] = [];
+    const logger = createLogger({
+      name: 'test',
+      level: 'debug',
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    const attempt = acquireRunLock({
+      databaseUrl: `postgres://trainer:s3cret@127.0.0.1:${port}/clicks`,
+      key: 'k',
+      logger,
+    });
+    const error = await attempt.then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string },
+    );
+    expect(error?.code).toBe(TrainerErrorCode.DATABASE_UNREACHABLE);
+    expect(error?.message).toContain(`127.0.0.1:${port}/clicks (DATABASE_URL)`);
+    expect(error?.message).not.toContain('s3cret');
+    expect(lines.join('')).not.toMatch(/lock lost|LOCK_LOST/);
+  });
+});
+
 /** Ends the Postgres session that holds `key`'s advisory lock, as a dropped connection or a server restart would. */
 async function terminateHolder(key: string): Promise<number> {
   const admin = new pg.Client({ connectionString: databaseUrl });
