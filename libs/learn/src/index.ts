@@ -48,6 +48,7 @@ export {
   rocAuc,
 } from './metrics.js';
 export { createPrng } from './prng.js';
+export { RareTokenDraws } from './rare-token-draws.js';
 export {
   type Estimate,
   type MetricEstimates,
@@ -73,6 +74,7 @@ export {
   toArtifactInput,
   trainOnBatch,
   trainOnBatches,
+  trainOnBatchWithProgress,
   trainOnFeaturizedRows,
   trainOnRows,
 } from './train.js';

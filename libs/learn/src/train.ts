@@ -18,6 +18,7 @@ import {
 import { createFtrl, type Ftrl, FtrlOptionsSchema, TRAIN_DEFAULTS } from './ftrl.js';
 import { clipProbability } from './metrics.js';
 import { createPrng } from './prng.js';
+import { RareTokenDraws } from './rare-token-draws.js';
 
 export const TrainOptionsSchema = FtrlOptionsSchema.extend({
   passes: z.number().int().min(1).max(100).default(TRAIN_DEFAULTS.passes),
@@ -43,6 +44,12 @@ export const TrainOptionsSchema = FtrlOptionsSchema.extend({
    * that had rare values in the window. missingRate + rareRate ≤ 0.5.
    */
   rareRate: z.number().min(0).max(0.5).default(TRAIN_DEFAULTS.rareRate),
+  /**
+   * Draws the rare-token rows per value instead (ValueCounter.rareTokenDraws: each kept value gives the
+   * rare token about the same number of rows, so a few popular values do not decide what it learns).
+   * Needs the rows' field hashes: not for trainOnFeaturizedRows.
+   */
+  rareTokenDraws: z.instanceof(RareTokenDraws).optional(),
 }).refine((o) => o.missingRate + o.rareRate <= 0.5, {
   message: 'missingRate + rareRate must be at most 0.5',
   path: ['rareRate'],
@@ -127,12 +134,15 @@ export function drawFieldOverrides(
   missingRate: number,
   rareRate: number,
   rand: () => number,
+  perValue?: { draws: RareTokenDraws; hashes: Int32Array; offset: number },
 ): Uint8Array | undefined {
   if (missingRate <= 0 && rareRate <= 0) return undefined;
   let any = false;
   for (let i = 0; i < mask.length; i++) {
     const u = rand();
-    const code = u < missingRate ? FieldOverride.MISSING : u < missingRate + rareRate ? FieldOverride.RARE : 0;
+    const rare =
+      perValue === undefined ? rareRate : perValue.draws.rate(i, perValue.hashes[perValue.offset + i] as number);
+    const code = u < missingRate ? FieldOverride.MISSING : u < missingRate + rare ? FieldOverride.RARE : 0;
     mask[i] = code;
     any ||= code !== 0;
   }
@@ -203,9 +213,24 @@ class TrainingLoop {
     return !(label === 0 && this.rate < 1 && this.rand() >= this.rate);
   }
 
-  /** The fields to force for the admitted row (undefined: featurise as given). */
-  overrides(): Uint8Array | undefined {
-    return drawFieldOverrides(this.mask, this.options.missingRate, this.options.rareRate, this.overrideRand);
+  /** True when the draws need the row's field hashes (rare-token rows drawn per value). */
+  get drawsPerValue(): boolean {
+    return this.options.rareTokenDraws !== undefined;
+  }
+
+  /**
+   * The fields to force for the admitted row (undefined: featurise as given); `hashes[offset..)` are the
+   * row's field hashes, needed when rare-token rows are drawn per value.
+   */
+  overrides(hashes?: Int32Array, offset = 0): Uint8Array | undefined {
+    const draws = this.options.rareTokenDraws;
+    return drawFieldOverrides(
+      this.mask,
+      this.options.missingRate,
+      this.options.rareRate,
+      this.overrideRand,
+      draws === undefined || hashes === undefined ? undefined : { draws, hashes, offset },
+    );
   }
 
   learn(indices: Uint32Array, start: number, width: number, label: number): void {
@@ -292,12 +317,71 @@ function checkHashSpace(size: number, options: TrainOptions): void {
   }
 }
 
+function checkDrawFields(options: TrainOptions, fieldCount: number): void {
+  const draws = options.rareTokenDraws;
+  if (draws !== undefined && draws.fieldCount !== fieldCount) {
+    throw new LearnError(
+      LearnErrorCode.OPTIONS_INVALID,
+      `rareTokenDraws were counted over ${draws.fieldCount} fields, the rows have ${fieldCount}`,
+    );
+  }
+}
+
 function checkRepeatable(source: unknown, passes: number): void {
   if (passes > 1 && typeof source !== 'function' && !Array.isArray(source)) {
     throw new LearnError(
       LearnErrorCode.SOURCE_NOT_REPEATABLE,
       `${passes} passes were asked of a stream that may be one-shot; pass an array or a function that opens the stream for each pass`,
     );
+  }
+}
+
+/**
+ * A batch being fitted: the loop, and how row r is learned (its indices as stored, or featurised again
+ * from its field hashes when fields are forced). Shared by trainOnBatch and trainOnBatchWithProgress.
+ */
+class BatchFit {
+  readonly loop: TrainingLoop;
+  private readonly forced: Uint32Array;
+  private readonly valueHashes: Int32Array | undefined;
+
+  constructor(
+    readonly batch: FeaturizedBatch,
+    readonly options: TrainOptions,
+    hooks: TrainHooks = {},
+  ) {
+    const lineage = batch.lineage;
+    this.loop = new TrainingLoop(options, lineage?.fieldCount ?? 0, hooks);
+    validateBatch(batch, this.loop.ftrl.size);
+    if ((this.loop.overridesFields || this.loop.drawsPerValue) && lineage === undefined) {
+      throw new LearnError(
+        LearnErrorCode.OPTIONS_INVALID,
+        'missingRate / rareRate need a batch that keeps its field hashes (build it with FeaturizedBatchBuilder, and select or append columns with selectColumns / appendColumns)',
+      );
+    }
+    checkDrawFields(options, lineage?.fieldCount ?? 0);
+    this.forced = new Uint32Array(batch.width);
+    // Per-value draws look a row's values up by the first segment's field hashes (every segment has the same fields).
+    this.valueHashes = lineage?.segments[0]?.fieldHashes;
+  }
+
+  /** Row r through the loop: the down-sampling draw, the field overrides, the update. */
+  row(r: number): void {
+    const { batch, loop } = this;
+    const y = batch.labels[r] as number;
+    if (!loop.admit(y)) return;
+    const lineage = batch.lineage;
+    const mask = loop.overrides(this.valueHashes, r * (lineage?.fieldCount ?? 0));
+    if (mask === undefined || lineage === undefined) loop.learn(batch.indices, r * batch.width, batch.width, y);
+    else {
+      refeaturize(lineage, r, mask, this.forced);
+      loop.learn(this.forced, 0, batch.width, y);
+    }
+  }
+
+  result(): TrainResult {
+    const { batch } = this;
+    return this.loop.result(batch.lineage?.vocabulary, { dataFrom: batch.dataFrom, dataTo: batch.dataTo });
   }
 }
 
@@ -311,34 +395,36 @@ export function trainOnBatch(
   input: TrainOptionsInput,
   hooks: { afterPass?: (pass: number, ftrl: Ftrl) => void } = {},
 ): TrainResult {
-  const options = parseTrainOptions(input);
-  const lineage = batch.lineage;
-  const loop = new TrainingLoop(options, lineage?.fieldCount ?? 0);
-  validateBatch(batch, loop.ftrl.size);
-  if (loop.overridesFields && lineage === undefined) {
-    throw new LearnError(
-      LearnErrorCode.OPTIONS_INVALID,
-      'missingRate / rareRate need a batch that keeps its field hashes (build it with FeaturizedBatchBuilder, and select or append columns with selectColumns / appendColumns)',
-    );
+  const fit = new BatchFit(batch, parseTrainOptions(input));
+  for (let pass = 1; pass <= fit.options.passes; pass++) {
+    fit.loop.beginPass(pass);
+    for (let r = 0; r < batch.rows; r++) fit.row(r);
+    fit.loop.endPass();
+    hooks.afterPass?.(pass, fit.loop.ftrl);
   }
-  const { rows, width, indices, labels } = batch;
-  const forced = new Uint32Array(width);
-  for (let pass = 1; pass <= options.passes; pass++) {
-    loop.beginPass(pass);
-    for (let r = 0, off = 0; r < rows; r++, off += width) {
-      const y = labels[r] as number;
-      if (!loop.admit(y)) continue;
-      const mask = loop.overrides();
-      if (mask === undefined || lineage === undefined) loop.learn(indices, off, width, y);
-      else {
-        refeaturize(lineage, r, mask, forced);
-        loop.learn(forced, 0, width, y);
-      }
+  return fit.result();
+}
+
+/**
+ * trainOnBatch with progress reports (the trainer's refit of the rows its search read into memory):
+ * `hooks.onProgress` is awaited at its interval and at the end of each pass, as trainOnRows does.
+ * Same batch + same options → the same model as trainOnBatch.
+ */
+export async function trainOnBatchWithProgress(
+  batch: FeaturizedBatch,
+  input: TrainOptionsInput,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const fit = new BatchFit(batch, parseTrainOptions(input), hooks);
+  for (let pass = 1; pass <= fit.options.passes; pass++) {
+    fit.loop.beginPass(pass);
+    for (let r = 0; r < batch.rows; r++) {
+      fit.row(r);
+      if (fit.loop.reportDue()) await fit.loop.report();
     }
-    loop.endPass();
-    hooks.afterPass?.(pass, loop.ftrl);
+    await fit.loop.endPassAndReport();
   }
-  return loop.result(lineage?.vocabulary, { dataFrom: batch.dataFrom, dataTo: batch.dataTo });
+  return fit.result();
 }
 
 /**
@@ -355,8 +441,10 @@ export async function trainOnRows(
   const options = parseTrainOptions(input);
   checkHashSpace(featurizer.size, options);
   checkRepeatable(source, options.passes);
+  checkDrawFields(options, featurizer.fieldCount);
   const loop = new TrainingLoop(options, featurizer.fieldCount, hooks);
   const buf = new Uint32Array(featurizer.maxIndices);
+  const hashes = new Int32Array(featurizer.fieldCount);
   for (let pass = 1; pass <= options.passes; pass++) {
     const stream = typeof source === 'function' ? source() : source;
     loop.beginPass(pass);
@@ -365,7 +453,11 @@ export async function trainOnRows(
       const y = checkLabel(row.label, seen++);
       loop.noteServedAt(row.servedAt);
       if (!loop.admit(y)) continue;
-      const width = featurizer.featurize(row.impression, buf, loop.overrides());
+      let width: number;
+      if (loop.drawsPerValue) {
+        featurizer.hashFields(row.impression, hashes, 0);
+        width = featurizer.indicesFromHashes(hashes, 0, buf, loop.overrides(hashes, 0));
+      } else width = featurizer.featurize(row.impression, buf, loop.overrides());
       loop.learn(buf, 0, width, y);
       if (loop.reportDue()) await loop.report();
     }
@@ -388,6 +480,7 @@ export async function trainOnBatches(
   const options = parseTrainOptions(input);
   checkHashSpace(featurizer.size, options);
   checkRepeatable(source, options.passes);
+  checkDrawFields(options, featurizer.fieldCount);
   const loop = new TrainingLoop(options, featurizer.fieldCount, hooks);
   const hashes = new Int32Array(featurizer.fieldCount);
   const buf = new Uint32Array(featurizer.maxIndices);
@@ -407,7 +500,7 @@ export async function trainOnBatches(
         const y = checkLabel(labels[r] as number, seen++);
         if (!loop.admit(y)) continue;
         featurizer.hashColumnsRow(batch, r, hashes, 0);
-        const width = featurizer.indicesFromHashes(hashes, 0, buf, loop.overrides());
+        const width = featurizer.indicesFromHashes(hashes, 0, buf, loop.overrides(hashes, 0));
         loop.learn(buf, 0, width, y);
         if (loop.reportDue()) await loop.report();
       }
@@ -450,7 +543,7 @@ export async function trainOnFeaturizedRows(
   const options = parseTrainOptions(input);
   checkRepeatable(source, options.passes);
   const loop = new TrainingLoop(options, 0, hooks);
-  if (loop.overridesFields) {
+  if (loop.overridesFields || loop.drawsPerValue) {
     throw new LearnError(
       LearnErrorCode.OPTIONS_INVALID,
       'missingRate / rareRate need rows that can be featurised again: train from raw rows (trainOnRows) or a batch (trainOnBatch)',

@@ -1,6 +1,7 @@
 import type { Featurizer, RawImpression, Vocabulary } from '@fallback-ctr/model';
 import { LearnError, LearnErrorCode } from './errors.js';
 import type { FeaturizedBatch, LabeledBatch } from './featurized-batch.js';
+import { RareTokenDraws } from './rare-token-draws.js';
 
 /**
  * Counts how often each value of each categorical field occurs (by its 32-bit field hash, the one the
@@ -77,6 +78,14 @@ export class ValueCounter {
       fields[f.name] = Uint32Array.from(kept).sort();
     });
     return { minCount, fields };
+  }
+
+  /**
+   * How often each value of the vocabulary at `minCount` is trained as its field's rare token: about
+   * `rareRate` of a field's rows, spread so that each kept value gives about as many (RareTokenDraws).
+   */
+  rareTokenDraws(minCount: number, rareRate: number): RareTokenDraws {
+    return new RareTokenDraws(this.counts, minCount, rareRate);
   }
 
   /** Distinct values and those kept at `minCount`, per categorical field (for logs and run params). */

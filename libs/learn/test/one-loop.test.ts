@@ -14,6 +14,7 @@ import {
   trainOnBatches,
   trainOnFeaturizedRows,
   trainOnRows,
+  ValueCounter,
 } from '../src/index.js';
 import { syntheticRows } from './support/synthetic.js';
 
@@ -79,6 +80,37 @@ describe('one training loop', () => {
     // The overrides change the model: missingRate is no longer ignored by the batch path.
     const plain = trainOnBatch(batch, { ...opts, missingRate: 0, rareRate: 0 });
     expect(same(plain.ftrl.weights(), fromBatch.ftrl.weights())).toBe(false);
+  });
+
+  it('draws rare-token rows per value the same way in every entry point, and differently from per impression', async () => {
+    const counter = new ValueCounter(featurizer);
+    for (const r of rows) counter.add(r.impression);
+    const withVocabulary = createFeaturizer(defaultFeatureSpec, { vocabulary: counter.vocabulary(5) });
+    const opts = {
+      hashBits: 20,
+      passes: 2,
+      seed: 3,
+      missingRate: 0.02,
+      rareRate: 0.05,
+      rareTokenDraws: counter.rareTokenDraws(5, 0.05),
+    };
+    const fromBatch = trainOnBatch(await featurizeRows(rows, withVocabulary), opts);
+    const fromRows = await trainOnRows(() => rows, withVocabulary, opts);
+    const fromBatches = await trainOnBatches(() => toBatches(rows, 1_000), withVocabulary, opts);
+    expect(same(fromBatch.ftrl.weights(), fromRows.ftrl.weights())).toBe(true);
+    expect(same(fromBatches.ftrl.weights(), fromRows.ftrl.weights())).toBe(true);
+    const { rareTokenDraws: _perValue, ...perImpression } = opts;
+    expect(
+      same(
+        trainOnBatch(await featurizeRows(rows, withVocabulary), perImpression).ftrl.weights(),
+        fromBatch.ftrl.weights(),
+      ),
+    ).toBe(false);
+    // Counted over other fields than the rows have: refused.
+    const fieldsOnly = createFeaturizer(
+      parseFeatureSpec({ ...defaultFeatureSpec, fields: defaultFeatureSpec.fields.slice(0, 3), crosses: [] }),
+    );
+    await expect(trainOnRows(rows, fieldsOnly, opts)).rejects.toMatchObject({ code: 'LEARN_OPTIONS_INVALID' });
   });
 
   it('keeps lineage through selectColumns and appendColumns: a column subset trains like a smaller spec', async () => {

@@ -45,3 +45,39 @@ describe('ValueCounter', () => {
     expect(again.lineage?.vocabulary?.minCount).toBe(2);
   });
 });
+
+describe('ValueCounter.rareTokenDraws (rare-token rows drawn per value)', () => {
+  const ad = defaultFeatureSpec.fields.findIndex((f) => f.name === 'ad_id');
+  const device = defaultFeatureSpec.fields.findIndex((f) => f.name === 'device_type');
+  const pageViews = defaultFeatureSpec.fields.findIndex((f) => f.name === 'page_views');
+
+  it('gives each kept value about the same number of rare-token rows, about rareRate of the kept rows in all', () => {
+    const counter = new ValueCounter(featurizer);
+    // One popular ad (900 rows), nine of 10 rows each, one of 2 rows (outside the vocabulary at k = 5).
+    for (let i = 0; i < 900; i++) counter.add(impression('ad-popular'));
+    for (let a = 0; a < 9; a++) for (let i = 0; i < 10; i++) counter.add(impression(`ad-${a}`));
+    for (let i = 0; i < 2; i++) counter.add(impression('ad-rare'));
+    const draws = counter.rareTokenDraws(5, 0.02);
+    // 10 kept values, 990 kept rows: 0.02 · 990 / 10 = 1.98 rare rows per value.
+    expect(draws.rate(ad, hash('ad_id', 'ad-popular')) * 900).toBeCloseTo(1.98, 6);
+    expect(draws.rate(ad, hash('ad_id', 'ad-3')) * 10).toBeCloseTo(1.98, 6);
+    // Impression-weighted draws would give the popular ad 18 of the 19.8 rows; here it gives 2.
+    expect(draws.rate(ad, hash('ad_id', 'ad-rare'))).toBe(0);
+    expect(draws.rate(ad, hash('ad_id', 'never-counted'))).toBe(0);
+    // The missing value is never drawn, nor a numeric field.
+    const missing = new Int32Array(featurizer.fieldCount);
+    featurizer.hashFields({}, missing, 0);
+    expect(draws.rate(device, missing[device] as number)).toBe(0);
+    expect(draws.rate(pageViews, hash('page_views', '3'))).toBe(0);
+  });
+
+  it('caps a value at half its rows', () => {
+    const counter = new ValueCounter(featurizer);
+    for (let i = 0; i < 10_000; i++) counter.add(impression('ad-popular'));
+    for (let i = 0; i < 5; i++) counter.add(impression('ad-small'));
+    // 0.4 · 10,005 / 2 ≈ 2,001 rows per value: more than the small ad has.
+    const draws = counter.rareTokenDraws(5, 0.4);
+    expect(draws.rate(ad, hash('ad_id', 'ad-small'))).toBe(0.5);
+    expect(draws.rate(ad, hash('ad_id', 'ad-popular'))).toBeCloseTo(0.2001, 4);
+  });
+});
