@@ -22,6 +22,8 @@ export interface ColdStartSetting {
   minCount: number;
   rareRate: number;
   missingRate?: number;
+  /** Rare-token rows drawn per value (ValueCounter.rareTokenDraws, as the trainer does) instead of per impression. */
+  perValue?: boolean;
 }
 
 export interface ColdStartReport {
@@ -73,15 +75,18 @@ export async function coldStartReport(
     } else if (r.day === holdoutDay) holdout.push(r);
   }
   let batch = builder.build();
+  let rareTokenDraws: ReturnType<ValueCounter['rareTokenDraws']> | undefined;
   if (setting.minCount > 0) {
     const counter = new ValueCounter(plain);
     counter.addBatch(batch);
     batch = refeaturizeBatch(batch, createFeaturizer(spec, { vocabulary: counter.vocabulary(setting.minCount) }));
+    if (setting.perValue) rareTokenDraws = counter.rareTokenDraws(setting.minCount, setting.rareRate);
   }
   const result = trainOnBatch(batch, {
     hashBits: spec.hashBits,
     missingRate: setting.missingRate ?? 0.02,
     rareRate: setting.rareRate,
+    ...(rareTokenDraws ? { rareTokenDraws } : {}),
   });
   const scorer = createScorer(parseArtifact(serializeArtifact(toArtifactInput(result, { featureSpec: spec })).bytes));
   // Holdout impressions of ads never seen in training, and the rest.
