@@ -150,24 +150,31 @@ export function checkLabel(label: number, row: number): 0 | 1 {
   return label;
 }
 
-/** Accumulates featurised rows into growing typed arrays. */
+/**
+ * Accumulates featurised rows into growing typed arrays. With `keepLast`, it holds the most recent
+ * `keepLast` rows only (a ring: older rows are overwritten), so memory stays bounded whatever the
+ * stream's length; `dropped` says how many were let go.
+ */
 export class FeaturizedBatchBuilder {
   private readonly featurizer: Featurizer;
   private readonly width: number;
+  private readonly keepLast: number;
   private indices: Uint32Array;
   private labels: Uint8Array;
   private trueCtr: Float64Array;
   private fieldHashes: Int32Array;
   private readonly fieldCount: number;
   private hasTrueCtr = true;
+  /** Rows added so far (held and dropped). */
   private n = 0;
   private first: Date | undefined;
   private last: Date | undefined;
 
-  constructor(featurizer: Featurizer, initialRows = 1024) {
+  constructor(featurizer: Featurizer, initialRows = 1024, options: { keepLast?: number } = {}) {
     this.featurizer = featurizer;
     this.width = featurizer.maxIndices;
-    const cap = Math.max(1, initialRows);
+    this.keepLast = Math.max(1, options.keepLast ?? Number.POSITIVE_INFINITY);
+    const cap = Math.max(1, Math.min(initialRows, this.keepLast));
     this.indices = new Uint32Array(cap * this.width);
     this.labels = new Uint8Array(cap);
     this.trueCtr = new Float64Array(cap);
@@ -175,19 +182,25 @@ export class FeaturizedBatchBuilder {
     this.fieldHashes = new Int32Array(cap * this.fieldCount);
   }
 
+  /** Rows held (those `build` returns). */
   get rows(): number {
-    return this.n;
+    return Math.min(this.n, this.keepLast);
+  }
+
+  /** Rows added but no longer held (only with `keepLast`). */
+  get dropped(): number {
+    return this.n - this.rows;
   }
 
   add(row: LabeledImpression): void {
     const label = checkLabel(row.label, this.n);
-    if (this.n === this.labels.length) this.grow();
-    const out = this.indices.subarray(this.n * this.width, (this.n + 1) * this.width);
-    this.featurizer.hashFields(row.impression, this.fieldHashes, this.n * this.fieldCount);
-    this.featurizer.indicesFromHashes(this.fieldHashes, this.n * this.fieldCount, out);
-    this.labels[this.n] = label;
+    const s = this.slot();
+    const out = this.indices.subarray(s * this.width, (s + 1) * this.width);
+    this.featurizer.hashFields(row.impression, this.fieldHashes, s * this.fieldCount);
+    this.featurizer.indicesFromHashes(this.fieldHashes, s * this.fieldCount, out);
+    this.labels[s] = label;
     if (row.trueCtr === undefined) this.hasTrueCtr = false;
-    else this.trueCtr[this.n] = row.trueCtr;
+    else this.trueCtr[s] = row.trueCtr;
     if (row.servedAt !== undefined) {
       if (this.first === undefined) this.first = row.servedAt;
       this.last = row.servedAt;
@@ -200,14 +213,14 @@ export class FeaturizedBatchBuilder {
     const { labels, servedAtMs, trueCtr } = batch;
     for (let r = 0; r < batch.length; r++) {
       const label = checkLabel(labels[r] as number, this.n);
-      if (this.n === this.labels.length) this.grow();
-      const out = this.indices.subarray(this.n * this.width, (this.n + 1) * this.width);
-      this.featurizer.hashColumnsRow(batch, r, this.fieldHashes, this.n * this.fieldCount);
-      this.featurizer.indicesFromHashes(this.fieldHashes, this.n * this.fieldCount, out);
-      this.labels[this.n] = label;
+      const s = this.slot();
+      const out = this.indices.subarray(s * this.width, (s + 1) * this.width);
+      this.featurizer.hashColumnsRow(batch, r, this.fieldHashes, s * this.fieldCount);
+      this.featurizer.indicesFromHashes(this.fieldHashes, s * this.fieldCount, out);
+      this.labels[s] = label;
       const t = trueCtr?.[r];
       if (t === undefined || Number.isNaN(t)) this.hasTrueCtr = false;
-      else this.trueCtr[this.n] = t;
+      else this.trueCtr[s] = t;
       if (servedAtMs !== undefined) {
         const at = servedAtMs[r] as number;
         if (this.first === undefined) this.first = new Date(at);
@@ -217,15 +230,18 @@ export class FeaturizedBatchBuilder {
     }
   }
 
+  /** The rows held, oldest first. Once rows were dropped, `dataFrom` (the first row's time) is unknown. */
   build(): FeaturizedBatch {
-    const n = this.n;
+    const n = this.rows;
+    // Oldest held row's slot: 0 until the ring wrapped.
+    const start = this.dropped > 0 ? this.n % this.keepLast : 0;
     return {
       rows: n,
       width: this.width,
-      indices: this.indices.slice(0, n * this.width),
-      labels: this.labels.slice(0, n),
-      ...(this.hasTrueCtr && n > 0 ? { trueCtr: this.trueCtr.slice(0, n) } : {}),
-      ...(this.first !== undefined ? { dataFrom: this.first } : {}),
+      indices: inOrder(this.indices, start, n, this.width),
+      labels: inOrder(this.labels, start, n, 1),
+      ...(this.hasTrueCtr && n > 0 ? { trueCtr: inOrder(this.trueCtr, start, n, 1) } : {}),
+      ...(this.first !== undefined && this.dropped === 0 ? { dataFrom: this.first } : {}),
       ...(this.last !== undefined ? { dataTo: this.last } : {}),
       lineage: {
         fieldCount: this.fieldCount,
@@ -233,7 +249,7 @@ export class FeaturizedBatchBuilder {
         segments: [
           {
             featurizer: this.featurizer,
-            fieldHashes: this.fieldHashes.slice(0, n * this.fieldCount),
+            fieldHashes: inOrder(this.fieldHashes, start, n, this.fieldCount),
             slots: Array.from({ length: this.width }, (_, i) => i),
           },
         ],
@@ -241,8 +257,15 @@ export class FeaturizedBatchBuilder {
     };
   }
 
+  /** Where the next row goes: the end while there is room (growing), else the oldest row's slot. */
+  private slot(): number {
+    if (this.n >= this.keepLast) return this.n % this.keepLast;
+    if (this.n === this.labels.length) this.grow();
+    return this.n;
+  }
+
   private grow(): void {
-    const cap = this.labels.length * 2;
+    const cap = Math.min(this.labels.length * 2, this.keepLast);
     const indices = new Uint32Array(cap * this.width);
     indices.set(this.indices);
     this.indices = indices;
@@ -256,6 +279,21 @@ export class FeaturizedBatchBuilder {
     h.set(this.fieldHashes);
     this.fieldHashes = h;
   }
+}
+
+/** A copy of `rows` rows of `stride` values from slot `start` on, wrapping at `rows` (a ring unrolled). */
+function inOrder<T extends Uint32Array | Uint8Array | Int32Array | Float64Array>(
+  a: T,
+  start: number,
+  rows: number,
+  stride: number,
+): T {
+  const out = a.slice(0, rows * stride) as T;
+  if (start === 0) return out;
+  out.copyWithin(0, start * stride, rows * stride);
+  const wrapped: ArrayLike<number> = a.subarray(0, start * stride);
+  (out as Float64Array).set(wrapped, (rows - start) * stride);
+  return out;
 }
 
 /** Featurises a (sync or async) stream of labelled impressions into one batch. */

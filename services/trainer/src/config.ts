@@ -67,6 +67,11 @@ export const ModelEnvSchema = z.object({
     .describe(
       'Choose FTRL α, λ1, λ2 and the passes on a validation slice (the end of the training part) by successive halving; each FTRL_* / TRAIN_PASSES set pins its value.',
     ),
+  TRAIN_SEARCH_MAX_ROWS: envInt(10_000, 1_000_000_000)
+    .default(4_000_000)
+    .describe(
+      'Training rows the search holds in memory (about 140 bytes each with the default spec); the refit of its winner trains on them. A longer training part is searched on its most recent rows and refitted streamed from Postgres.',
+    ),
   FTRL_ALPHA: positive()
     .optional()
     .describe(`FTRL per-coordinate learning-rate scale α; unset: chosen by the search, else ${FTRL_DEFAULTS.alpha}.`),
@@ -79,7 +84,9 @@ export const ModelEnvSchema = z.object({
     .describe(`FTRL L2 regularisation λ2; unset: chosen by the search, else ${FTRL_DEFAULTS.l2}.`),
   TRAIN_PASSES: envInt(1, 20)
     .optional()
-    .describe('Passes over the training slice (re-read from Postgres); unset: chosen by the search, else 1.'),
+    .describe(
+      'Passes over the training slice (after a search, on the rows it holds in memory; else re-read from Postgres); unset: chosen by the search, else 1.',
+    ),
   TRAIN_MISSING_RATE: envNumber()
     .refine((v) => v >= 0 && v <= 0.5, 'a number in [0, 0.5]')
     .default(0.02)
@@ -95,7 +102,7 @@ export const ModelEnvSchema = z.object({
     .refine((v) => v >= 0 && v <= 0.5, 'a number in [0, 0.5]')
     .default(0.02)
     .describe(
-      'Share of (row, field) pairs trained as the field’s rare token, so never-seen values score near their peers.',
+      'Share of (row, field) pairs trained as the field’s rare token, so never-seen values score near their peers; drawn per value, inversely to its count (each kept value gives about as many rows; at most half of a value’s rows).',
     ),
   TRAIN_NEGATIVE_SAMPLING_RATE: envNumber()
     .refine((v) => v > 0 && v <= 1, 'a number in (0, 1]')
@@ -298,6 +305,8 @@ export function trainingSettings(e: z.output<typeof ModelEnvSchema>) {
     /** The hyper-parameter search: on by default; an axis whose variable is set is pinned to it. */
     search: {
       enabled: e.TRAIN_SEARCH,
+      /** Most training rows held in memory for the search and the refit. */
+      maxRows: e.TRAIN_SEARCH_MAX_ROWS,
       pinned: {
         ...(e.FTRL_ALPHA === undefined ? {} : { alpha: e.FTRL_ALPHA }),
         ...(e.FTRL_L1 === undefined ? {} : { l1: e.FTRL_L1 }),

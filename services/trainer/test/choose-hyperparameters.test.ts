@@ -28,6 +28,7 @@ const batch: LabeledBatch = {
   labels: Uint8Array.from(rows, (r) => (r.clickedAt ? 1 : 0)),
 } as LabeledBatch;
 const train = {
+  rows: rows.length,
   read: () => ({
     batches: async function* () {
       yield batch;
@@ -38,15 +39,23 @@ const train = {
 async function searchedWith(env: Record<string, string>) {
   vi.mocked(searchHyperparameters).mockClear();
   const config = loadTrainerConfig({ DATABASE_URL: 'x', MLFLOW_TRACKING_URI: 'http://m', FTRL_L2: '1', ...env });
-  await chooseHyperparameters(train as never, { featureSpec: defaultFeatureSpec, config, logger: silentLogger() });
+  const result = await chooseHyperparameters(train as never, {
+    featureSpec: defaultFeatureSpec,
+    config,
+    logger: silentLogger(),
+  });
   const [searched, base] = vi.mocked(searchHyperparameters).mock.calls[0] ?? [];
-  return { featurizer: searched?.lineage?.segments[0]?.featurizer, base };
+  return { featurizer: searched?.lineage?.segments[0]?.featurizer, base, searched, result };
 }
 
 describe('the hyper-parameter search trains its candidates as the model will be trained', () => {
   it('with the vocabulary of TRAIN_MIN_VALUE_COUNT and the rare tokens of TRAIN_RARE_RATE', async () => {
     const cold = await searchedWith({ TRAIN_MIN_VALUE_COUNT: '5', TRAIN_RARE_RATE: '0.05' });
     expect(cold.base).toMatchObject({ rareRate: 0.05, missingRate: 0.02 });
+    // Rare-token rows drawn per value, as the train stage draws them; its refit gets the same rows.
+    expect(cold.base?.rareTokenDraws?.rareRate).toBe(0.05);
+    expect(cold.result.rows?.batch).toBe(cold.searched);
+    expect(cold.result.rows?.counts?.rareTokenDraws).toBe(cold.base?.rareTokenDraws);
     expect(cold.featurizer?.vocabulary?.minCount).toBe(5);
     // Values seen fewer than 5 times (the day's new ads among them) are not in it.
     const ads = cold.featurizer?.vocabulary?.fields.ad_id;
@@ -55,6 +64,7 @@ describe('the hyper-parameter search trains its candidates as the model will be 
 
     const off = await searchedWith({ TRAIN_MIN_VALUE_COUNT: '0', TRAIN_RARE_RATE: '0' });
     expect(off.base).toMatchObject({ rareRate: 0 });
+    expect(off.base?.rareTokenDraws).toBeUndefined();
     expect(off.featurizer?.vocabulary).toBeUndefined();
   });
 });

@@ -1,17 +1,15 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
 import {
-  featurizeBatches,
   LearnError,
-  refeaturizeBatch,
   type SearchResult,
   SearchSpaceSchema,
   type SearchTrial,
   searchHyperparameters,
-  ValueCounter,
 } from '@fallback-ctr/learn';
-import { createFeaturizer, type FeatureSpec } from '@fallback-ctr/model';
+import type { FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
+import { readTrainingRows, type TrainingRowsInMemory } from './training-rows.js';
 
 export interface ChosenHyperparameters {
   ftrl: TrainerConfig['ftrl'];
@@ -36,34 +34,41 @@ export interface ChooseOptions {
   signal?: AbortSignal;
 }
 
+/** The chosen values, and the training part the search read into memory (undefined: no search ran). */
+export interface ChooseResult {
+  chosen: ChosenHyperparameters;
+  /** The train stage refits the winner on these rows (when complete) instead of reading the click log again. */
+  rows?: TrainingRowsInMemory;
+}
+
 /**
  * Stage 2a — choose the hyper-parameters: successive halving over a log grid of FTRL α, λ1, λ2 (and
  * the passes) by logloss on a validation slice, the end of the training part (strictly before the
- * holdout), on rows featurised once into memory (libs/learn's searchHyperparameters). An axis whose
- * FTRL_* / TRAIN_PASSES variable is set stays pinned to it. The refit of the winner on the whole
- * training part is the train stage's, with the values returned here.
+ * holdout), on the training part read once into memory, at most its TRAIN_SEARCH_MAX_ROWS most recent
+ * rows (libs/learn's searchHyperparameters). An axis whose FTRL_* / TRAIN_PASSES variable is set stays
+ * pinned to it. The refit of the winner on the whole training part is the train stage's, with the
+ * values and the rows returned here.
  */
 export async function chooseHyperparameters(
-  train: Pick<SplitPart, 'read'>,
+  train: Pick<SplitPart, 'read' | 'rows'>,
   o: ChooseOptions,
-): Promise<ChosenHyperparameters> {
+): Promise<ChooseResult> {
   const { config } = o;
   const { pinned } = config.search;
   const fixed = { ftrl: config.ftrl, passes: config.passes, search: null };
-  if (searchedAxes(config).length === 0) return fixed;
+  if (searchedAxes(config).length === 0) return { chosen: fixed };
 
-  const featurizer = createFeaturizer(o.featureSpec);
-  // With negative down-sampling the rows are those the database kept: candidates are compared on them.
-  let batch = await featurizeBatches(train.read({ signal: o.signal }).batches(), featurizer);
-  if (o.signal?.aborted) throw o.signal.reason;
-  // Candidates are trained as the model will be: rare values as their field's rare token (the same
-  // vocabulary the train stage counts over the same rows), rare tokens trained at TRAIN_RARE_RATE.
-  const { minValueCount, rareRate, missingRate, beta } = config.ftrl;
-  if (minValueCount > 0) {
-    const counter = new ValueCounter(featurizer);
-    counter.addBatch(batch);
-    batch = refeaturizeBatch(batch, createFeaturizer(o.featureSpec, { vocabulary: counter.vocabulary(minValueCount) }));
-  }
+  // Candidates are trained as the model will be: rare values as their field's rare token (the
+  // vocabulary of TRAIN_MIN_VALUE_COUNT), rare tokens drawn per value at TRAIN_RARE_RATE.
+  const rows = await readTrainingRows(train, {
+    featureSpec: o.featureSpec,
+    ftrl: config.ftrl,
+    maxRows: config.search.maxRows,
+    logger: o.logger,
+    signal: o.signal,
+  });
+  const { batch, counts } = rows;
+  const { rareRate, missingRate, beta } = config.ftrl;
   const grid = SearchSpaceSchema.parse({});
   const space = {
     alpha: pinned.alpha === undefined ? grid.alpha : [pinned.alpha],
@@ -75,7 +80,13 @@ export async function chooseHyperparameters(
   try {
     search = await searchHyperparameters(
       batch,
-      { hashBits: o.featureSpec.hashBits, beta, missingRate, rareRate },
+      {
+        hashBits: o.featureSpec.hashBits,
+        beta,
+        missingRate,
+        rareRate,
+        ...(counts ? { rareTokenDraws: counts.rareTokenDraws } : {}),
+      },
       { space },
       o.onTrial ? { onTrial: o.onTrial } : {},
     );
@@ -83,7 +94,7 @@ export async function chooseHyperparameters(
     // Too few clicks on one side of the validation split: nothing to choose on, keep the defaults.
     if (!(error instanceof LearnError)) throw error;
     o.logger.warn({ err: error }, 'hyper-parameter search skipped: training with the defaults');
-    return fixed;
+    return { chosen: fixed, rows };
   }
   const chosen = {
     ftrl: { ...config.ftrl, alpha: search.best.alpha, l1: search.best.l1, l2: search.best.l2 },
@@ -101,5 +112,5 @@ export async function chooseHyperparameters(
     },
     'hyper-parameters chosen',
   );
-  return chosen;
+  return { chosen, rows };
 }

@@ -13,14 +13,14 @@ import { loadChampion } from '../registry.js';
 import { acquireRunLock, type RunLock, runLockKey } from '../run-lock.js';
 import { moveChallenger, rollOutChallenger } from './challenger-stage.js';
 import { loadAndCheckData } from './check-data.js';
-import { chooseHyperparameters } from './choose-hyperparameters.js';
+import { type ChosenHyperparameters, chooseHyperparameters } from './choose-hyperparameters.js';
 import { evaluateOnHoldout } from './evaluate.js';
 import { gateCandidate, gateReport } from './gate.js';
 import { type WindowBounds, windowBounds } from './load-window.js';
 import { type AliasState, promoteVersion, tagPromotion } from './promote.js';
 import { rollOutPromotion, rollOutVersion } from './rollout-stage.js';
 import { TrackingRun } from './tracking-run.js';
-import { shipCandidate, trainCandidate } from './train-candidate.js';
+import { shipCandidate, type TrainedCandidate, trainCandidate } from './train-candidate.js';
 import type { TrainingSettings } from './train-options.js';
 
 export interface TrainingDeps {
@@ -185,24 +185,7 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
     );
     if (data.outcome === 'SKIP') return { skipped: data.reason };
     const { split } = data;
-    const chosen = await chooseHyperparameters(split.train, {
-      featureSpec: ctx.featureSpec,
-      config,
-      logger,
-      onTrial: (trial) => run.logTrial(trial),
-      signal,
-    });
-    await run.logChosen(chosen, config);
-    const trained = await trainCandidate(split.train, {
-      featureSpec: ctx.featureSpec,
-      ftrl: chosen.ftrl,
-      passes: chosen.passes,
-      progressIntervalMs: config.progressIntervalMs,
-      progressEveryRows: config.progressEveryRows,
-      logger,
-      onProgress: (progress) => run.logProgress(progress),
-      signal,
-    });
+    const { chosen, trained } = await chooseAndTrain(ctx, split);
     const shipped = shipCandidate(trained, ctx.featureSpec, ctx.startedAt, run.runId);
     const champion = await loadChampion(mlflow, modelName);
     const evaluation = await evaluateOnHoldout(split.holdout, shipped.scorer, champion, logger, signal);
@@ -249,6 +232,38 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
     await run.fail(callerSignal?.aborted ? new AbortedError('the training run', callerSignal.reason) : error);
     throw error;
   }
+}
+
+/**
+ * Choose the hyper-parameters, then train the candidate with them. When the search ran, the training
+ * part it read into memory is the train stage's too (the click log is read once), and it is let go
+ * when this returns.
+ */
+async function chooseAndTrain(
+  ctx: RunContext,
+  split: TrainingSplit,
+): Promise<{ chosen: ChosenHyperparameters; trained: TrainedCandidate }> {
+  const { config, run, logger, signal } = ctx;
+  const { chosen, rows } = await chooseHyperparameters(split.train, {
+    featureSpec: ctx.featureSpec,
+    config,
+    logger,
+    onTrial: (trial) => run.logTrial(trial),
+    signal,
+  });
+  await run.logChosen(chosen, config);
+  const trained = await trainCandidate(split.train, {
+    featureSpec: ctx.featureSpec,
+    ftrl: chosen.ftrl,
+    passes: chosen.passes,
+    progressIntervalMs: config.progressIntervalMs,
+    progressEveryRows: config.progressEveryRows,
+    logger,
+    onProgress: (progress) => run.logProgress(progress),
+    signal,
+    ...(rows ? { rows } : {}),
+  });
+  return { chosen, trained };
 }
 
 function isAbort(error: unknown): boolean {

@@ -1,5 +1,11 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
-import { type TrainResult, toArtifactInput, trainOnBatches, ValueCounter } from '@fallback-ctr/learn';
+import {
+  type TrainHooks,
+  type TrainResult,
+  toArtifactInput,
+  trainOnBatches,
+  trainOnBatchWithProgress,
+} from '@fallback-ctr/learn';
 import {
   createFeaturizer,
   createScorer,
@@ -13,6 +19,7 @@ import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
 import { TrainerError, TrainerErrorCode } from '../errors.js';
 import { learnTrainOptions } from './train-options.js';
+import { countTrainingValues, type TrainingRowsInMemory } from './training-rows.js';
 
 export interface TrainingProgress {
   pass: number;
@@ -40,6 +47,11 @@ export interface TrainCandidateOptions {
   /** Awaited at each progress interval and at the end of each pass (e.g. to log MLflow metrics). */
   onProgress?: (progress: TrainingProgress) => Promise<void> | void;
   signal?: AbortSignal;
+  /**
+   * The training part the search read: when complete, trained from memory (the click log is not read
+   * again); else its counts spare the counting pass and the passes stream.
+   */
+  rows?: TrainingRowsInMemory;
 }
 
 export interface TrainedCandidate {
@@ -50,11 +62,13 @@ export interface TrainedCandidate {
 }
 
 /**
- * Stage 2 — train: FTRL-Proximal over the training part, featurising each row with the spec straight
- * from the reader's column batches. Each pass re-reads the rows from Postgres, so memory does not grow
- * with the window; progress (rows, rows/s, pass, running logloss) is reported at a steady interval.
- * With a negative sampling rate below 1 the database left the other non-clicks out of the read (the
- * split's trainNegativeSampling) and the rate re-calibrates the model.
+ * Stage 2 — train: FTRL-Proximal over the training part. Without rows in memory (no search ran), the
+ * rows are featurised straight from the reader's column batches: one pass counts the values (the
+ * vocabulary), then each training pass re-reads them from Postgres, so memory does not grow with the
+ * window. With the rows the search read (`o.rows`, complete), it trains on them: the same rows in the
+ * same order, so the same model, without reading the click log again. Progress (rows, rows/s, pass, running
+ * logloss) is reported at a steady interval. With a negative sampling rate below 1 the database left
+ * the other non-clicks out of the read (the split's trainNegativeSampling) and the rate re-calibrates.
  */
 export async function trainCandidate(
   train: Pick<SplitPart, 'read' | 'rows'>,
@@ -63,67 +77,67 @@ export async function trainCandidate(
   const { minValueCount, negativeSamplingRate } = o.ftrl;
   // Below 1 the database already left the other non-clicks out: the learner draws nothing again.
   const sampledUpstream = negativeSamplingRate < 1;
-  const featurizer =
-    minValueCount > 0
-      ? createFeaturizer(o.featureSpec, { vocabulary: await countValues(train, o, minValueCount) })
-      : createFeaturizer(o.featureSpec);
-  let nextLogLine = Date.now() + o.progressIntervalMs;
-  const result = await trainOnBatches(
-    () => train.read({ signal: o.signal }).batches(),
-    featurizer,
-    { ...learnTrainOptions(o), hashBits: o.featureSpec.hashBits, negativesSampledUpstream: sampledUpstream },
-    {
-      progressIntervalMs: o.progressIntervalMs,
-      progressEveryRows: o.progressEveryRows,
-      onProgress: async (p) => {
-        if (p.passDone) {
-          // The reader ends quietly when aborted: a short pass is not a finished one.
-          if (o.signal?.aborted) throw o.signal.reason;
-          if (p.rows === 0) {
-            throw new TrainerError(TrainerErrorCode.NOT_ENOUGH_DATA, 'the training part of the window has no rows');
-          }
-        }
-        const progress: TrainingProgress = {
-          pass: p.pass,
-          passes: p.passes,
-          rows: p.rows,
-          totalRows: p.totalRows,
-          rowsPerSecond: p.passElapsedMs > 0 ? Math.round((p.rows * 1000) / p.passElapsedMs) : 0,
-          runningLogloss: p.progressiveLogloss,
-          elapsedMs: p.elapsedMs,
-          passDone: p.passDone,
-        };
-        // Row-count reports feed the learning curve; the log gets one line per interval and pass.
-        if (p.passDone || Date.now() >= nextLogLine) {
-          const what = p.passDone ? ' done' : `: ${p.rows} rows, ${progress.rowsPerSecond} rows/s`;
-          o.logger.info({ progress }, `training pass ${p.pass}/${p.passes}${what}`);
-          nextLogLine = Date.now() + o.progressIntervalMs;
-        }
-        await o.onProgress?.(progress);
-      },
-    },
-  );
+  const options = {
+    ...learnTrainOptions(o),
+    hashBits: o.featureSpec.hashBits,
+    negativesSampledUpstream: sampledUpstream,
+  };
+  const hooks = progressHooks(o);
+  let result: TrainResult;
+  if (o.rows?.complete) {
+    const draws = o.rows.counts?.rareTokenDraws;
+    result = await trainOnBatchWithProgress(
+      o.rows.batch,
+      { ...options, ...(draws ? { rareTokenDraws: draws } : {}) },
+      hooks,
+    );
+  } else {
+    // A search that held only the most recent rows counted the values of the whole part already.
+    const counts = minValueCount > 0 ? (o.rows?.counts ?? (await countTrainingValues(train, o))) : undefined;
+    const featurizer = createFeaturizer(o.featureSpec, counts ? { vocabulary: counts.vocabulary } : {});
+    result = await trainOnBatches(
+      () => train.read({ signal: o.signal }).batches(),
+      featurizer,
+      { ...options, ...(counts ? { rareTokenDraws: counts.rareTokenDraws } : {}) },
+      hooks,
+    );
+  }
   const firstPass = result.passes[0];
   const rows = sampledUpstream ? train.rows : (firstPass?.rows ?? 0);
   return { result, rows, clicks: firstPass?.positives ?? 0 };
 }
 
-/**
- * Cold start: one pass over the training part counts each categorical value; values seen fewer than
- * `minValueCount` times become their field's rare token in training, and the artifact carries the
- * kept values so the scorer does the same at serving.
- */
-async function countValues(train: Pick<SplitPart, 'read'>, o: TrainCandidateOptions, minValueCount: number) {
-  const started = Date.now();
-  const counter = new ValueCounter(createFeaturizer(o.featureSpec));
-  for await (const batch of train.read({ signal: o.signal }).batches()) counter.addColumns(batch);
-  if (o.signal?.aborted) throw o.signal.reason;
-  const fields = counter.summary(minValueCount);
-  o.logger.info(
-    { vocabulary: { minValueCount, rows: counter.rowCount, fields, elapsedMs: Date.now() - started } },
-    `vocabulary: values seen at least ${minValueCount} times kept, the rest train as each field's rare token`,
-  );
-  return counter.vocabulary(minValueCount);
+/** Training progress to the log (one line per interval and pass) and to `o.onProgress`; stops on abort. */
+function progressHooks(o: TrainCandidateOptions): TrainHooks {
+  let nextLogLine = Date.now() + o.progressIntervalMs;
+  return {
+    progressIntervalMs: o.progressIntervalMs,
+    ...(o.progressEveryRows !== undefined ? { progressEveryRows: o.progressEveryRows } : {}),
+    onProgress: async (p) => {
+      // The reader ends quietly when aborted: a short pass is not a finished one.
+      if (o.signal?.aborted) throw o.signal.reason;
+      if (p.passDone && p.rows === 0) {
+        throw new TrainerError(TrainerErrorCode.NOT_ENOUGH_DATA, 'the training part of the window has no rows');
+      }
+      const progress: TrainingProgress = {
+        pass: p.pass,
+        passes: p.passes,
+        rows: p.rows,
+        totalRows: p.totalRows,
+        rowsPerSecond: p.passElapsedMs > 0 ? Math.round((p.rows * 1000) / p.passElapsedMs) : 0,
+        runningLogloss: p.progressiveLogloss,
+        elapsedMs: p.elapsedMs,
+        passDone: p.passDone,
+      };
+      // Row-count reports feed the learning curve; the log gets one line per interval and pass.
+      if (p.passDone || Date.now() >= nextLogLine) {
+        const what = p.passDone ? ' done' : `: ${p.rows} rows, ${progress.rowsPerSecond} rows/s`;
+        o.logger.info({ progress }, `training pass ${p.pass}/${p.passes}${what}`);
+        nextLogLine = Date.now() + o.progressIntervalMs;
+      }
+      await o.onProgress?.(progress);
+    },
+  };
 }
 
 export interface ShippedCandidate {

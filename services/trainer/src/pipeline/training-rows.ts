@@ -1,0 +1,117 @@
+import type { SplitPart } from '@fallback-ctr/clicklog';
+import {
+  type FeaturizedBatch,
+  FeaturizedBatchBuilder,
+  type RareTokenDraws,
+  refeaturizeBatch,
+  ValueCounter,
+} from '@fallback-ctr/learn';
+import { createFeaturizer, type FeatureSpec, type Vocabulary } from '@fallback-ctr/model';
+import type { Logger } from '@fallback-ctr/runtime';
+import type { TrainerConfig } from '../config.js';
+
+/** What the cold-start counts give training: the vocabulary, and how often each kept value trains the rare token. */
+export interface ColdStartCounts {
+  vocabulary: Vocabulary;
+  rareTokenDraws: RareTokenDraws;
+}
+
+/**
+ * The training part read once into memory, for the search and the refit of its winner: featurised with
+ * the vocabulary when there is one (field hashes kept, so training can force fields missing or rare).
+ */
+export interface TrainingRowsInMemory {
+  /** The whole training part, or its most recent `maxRows` rows when it was longer (`complete` false). */
+  batch: FeaturizedBatch;
+  /** Counted over the whole training part in either case. */
+  counts?: ColdStartCounts;
+  /** Every row of the training part is in `batch`: the refit can train on it instead of reading again. */
+  complete: boolean;
+}
+
+interface ReadOptions {
+  featureSpec: FeatureSpec;
+  ftrl: Pick<TrainerConfig['ftrl'], 'minValueCount' | 'rareRate'>;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+/**
+ * Cold start: values seen fewer than `minValueCount` times in the training part become their field's
+ * rare token in training, and the artifact carries the kept values so the scorer does the same at
+ * serving; the rare token's training rows are drawn per value (ValueCounter.rareTokenDraws).
+ */
+export function coldStartCounts(counter: ValueCounter, o: ReadOptions, startedMs: number): ColdStartCounts {
+  const { minValueCount, rareRate } = o.ftrl;
+  o.logger.info(
+    {
+      vocabulary: {
+        minValueCount,
+        rows: counter.rowCount,
+        fields: counter.summary(minValueCount),
+        elapsedMs: Date.now() - startedMs,
+      },
+    },
+    `vocabulary: values seen at least ${minValueCount} times kept, the rest train as each field's rare token`,
+  );
+  return {
+    vocabulary: counter.vocabulary(minValueCount),
+    rareTokenDraws: counter.rareTokenDraws(minValueCount, rareRate),
+  };
+}
+
+/** One pass over the training part (streamed from the click log) that only counts values. */
+export async function countTrainingValues(train: Pick<SplitPart, 'read'>, o: ReadOptions): Promise<ColdStartCounts> {
+  const started = Date.now();
+  const counter = new ValueCounter(createFeaturizer(o.featureSpec));
+  for await (const batch of train.read({ signal: o.signal }).batches()) counter.addColumns(batch);
+  if (o.signal?.aborted) throw o.signal.reason;
+  return coldStartCounts(counter, o, started);
+}
+
+/**
+ * The training part read once into memory (about 140 bytes a row with the default spec: 20 indices,
+ * 12 field hashes, the label), its values counted from the field hashes kept in the batch: no second
+ * read of the click log. Memory is bounded by `maxRows`: of a longer part only the most recent rows are
+ * held (the search runs on them), its values counted from the stream as it passes.
+ */
+export async function readTrainingRows(
+  train: Pick<SplitPart, 'read' | 'rows'>,
+  o: ReadOptions & { maxRows: number },
+): Promise<TrainingRowsInMemory> {
+  const started = Date.now();
+  const featurizer = createFeaturizer(o.featureSpec);
+  const builder = new FeaturizedBatchBuilder(featurizer, 1024, { keepLast: o.maxRows });
+  // Rows may be dropped only when the part (counted before any negative down-sampling) is longer.
+  const counter = o.ftrl.minValueCount > 0 ? new ValueCounter(featurizer) : undefined;
+  const countStreamed = counter !== undefined && train.rows > o.maxRows;
+  // With negative down-sampling the rows are those the database kept.
+  for await (const columns of train.read({ signal: o.signal }).batches()) {
+    builder.addBatch(columns);
+    if (countStreamed) counter.addColumns(columns);
+  }
+  if (o.signal?.aborted) throw o.signal.reason;
+  const batch = builder.build();
+  const complete = builder.dropped === 0;
+  const inMemory = { rows: batch.rows, droppedRows: builder.dropped, maxRows: o.maxRows, bytes: batchBytes(batch) };
+  o.logger.info(
+    { inMemory },
+    complete
+      ? `training part in memory: ${batch.rows} rows, ${(inMemory.bytes / 1e6).toFixed(1)} MB`
+      : `training part longer than TRAIN_SEARCH_MAX_ROWS (${o.maxRows}): the search runs on its most recent ${batch.rows} rows (${(inMemory.bytes / 1e6).toFixed(1)} MB), the refit reads it again`,
+  );
+  if (counter === undefined) return { batch, complete };
+  if (!countStreamed) counter.addBatch(batch);
+  const counts = coldStartCounts(counter, o, started);
+  return {
+    batch: refeaturizeBatch(batch, createFeaturizer(o.featureSpec, { vocabulary: counts.vocabulary })),
+    counts,
+    complete,
+  };
+}
+
+/** Bytes of a batch's typed arrays (indices, labels, truth, field hashes). */
+function batchBytes(b: FeaturizedBatch): number {
+  const hashes = b.lineage?.segments.reduce((sum, seg) => sum + seg.fieldHashes.byteLength, 0) ?? 0;
+  return b.indices.byteLength + b.labels.byteLength + (b.trueCtr?.byteLength ?? 0) + hashes;
+}
