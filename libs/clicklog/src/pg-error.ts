@@ -10,6 +10,18 @@ function pgCode(error: unknown): string | undefined {
     : undefined;
 }
 
+const UNIQUE_VIOLATION = '23505';
+
+/** A unique violation on the impressions table (an id already there), wherever COPY wrapped it. */
+export function isDuplicateImpression(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    if (pgCode(current) === UNIQUE_VIOLATION && 'table' in current && current.table === 'impressions') return true;
+    current = 'cause' in current ? current.cause : undefined;
+  }
+  return false;
+}
+
 export function isMissingRelation(error: unknown): boolean {
   const code = pgCode(error);
   return code === UNDEFINED_TABLE || code === INVALID_SCHEMA;

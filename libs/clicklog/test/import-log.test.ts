@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClicklogErrorCode, importLog, migrate, readTrainingRows } from '../src/index.js';
+import { ClicklogErrorCode, importLog, migrate, readTrainingRows, writeClicks } from '../src/index.js';
 import { createPool, databaseUrl, uniqueSchema } from './support.js';
 
 const pool = createPool();
@@ -106,11 +106,13 @@ describe('importLog: CSV with a click flag on the row', () => {
 
 describe('importLog: a file larger than one staging segment', () => {
   // 5,000 JSONL rows arrive in batches of 2,000; one byte per segment makes each batch its own
-  // segment, merged before the next is staged. Rows 4,000+ repeat rows 0-999 (same id, same row).
+  // segment, merged before the next is staged. Rows 4,000+ repeat rows 0-999 (same id, same row),
+  // so the direct COPY into the table breaks on the first of them and the file goes in again
+  // through the staging table. Rows 10 and 11 are bad (their repeats 4,010 and 4,011 are not).
   const lines = (bad: boolean) =>
     Array.from({ length: 5000 }, (_, i) => {
       const n = i % 4000;
-      const at = bad && i >= 4500 && i < 4510 ? 'never' : 1_714_557_600 + n;
+      const at = (bad && i >= 4500 && i < 4510) || i === 10 || i === 11 ? 'never' : 1_714_557_600 + n;
       return JSON.stringify({ rid: `seg-${n}`, at, clicked: n % 10 === 0 ? 1 : 0, ad: `ad-${n % 7}` });
     }).join('\n');
   const mapping = { idColumn: 'rid', timestampColumn: 'at', timestampFormat: 'unix-s', labelColumn: 'clicked' };
@@ -119,11 +121,26 @@ describe('importLog: a file larger than one staging segment', () => {
     const file = join(dir, 'segments.jsonl');
     await writeFile(file, lines(false));
     const result = await importLog({ db: pool, schema, file, mapping, segmentBytes: 1 });
-    expect(result).toMatchObject({ rows: 5000, imported: 4000, skippedDuplicates: 1000, badRows: 0 });
-    expect(result.clicks).toEqual({ read: 500, imported: 400, skippedDuplicates: 100 });
+    expect(result).toMatchObject({ rows: 5000, imported: 4000, skippedDuplicates: 998, badRows: 2 });
+    expect(result.rejects.map((r) => r.line)).toEqual([11, 12]); // reported once, not once per read
+    expect(result.clicks).toEqual({ read: 499, imported: 400, skippedDuplicates: 99 });
     expect(await impressions('seg-')).toHaveLength(4000);
     const again = await importLog({ db: pool, schema, file, mapping, segmentBytes: 1 });
-    expect(again).toMatchObject({ rows: 5000, imported: 0, skippedDuplicates: 5000 });
+    expect(again).toMatchObject({ rows: 5000, imported: 0, skippedDuplicates: 4998, badRows: 2 });
+  });
+
+  it('writes new ids straight into the table, without a second copy of a click already logged', async () => {
+    const file = join(dir, 'direct.csv');
+    await writeFile(file, 'rid,at,clicked\ndirect-1,1714557600,1\ndirect-2,1714557601,1\n');
+    await writeClicks({
+      db: pool,
+      schema,
+      rows: [{ impressionId: 'direct-1', clickedAt: new Date(1_714_557_600_000) }],
+    });
+    const result = await importLog({ db: pool, schema, file, mapping });
+    expect(result).toMatchObject({ rows: 2, imported: 2, skippedDuplicates: 0 });
+    expect(result.clicks).toEqual({ read: 2, imported: 1, skippedDuplicates: 1 });
+    expect(await clicksOf(['direct-1', 'direct-2'])).toHaveLength(2);
   });
 
   it('rolls back the segments already merged when the bad rows pass the threshold later in the file', async () => {

@@ -5,10 +5,11 @@ import { assertTables, lease, resolveSchema } from '../connection.js';
 import { copyLines } from '../copy-text.js';
 import { ClicklogError, ClicklogErrorCode } from '../errors.js';
 import { parseOptions } from '../parse-options.js';
-import { writeError } from '../pg-error.js';
+import { isDuplicateImpression, writeError } from '../pg-error.js';
 import type { ClicklogTarget } from '../target.js';
-import { clickLine } from '../write-log.js';
+import { clickLine, IMPRESSIONS_COPY_COLUMNS, impressionsCopySql } from '../write-log.js';
 import { type BadRow, BadRowLog } from './bad-rows.js';
+import { ClickSpool } from './click-spool.js';
 import {
   badRowLimit,
   formatOfFile,
@@ -131,10 +132,12 @@ class StopImport extends Error {
 
 /**
  * Imports one impressions file (and optionally a separate click file) into the click logs, all in
- * one transaction: rows are COPYed into a temporary staging table, then merged with `ON CONFLICT DO
- * NOTHING` (ids already present are skipped and counted, so re-importing a file is safe). Bad rows
- * are counted and reported with file, line and reason; past `maxBadRows` the whole import is rolled
- * back. Memory stays flat: one batch of the file at a time.
+ * one transaction: rows are COPYed straight into the impressions table; when an id is already there
+ * (or twice in the file) that COPY is undone and the file goes through a temporary staging table,
+ * merged with `ON CONFLICT DO NOTHING` (ids already present are skipped and counted, so re-importing
+ * a file is safe). Bad rows are counted and reported with file, line and reason; past `maxBadRows`
+ * the whole import is rolled back. Memory stays flat: one batch of the file at a time (flagged clicks
+ * wait in a temporary file while the impressions stream).
  */
 export async function importLog(options: ImportLogOptions): Promise<ImportResult> {
   const schema = resolveSchema(options);
@@ -152,7 +155,8 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
     throw new ClicklogError(ClicklogErrorCode.INVALID_OPTIONS, `Invalid import mapping: ${errorMessage(error)}`);
   }
   const mapper = recordMapper(mapping, mapping.idPrefix ?? basename(file));
-  const bad = new BadRowLog(mapping.rejectFile ?? `${file}.rejects.jsonl`);
+  const rejectFile = mapping.rejectFile ?? `${file}.rejects.jsonl`;
+  let bad = new BadRowLog(rejectFile);
   const countLimit = mapping.maxBadRows.endsWith('%') ? undefined : Number(mapping.maxBadRows);
   const started = performance.now();
   let rows = 0;
@@ -174,19 +178,35 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
       throw new StopImport(tooManyBadRows(file, bad, countLimit, rows));
   };
 
-  async function* impressionLines(): AsyncGenerator<Buffer> {
+  /**
+   * The impression file as COPY text, one buffer per batch: the staging table's lines (impression
+   * columns, then clicked_at), or with `spool` the impression columns only, flagged clicks set aside.
+   */
+  async function* impressionLines(spool?: ClickSpool): AsyncGenerator<Buffer> {
     let checked = false;
     try {
       for await (const batch of sourceBatches(file, format, mapping.delimiter)) {
         if (!checked && batch.columns !== undefined) assertColumns(file, batch.columns, mapper.requiredColumns);
         checked = true;
         let text = '';
+        let clicks = '';
+        let clickCount = 0;
         for (const record of batch.records) {
           rows += 1;
           const mapped = mapper.map(record, batch.columns);
-          if (mapped.ok) text += mapped.line;
-          else await addBad({ file, line: record.line, reason: mapped.reason });
+          if (!mapped.ok) await addBad({ file, line: record.line, reason: mapped.reason });
+          else if (spool === undefined) {
+            const at = mapped.clickedAt === undefined ? '\\N' : new Date(mapped.clickedAt).toISOString();
+            text += `${mapped.columns}\t${at}\n`;
+          } else {
+            text += `${mapped.columns}\n`;
+            if (mapped.clickedAt !== undefined) {
+              clicks += clickLine(mapped.id, mapped.clickedAt);
+              clickCount += 1;
+            }
+          }
         }
+        if (clickCount > 0) await spool?.write(clicks, clickCount);
         // One buffer per batch: a yield per row costs more than the row, and bytes are what COPY
         // sends anyway (a queued string of row concatenations would hold far more memory).
         if (text !== '') yield Buffer.from(text, 'utf8');
@@ -241,30 +261,60 @@ export async function importLog(options: ImportLogOptions): Promise<ImportResult
       await client.query(
         'CREATE TEMP TABLE import_stage_clicks (impression_id text, clicked_at timestamptz) ON COMMIT DROP',
       );
-      // The file goes in by segments: COPY a segment into the staging table, merge it, empty the
-      // table, next. The file is parsed ahead while a segment merges (the database and Node each
-      // keep a core busy), and the staging table stays small enough for the session's temp buffers.
-      const copyStage = `COPY import_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
-      const columns = STAGE_COLUMNS.filter((c) => c !== 'clicked_at').join(', ');
+      const columns = IMPRESSIONS_COPY_COLUMNS.join(', ');
       let staged = 0;
       let imported = 0;
       let flaggedClicks = 0;
-      const ahead = new ReadAhead(impressionLines(), READ_AHEAD_BYTES);
+
+      // First try: COPY straight into the impressions table, the cheapest write there is. An id
+      // already there (a re-import) or twice in the file breaks the primary key: back to the
+      // savepoint, and the file goes again through the staging table, whose merge skips them.
+      await client.query('SAVEPOINT import_direct');
+      const spool = await ClickSpool.create();
+      let direct = true;
       try {
-        for (let first = await ahead.next(); first !== undefined; first = await ahead.next()) {
-          staged += await copyLines(client, copyStage, segment(ahead, first, options.segmentBytes ?? SEGMENT_BYTES));
-          const inserted = await client.query(
-            `INSERT INTO ${schema}.impressions (${columns}) SELECT ${columns} FROM import_stage ON CONFLICT (id) DO NOTHING`,
-          );
-          imported += inserted.rowCount ?? 0;
-          const flagged = await client.query(
-            'INSERT INTO import_stage_clicks (impression_id, clicked_at) SELECT id, clicked_at FROM import_stage WHERE clicked_at IS NOT NULL',
-          );
-          flaggedClicks += flagged.rowCount ?? 0;
-          await client.query('TRUNCATE import_stage');
+        staged = await copyLines(client, impressionsCopySql(schema), impressionLines(spool));
+        imported = staged;
+        const spooled = await spool.read();
+        if (spooled !== undefined) {
+          flaggedClicks = spool.lines;
+          await copyLines(client, 'COPY import_stage_clicks (impression_id, clicked_at) FROM STDIN', spooled);
         }
+        await client.query('RELEASE SAVEPOINT import_direct');
+      } catch (error) {
+        if (!isDuplicateImpression(error)) throw error;
+        direct = false;
       } finally {
-        await ahead.stop();
+        await spool.remove();
+      }
+
+      if (!direct) {
+        await client.query('ROLLBACK TO SAVEPOINT import_direct');
+        await bad.close();
+        bad = new BadRowLog(rejectFile); // the second read reports every bad row again
+        rows = 0;
+        staged = 0;
+        // By segments: COPY a segment into the staging table, merge it, empty the table, next.
+        // The file is parsed ahead while a segment merges (the database and Node each keep a core
+        // busy), and the staging table stays small enough for the session's temp buffers.
+        const copyStage = `COPY import_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
+        const ahead = new ReadAhead(impressionLines(), READ_AHEAD_BYTES);
+        try {
+          for (let first = await ahead.next(); first !== undefined; first = await ahead.next()) {
+            staged += await copyLines(client, copyStage, segment(ahead, first, options.segmentBytes ?? SEGMENT_BYTES));
+            const inserted = await client.query(
+              `INSERT INTO ${schema}.impressions (${columns}) SELECT ${columns} FROM import_stage ON CONFLICT (id) DO NOTHING`,
+            );
+            imported += inserted.rowCount ?? 0;
+            const flagged = await client.query(
+              'INSERT INTO import_stage_clicks (impression_id, clicked_at) SELECT id, clicked_at FROM import_stage WHERE clicked_at IS NOT NULL',
+            );
+            flaggedClicks += flagged.rowCount ?? 0;
+            await client.query('TRUNCATE import_stage');
+          }
+        } finally {
+          await ahead.stop();
+        }
       }
       let stagedClicks = 0;
       if (mapping.clicksFile !== undefined && clicksFormat !== undefined) {

@@ -1,11 +1,17 @@
 import { RAW_COLUMNS, type RawColumn, type RawValue } from '@fallback-ctr/model';
 import { copyText } from '../copy-text.js';
+import { IMPRESSIONS_COPY_COLUMNS } from '../write-log.js';
 import type { ImportMapping } from './import-mapping.js';
 import type { SourceRecord } from './source-records.js';
 import { type TimestampParser, timestampParser } from './timestamp-parser.js';
 
-/** A mapped row: its COPY line for the staging table (impression columns, then clicked_at), or why not. */
-export type MappedRecord = { ok: true; line: string; clicked: boolean } | { ok: false; reason: string };
+/**
+ * A mapped row, or why not: `columns` is its COPY text of the impression columns
+ * (IMPRESSIONS_COPY_COLUMNS, tab-separated, no newline), `clickedAt` set when the row carries a click.
+ */
+export type MappedRecord =
+  | { ok: true; id: string; columns: string; clickedAt: number | undefined }
+  | { ok: false; reason: string };
 
 const TRUE_LABELS = new Set(['1', 'true', 't', 'yes', 'y']);
 const FALSE_LABELS = new Set(['0', 'false', 'f', 'no', 'n']);
@@ -183,11 +189,11 @@ export function recordMapper(mapping: ImportMapping, idPrefix: string): RecordMa
 
       let line = `${copyText(id)}\t${new Date(servedAt).toISOString()}`;
       for (let c = 0; c < RAW_COLUMNS.length; c++) line += `\t${copyText(asText(read.fixed(v, c)))}`;
-      line += `\t${copyText(read.context(v))}\t`;
-      line += clickedAt === undefined ? '\\N\n' : `${new Date(clickedAt).toISOString()}\n`;
-      return { ok: true, line, clicked: clickedAt !== undefined };
+      line += `\t${copyText(read.context(v))}`;
+      return { ok: true, id, columns: line, clickedAt };
     },
   };
 }
 
-export const STAGE_COLUMNS = ['id', 'served_at', ...RAW_COLUMNS, 'context', 'clicked_at'] as const;
+/** The staging table's columns: the impression's, then the click time of a flagged row. */
+export const STAGE_COLUMNS = [...IMPRESSIONS_COPY_COLUMNS, 'clicked_at'] as const;
