@@ -1,6 +1,7 @@
 import type { FeatureSpec } from '@fallback-ctr/model';
 import type { Ablations } from './ablations.js';
 import type { AnalyzeOptions } from './analyze-options.js';
+import { type BaselineFacts, baselineCaveat } from './baseline-caveat.js';
 import type { CandidateCrosses } from './candidate-crosses.js';
 import type { CombinedRecommendation } from './combined-recommendation.js';
 import {
@@ -12,7 +13,7 @@ import {
 } from './feature-report.js';
 import { distinctValues, idLikeNote } from './id-like.js';
 import type { ModelBench } from './model-bench.js';
-import { neOfPredictions } from './model-fit.js';
+import { type ModelFit, neOfPredictions } from './model-fit.js';
 import { nestedCrossDetector } from './nested-crosses.js';
 import type { Samples } from './read-samples.js';
 import { type Candidate, isRealGain, recommend } from './recommend.js';
@@ -50,6 +51,7 @@ export function assembleReport(p: ReportParts): FeatureReport {
   const holdout = bench.holdoutBatch;
   const profile = samples.profile;
   const full = ablations.full;
+  const baseline = baselineFacts(bench, full);
   return {
     reportVersion: FEATURE_REPORT_VERSION,
     generatedAt: p.generatedAt.toISOString(),
@@ -67,6 +69,11 @@ export function assembleReport(p: ReportParts): FeatureReport {
       fullNe: full.ne,
       fullAuc: ablations.fullQuality.auc,
       fullCalibration: ablations.fullQuality.calibration,
+      trainSampleClicks: baseline.trainSampleClicks,
+      holdoutSampleClicks: baseline.holdoutSampleClicks,
+      constantNe: baseline.constantNe,
+      fullVsConstant: baseline.fullVsConstant,
+      caveat: baselineCaveat(baseline, thresholds),
       oracleNe: holdout.trueCtr ? neOfPredictions(holdout.trueCtr, holdout.labels, bench.entropy) : null,
       scorerNsPerImpression: costs.baseNs,
       distinctFeatures: profile.distinctFeatures,
@@ -188,4 +195,25 @@ function recommendationItems(
         : {}),
     })),
   ];
+}
+
+/** The full model against the training CTR predicted everywhere, on the same holdout rows. */
+function baselineFacts(bench: ModelBench, full: ModelFit): BaselineFacts {
+  const clicks = (labels: ArrayLike<number>) => {
+    let n = 0;
+    for (let r = 0; r < labels.length; r++) n += labels[r] as number;
+    return n;
+  };
+  const train = bench.trainBatch;
+  const constant = bench.constant();
+  const trainSampleClicks = clicks(train.labels);
+  return {
+    fullNe: full.ne,
+    constantNe: constant.ne,
+    fullVsConstant: bench.delta(constant, full),
+    trainSampleClicks,
+    holdoutSampleClicks: clicks(bench.holdoutBatch.labels),
+    trainSampleCtr: train.rows > 0 ? trainSampleClicks / train.rows : 0,
+    holdoutCtr: bench.baseRate,
+  };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AnalyzeOptionsSchema } from './analyze-options.js';
 
 /** Version of the JSON report document; bumped on any incompatible change. */
-export const FEATURE_REPORT_VERSION = 1;
+export const FEATURE_REPORT_VERSION = 2;
 
 /** An NE difference measured on the same holdout rows, with the standard error of the paired difference. */
 export const NeDeltaSchema = z.object({ delta: z.number(), se: z.number().nonnegative() });
@@ -122,6 +122,15 @@ export const FeatureReportSchema = z.object({
     fullNe: z.number(),
     fullAuc: z.number(),
     fullCalibration: z.number(),
+    /** Clicks in the training and holdout samples: how much there was to learn from and to measure on. */
+    trainSampleClicks: z.number().int().nonnegative(),
+    holdoutSampleClicks: z.number().int().nonnegative(),
+    /** NE of the training sample's CTR predicted for every holdout row (above 1 when the two CTRs differ). */
+    constantNe: z.number(),
+    /** NE(full) − NE(constant) on the same holdout rows: clearly negative when the full model learned something. */
+    fullVsConstant: NeDeltaSchema,
+    /** Said plainly when the full model is no better than the constant or its NE is above 1; else null. */
+    caveat: z.string().nullable(),
     /** NE of the generator's true click probabilities on the holdout sample (synthetic data only). */
     oracleNe: z.number().nullable(),
     /** Scorer ns per impression of the full spec (fastest timing round). */

@@ -38,6 +38,7 @@ export async function logFeatureReport(
   const metrics: Record<string, number> = {
     'feature_insight.full_ne': s.fullNe,
     'feature_insight.full_auc': s.fullAuc,
+    'feature_insight.constant_ne': s.constantNe,
     'feature_insight.scorer_ns_per_impression': s.scorerNsPerImpression,
     'feature_insight.drop_count': report.recommendations.filter((r) => r.action === 'drop').length,
     'feature_insight.add_count': report.recommendations.filter((r) => r.action === 'add').length,
@@ -55,6 +56,7 @@ export async function logFeatureReport(
       'feature_insight.drop': names('drop'),
       'feature_insight.add': names('add'),
       'feature_insight.combined': report.allRecommendationsApplied.verdict,
+      ...(s.caveat === null ? {} : { 'feature_insight.caveat': s.caveat }),
       'feature_insight.id_like':
         report.fields
           .filter((f) => f.idLike)

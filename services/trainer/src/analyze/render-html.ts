@@ -56,6 +56,8 @@ export function renderHtml(report: FeatureReport): string {
     ['Training rows (sample)', `${int(s.trainRows)} (${int(s.trainSampleRows)})`],
     ['Holdout rows (sample)', `${int(s.holdoutRows)} (${int(s.holdoutSampleRows)})`],
     ['Holdout CTR', pct(s.holdoutBaseRate, 2)],
+    ['NE of the training CTR', s.constantNe.toFixed(4)],
+    ['Clicks (training / holdout sample)', `${int(s.trainSampleClicks)} / ${int(s.holdoutSampleClicks)}`],
     ['Hash space used', `${int(s.bucketsUsed)} of ${int(s.hashBuckets)} buckets`],
     ['Models trained', `${s.modelsTrained} in ${(s.elapsedMs / 1000).toFixed(1)} s`],
   ];
@@ -196,6 +198,7 @@ th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left;vertical-alig
 <h1>${esc(title)}</h1>
 <p class="meta">Generated ${esc(report.generatedAt)} · ${windowText} · hash space 2^${report.spec.hashBits} · FTRL α=${t.alpha} β=${t.beta} λ1=${t.l1} λ2=${t.l2}, ${t.passes} pass(es), negatives kept ${t.negativeSamplingRate} · seed ${o.seed}</p>
 <div class="cards">${cards.map(([k, v]) => `<div class="card"><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</div>
+${s.caveat === null ? '' : `<p class="note warn" id="caveat"><b>Read this first:</b> ${esc(s.caveat)}</p>`}
 
 <h2 id="recommendations-heading">Recommendations</h2>
 <p class="note">Ranked: changes that help (add, or drop at no measurable loss) first, best expected NE change first; then what to keep, ordered by NE lost per nanosecond saved if it were dropped — the cheapest accuracy to trade for latency comes first. Every number is one change made alone against the full spec.</p>

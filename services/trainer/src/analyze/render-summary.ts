@@ -13,6 +13,7 @@ export function renderSummary(report: FeatureReport, maxRows = 25): string {
       (s.oracleNe !== null ? `, oracle NE ${s.oracleNe.toFixed(4)}` : '') +
       `; scorer ${Math.round(s.scorerNsPerImpression)} ns/impression; ${s.modelsTrained} models in ${(s.elapsedMs / 1000).toFixed(1)} s`,
     `training ${s.trainRows} rows (sample ${s.trainSampleRows}), holdout ${s.holdoutRows} rows (sample ${s.holdoutSampleRows})`,
+    ...(s.caveat === null ? [] : ['', `Read this first: ${s.caveat}`]),
     '',
   ];
   const head = ['#', 'action', 'target', 'name', 'change', 'ΔNE', '± SE', 'Δns/imp'];

@@ -4,6 +4,8 @@ import { analyzeFeatures } from '../../src/analyze/analyze-features.js';
 import { combinedVerdict } from '../../src/analyze/combined-recommendation.js';
 import { type FeatureReport, FeatureReportSchema } from '../../src/analyze/feature-report.js';
 import { isRealGain } from '../../src/analyze/recommend.js';
+import { renderHtml } from '../../src/analyze/render-html.js';
+import { renderSummary } from '../../src/analyze/render-summary.js';
 import {
   addIpField,
   IP_FIELD,
@@ -53,6 +55,9 @@ describe('analyzeFeatures on synthetic traffic with a known truth', () => {
     expect(report.summary.oracleNe).not.toBeNull();
     expect(report.summary.oracleNe!).toBeLessThan(report.summary.fullNe);
     expect(report.summary.fullNe).toBeLessThan(1);
+    // Clearly better than the training CTR predicted everywhere: nothing to warn about.
+    expect(report.summary.fullVsConstant.delta).toBeLessThan(-2 * report.summary.fullVsConstant.se);
+    expect(report.summary.caveat).toBeNull();
     expect(report.summary.modelsTrained).toBe(1 + 13 + 13 + specWithNoise.crosses.length + 8 + 1);
   });
 
@@ -205,6 +210,32 @@ describe('analyzeFeatures determinism and bounds', () => {
       }),
     ).rejects.toMatchObject({ code: 'TRAINER_NOT_ENOUGH_DATA' });
   });
+});
+
+describe('analyzeFeatures on a sample too small to learn from', () => {
+  it('says plainly that the model is no better than the training CTR and why its NE is above 1', async () => {
+    // 24,000 training rows, about 320 clicks (seed 5): the model learns nothing the holdout can measure, and
+    // the holdout's CTR (1.7 %) is a quarter above the training sample's (1.3 %).
+    const { train, holdout } = syntheticSplit({ days: 2, perDay: 16_000, holdoutFraction: 0.25, seed: 5 });
+    const report = await analyzeFeatures({
+      train,
+      holdout,
+      spec: specWithNoise,
+      training: TRAINER_FTRL,
+      options: { candidatePairs: 0, timingImpressions: 50, timingRounds: 1 },
+    });
+    const s = report.summary;
+    expect(s.fullNe).toBeGreaterThan(1);
+    expect(s.constantNe).toBeGreaterThan(1);
+    expect(s.trainSampleClicks).toBe(train.reduce((n, r) => n + r.label, 0));
+    expect(s.holdoutSampleClicks).toBe(holdout.reduce((n, r) => n + r.label, 0));
+    expect(s.fullVsConstant.delta).toBeGreaterThan(-2 * s.fullVsConstant.se);
+    expect(s.caveat).toMatch(/no better than predicting the training sample's CTR/);
+    expect(s.caveat).toContain(`with ${s.trainSampleClicks} clicks to learn from`);
+    expect(s.caveat).toMatch(/NE 1\.\d{4} is above 1: worse than the holdout's own CTR \(1\.\d\d %\)/);
+    expect(renderSummary(report)).toContain(`Read this first: ${s.caveat}`);
+    expect(renderHtml(report)).toContain('id="caveat"');
+  }, 120_000);
 });
 
 describe('analyzeFeatures on a one-field spec', () => {
