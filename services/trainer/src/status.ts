@@ -95,6 +95,11 @@ const metric = (name: string, v: number | undefined) =>
   v === undefined || Number.isNaN(v) ? '-' : shownMetric(name, v);
 /** "2026-03-05 03:00:00 UTC": the registry's time, with its zone. */
 const created = (iso: string | null) => (iso === null ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`);
+/** "2026-03-06 05:10 UTC": when the monitor last looked, in UTC whatever offset the tag was written with. */
+const minuteUtc = (stamp: string) => {
+  const at = new Date(stamp);
+  return Number.isNaN(at.getTime()) ? stamp : `${at.toISOString().slice(0, 10)} ${at.toISOString().slice(11, 16)} UTC`;
+};
 
 /** The version table's columns: header, width, and the cell of a version. */
 const COLUMNS: readonly { header: string; width: number; cell: (v: VersionSummary) => string }[] = [
@@ -136,7 +141,7 @@ export function formatStatus(s: TrainerStatus): string {
       const guard = v.live.guard ? `; guard ${v.live.guard}` : '';
       const drift = v.live.topDrift ? `; top drift ${v.live.topDrift}` : '';
       lines.push(
-        `         live (${v.live.at.slice(0, 16)}): Σp/Σy ${v.live.calibration ?? '-'}${traffic}${guard}${drift}`,
+        `         live (${minuteUtc(v.live.at)}): Σp/Σy ${v.live.calibration ?? '-'}${traffic}${guard}${drift}`,
       );
       if (v.live.guard === 'alarm' && v.live.guardReason) lines.push(`         guard: ${v.live.guardReason}`);
     }

@@ -66,7 +66,7 @@ describe('formatStatus', () => {
     expect(lines.find((l) => l.startsWith('2 '))).toMatch(/^2\s+FAIL\s+not-eligible\s+-\s+-/);
     expect(text).toContain('reasons: auc = 0.5012 (must be >= 0.6000)');
     expect(text).toContain(
-      'live (2026-03-06T05:10): Σp/Σy 1.612 ± 0.041 over 48000 impressions, 610 clicks; guard alarm; top drift device_type PSI 0.412',
+      'live (2026-03-06 05:10 UTC): Σp/Σy 1.612 ± 0.041 over 48000 impressions, 610 clicks; guard alarm; top drift device_type PSI 0.412',
     );
     expect(text).toContain('guard: live calibration Σp/Σy of version 3 outside [0.8, 1.25]');
     expect(text.match(/live \(/g)).toHaveLength(1);
