@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../scripts/demo/free-port.js';
 
 const script = fileURLToPath(new URL('../../scripts/pushgateway.sh', import.meta.url));
 
@@ -26,15 +26,6 @@ export interface Pushgateway {
   stop(): Promise<void>;
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
 /** Waits until `check` resolves true, or the child exits, or the deadline passes. */
@@ -55,7 +46,7 @@ async function until(check: () => Promise<boolean>, child: ChildProcess, deadlin
 export async function startPushgateway(): Promise<Pushgateway> {
   execFileSync('bash', [script, 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const binary = execFileSync('bash', [script, 'path'], { encoding: 'utf8' }).trim();
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(binary, [`--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -121,3 +121,12 @@ export function spawnServer(port: number, env: Record<string, string>): ServerPr
     },
   };
 }
+
+/** Sum of a Prometheus sample over its labels in the server's pod-wide /metrics; 0 when absent. */
+export async function metricSum(url: string, metric: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${metric} `) || line.startsWith(`${metric}{`))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
-import { PROCESS_TEST_TIMEOUT_MS, type ServerProcess, spawnServer } from './server-process.js';
+import { PROCESS_TEST_TIMEOUT_MS, type ServerProcess, metricSum as sample, spawnServer } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
 const client = testClient();
@@ -39,15 +39,6 @@ async function predict(url: string, n: number): Promise<{ version: string; predi
   });
   expect(res.status).toBe(200);
   return (await res.json()) as { version: string; predictions: { ctr: number }[] };
-}
-
-/** Sum of a Prometheus sample (over its labels) in the pod-wide /metrics text; 0 when absent. */
-async function sample(url: string, metric: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${metric} `) || line.startsWith(`${metric}{`))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('the real server with SHADOW_ALIAS', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {

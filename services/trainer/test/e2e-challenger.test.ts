@@ -2,7 +2,7 @@ import { CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, type RawImpr
 import { createPredictionLogWriter, migratePredictionLog } from '@fallback-ctr/prediction-log';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, spawnServer } from '../../inference/test/server-process.js';
+import { metricSum, type ServerProcess, spawnServer } from '../../inference/test/server-process.js';
 import { freePort } from '../../inference/test/tcp-proxy.js';
 import { ExitCode } from '../src/cli.js';
 import { loadVersion } from '../src/registry.js';
@@ -100,15 +100,6 @@ async function logLiveDay(champion: string, challenger: string): Promise<number>
   return live.length;
 }
 
-/** Sum of a Prometheus sample over its labels in the server's /metrics; 0 when absent. */
-async function sample(url: string, metric: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${metric} `) || line.startsWith(`${metric}{`))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
-
 /**
  * The live day served by the real inference server, as a pod runs it (src/main.ts: cluster primary and
  * a worker, the aliases resolved in MLflow at start-up, SHADOW_ALIAS=challenger, the prediction log on):
@@ -154,11 +145,11 @@ async function serveLiveDay(champion: string, challenger: string): Promise<numbe
     }
     // The shadow scores come after the answers: wait for all of them before stopping the server.
     const deadline = Date.now() + 120_000;
-    while ((await sample(server.url, 'fallback_ctr_inference_shadow_predictions_total')) < live.length) {
+    while ((await metricSum(server.url, 'fallback_ctr_inference_shadow_predictions_total')) < live.length) {
       expect(Date.now(), 'shadow scoring of the live day').toBeLessThan(deadline);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    expect(await sample(server.url, 'fallback_ctr_inference_prediction_log_dropped_total')).toBe(0);
+    expect(await metricSum(server.url, 'fallback_ctr_inference_prediction_log_dropped_total')).toBe(0);
     server.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   } finally {
