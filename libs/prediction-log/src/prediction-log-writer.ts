@@ -1,9 +1,8 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { errorMessage, type Logger, raceTimer, silentLogger } from '@fallback-ctr/runtime';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
+import { CopyBinaryChunk, chunkBytesFor, encodeModelFields, maxRowBytes, pgTimestamp } from './copy-binary-chunk.js';
 import { PredictionLogError, PredictionLogErrorCode } from './errors.js';
 import { PREDICTIONS_COPY_SQL, type PredictionRole } from './predictions-table.js';
 import { createSampler } from './sampler.js';
@@ -70,22 +69,34 @@ export interface PredictionLogWriter {
   close(timeoutMs?: number): Promise<void>;
 }
 
-const COPY_NEEDS_ESCAPE = /[\\\t\n\r]/;
-function copyText(value: string): string {
-  if (!COPY_NEEDS_ESCAPE.test(value)) return value;
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
 /** After a failed write the next one waits this long, doubling up to the cap (the queue drops meanwhile). */
 const RETRY_BASE_MS = 500;
 const RETRY_CAP_MS = 30_000;
+/** A chunk's room per row of the batch: an id of ~30 ASCII characters and a short model name fit in it. */
+const TYPICAL_ROW_BYTES = 128;
+const CHUNK_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
- * The inference API's asynchronous prediction log: a bounded in-memory queue of COPY text lines,
- * written by one connection in batches (`COPY … FROM STDIN`), one batch at a time. The request path
- * only formats lines and appends them; when the database is slow or down the queue fills and new
- * entries are dropped and counted: /predict never waits on it. A failed batch is dropped (counted),
- * not retried, so memory stays bounded by `maxQueue` lines.
+ * One COPY of one buffer: `end` it into the stream and wait for its 'finish' (pg-copy-streams emits it
+ * once PostgreSQL acknowledged the rows) or 'error'. A stream pipeline from a Readable costs several
+ * times more CPU per COPY (an AbortSignal, a DOMException, the destroyer), on the pod's event loop.
+ */
+function copyIn(client: pg.PoolClient, sql: string, payload: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sink = client.query(copyFrom(sql));
+    sink.once('finish', resolve);
+    sink.once('error', reject);
+    sink.end(payload);
+  });
+}
+
+/**
+ * The inference API's asynchronous prediction log: a bounded in-memory queue of rows already in
+ * PostgreSQL's binary COPY format (CopyBinaryChunk: a few byte stores per row, no string or object),
+ * written by one connection in batches (`COPY … FROM STDIN (FORMAT binary)`), one batch at a time.
+ * The request path only hashes the ids for the sample and packs the sampled rows; when the database is
+ * slow or down the queue fills and new entries are dropped and counted: /predict never waits on it. A
+ * failed batch is dropped (counted), not retried, so memory stays bounded by `maxQueue` rows.
  */
 export function createPredictionLogWriter(options: PredictionLogWriterOptions): PredictionLogWriter {
   const parsed = PredictionLogWriterSettingsSchema.safeParse(options);
@@ -125,65 +136,72 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
     onDropped(count, reason);
   };
 
-  let lines: string[] = [];
+  // Sized for a batch of typical rows; a chunk that cannot take the next row is sealed early (a smaller
+  // COPY), and a row larger than a whole chunk gets one of its own.
+  const chunkBytes = chunkBytesFor(Math.min(CHUNK_MAX_BYTES, settings.batchSize * TYPICAL_ROW_BYTES));
+  /** Full chunks waiting for the connection, oldest first; `filling` takes the rows being recorded. */
+  const full: CopyBinaryChunk[] = [];
+  let filling: CopyBinaryChunk | undefined;
+  /** Chunks whose COPY ended, kept for reuse: a steady log allocates no new buffers. */
+  const spare: CopyBinaryChunk[] = [];
+  const takeChunk = (rowBytes: number): CopyBinaryChunk => {
+    const needed = chunkBytesFor(rowBytes);
+    const reused = spare.pop();
+    if (reused !== undefined && reused.capacity >= needed) return reused;
+    return new CopyBinaryChunk(Math.max(chunkBytes, needed));
+  };
+  const sealFilling = () => {
+    if (filling !== undefined && filling.rows > 0) full.push(filling);
+    filling = undefined;
+  };
+
   let writing: Promise<void> | undefined;
   let failures = 0;
   let retryAt = 0;
   let closed = false;
-  /** The "\t<ISO time>\n" end of a line, formatted once per millisecond. */
-  let tailAt = -1;
-  let tailText = '';
-  const nowTail = () => {
-    const now = Date.now();
-    if (now !== tailAt) {
-      tailAt = now;
-      tailText = `\t${new Date(now).toISOString()}\n`;
-    }
-    return tailText;
-  };
-  /** The escaped "\tname\tversion\trole\t" middle of a line, per model object. */
-  const middles = new WeakMap<LoggedModel, string>();
+  /** Each model's name, version and role fields, encoded once per model object. */
+  const modelFields = new WeakMap<LoggedModel, Uint8Array>();
 
-  const writeBatch = async (batch: string[]): Promise<void> => {
+  const writeBatch = async (chunk: CopyBinaryChunk): Promise<void> => {
+    const rows = chunk.rows;
     try {
       const client = await pool.connect();
       let broken = false;
       try {
-        const sink = client.query(copyFrom(copySql));
-        await pipeline(Readable.from([batch.join('')]), sink);
+        await copyIn(client, copySql, chunk.seal());
       } catch (error) {
         broken = true;
         throw error;
       } finally {
         client.release(broken);
       }
-      stats.written += batch.length;
-      onWritten(batch.length);
+      stats.written += rows;
+      onWritten(rows);
       failures = 0;
       retryAt = 0;
     } catch (error) {
       failures++;
       retryAt = Date.now() + Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (failures - 1));
-      drop(batch.length, 'write_failed');
+      drop(rows, 'write_failed');
       // One line per failure streak (the first) and then every 100th: a down database must not flood the log.
       if (failures === 1 || failures % 100 === 0) {
-        logger.warn(
-          { err: error, dropped: batch.length, failures },
-          `prediction log write failed: ${errorMessage(error)}`,
-        );
+        logger.warn({ err: error, dropped: rows, failures }, `prediction log write failed: ${errorMessage(error)}`);
       }
     }
   };
 
   const startWrite = (): Promise<void> => {
     if (writing) return writing;
-    if (lines.length === 0 || Date.now() < retryAt) return Promise.resolve();
-    const batch = lines.length > settings.batchSize ? lines.splice(0, settings.batchSize) : lines;
-    if (batch === lines) lines = [];
-    writing = writeBatch(batch).finally(() => {
-      stats.queued -= batch.length;
+    if (Date.now() < retryAt) return Promise.resolve();
+    if (full.length === 0) sealFilling();
+    const chunk = full.shift();
+    if (chunk === undefined) return Promise.resolve();
+    writing = writeBatch(chunk).finally(() => {
+      stats.queued -= chunk.rows;
+      chunk.reset();
+      if (spare.length < 2) spare.push(chunk);
       writing = undefined;
-      if (!closed && lines.length >= settings.batchSize) void startWrite();
+      if (!closed && full.length > 0) void startWrite();
     });
     return writing;
   };
@@ -197,15 +215,15 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
         drop(impressions.length, 'closed');
         return 0;
       }
-      let middle = middles.get(model);
-      if (middle === undefined) {
-        middle = `\t${copyText(model.name)}\t${copyText(model.version)}\t${model.role}\t`;
-        middles.set(model, middle);
+      let fields = modelFields.get(model);
+      if (fields === undefined) {
+        fields = encodeModelFields(model.name, model.version, model.role);
+        modelFields.set(model, fields);
       }
-      const tail = servedAt === undefined ? nowTail() : `\t${servedAt.toISOString()}\n`;
+      const time = pgTimestamp(servedAt === undefined ? Date.now() : servedAt.getTime());
       let queued = 0;
       let missing = 0;
-      let full = 0;
+      let dropped = 0;
       for (let i = 0; i < impressions.length; i++) {
         const id = impressions[i]?.id;
         if (id === undefined) {
@@ -214,16 +232,20 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
         }
         if (!sampled(id)) continue;
         if (stats.queued >= settings.maxQueue) {
-          full++;
+          dropped++;
           continue;
         }
-        lines.push(`${copyText(id)}${middle}${scores[i]}${tail}`);
+        const rowBytes = maxRowBytes(id.length, fields);
+        if (filling !== undefined && !filling.fits(rowBytes)) sealFilling();
+        if (filling === undefined) filling = takeChunk(rowBytes);
+        filling.append(id, fields, scores[i] as number, time);
         stats.queued++;
         queued++;
+        if (filling.rows >= settings.batchSize) sealFilling();
       }
       drop(missing, 'missing_id');
-      drop(full, 'queue_full');
-      if (lines.length >= settings.batchSize) void startWrite();
+      drop(dropped, 'queue_full');
+      if (full.length > 0) void startWrite();
       return queued;
     },
     stats: () => ({ ...stats, dropped: { ...stats.dropped } }),
@@ -231,7 +253,8 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
       // Drain whole: the write in flight, then everything queued before this call.
       await writing;
       retryAt = 0;
-      while (lines.length > 0 && Date.now() >= retryAt) await startWrite();
+      sealFilling();
+      while (full.length > 0 && Date.now() >= retryAt) await startWrite();
     },
     async close(timeoutMs = 5_000) {
       if (closed) return;
@@ -239,8 +262,9 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
       const flushed = this.flush();
       closed = true;
       await raceTimer(flushed, timeoutMs, () => undefined);
-      const left = lines.length;
-      lines = [];
+      sealFilling();
+      const left = full.reduce((sum, chunk) => sum + chunk.rows, 0);
+      full.length = 0;
       stats.queued -= left;
       drop(left, 'closed');
       await pool.end().catch(() => undefined);

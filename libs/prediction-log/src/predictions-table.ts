@@ -31,5 +31,6 @@ CREATE INDEX predictions_impression_id_idx ON ${s}.predictions (impression_id);
   },
 ];
 
+/** Binary: the writer sends the columns' own types (copy-binary-chunk.ts encodes them, in this order). */
 export const PREDICTIONS_COPY_SQL = (schema: string) =>
-  `COPY ${schema}.predictions (impression_id, model_name, model_version, role, score, served_at) FROM STDIN`;
+  `COPY ${schema}.predictions (impression_id, model_name, model_version, role, score, served_at) FROM STDIN (FORMAT binary)`;

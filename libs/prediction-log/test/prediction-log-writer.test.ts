@@ -69,6 +69,67 @@ describe('createPredictionLogWriter', () => {
     expect(writer.stats()).toMatchObject({ written: 2, queued: 0, dropped: { missing_id: 1, queue_full: 0 } });
   });
 
+  it('writes every field exactly: any id text, the longest id, scores to the last bit, times before and after 2000', async () => {
+    const model: LoggedModel = { name: 'ctr-modèle', version: '12', role: 'shadow' };
+    const long = (i: number) => `f-long-${i}-`.padEnd(256, 'x');
+    const ids = [
+      'f-ascii',
+      'f-ünïcødé-🎯',
+      'f-\t\n\r\\',
+      'f-\ud800-lone',
+      ...Array.from({ length: 60 }, (_, i) => long(i)),
+    ];
+    const scores = Float64Array.from(ids, (_, i) => (i === 0 ? 0 : i === 1 ? 1 : Math.PI / (i + 4)));
+    const written: number[] = [];
+    const writer = createPredictionLogWriter({
+      ...settings,
+      databaseUrl: databaseUrl(),
+      schema,
+      onWritten: (n) => written.push(n),
+    });
+    const at = new Date(Date.UTC(2026, 10, 30, 22, 15, 1, 234));
+    const before2000 = new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999));
+    expect(
+      writer.record(
+        model,
+        ids.map((id) => ({ id })),
+        scores,
+        at,
+      ),
+    ).toBe(ids.length);
+    await writer.flush();
+    // The long ids do not fit one chunk: they went in more than one COPY.
+    expect(written.length).toBeGreaterThan(1);
+    // Into a buffer a finished COPY handed back: nothing of the earlier rows may be written again.
+    expect(writer.record(model, [{ id: 'f-old' }], [0.5], before2000)).toBe(1);
+    await writer.close();
+    expect(written.reduce((sum, n) => sum + n, 0)).toBe(ids.length + 1);
+    const { rows: got } = await pool.query<{
+      impression_id: string;
+      model_name: string;
+      model_version: string;
+      role: string;
+      score: number;
+      served_at: Date;
+    }>(`SELECT * FROM ${schema}.predictions WHERE impression_id LIKE 'f-%'`);
+    const expected = [
+      ...ids.map((id, i) => ({ id: id.replace('\ud800', '\ufffd'), score: scores[i], at })),
+      { id: 'f-old', score: 0.5, at: before2000 },
+    ];
+    expect(
+      got
+        .map((r) => ({
+          id: r.impression_id,
+          score: r.score,
+          at: r.served_at,
+          model: [r.model_name, r.model_version, r.role],
+        }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    ).toEqual(
+      expected.map((e) => ({ ...e, model: ['ctr-modèle', '12', 'shadow'] })).sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+  });
+
   it('writes a full batch without waiting for the timer', async () => {
     const writes: number[] = [];
     const writer = createPredictionLogWriter({
