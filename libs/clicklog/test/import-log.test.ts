@@ -105,7 +105,7 @@ describe('importLog: CSV with a click flag on the row', () => {
 });
 
 describe('importLog: a file larger than one staging segment', () => {
-  // 5,000 JSONL rows arrive in batches of 2,000; one byte per segment makes each batch its own
+  // 5,000 JSONL rows arrive in batches of 500; one byte per segment makes each batch its own
   // segment, merged before the next is staged. Rows 4,000+ repeat rows 0-999 (same id, same row),
   // so the direct COPY into the table breaks on the first of them and the file goes in again
   // through the staging table. Rows 10 and 11 are bad (their repeats 4,010 and 4,011 are not).

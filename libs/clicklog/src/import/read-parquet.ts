@@ -1,6 +1,6 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import type { SourceBatch } from './source-records.js';
+import type { SourceBatch, SourceRecord } from './source-records.js';
 
 /**
  * hyparquet decodes a row group's column chunks whole for any slice of it, so a slice per call
@@ -8,6 +8,8 @@ import type { SourceBatch } from './source-records.js';
  * objects) and only cut larger groups.
  */
 const SLICE_ROWS = 100_000;
+/** Rows per batch handed to the consumer. */
+const BATCH_ROWS = 500;
 
 /**
  * Streams a Parquet file in slices of rows (hyparquet, pure JavaScript: no native binary to ship),
@@ -36,11 +38,14 @@ export async function* readParquet(file: string): AsyncGenerator<SourceBatch> {
           rows = data;
         },
       });
-      yield {
-        records: rows.map((values, i) => ({ line: from + i + 1, values })),
-        progress: total > 0 ? to / total : 1,
-        columns,
-      };
+      // Handed on in small batches: each batch's records and COPY text die young while the
+      // decoded group (long-lived anyway) is consumed.
+      for (let at = 0; at < rows.length; at += BATCH_ROWS) {
+        const end = Math.min(rows.length, at + BATCH_ROWS);
+        const records: SourceRecord[] = [];
+        for (let i = at; i < end; i++) records.push({ line: from + i + 1, values: rows[i] as unknown[] });
+        yield { records, progress: total > 0 ? (from + end) / total : 1, columns };
+      }
     }
     start = groupEnd;
   }
