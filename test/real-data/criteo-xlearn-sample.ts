@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { FeatureSpecInput } from '@fallback-ctr/model';
-import { dataCacheDir } from './open-bandit-sample.js';
-
-const run = promisify(execFile);
+import { pypiSample } from './pypi-sample-cache.js';
 
 /**
  * Real Criteo display-ad rows shipped in the source distribution of xlearn on PyPI (the package is
@@ -15,10 +11,6 @@ const run = promisify(execFile);
  * libffm form (`label field:feature:value`): 18 fields whose values are feature numbers.
  */
 export const XLEARN_SDIST = 'xlearn==0.40a1';
-const MEMBERS = {
-  train: 'xlearn-0.40a1/compile/demo/classification/criteo_ctr/small_train.txt',
-  test: 'xlearn-0.40a1/compile/demo/classification/criteo_ctr/small_test.txt',
-} as const;
 const FIELDS = 18;
 
 /**
@@ -34,15 +26,6 @@ export const CRITEO_WINDOW = {
   hours: 40,
   holdoutHours: 20,
 } as const;
-
-const EXTRACT = `
-import sys, tarfile, glob
-sdist = glob.glob(sys.argv[1] + '/xlearn-*.tar.gz')[0]
-with tarfile.open(sdist) as t:
-    for name, member in zip(sys.argv[3::2], sys.argv[4::2]):
-        with t.extractfile(member) as src, open(sys.argv[2] + '/' + name + '.txt', 'wb') as dst:
-            dst.write(src.read())
-`;
 
 /**
  * One libffm line as a CSV row: served_at, click, then f0…f17. A field with several features on the
@@ -73,34 +56,24 @@ export function criteoCsv(trainLines: string[], testLines: string[]): string {
 }
 
 /**
- * Path of the sample as a CSV (400 rows), fetched once from PyPI with pip (the sdist, 4.9 MB) and
- * cached. Concurrent callers each work in their own temporary folder; the first rename wins.
+ * Path of the sample as a CSV (400 rows), written beside the two demo files of the sdist (4.9 MB),
+ * which pip fetches once from PyPI; both are cached.
  */
 export async function criteoSample(): Promise<string> {
-  const dir = join(dataCacheDir(), 'xlearn-0.40a1');
-  const csv = join(dir, 'criteo.csv');
+  const files = await pypiSample({
+    cacheName: 'xlearn-0.40a1',
+    pipArgs: ['--no-binary', ':all:', XLEARN_SDIST],
+    members: {
+      'small_train.txt': 'xlearn-0.40a1/compile/demo/classification/criteo_ctr/small_train.txt',
+      'small_test.txt': 'xlearn-0.40a1/compile/demo/classification/criteo_ctr/small_test.txt',
+    },
+  });
+  const csv = join(dirname(files['small_train.txt']), 'criteo.csv');
   if (existsSync(csv)) return csv;
-  await mkdir(dataCacheDir(), { recursive: true });
-  const work = await mkdtemp(join(dataCacheDir(), 'xlearn-download-'));
-  try {
-    const python = process.env.FALLBACK_CTR_PYTHON ?? 'python3';
-    await run(python, ['-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:', XLEARN_SDIST, '-d', work], {
-      maxBuffer: 1 << 22,
-    });
-    const out = join(work, 'out');
-    await mkdir(out);
-    await run(python, ['-c', EXTRACT, work, out, ...Object.entries(MEMBERS).flat()]);
-    const lines = async (name: string) =>
-      (await readFile(join(out, `${name}.txt`), 'utf8')).split('\n').filter((l) => l.trim() !== '');
-    await writeFile(join(out, 'criteo.csv'), criteoCsv(await lines('train'), await lines('test')));
-    await rm(join(out, 'train.txt'));
-    await rm(join(out, 'test.txt'));
-    await rename(out, dir).catch((error: NodeJS.ErrnoException) => {
-      if (!existsSync(csv)) throw error; // another caller won the race: theirs is as good
-    });
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  const lines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  const partial = `${csv}.${process.pid}.partial`;
+  await writeFile(partial, criteoCsv(await lines(files['small_train.txt']), await lines(files['small_test.txt'])));
+  await rename(partial, csv); // atomic: a concurrent caller sees the whole file or none
   return csv;
 }
 
