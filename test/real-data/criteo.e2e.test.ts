@@ -1,0 +1,79 @@
+import { importLog, migrate } from '@fallback-ctr/clicklog';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../services/trainer/src/cli.js';
+import {
+  cleanUp,
+  cli,
+  databaseUrl,
+  mlflowClient,
+  trackingUri,
+  uniqueSuffix,
+} from '../../services/trainer/test/support/e2e.js';
+import { CRITEO_WINDOW, criteoFeatureSpec, criteoMapping, criteoSample } from './criteo-xlearn-sample.js';
+
+/**
+ * The second real sample end to end: 400 Criteo display-ad rows from the xlearn sdist (fetched from
+ * PyPI with pip and cached), split by row order (test/real-data/criteo-xlearn-sample.ts).
+ */
+const suffix = uniqueSuffix();
+const schema = `criteo_e2e_${suffix}`;
+const modelName = `criteo-e2e-${suffix}`;
+const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+const mlflow = mlflowClient();
+
+function userEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl(),
+    MLFLOW_TRACKING_URI: trackingUri(),
+    CLICKLOG_SCHEMA: schema,
+    MODEL_NAME: modelName,
+    TRAIN_WINDOW_END: CRITEO_WINDOW.end,
+    TRAIN_WINDOW_HOURS: String(CRITEO_WINDOW.hours),
+    HOLDOUT_HOURS: String(CRITEO_WINDOW.holdoutHours),
+    FEATURE_SPEC: JSON.stringify(criteoFeatureSpec),
+    ...extra,
+  };
+}
+
+describe('Criteo rows from the xlearn sdist end to end', () => {
+  beforeAll(async () => {
+    await migrate({ db: pool, schema });
+    const result = await importLog({ db: pool, schema, file: await criteoSample(), mapping: criteoMapping });
+    expect(result).toMatchObject({ rows: 400, imported: 400, badRows: 0, clicks: { imported: 94 } });
+  }, 300_000);
+  afterAll(async () => {
+    await cleanUp(modelName, [schema]);
+    await pool.end();
+  });
+
+  it('with the defaults alone the run ends SKIPPED: 400 rows are under DATA_MIN_ROWS, nothing registered', {
+    timeout: 300_000,
+  }, async () => {
+    const { code, logs } = await cli(['run'], userEnv());
+    expect(code).toBe(ExitCode.OK);
+    expect(logs.at(-1)?.outcome).toBe('SKIPPED');
+    expect(String(logs.at(-1)?.msg)).toMatch(/only 400 labelled impressions .*DATA_MIN_ROWS = 1,000/);
+    expect((await mlflow.searchAllModelVersions({ name: modelName })).length).toBe(0);
+  });
+
+  it('with DATA_MIN_ROWS=100: trained on the training file, judged on the test file, every gate reason true', {
+    timeout: 300_000,
+  }, async () => {
+    const { code, logs } = await cli(['run'], userEnv({ DATA_MIN_ROWS: '100' }));
+    expect(code).toBe(ExitCode.OK);
+    const last = logs.at(-1);
+    expect(last?.outcome).toBe('REJECTED'); // 400 rows cannot meet the gate's minimum sizes
+    const { metrics } = (await mlflow.getRun(String(last?.runId))).data;
+    for (const [key, value] of Object.entries(metrics)) expect(Number.isFinite(value), key).toBe(true);
+    // small_train.txt is the training part and small_test.txt the holdout, as the split by row order says.
+    expect(metrics).toMatchObject({ train_rows: 200, train_clicks: 48, holdout_rows: 200, holdout_clicks: 46 });
+    const reasons = [...String(last?.msg).matchAll(/([a-z_]+) = (-?[\d.e+-]+)(?: ± [\d.e+-]+ SE)? \(must be/g)];
+    expect(reasons.map(([, name]) => name)).toEqual(expect.arrayContaining(['train_rows', 'holdout_rows']));
+    for (const [, name, value] of reasons) {
+      const metric = metrics[name as string] ?? metrics[`holdout_${name}`];
+      expect(metric, `${name} in the run's metrics`).toBeDefined();
+      expect(Number(value)).toBeCloseTo(metric as number, 3);
+    }
+  });
+});
