@@ -160,6 +160,15 @@ async function compare(key: string, sample: RealSample, pool: pg.Pool): Promise<
       ...sample.overrides?.env,
       TRAIN_SEARCH: 'false',
     });
+    // When the validation slice was too small for the search, what the search would have chosen.
+    const forced =
+      trainer.params['search.ran'] === 'true'
+        ? undefined
+        : await trainerRun(sample, schema, `bench-real-${schema}-forced`, {
+            ...sample.overrides?.env,
+            TRAIN_SEARCH_MIN_VALIDATION_ROWS: '1',
+            TRAIN_SEARCH_MIN_VALIDATION_CLICKS: '1',
+          });
 
     const spec = parseFeatureSpec(sample.featureSpec);
     const featurizer = createFeaturizer(spec);
@@ -184,22 +193,33 @@ async function compare(key: string, sample: RealSample, pool: pg.Pool): Promise<
     console.log('\n| model | holdout logloss | AUC | NE | calibration | note |');
     console.log('|---|---|---|---|---|---|');
     const m = trainer.metrics;
+    const vsBest = (logloss: number | undefined) => {
+      const pct = ((logloss ?? Number.NaN) / sk.best.holdout_logloss - 1) * 100;
+      return `${pct >= 0 ? '+' : ''}${pct.toFixed(2)} % vs scikit-learn best`;
+    };
     const ftrl = Object.keys(trainer.params)
       .filter((k) => /^(ftrl|train)\./.test(k))
       .sort()
       .map((k) => `${k} ${trainer.params[k]}`)
       .join(', ');
+    const search =
+      trainer.params['search.ran'] === 'true'
+        ? `search ran (${trainer.metrics.search_trials} candidates)`
+        : `search skipped (${trainer.params['search.skipped'] ?? 'TRAIN_SEARCH=false'})`;
     console.log(
-      `| \`trainer run\` (defaults + FEATURE_SPEC) | ${trainerLogloss.toFixed(5)} | ${m.holdout_auc?.toFixed(3)} | ${m.holdout_ne?.toFixed(3)} | ${m.holdout_calibration?.toFixed(3)} | gate ${trainer.outcome}; ${ftrl}; ${trainer.seconds.toFixed(0)} s |`,
+      `| \`trainer run\` (defaults + FEATURE_SPEC) | ${trainerLogloss.toFixed(5)} | ${m.holdout_auc?.toFixed(3)} | ${m.holdout_ne?.toFixed(3)} | ${m.holdout_calibration?.toFixed(3)} | gate ${trainer.outcome}; ${search}; ${ftrl}; ${vsBest(trainerLogloss)}; ${trainer.seconds.toFixed(0)} s |`,
     );
     const f = fixed.metrics;
-    const vsBest = (logloss: number | undefined) => {
-      const pct = ((logloss ?? Number.NaN) / sk.best.holdout_logloss - 1) * 100;
-      return `${pct >= 0 ? '+' : ''}${pct.toFixed(2)} % vs scikit-learn best`;
-    };
     console.log(
       `| \`trainer run\` with TRAIN_SEARCH=false (fixed FTRL defaults) | ${f.holdout_logloss?.toFixed(5)} | ${f.holdout_auc?.toFixed(3)} | ${f.holdout_ne?.toFixed(3)} | ${f.holdout_calibration?.toFixed(3)} | gate ${fixed.outcome}; ${vsBest(f.holdout_logloss)} |`,
     );
+    if (forced) {
+      const g = forced.metrics;
+      const chosen = ['ftrl.alpha', 'ftrl.l1', 'ftrl.l2', 'train.passes'].map((k) => `${k} ${forced.params[k]}`);
+      console.log(
+        `| \`trainer run\` with the search forced (TRAIN_SEARCH_MIN_VALIDATION_ROWS=1, _CLICKS=1) | ${g.holdout_logloss?.toFixed(5)} | ${g.holdout_auc?.toFixed(3)} | ${g.holdout_ne?.toFixed(3)} | ${g.holdout_calibration?.toFixed(3)} | gate ${forced.outcome}; chose ${chosen.join(', ')}; ${vsBest(g.holdout_logloss)} |`,
+      );
+    }
     for (const r of sk.results) {
       console.log(
         `| scikit-learn LR, C = ${r.C}${r === sk.best ? ' (best)' : ''} | ${r.holdout_logloss.toFixed(5)} | ${r.holdout_auc.toFixed(3)} | | | |`,

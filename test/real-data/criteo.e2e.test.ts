@@ -64,10 +64,22 @@ describe('Criteo rows from the xlearn sdist end to end', () => {
     expect(code).toBe(ExitCode.OK);
     const last = logs.at(-1);
     expect(last?.outcome).toBe('REJECTED'); // 400 rows cannot meet the gate's minimum sizes
-    const { metrics } = (await mlflow.getRun(String(last?.runId))).data;
+    const run = await mlflow.getRun(String(last?.runId));
+    const { metrics, params } = run.data;
     for (const [key, value] of Object.entries(metrics)) expect(Number.isFinite(value), key).toBe(true);
     // small_train.txt is the training part and small_test.txt the holdout, as the split by row order says.
     expect(metrics).toMatchObject({ train_rows: 200, train_clicks: 48, holdout_rows: 200, holdout_clicks: 46 });
+    // Its 40-row validation slice cannot rank the search's candidates: the run keeps the FTRL
+    // defaults, says why in its log and its params, and records no candidate.
+    expect(params['search.ran']).toBe('false');
+    expect(params['search.skipped']).toMatch(/40 rows < TRAIN_SEARCH_MIN_VALIDATION_ROWS = 1,000/);
+    expect(params).toMatchObject({ 'ftrl.alpha': '0.1', 'ftrl.l1': '1', 'ftrl.l2': '1', 'train.passes': '1' });
+    expect(logs.some((l) => String(l.msg).startsWith('hyper-parameter search skipped'))).toBe(true);
+    const trials = await mlflow.searchAllRuns({
+      experimentIds: [run.info.experimentId],
+      filter: `tags.\`mlflow.parentRunId\` = '${run.info.runId}'`,
+    });
+    expect(trials).toHaveLength(0);
     const reasons = [...String(last?.msg).matchAll(/([a-z_]+) = (-?[\d.e+-]+)(?: ± [\d.e+-]+ SE)? \(must be/g)];
     expect(reasons.map(([, name]) => name)).toEqual(expect.arrayContaining(['train_rows', 'holdout_rows']));
     for (const [, name, value] of reasons) {

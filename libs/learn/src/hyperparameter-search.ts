@@ -27,10 +27,27 @@ export const SearchSpaceSchema = z.object({
 });
 export type SearchSpace = z.infer<typeof SearchSpaceSchema>;
 
+/** Share of the training rows, at the end of the slice, held out to score the trials (strictly before the holdout). */
+export const DEFAULT_VALIDATION_FRACTION = 0.2;
+
+/**
+ * The search's split of a time-ordered training batch: its last `validationFraction` of rows
+ * (`validation`) score the candidates, the rows before them (`tune`) train them.
+ */
+export function validationSplit(
+  train: FeaturizedBatch,
+  validationFraction = DEFAULT_VALIDATION_FRACTION,
+): { tune: FeaturizedBatch; validation: FeaturizedBatch; tuneClicks: number; validationClicks: number } {
+  const start = train.rows - Math.floor(train.rows * validationFraction);
+  const tune = sliceRows(train, 0, start);
+  const validation = sliceRows(train, start, train.rows);
+  return { tune, validation, tuneClicks: clicksOf(tune), validationClicks: clicksOf(validation) };
+}
+
 export const SearchOptionsSchema = z.object({
   space: SearchSpaceSchema.default(SearchSpaceSchema.parse({})),
   /** Share of the training rows, at the end of the slice, held out to score the trials (strictly before the holdout). */
-  validationFraction: z.number().gt(0).lt(1).default(0.2),
+  validationFraction: z.number().gt(0).lt(1).default(DEFAULT_VALIDATION_FRACTION),
   /**
    * Row updates the search may spend (excluding the refit), as a multiple of the training rows: the
    * cost of `budget` one-pass fits over the whole slice. Trials run in memory, on rows featurised
@@ -176,12 +193,9 @@ export async function searchHyperparameters(
   const started = Date.now();
   const o = parseSearchOptions(options);
   const shared = parseTrainOptions(base);
-  const nValidation = Math.floor(train.rows * o.validationFraction);
-  const nTune = train.rows - nValidation;
-  const validation = sliceRows(train, nTune, train.rows);
-  const tune = sliceRows(train, 0, nTune);
-  const validationClicks = clicksOf(validation);
-  const tuneClicks = clicksOf(tune);
+  const { tune, validation, tuneClicks, validationClicks } = validationSplit(train, o.validationFraction);
+  const nTune = tune.rows;
+  const nValidation = validation.rows;
   if (nTune < 1 || nValidation < 1 || validationClicks === 0 || tuneClicks === 0) {
     throw new LearnError(
       LearnErrorCode.INPUT_INVALID,

@@ -25,6 +25,7 @@ export {
   TRAIN_DEFAULTS,
 } from './ftrl.js';
 export {
+  DEFAULT_VALIDATION_FRACTION,
   type SearchHooks,
   type SearchOptions,
   type SearchOptionsInput,
@@ -35,6 +36,7 @@ export {
   type SearchTrial,
   searchAndFit,
   searchHyperparameters,
+  validationSplit,
 } from './hyperparameter-search.js';
 export {
   binaryEntropy,

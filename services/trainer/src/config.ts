@@ -72,6 +72,16 @@ export const ModelEnvSchema = z.object({
     .describe(
       'Training rows the search holds in memory (about 140 bytes each with the default spec); the refit of its winner trains on them. A longer training part is searched on its most recent rows and refitted streamed from Postgres.',
     ),
+  TRAIN_SEARCH_MIN_VALIDATION_ROWS: envInt(1)
+    .default(1_000)
+    .describe(
+      'The search runs only when its validation slice (the last 20 % of the training part) holds at least this many rows, else the run keeps the FTRL defaults (or the FTRL_* set) and says why (MLflow param search.skipped): on a few dozen rows the ranking of the candidates is noise and the winner over-fits.',
+    ),
+  TRAIN_SEARCH_MIN_VALIDATION_CLICKS: envInt(1)
+    .default(10)
+    .describe(
+      'The search runs only when its validation slice holds at least this many clicks, else the run keeps the FTRL defaults (or the FTRL_* set) and says why.',
+    ),
   FTRL_ALPHA: positive()
     .optional()
     .describe(`FTRL per-coordinate learning-rate scale α; unset: chosen by the search, else ${FTRL_DEFAULTS.alpha}.`),
@@ -307,6 +317,9 @@ export function trainingSettings(e: z.output<typeof ModelEnvSchema>) {
       enabled: e.TRAIN_SEARCH,
       /** Most training rows held in memory for the search and the refit. */
       maxRows: e.TRAIN_SEARCH_MAX_ROWS,
+      /** Below these the validation slice cannot rank candidates: the defaults are kept (search-guard.ts). */
+      minValidationRows: e.TRAIN_SEARCH_MIN_VALIDATION_ROWS,
+      minValidationClicks: e.TRAIN_SEARCH_MIN_VALIDATION_CLICKS,
       pinned: {
         ...(e.FTRL_ALPHA === undefined ? {} : { alpha: e.FTRL_ALPHA }),
         ...(e.FTRL_L1 === undefined ? {} : { l1: e.FTRL_L1 }),

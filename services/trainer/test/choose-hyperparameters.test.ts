@@ -1,5 +1,5 @@
 import { syntheticImpressions } from '@fallback-ctr/clicklog';
-import { type LabeledBatch, searchHyperparameters } from '@fallback-ctr/learn';
+import { FTRL_DEFAULTS, type LabeledBatch, searchHyperparameters } from '@fallback-ctr/learn';
 import { defaultFeatureSpec, RAW_COLUMNS } from '@fallback-ctr/model';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { describe, expect, it, vi } from 'vitest';
@@ -66,5 +66,61 @@ describe('the hyper-parameter search trains its candidates as the model will be 
     expect(off.base).toMatchObject({ rareRate: 0 });
     expect(off.base?.rareTokenDraws).toBeUndefined();
     expect(off.featurizer?.vocabulary).toBeUndefined();
+  });
+});
+
+/** The first `n` rows of the fixture as a training part, with their labels replaced when `labels` is given. */
+function firstRows(n: number, labels?: (row: number) => 0 | 1) {
+  const part: LabeledBatch = {
+    length: n,
+    columns: batch.columns.map((column) => column.slice(0, n)),
+    contexts: batch.contexts.slice(0, n),
+    labels: labels ? Uint8Array.from({ length: n }, (_, r) => labels(r)) : Uint8Array.from(batch.labels).subarray(0, n),
+  } as LabeledBatch;
+  return {
+    read: () => ({
+      batches: async function* () {
+        yield part;
+      },
+    }),
+  };
+}
+
+async function choose(part: ReturnType<typeof firstRows>, env: Record<string, string> = {}) {
+  vi.mocked(searchHyperparameters).mockClear();
+  const config = loadTrainerConfig({ DATABASE_URL: 'x', MLFLOW_TRACKING_URI: 'http://m', ...env });
+  const { chosen } = await chooseHyperparameters(part as never, {
+    featureSpec: defaultFeatureSpec,
+    config,
+    logger: silentLogger(),
+  });
+  return { chosen, searched: vi.mocked(searchHyperparameters).mock.calls.length > 0 };
+}
+
+describe('the search runs only when its validation slice can rank the candidates', () => {
+  it('a training part of 2,000 rows (a 400-row validation slice) keeps the FTRL defaults and says why', async () => {
+    const { chosen, searched } = await choose(firstRows(2_000));
+    expect(searched).toBe(false);
+    expect(chosen.search).toBeNull();
+    expect(chosen.ftrl).toMatchObject(FTRL_DEFAULTS);
+    expect(chosen.passes).toBe(1);
+    expect(chosen.skipped).toMatch(/400 rows < TRAIN_SEARCH_MIN_VALIDATION_ROWS = 1,000/);
+    // The same rows are searched once the minimum allows them: the guard, not the data, stopped it.
+    const lowered = await choose(firstRows(2_000), {
+      TRAIN_SEARCH_MIN_VALIDATION_ROWS: '400',
+      TRAIN_SEARCH_MIN_VALIDATION_CLICKS: '1',
+    });
+    expect(lowered.searched).toBe(true);
+    expect(lowered.chosen.skipped).toBeUndefined();
+  });
+
+  it('enough validation rows with too few clicks keep the defaults too', async () => {
+    // 10,000 rows, a click every 100 rows before the validation slice and 5 clicks in it (2,000 rows).
+    const part = firstRows(10_000, (r) => (r < 8_000 ? (r % 100 === 0 ? 1 : 0) : r % 400 === 0 ? 1 : 0));
+    const few = await choose(part);
+    expect(few.searched).toBe(false);
+    expect(few.chosen.skipped).toMatch(/5 clicks < TRAIN_SEARCH_MIN_VALIDATION_CLICKS = 10/);
+    expect(few.chosen.skipped).not.toMatch(/ROWS/);
+    expect((await choose(part, { TRAIN_SEARCH_MIN_VALIDATION_CLICKS: '5' })).searched).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import {
 import type { FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
+import { searchSkipReason } from './search-guard.js';
 import { readTrainingRows, type TrainingRowsInMemory } from './training-rows.js';
 
 export interface ChosenHyperparameters {
@@ -16,6 +17,8 @@ export interface ChosenHyperparameters {
   passes: number;
   /** The search that chose them; null when it did not run (off, every axis pinned, or too few clicks). */
   search: SearchResult | null;
+  /** Why the search did not run although it was on (a validation slice too small to rank candidates). */
+  skipped?: string;
 }
 
 const AXES = ['alpha', 'l1', 'l2', 'passes'] as const;
@@ -69,6 +72,11 @@ export async function chooseHyperparameters(
   });
   const { batch, counts } = rows;
   const { rareRate, missingRate, beta } = config.ftrl;
+  const skipped = searchSkipReason(batch, config.search);
+  if (skipped !== undefined) {
+    o.logger.warn({ searchSkipped: skipped }, `hyper-parameter search skipped, training with the defaults: ${skipped}`);
+    return { chosen: { ...fixed, skipped }, rows };
+  }
   const grid = SearchSpaceSchema.parse({});
   const space = {
     alpha: pinned.alpha === undefined ? grid.alpha : [pinned.alpha],
@@ -94,7 +102,7 @@ export async function chooseHyperparameters(
     // Too few clicks on one side of the validation split: nothing to choose on, keep the defaults.
     if (!(error instanceof LearnError)) throw error;
     o.logger.warn({ err: error }, 'hyper-parameter search skipped: training with the defaults');
-    return { chosen: fixed, rows };
+    return { chosen: { ...fixed, skipped: error.message }, rows };
   }
   const chosen = {
     ftrl: { ...config.ftrl, alpha: search.best.alpha, l1: search.best.l1, l2: search.best.l2 },

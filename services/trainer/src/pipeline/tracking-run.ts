@@ -164,7 +164,11 @@ export class TrackingRun {
     const params = Object.fromEntries(Object.entries(all).filter(([k]) => axes.includes(k)));
     const search = chosen.search;
     await this.mlflow.logBatch(this.runId, {
-      params: { ...params, 'search.ran': String(search !== null) },
+      params: {
+        ...params,
+        'search.ran': String(search !== null),
+        ...(chosen.skipped === undefined ? {} : { 'search.skipped': clip(chosen.skipped, PARAM_LIMIT) }),
+      },
       metrics: search
         ? [
             { key: 'search_trials', value: search.trials.length, step: 0 },
