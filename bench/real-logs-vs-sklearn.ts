@@ -35,11 +35,13 @@ import {
   criteoSample,
 } from '../test/real-data/criteo-xlearn-sample.js';
 import {
+  OPEN_BANDIT_WINDOW,
   type OpenBanditPolicy,
   openBanditFeatureSpec,
   openBanditMapping,
   openBanditSample,
 } from '../test/real-data/open-bandit-sample.js';
+import { realSampleEnv, type SampleWindow } from '../test/real-data/real-sample-env.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,9 +62,7 @@ interface RealSample {
   /** Imports the sample into the schema; returns one line per file imported. */
   importInto(db: pg.Pool, schema: string): Promise<string[]>;
   featureSpec: FeatureSpecInput;
-  windowEnd: string;
-  windowHours: number;
-  holdoutHours: number;
+  window: SampleWindow;
   /** Settings beyond the defaults the comparison needs, with why; the bench first runs without them. */
   overrides?: { env: Record<string, string>; why: string };
 }
@@ -80,9 +80,7 @@ const SAMPLES: Record<string, RealSample> = {
       return lines;
     },
     featureSpec: openBanditFeatureSpec,
-    windowEnd: '2019-12-01T00:00:00Z',
-    windowHours: 7 * 24,
-    holdoutHours: 48,
+    window: OPEN_BANDIT_WINDOW,
   },
   criteo: {
     title: 'Criteo rows in the xlearn 0.40a1 sdist (split by row order)',
@@ -91,9 +89,7 @@ const SAMPLES: Record<string, RealSample> = {
       return [`imported criteo: ${r.imported} impressions, ${r.clicks.imported} clicks, ${r.badRows} bad rows`];
     },
     featureSpec: criteoFeatureSpec,
-    windowEnd: CRITEO_WINDOW.end,
-    windowHours: CRITEO_WINDOW.hours,
-    holdoutHours: CRITEO_WINDOW.holdoutHours,
+    window: CRITEO_WINDOW,
     overrides: {
       env: { DATA_MIN_ROWS: '100' },
       why: 'the sample has 400 rows; the default DATA_MIN_ROWS = 1000 ends the run SKIPPED',
@@ -115,17 +111,17 @@ async function trainerRun(sample: RealSample, schema: string, modelName: string,
   const { stdout } = await promisify(execFile)(tsx, ['--conditions=source', bin, 'run'], {
     env: {
       ...process.env,
-      DATABASE_URL: url,
-      MLFLOW_TRACKING_URI: mlflowUri,
-      CLICKLOG_SCHEMA: schema,
-      MODEL_NAME: modelName,
-      TRAIN_WINDOW_END: sample.windowEnd,
-      TRAIN_WINDOW_HOURS: String(sample.windowHours),
-      HOLDOUT_HOURS: String(sample.holdoutHours),
-      ATTRIBUTION_WINDOW_MINUTES: String(ATTRIBUTION_MINUTES),
-      FEATURE_SPEC: JSON.stringify(sample.featureSpec),
-      LOG_LEVEL: 'info',
-      ...extraEnv,
+      ...realSampleEnv(
+        {
+          databaseUrl: url,
+          trackingUri: mlflowUri,
+          schema,
+          modelName,
+          window: sample.window,
+          featureSpec: sample.featureSpec,
+        },
+        { ATTRIBUTION_WINDOW_MINUTES: String(ATTRIBUTION_MINUTES), LOG_LEVEL: 'info', ...extraEnv },
+      ),
     },
     maxBuffer: 1 << 26,
   });
@@ -173,12 +169,12 @@ async function compare(key: string, sample: RealSample, pool: pg.Pool): Promise<
     const spec = parseFeatureSpec(sample.featureSpec);
     const featurizer = createFeaturizer(spec);
     const window = {
-      trainWindowHours: sample.windowHours,
-      holdoutHours: sample.holdoutHours,
+      trainWindowHours: sample.window.hours,
+      holdoutHours: sample.window.holdoutHours,
       attributionWindowMinutes: ATTRIBUTION_MINUTES,
-      end: new Date(sample.windowEnd),
+      end: new Date(sample.window.end),
     };
-    const bounds = windowBounds(window, () => new Date(sample.windowEnd));
+    const bounds = windowBounds(window, () => new Date(sample.window.end));
     const split = await loadWindow({ clicklogSchema: schema, window }, pool, logger, bounds);
     const train = await featurizeRows(split.train.read(), featurizer);
     const holdout = await featurizeRows(split.holdout.read(), featurizer);
@@ -188,7 +184,7 @@ async function compare(key: string, sample: RealSample, pool: pg.Pool): Promise<
     const trainerLogloss = trainer.metrics.holdout_logloss ?? Number.NaN;
     const ratio = trainerLogloss / sk.best.holdout_logloss;
     console.log(
-      `split: train ${train.labels.length} rows / ${clicks(train.labels)} clicks, holdout (last ${sample.holdoutHours} h) ${holdout.labels.length} rows / ${clicks(holdout.labels)} clicks`,
+      `split: train ${train.labels.length} rows / ${clicks(train.labels)} clicks, holdout (last ${sample.window.holdoutHours} h) ${holdout.labels.length} rows / ${clicks(holdout.labels)} clicks`,
     );
     console.log('\n| model | holdout logloss | AUC | NE | calibration | note |');
     console.log('|---|---|---|---|---|---|');

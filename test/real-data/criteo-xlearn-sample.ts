@@ -3,6 +3,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FeatureSpecInput } from '@fallback-ctr/model';
 import { pypiSample } from './pypi-sample-cache.js';
+import type { SampleWindow } from './real-sample-env.js';
 
 /**
  * Real Criteo display-ad rows shipped in the source distribution of xlearn on PyPI (the package is
@@ -21,11 +22,11 @@ const FIELDS = 18;
  */
 export const CRITEO_START = '2014-01-01T00:00:00.000Z';
 const ROW_SPACING_MS = 6 * 60_000;
-export const CRITEO_WINDOW = {
+export const CRITEO_WINDOW: SampleWindow = {
   end: '2014-01-02T16:00:00.000Z',
   hours: 40,
   holdoutHours: 20,
-} as const;
+};
 
 /**
  * One libffm line as a CSV row: served_at, click, then f0…f17. A field with several features on the

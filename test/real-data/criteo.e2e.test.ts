@@ -2,38 +2,24 @@ import { importLog, migrate } from '@fallback-ctr/clicklog';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../services/trainer/src/cli.js';
-import {
-  cleanUp,
-  cli,
-  databaseUrl,
-  mlflowClient,
-  trackingUri,
-  uniqueSuffix,
-} from '../../services/trainer/test/support/e2e.js';
+import * as e2e from '../../services/trainer/test/support/e2e.js';
 import { CRITEO_WINDOW, criteoFeatureSpec, criteoMapping, criteoSample } from './criteo-xlearn-sample.js';
+import { realSampleEnv } from './real-sample-env.js';
 
 /**
  * The second real sample end to end: 400 Criteo display-ad rows from the xlearn sdist (fetched from
  * PyPI with pip and cached), split by row order (test/real-data/criteo-xlearn-sample.ts).
  */
-const suffix = uniqueSuffix();
+const { cli, databaseUrl, trackingUri } = e2e;
+const suffix = e2e.uniqueSuffix();
 const schema = `criteo_e2e_${suffix}`;
 const modelName = `criteo-e2e-${suffix}`;
 const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
-const mlflow = mlflowClient();
+const mlflow = e2e.mlflowClient();
 
 function userEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl(),
-    MLFLOW_TRACKING_URI: trackingUri(),
-    CLICKLOG_SCHEMA: schema,
-    MODEL_NAME: modelName,
-    TRAIN_WINDOW_END: CRITEO_WINDOW.end,
-    TRAIN_WINDOW_HOURS: String(CRITEO_WINDOW.hours),
-    HOLDOUT_HOURS: String(CRITEO_WINDOW.holdoutHours),
-    FEATURE_SPEC: JSON.stringify(criteoFeatureSpec),
-    ...extra,
-  };
+  const target = { databaseUrl: databaseUrl(), trackingUri: trackingUri(), schema, modelName };
+  return realSampleEnv({ ...target, window: CRITEO_WINDOW, featureSpec: criteoFeatureSpec }, extra);
 }
 
 describe('Criteo rows from the xlearn sdist end to end', () => {
@@ -43,7 +29,7 @@ describe('Criteo rows from the xlearn sdist end to end', () => {
     expect(result).toMatchObject({ rows: 400, imported: 400, badRows: 0, clicks: { imported: 94 } });
   }, 300_000);
   afterAll(async () => {
-    await cleanUp(modelName, [schema]);
+    await e2e.cleanUp(modelName, [schema]);
     await pool.end();
   });
 

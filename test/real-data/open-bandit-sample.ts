@@ -1,5 +1,6 @@
 import type { FeatureSpecInput } from '@fallback-ctr/model';
 import { pypiSample } from './pypi-sample-cache.js';
+import type { SampleWindow } from './real-sample-env.js';
 
 /** The Open Bandit Dataset sample shipped in the obp wheel (CC BY 4.0, ZOZO Technologies). */
 export const OBP_WHEEL = 'obp==0.4.1';
@@ -20,6 +21,9 @@ export async function openBanditSample(): Promise<Record<OpenBanditPolicy, strin
   });
   return { random: files['random.csv'], bts: files['bts.csv'] };
 }
+
+/** The week of the samples: training 2019-11-24..28, the last 48 hours the holdout. */
+export const OPEN_BANDIT_WINDOW: SampleWindow = { end: '2019-12-01T00:00:00.000Z', hours: 168, holdoutHours: 48 };
 
 /**
  * Import mapping of the samples: no id column (ids `<prefix>:<line>`), a click flag on the row,

@@ -10,7 +10,13 @@ import {
   trackingUri,
   uniqueSuffix,
 } from '../../services/trainer/test/support/e2e.js';
-import { openBanditFeatureSpec, openBanditMapping, openBanditSample } from './open-bandit-sample.js';
+import {
+  OPEN_BANDIT_WINDOW,
+  openBanditFeatureSpec,
+  openBanditMapping,
+  openBanditSample,
+} from './open-bandit-sample.js';
+import { realSampleEnv } from './real-sample-env.js';
 
 /**
  * A real public click log end to end, as a new user runs it: `clicklog import` of the Open Bandit
@@ -22,24 +28,14 @@ const schema = `obd_e2e_${suffix}`;
 const lateSchema = `obd_e2e_late_${suffix}`;
 const modelName = `obd-e2e-${suffix}`;
 const refusedModel = `obd-e2e-refused-${suffix}`;
-const WINDOW_END = '2019-12-01T00:00:00.000Z';
-const HOLDOUT_HOURS = 48;
+const { end: WINDOW_END, holdoutHours: HOLDOUT_HOURS } = OPEN_BANDIT_WINDOW;
 const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
 const mlflow = mlflowClient();
 
 /** The user's environment: where the data is, which week, which fields. Everything else is a default. */
 function userEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl(),
-    MLFLOW_TRACKING_URI: trackingUri(),
-    CLICKLOG_SCHEMA: schema,
-    MODEL_NAME: modelName,
-    TRAIN_WINDOW_END: WINDOW_END,
-    TRAIN_WINDOW_HOURS: '168',
-    HOLDOUT_HOURS: String(HOLDOUT_HOURS),
-    FEATURE_SPEC: JSON.stringify(openBanditFeatureSpec),
-    ...extra,
-  };
+  const target = { databaseUrl: databaseUrl(), trackingUri: trackingUri(), schema, modelName };
+  return realSampleEnv({ ...target, window: OPEN_BANDIT_WINDOW, featureSpec: openBanditFeatureSpec }, extra);
 }
 
 /** Impressions and clicks of [from, to) counted in SQL, independently of the trainer's reader. */
