@@ -106,7 +106,7 @@ describe('POST /predict with the prediction log on', () => {
       sampleRate: 0.1,
       flushIntervalMs: 500,
       maxQueue: 50_000,
-      batchSize: 1_000,
+      batchSize: 10_000,
     });
     expect(() => loadConfig({ ...base, PREDICTION_LOG_DATABASE_URL: 'x', PREDICTION_LOG_SAMPLE_RATE: '2' })).toThrow(
       /PREDICTION_LOG_DATABASE_URL[\s\S]*PREDICTION_LOG_SAMPLE_RATE/,
