@@ -1,25 +1,14 @@
-import { dropSchema } from '@fallback-ctr/clicklog';
 import { createScorer, defaultFeatureSpec } from '@fallback-ctr/model';
 import { silentLogger } from '@fallback-ctr/runtime';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadTrainerConfig } from '../src/config.js';
 import { evaluateOnHoldout } from '../src/pipeline/evaluate.js';
 import { loadWindow, windowBounds } from '../src/pipeline/load-window.js';
 import { shipCandidate, trainCandidate } from '../src/pipeline/train-candidate.js';
-import { databaseUrl, seedTraffic, trainerEnv, uniqueSuffix } from './support/e2e.js';
+import { trainerEnv } from './support/e2e.js';
+import { useSeededSchema } from './support/seeded-schema.js';
 
-const schema = `neg_sampling_${uniqueSuffix()}`;
-const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
-
-beforeAll(async () => {
-  await seedTraffic(schema);
-}, 120_000);
-
-afterAll(async () => {
-  await dropSchema({ db: pool, schema });
-  await pool.end();
-});
+const { schema, pool } = useSeededSchema('neg_sampling');
 
 /** Load → train → ship → evaluate, as `trainer run` does, at one TRAIN_NEGATIVE_SAMPLING_RATE. */
 async function trainAt(rate: number) {

@@ -1,25 +1,15 @@
-import { dropSchema, type SplitPart } from '@fallback-ctr/clicklog';
+import type { SplitPart } from '@fallback-ctr/clicklog';
 import { defaultFeatureSpec } from '@fallback-ctr/model';
 import { silentLogger } from '@fallback-ctr/runtime';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTrainerConfig } from '../src/config.js';
 import { loadWindow, windowBounds } from '../src/pipeline/load-window.js';
 import { shipCandidate, type TrainedCandidate, trainCandidate } from '../src/pipeline/train-candidate.js';
 import { readTrainingRows } from '../src/pipeline/training-rows.js';
-import { databaseUrl, seedTraffic, trainerEnv, uniqueSuffix } from './support/e2e.js';
+import { trainerEnv } from './support/e2e.js';
+import { useSeededSchema } from './support/seeded-schema.js';
 
-const schema = `train_memory_${uniqueSuffix()}`;
-const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
-
-beforeAll(async () => {
-  await seedTraffic(schema);
-}, 120_000);
-
-afterAll(async () => {
-  await dropSchema({ db: pool, schema });
-  await pool.end();
-});
+const { schema, pool } = useSeededSchema('train_memory');
 
 describe('the train stage on the rows the search read into memory', () => {
   const config = loadTrainerConfig(
