@@ -70,7 +70,7 @@ export const ModelEnvSchema = z.object({
   TRAIN_SEARCH_MAX_ROWS: envInt(10_000, 1_000_000_000)
     .default(4_000_000)
     .describe(
-      'Training rows the search holds in memory (about 140 bytes each with the default spec); the refit of its winner trains on them. A longer training part is searched on its most recent rows and refitted streamed from Postgres.',
+      'Training rows the search holds in memory (about 130 bytes each with the default spec); the refit of its winner trains on them. A longer training part is searched on its most recent rows and refitted streamed from Postgres.',
     ),
   TRAIN_SEARCH_MIN_VALIDATION_ROWS: envInt(1)
     .default(1_000)

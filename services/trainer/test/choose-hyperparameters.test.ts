@@ -78,6 +78,7 @@ function firstRows(n: number, labels?: (row: number) => 0 | 1) {
     labels: labels ? Uint8Array.from({ length: n }, (_, r) => labels(r)) : Uint8Array.from(batch.labels).subarray(0, n),
   } as LabeledBatch;
   return {
+    rows: n,
     read: () => ({
       batches: async function* () {
         yield part;
