@@ -85,9 +85,13 @@ describe('the one-command demo on embedded defaults, in a real terminal', () => 
     expect(lines.filter((l) => /^\s+at .+:\d+:\d+\)?$/.test(l))).toEqual([]);
     expect(lines.filter((l) => l.length > WIDTH)).toEqual([]);
     // No errors. The warnings allowed are true of the demo: it serves without tokens on loopback,
-    // and on a busy machine an MLflow call may time out once and be retried (the run still succeeds).
+    // and on a busy machine an MLflow call may time out once and be retried (the run still succeeds):
+    // a read or idempotent write is simply sent again, a create (run, model version) is first looked
+    // for by its request tag (at load 25-33 a runs/create timed out in step 4 of a whole-suite run).
     const expectedWarning = (l: string) =>
-      l.includes('API_TOKENS is not set') || l.includes('mlflow request failed, retrying');
+      l.includes('API_TOKENS is not set') ||
+      l.includes('mlflow request failed, retrying') ||
+      l.includes('mlflow create failed, checking before retrying');
     expect(lines.filter((l) => /\b(ERROR|FATAL)\b/.test(l))).toEqual([]);
     expect(lines.filter((l) => /\bWARN\b/.test(l) && !expectedWarning(l))).toEqual([]);
     for (const step of ['1/7', '2/7', '3/7', '4/7', '5/7', '6/7', '7/7']) expect(screen).toContain(`== ${step} `);
