@@ -70,7 +70,7 @@ beforeAll(() => {
     {
       args: composeMlflow.command ?? [],
       env: serviceEnv(composeMlflow),
-      hosts: [...COMPOSE_TRACKING_URIS().map(hostHeader), 'localhost:5000', 'evil.example.com:5000'],
+      hosts: [...COMPOSE_TRACKING_URIS().map(hostHeader), 'localhost:5000', '127.0.0.1:47432', 'evil.example.com:5000'],
     },
     { args: ['--serve-artifactz'], env: {}, hosts: [] },
   ]);
