@@ -402,7 +402,8 @@ ensure_compose_images() {
 start_podman_socket() {
   mkdir -p "$COMPOSE_HOME"
   rm -f "$COMPOSE_SOCKET"
-  podman system service --time=0 "unix://$COMPOSE_SOCKET" >"$COMPOSE_HOME/service-$COMPOSE_PORT.log" 2>&1 &
+  # A session of its own: Ctrl-C in the terminal must not stop it before `down -v` has run through it.
+  setsid podman system service --time=0 "unix://$COMPOSE_SOCKET" >"$COMPOSE_HOME/service-$COMPOSE_PORT.log" 2>&1 &
   SOCKET_PID=$!
   local deadline=$((SECONDS + 30))
   until curl -fsS -o /dev/null --unix-socket "$COMPOSE_SOCKET" http://podman/_ping 2>/dev/null; do
@@ -426,11 +427,15 @@ run_health_checks() {
 # the health checks and the socket stop.
 compose_cleanup() {
   local code=$?
-  trap - EXIT INT TERM
+  # A second Ctrl-C does not cut the clean-up short.
+  trap - EXIT
+  trap '' INT TERM
   if [ -n "$COMPOSE_STARTED" ]; then
+    [ "$code" = 0 ] || log "stopping: docker-compose down -v"
     [ "$code" = 0 ] || compose logs --no-color >"$COMPOSE_HOME/failed-$COMPOSE_PORT.log" 2>&1 || true
     compose down -v --remove-orphans -t 10 >>"$COMPOSE_HOME/down-$COMPOSE_PORT.log" 2>&1 || true
     [ "$code" = 0 ] || log "services' logs: $COMPOSE_HOME/failed-$COMPOSE_PORT.log"
+    remove_leftovers
   fi
   [ -z "$HEALTH_PID" ] || { kill "$HEALTH_PID" 2>/dev/null; wait "$HEALTH_PID" 2>/dev/null; } || true
   [ -z "$SOCKET_PID" ] || { kill "$SOCKET_PID" 2>/dev/null; wait "$SOCKET_PID" 2>/dev/null; } || true
@@ -445,6 +450,21 @@ compose_leftovers() {
     podman volume ls --format '{{.Name}}' | grep "^${COMPOSE_PROJECT}_" || true
     podman network ls --format '{{.Name}}' | grep "^${COMPOSE_PROJECT}_" || true
   } | paste -sd ' ' -
+}
+
+# When `down -v` could not run to the end: the same removal with podman itself.
+# (The names are podman's own, without spaces: split on purpose.)
+# shellcheck disable=SC2086
+remove_leftovers() {
+  local names
+  names=$(podman ps -a --filter "label=com.docker.compose.project=$COMPOSE_PROJECT" --format '{{.Names}}')
+  [ -z "$names" ] || podman rm -f -t 5 --ignore $names >/dev/null 2>&1 || true
+  names=$(podman volume ls --format '{{.Name}}' | grep "^${COMPOSE_PROJECT}_" || true)
+  [ -z "$names" ] || podman volume rm -f $names >/dev/null 2>&1 || true
+  names=$(podman network ls --format '{{.Name}}' | grep "^${COMPOSE_PROJECT}_" || true)
+  [ -z "$names" ] || podman network rm -f $names >/dev/null 2>&1 || true
+  names=$(compose_leftovers)
+  [ -z "$names" ] || log "could not remove: $names"
 }
 
 wait_until() {
@@ -536,6 +556,11 @@ cmd_sizes() {
   write_podman_config
   echo "$INFERENCE_IMAGE $(image_size "$INFERENCE_IMAGE")"
   echo "$TRAINER_IMAGE $(image_size "$TRAINER_IMAGE")"
+  local image
+  for image in $(compose_image mlflow) "$(compose_image postgres)"; do
+    podman image exists "$image" && echo "$image $(image_size "$image")"
+  done
+  return 0
 }
 
 case "${1:-}" in
