@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { databaseUrl, usePredictionLogSchema } from '../../../test/support/prediction-log-schema.js';
 import {
   createPredictionLogWriter,
   createSampler,
@@ -10,38 +9,18 @@ import {
   PredictionLogErrorCode,
 } from '../src/index.js';
 
-const databaseUrl = () => {
-  const url = process.env.DATABASE_URL;
-  if (!url)
-    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
-  return url;
-};
-const schema = `plog_t_${randomBytes(4).toString('hex')}`;
+const db = usePredictionLogSchema('plog_t', 3);
+const { schema } = db;
 const champion: LoggedModel = { name: 'fallback-ctr', version: '7', role: 'served' };
 const settings = { sampleRate: 1, maxQueue: 1000, batchSize: 100, flushIntervalMs: 60_000, writeTimeoutMs: 5_000 };
-let pool: pg.Pool;
 
-beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: databaseUrl(), max: 3 });
-  await migratePredictionLog({ db: pool, schema });
-});
-afterAll(async () => {
-  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await pool.end();
-});
-
-async function rows(where = 'true') {
-  const { rows } = await pool.query<{ impression_id: string; model_version: string; role: string; score: number }>(
-    `SELECT impression_id, model_version, role, score FROM ${schema}.predictions WHERE ${where} ORDER BY impression_id COLLATE "C"`,
-  );
-  return rows;
-}
+const rows = (where = 'true') => db.rows(`WHERE ${where} ORDER BY impression_id COLLATE "C"`);
 
 describe('migratePredictionLog', () => {
   it('is idempotent and independent of the click-log migrations table', async () => {
     const again = await migratePredictionLog({ db: databaseUrl(), schema });
     expect(again.applied).toEqual([]);
-    const { rows: tables } = await pool.query<{ name: string }>(
+    const { rows: tables } = await db.pool.query<{ name: string }>(
       `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
       [schema],
     );
@@ -49,7 +28,7 @@ describe('migratePredictionLog', () => {
   });
 
   it('rejects a schema name that would need quoting', async () => {
-    await expect(migratePredictionLog({ db: pool, schema: 'Bad-Name' })).rejects.toMatchObject({
+    await expect(migratePredictionLog({ db: db.pool, schema: 'Bad-Name' })).rejects.toMatchObject({
       code: PredictionLogErrorCode.INVALID_OPTIONS,
     });
   });
@@ -104,7 +83,7 @@ describe('createPredictionLogWriter', () => {
     expect(writer.record(model, [{ id: 'f-old' }], [0.5], before2000)).toBe(1);
     await writer.close();
     expect(written.reduce((sum, n) => sum + n, 0)).toBe(ids.length + 1);
-    const { rows: got } = await pool.query<{
+    const { rows: got } = await db.pool.query<{
       impression_id: string;
       model_name: string;
       model_version: string;
@@ -147,7 +126,7 @@ describe('createPredictionLogWriter', () => {
   });
 
   it('drops and counts beyond the queue bound while the database is stalled; record() never waits', async () => {
-    const blocker = await pool.connect();
+    const blocker = await db.pool.connect();
     await blocker.query('BEGIN');
     await blocker.query(`LOCK TABLE ${schema}.predictions IN ACCESS EXCLUSIVE MODE`);
     const dropped: Record<string, number> = {};

@@ -1,35 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createPredictionLogWriter,
-  migratePredictionLog,
-  PredictionLogErrorCode,
-  readLabelledPredictions,
-} from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { databaseUrl, usePredictionLogSchema } from '../../../test/support/prediction-log-schema.js';
+import { createPredictionLogWriter, PredictionLogErrorCode, readLabelledPredictions } from '../src/index.js';
 
-const databaseUrl = () => {
-  const url = process.env.DATABASE_URL;
-  if (!url)
-    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
-  return url;
-};
-const schema = `plog_r_${randomBytes(4).toString('hex')}`;
+const db = usePredictionLogSchema('plog_r');
+const { schema } = db;
 const T0 = Date.parse('2024-05-01T10:00:00Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000);
-let pool: pg.Pool;
 
 beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
-  await migratePredictionLog({ db: pool, schema });
   // The click-log tables as @fallback-ctr/clicklog creates them (only the columns the reader joins on).
-  await pool.query(`CREATE TABLE ${schema}.impressions (id text PRIMARY KEY, served_at timestamptz NOT NULL)`);
-  await pool.query(`CREATE TABLE ${schema}.clicks (impression_id text NOT NULL, clicked_at timestamptz NOT NULL)`);
-  await pool.query(
+  await db.pool.query(`CREATE TABLE ${schema}.impressions (id text PRIMARY KEY, served_at timestamptz NOT NULL)`);
+  await db.pool.query(`CREATE TABLE ${schema}.clicks (impression_id text NOT NULL, clicked_at timestamptz NOT NULL)`);
+  await db.pool.query(
     `INSERT INTO ${schema}.impressions VALUES ('in-window', $1), ('late-click', $1), ('no-click', $1), ('shadowed', $1)`,
     [at(0)],
   );
-  await pool.query(`INSERT INTO ${schema}.clicks VALUES ('in-window', $1), ('late-click', $2), ('shadowed', $1)`, [
+  await db.pool.query(`INSERT INTO ${schema}.clicks VALUES ('in-window', $1), ('late-click', $2), ('shadowed', $1)`, [
     at(10),
     at(90),
   ]);
@@ -53,15 +39,11 @@ beforeAll(async () => {
   writer.record({ name: 'other', version: '1', role: 'served' }, [{ id: 'no-click' }], Float64Array.of(0.9), at(0));
   await writer.close();
 });
-afterAll(async () => {
-  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await pool.end();
-});
 
 describe('readLabelledPredictions', () => {
   it('labels like training (click within the window), leaves out impressions the ad server never logged', async () => {
     const rows = await readLabelledPredictions({
-      db: pool,
+      db: db.pool,
       schema,
       modelName: 'm',
       from: at(-60),
@@ -94,7 +76,7 @@ describe('readLabelledPredictions', () => {
       ]),
     );
     const later = await readLabelledPredictions({
-      db: pool,
+      db: db.pool,
       schema,
       modelName: 'm',
       from: at(1),
@@ -107,7 +89,7 @@ describe('readLabelledPredictions', () => {
   it('names the missing table when the schema was never migrated', async () => {
     await expect(
       readLabelledPredictions({
-        db: pool,
+        db: db.pool,
         schema: `${schema}_none`,
         modelName: 'm',
         from: at(0),

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { migratePredictionLog, type PredictionLogWriter } from '@fallback-ctr/prediction-log';
+import type { PredictionLogWriter } from '@fallback-ctr/prediction-log';
 import { silentLogger } from '@fallback-ctr/runtime';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { databaseUrl, usePredictionLogSchema } from '../../../test/support/prediction-log-schema.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createMetrics } from '../src/metrics.js';
@@ -12,33 +11,12 @@ import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './
 import { PROCESS_TEST_TIMEOUT_MS, PROCESS_WAIT_MS, spawnServer } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
-const databaseUrl = () => {
-  const url = process.env.DATABASE_URL;
-  if (!url)
-    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
-  return url;
-};
-const schema = `inference_plog_${randomBytes(4).toString('hex')}`;
+const db = usePredictionLogSchema('inference_plog');
+const { schema } = db;
 const settings = { sampleRate: 1, maxQueue: 1_000, batchSize: 100, flushIntervalMs: 60_000, writeTimeoutMs: 5_000 };
-let pool: pg.Pool;
 
-beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
-  await migratePredictionLog({ db: pool, schema });
-});
-afterAll(async () => {
-  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await pool.end();
-});
-
-async function logged(prefix: string) {
-  const { rows } = await pool.query<{ impression_id: string; model_version: string; role: string; score: number }>(
-    `SELECT impression_id, model_version, role, score FROM ${schema}.predictions
-     WHERE impression_id LIKE $1 ORDER BY impression_id COLLATE "C"`,
-    [`${prefix}%`],
-  );
-  return rows;
-}
+const logged = (prefix: string) =>
+  db.rows('WHERE impression_id LIKE $1 ORDER BY impression_id COLLATE "C"', [`${prefix}%`]);
 
 const predict = (impressions: object[]) => ({
   method: 'POST' as const,

@@ -1,32 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { createScorer } from '@fallback-ctr/model';
-import { migratePredictionLog } from '@fallback-ctr/prediction-log';
 import { silentLogger } from '@fallback-ctr/runtime';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { databaseUrl, usePredictionLogSchema } from '../../../test/support/prediction-log-schema.js';
 import { buildApp } from '../src/app.js';
 import { createMetrics } from '../src/metrics.js';
 import { createModelHolder } from '../src/model-holder.js';
 import { createInferencePredictionLog } from '../src/prediction-log.js';
 import { makeLoadedModel, randomImpression, seededRandom } from './fixtures.js';
 
-const databaseUrl = () => {
-  const url = process.env.DATABASE_URL;
-  if (!url)
-    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
-  return url;
-};
-const schema = `inference_shadow_${randomBytes(4).toString('hex')}`;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
-  await migratePredictionLog({ db: pool, schema });
-});
-afterAll(async () => {
-  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await pool.end();
-});
+const db = usePredictionLogSchema('inference_shadow');
+const { schema } = db;
 
 describe('shadow scores in the prediction log (real PostgreSQL)', () => {
   it('logs the challenger with its own version and role shadow, on the same sampled impression ids as the champion', async () => {
@@ -63,9 +46,7 @@ describe('shadow scores in the prediction log (real PostgreSQL)', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
       await writer.flush();
-      const { rows } = await pool.query<{ impression_id: string; model_version: string; role: string; score: number }>(
-        `SELECT impression_id, model_version, role, score FROM ${schema}.predictions ORDER BY role, impression_id`,
-      );
+      const rows = await db.rows('ORDER BY role, impression_id');
       const served = rows.filter((r) => r.role === 'served');
       const shadow = rows.filter((r) => r.role === 'shadow');
       expect(served.length).toBeGreaterThan(5);
