@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * Helpers for tests against the real local control plane of scripts/cluster.sh (started by
@@ -48,6 +49,34 @@ export function kubectlOk(args: string[], options: { kubeconfig?: string; input?
   const run = kubectl(args, options);
   if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${run.status}): ${run.stderr}`);
   return run.stdout;
+}
+
+/** Sets the inference Deployment's spec.progressDeadlineSeconds (the controller's "give up" point). */
+export function setProgressDeadline(namespace: string, seconds: number): void {
+  kubectlOk([
+    '-n',
+    namespace,
+    'patch',
+    'deployment',
+    INFERENCE_DEPLOYMENT,
+    '-p',
+    JSON.stringify({ spec: { progressDeadlineSeconds: seconds } }),
+  ]);
+}
+
+/**
+ * For the enclosing describe: a pod quota of `pods` (the replicas), which leaves no room for a surge
+ * pod, so a rollout cannot progress; afterwards the quota is removed and the progress deadline put
+ * back to 600 s.
+ */
+export function useNoSurgeQuota(namespace: () => string, pods = 3): void {
+  beforeAll(() => {
+    kubectlOk(['-n', namespace(), 'create', 'quota', 'no-surge', `--hard=pods=${pods}`]);
+  });
+  afterAll(() => {
+    kubectlOk(['-n', namespace(), 'delete', 'quota', 'no-surge']);
+    setProgressDeadline(namespace(), 600);
+  });
 }
 
 export function kubectlJson<T>(args: string[], options: { kubeconfig?: string } = {}): T {

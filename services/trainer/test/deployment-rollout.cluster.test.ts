@@ -8,12 +8,13 @@ import {
   createNamespace,
   deleteNamespace,
   INFERENCE_DEPLOYMENT,
-  kubectlOk,
   replicaSets,
   type ServiceAccountIdentity,
   serviceAccountIdentity,
+  setProgressDeadline,
   settled,
   TRAINER_SERVICE_ACCOUNT,
+  useNoSurgeQuota,
   waitFor,
 } from '../../../test/cluster/cluster.js';
 import { createDeploymentRollout, type DeploymentRollout, defaultKubeConfig } from '../src/deployment-rollout.js';
@@ -129,21 +130,7 @@ describe('DeploymentRollout against a real API server, as the trainer ServiceAcc
   });
 
   describe('when new pods cannot start (a pod quota leaves no room for the surge pod)', () => {
-    beforeAll(() => {
-      kubectlOk(['-n', namespace, 'create', 'quota', 'no-surge', '--hard=pods=3']);
-    });
-    afterAll(() => {
-      kubectlOk(['-n', namespace, 'delete', 'quota', 'no-surge']);
-      kubectlOk([
-        '-n',
-        namespace,
-        'patch',
-        'deployment',
-        INFERENCE_DEPLOYMENT,
-        '-p',
-        '{"spec":{"progressDeadlineSeconds":600}}',
-      ]);
-    });
+    useNoSurgeQuota(() => namespace);
 
     it('the wait times out (TRAINER_ROLLOUT_TIMEOUT) and the old pods keep serving', async () => {
       await rollout.patchVersion('12');
@@ -157,15 +144,7 @@ describe('DeploymentRollout against a real API server, as the trainer ServiceAcc
 
     it('the controller gives up at progressDeadlineSeconds: TRAINER_ROLLOUT_FAILED', async () => {
       // The shortest deadline the API server accepts: it must exceed minReadySeconds (5).
-      kubectlOk([
-        '-n',
-        namespace,
-        'patch',
-        'deployment',
-        INFERENCE_DEPLOYMENT,
-        '-p',
-        '{"spec":{"progressDeadlineSeconds":6}}',
-      ]);
+      setProgressDeadline(namespace, 6);
       await rollout.patchVersion('13');
       await expect(rollout.waitForRollout(patient)).rejects.toMatchObject({
         code: TrainerErrorCode.ROLLOUT_FAILED,

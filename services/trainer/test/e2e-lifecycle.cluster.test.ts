@@ -11,8 +11,10 @@ import {
   replicaSets,
   type ServiceAccountIdentity,
   serviceAccountIdentity,
+  setProgressDeadline,
   settled,
   TRAINER_SERVICE_ACCOUNT,
+  useNoSurgeQuota,
   waitFor,
 } from '../../../test/cluster/cluster.js';
 import { ExitCode } from '../src/cli.js';
@@ -157,33 +159,11 @@ describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API se
   });
 
   describe('when the new pods cannot start (a pod quota leaves no room for the surge pod)', () => {
-    beforeAll(() => {
-      kubectlOk(['-n', namespace, 'create', 'quota', 'no-surge', '--hard=pods=3']);
-    });
-    afterAll(() => {
-      kubectlOk(['-n', namespace, 'delete', 'quota', 'no-surge']);
-      kubectlOk([
-        '-n',
-        namespace,
-        'patch',
-        'deployment',
-        INFERENCE_DEPLOYMENT,
-        '-p',
-        '{"spec":{"progressDeadlineSeconds":600}}',
-      ]);
-    });
+    useNoSurgeQuota(() => namespace);
 
     it('3. rollout hits ProgressDeadlineExceeded: champion returns to 1, deployment patched back, exit 3', async () => {
       // The shortest deadline the API server accepts: it must exceed minReadySeconds (5).
-      kubectlOk([
-        '-n',
-        namespace,
-        'patch',
-        'deployment',
-        INFERENCE_DEPLOYMENT,
-        '-p',
-        '{"spec":{"progressDeadlineSeconds":6}}',
-      ]);
+      setProgressDeadline(namespace, 6);
       const { code, logs } = await run(goodSchema);
       expect(code).toBe(ExitCode.ROLLOUT_FAILED);
       expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: 'TRAINER_ROLLOUT_FAILED' });
@@ -200,15 +180,7 @@ describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API se
     });
 
     it('4. rollout outlasts ROLLOUT_TIMEOUT_SECONDS: the same restore, exit 3', async () => {
-      kubectlOk([
-        '-n',
-        namespace,
-        'patch',
-        'deployment',
-        INFERENCE_DEPLOYMENT,
-        '-p',
-        '{"spec":{"progressDeadlineSeconds":600}}',
-      ]);
+      setProgressDeadline(namespace, 600);
       const { code, logs } = await run(goodSchema, { ROLLOUT_TIMEOUT_SECONDS: '3' });
       expect(code).toBe(ExitCode.ROLLOUT_FAILED);
       expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: 'TRAINER_ROLLOUT_FAILED' });
