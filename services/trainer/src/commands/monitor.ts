@@ -1,8 +1,26 @@
 import { requireDatabaseUrl } from '../config.js';
 import { TrainerErrorCode } from '../errors.js';
-import { formatMonitorReport, runMonitor } from '../monitor/run-monitor.js';
-import { defineCommand, ExitCode, flagOption, writeLine } from './command.js';
+import { formatMonitorReport, type MonitorReport, runMonitor } from '../monitor/run-monitor.js';
+import { type CommandContext, defineCommand, ExitCode, flagOption, writeLine } from './command.js';
 import { openDatabasePool } from './database-pool.js';
+
+/** One monitor pass with the command's settings, clients and signal, on a database pool of its own. */
+export async function monitorOnce(ctx: CommandContext): Promise<MonitorReport> {
+  const db = openDatabasePool(requireDatabaseUrl(ctx.config), 'fallback-ctr-monitor', ctx.logger);
+  try {
+    return await runMonitor({
+      config: ctx.config,
+      settings: ctx.monitor,
+      mlflow: ctx.mlflow,
+      db,
+      logger: ctx.logger,
+      kubeConfig: ctx.io.kubeConfig,
+      signal: ctx.signal,
+    });
+  } finally {
+    await db.end();
+  }
+}
 
 export const monitorCommand = defineCommand({
   name: 'monitor',
@@ -21,35 +39,22 @@ of its last GUARD_HOURS hours, exit 4 (and with GUARD_AUTO_ROLLBACK=true, roll b
   logTo: 'stderr',
   exitCodes: { [TrainerErrorCode.ROLLOUT_FAILED]: ExitCode.ROLLOUT_FAILED },
   async run(ctx, options) {
-    const db = openDatabasePool(requireDatabaseUrl(ctx.config), 'fallback-ctr-monitor', ctx.logger);
-    try {
-      const report = await runMonitor({
-        config: ctx.config,
-        settings: ctx.monitor,
-        mlflow: ctx.mlflow,
-        db,
-        logger: ctx.logger,
-        kubeConfig: ctx.io.kubeConfig,
-        signal: ctx.signal,
-      });
-      writeLine(
-        ctx.io.stdout,
-        options.json ? JSON.stringify(report, null, 2) : formatMonitorReport(report, ctx.monitor.driftTopFields),
-      );
-      ctx.logger.info(
-        {
-          outcome: report.guard?.state === 'alarm' ? 'GUARD_ALARM' : 'MONITORED',
-          champion: report.champion,
-          guard: report.guard?.state ?? null,
-          rolledBackTo: report.rolledBack?.to ?? null,
-        },
-        report.guard?.state === 'alarm'
-          ? `monitor: guard ALARM on version ${report.guard.version}${report.rolledBack ? `, rolled back to version ${report.rolledBack.to}` : ' (GUARD_AUTO_ROLLBACK off: nothing moved)'}`
-          : `monitor: ${report.overall.length} version(s) measured; guard ${report.guard?.state ?? 'not run (no champion)'}`,
-      );
-      return report.guard?.state === 'alarm' ? ExitCode.GUARD_ALARM : ExitCode.OK;
-    } finally {
-      await db.end();
-    }
+    const report = await monitorOnce(ctx);
+    writeLine(
+      ctx.io.stdout,
+      options.json ? JSON.stringify(report, null, 2) : formatMonitorReport(report, ctx.monitor.driftTopFields),
+    );
+    ctx.logger.info(
+      {
+        outcome: report.guard?.state === 'alarm' ? 'GUARD_ALARM' : 'MONITORED',
+        champion: report.champion,
+        guard: report.guard?.state ?? null,
+        rolledBackTo: report.rolledBack?.to ?? null,
+      },
+      report.guard?.state === 'alarm'
+        ? `monitor: guard ALARM on version ${report.guard.version}${report.rolledBack ? `, rolled back to version ${report.rolledBack.to}` : ' (GUARD_AUTO_ROLLBACK off: nothing moved)'}`
+        : `monitor: ${report.overall.length} version(s) measured; guard ${report.guard?.state ?? 'not run (no champion)'}`,
+    );
+    return report.guard?.state === 'alarm' ? ExitCode.GUARD_ALARM : ExitCode.OK;
   },
 });

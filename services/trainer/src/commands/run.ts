@@ -1,9 +1,8 @@
 import { errorCode, errorMessage } from '@fallback-ctr/runtime';
 import { requireDatabaseUrl } from '../config.js';
 import { TrainerErrorCode } from '../errors.js';
-import { runMonitor } from '../monitor/run-monitor.js';
 import { type CommandContext, defineCommand, ExitCode } from './command.js';
-import { openDatabasePool } from './database-pool.js';
+import { monitorOnce } from './monitor.js';
 import { describeOutcome, trainOnce } from './train-once.js';
 
 /**
@@ -11,17 +10,10 @@ import { describeOutcome, trainOnce } from './train-once.js';
  * before a candidate is measured against it. A monitor that fails is logged and does not stop training.
  */
 async function monitorStep(ctx: CommandContext): Promise<'alarm' | 'ok'> {
-  const db = openDatabasePool(requireDatabaseUrl(ctx.config), 'fallback-ctr-monitor', ctx.logger);
+  // A missing DATABASE_URL is a configuration error: it stops the run rather than being logged as a failed monitor.
+  requireDatabaseUrl(ctx.config);
   try {
-    const report = await runMonitor({
-      config: ctx.config,
-      settings: ctx.monitor,
-      mlflow: ctx.mlflow,
-      db,
-      logger: ctx.logger,
-      kubeConfig: ctx.io.kubeConfig,
-      signal: ctx.signal,
-    });
+    const report = await monitorOnce(ctx);
     ctx.logger.info(
       { step: 'monitor', guard: report.guard?.state ?? null, rolledBackTo: report.rolledBack?.to ?? null },
       `monitor step: guard ${report.guard?.state ?? 'not run (no champion)'}`,
@@ -34,8 +26,6 @@ async function monitorStep(ctx: CommandContext): Promise<'alarm' | 'ok'> {
       `monitor step failed: ${errorMessage(error)}`,
     );
     return 'ok';
-  } finally {
-    await db.end();
   }
 }
 
