@@ -27,11 +27,11 @@
  * bodies per second in the paced phases (10), BENCH_ROUNDS (3), HOSTILE_SENDERS back-to-back connections (4),
  * CPU_REQUESTS (20).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { startUrlServer } from './support/url-server.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -129,27 +129,8 @@ function resetPeak(pid: number): void {
   }
 }
 
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      'tsx',
-      fileURLToPath(new URL('./inference-hostile-server.ts', import.meta.url)),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) resolve(line.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return { child, url };
+function startServer(): Promise<{ child: ChildProcess; url: string }> {
+  return startUrlServer(new URL('./inference-hostile-server.ts', import.meta.url));
 }
 
 interface SideResult {

@@ -17,7 +17,7 @@
  * Env: DATABASE_URL (default: scripts/services.sh env), BENCH_SECONDS per cell (5), BENCH_ROUNDS (5),
  * BENCH_RATE_1 / BENCH_RATE_100 requests per second at batch 1 / 100 (800 / 80).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import { migratePredictionLog } from '@fallback-ctr/prediction-log';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { postgresCpuSeconds } from './support/postgres-cpu.js';
+import { startUrlServer } from './support/url-server.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -69,22 +70,12 @@ interface Server {
   url: string;
 }
 
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./prediction-log-server.ts', import.meta.url))],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'silent', ...env } },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) resolve(line.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+function startServer(env: Record<string, string>): Promise<Server> {
+  return startUrlServer(new URL('./prediction-log-server.ts', import.meta.url), {
+    ...process.env,
+    LOG_LEVEL: 'silent',
+    ...env,
   });
-  return { child, url };
 }
 
 async function stopServer(server: Server): Promise<string> {
