@@ -1,12 +1,23 @@
 import { Writable } from 'node:stream';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import { ModelErrorCode } from '@fallback-ctr/model';
-import { createLogger } from '@fallback-ctr/runtime';
+import { createLogger, type Logger } from '@fallback-ctr/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchModel, InferenceError, InferenceErrorCode, loadedModel } from '../src/index.js';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import { createTcpProxy, freePort } from './tcp-proxy.js';
+
+/** A logger at level warn that hands each line it writes, parsed, to `onLine`. */
+function warnLogger(onLine: (line: Record<string, unknown>) => void): Logger {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      onLine(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return createLogger({ name: 'test', level: 'warn', destination });
+}
 
 const client = testClient();
 const name = uniqueName('loader');
@@ -72,16 +83,7 @@ describe('champion loader against the real MLflow', () => {
           deadlineMs: 5_000,
           initialDelayMs: 50,
           maxDelayMs: 200,
-          logger: createLogger({
-            name: 'test',
-            level: 'warn',
-            destination: new Writable({
-              write(chunk: Buffer, _encoding, callback) {
-                waits.push((JSON.parse(chunk.toString()) as { msg: string }).msg);
-                callback();
-              },
-            }),
-          }),
+          logger: warnLogger((line) => waits.push(line.msg as string)),
           ...options,
         }),
       );
@@ -140,16 +142,7 @@ describe('champion loader against the real MLflow', () => {
         deadlineMs: 1_500,
         initialDelayMs: 50,
         maxDelayMs: 200,
-        logger: createLogger({
-          name: 'test',
-          level: 'warn',
-          destination: new Writable({
-            write(chunk: Buffer, _encoding, callback) {
-              retries.push((JSON.parse(chunk.toString()) as { attempt: number }).attempt);
-              callback();
-            },
-          }),
-        }),
+        logger: warnLogger((line) => retries.push(line.attempt as number)),
       }),
     );
     expect(error.code).toBe(InferenceErrorCode.MODEL_LOAD_DEADLINE);
