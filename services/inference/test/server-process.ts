@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -36,6 +37,21 @@ export interface ServerProcess {
   /** Polls `path` until `accept(status)`, rejects after `timeoutMs`. */
   waitForStatus(path: string, accept: (status: number) => boolean, timeoutMs?: number): Promise<number>;
   kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * For a test file: a list to push the servers it starts onto; after each test every one of them is
+ * killed (SIGKILL) and awaited, and the list emptied.
+ */
+export function killedAfterEach(): ServerProcess[] {
+  const servers: ServerProcess[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) {
+      s.kill('SIGKILL');
+      await s.exited;
+    }
+  });
+  return servers;
 }
 
 export function spawnServer(port: number, env: Record<string, string>): ServerProcess {

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
-import { PROCESS_TEST_TIMEOUT_MS, type ServerProcess, metricSum as sample, spawnServer } from './server-process.js';
+import { killedAfterEach, metricSum as sample, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
 const client = testClient();
@@ -10,7 +10,7 @@ const champion = makeArtifact(31);
 const challenger = makeArtifact(32);
 let championVersion = '';
 let challengerVersion = '';
-const servers: ServerProcess[] = [];
+const servers = killedAfterEach();
 
 beforeAll(async () => {
   championVersion = await publishVersion(client, name, champion.bytes, {
@@ -21,12 +21,6 @@ beforeAll(async () => {
     alias: 'challenger',
     tags: { 'artifact.sha256': challenger.sha256 },
   });
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.kill('SIGKILL');
-    await s.exited;
-  }
 });
 afterAll(() => cleanup(client, name));
 

@@ -1,28 +1,22 @@
 import { silentLogger } from '@fallback-ctr/runtime';
 import autocannon from 'autocannon';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../src/http-server.js';
 import { loadedHolder, makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import { startPinnedClients } from './pinned-connections.js';
-import { PROCESS_TEST_TIMEOUT_MS, type ServerProcess, spawnServer } from './server-process.js';
+import { killedAfterEach, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
 const client = testClient();
 const name = uniqueName('shutdown');
-const servers: ServerProcess[] = [];
+const servers = killedAfterEach();
 const body = JSON.stringify({
   impressions: [{ id: 'a', ad_id: 'ad-1', slot_id: 's', context: { hour_of_day: 3, page_views: 2 } }],
 });
 
 beforeAll(async () => {
   await publishVersion(client, name, makeArtifact(31).bytes, { alias: 'champion' });
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.kill('SIGKILL');
-    await s.exited;
-  }
 });
 afterAll(() => cleanup(client, name));
 

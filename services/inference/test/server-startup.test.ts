@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
-import { PROCESS_TEST_TIMEOUT_MS, type ServerProcess, spawnServer } from './server-process.js';
+import { killedAfterEach, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
 import { createTcpProxy, freePort } from './tcp-proxy.js';
 
 const client = testClient();
@@ -11,7 +11,7 @@ const v1 = makeArtifact(21);
 const v2 = makeArtifact(22);
 let version1 = '';
 let version2 = '';
-const servers: ServerProcess[] = [];
+const servers = killedAfterEach();
 
 beforeAll(async () => {
   version1 = await publishVersion(client, name, v1.bytes, {
@@ -21,12 +21,6 @@ beforeAll(async () => {
   version2 = await publishVersion(client, name, v2.bytes, { tags: { 'artifact.sha256': v2.sha256 } });
   const text = v1.bytes.toString('utf8').replace('"bias":', '"bias":1+');
   await publishVersion(client, corrupt, Buffer.from(text.replace('1+', '')).subarray(0, 500), { alias: 'champion' });
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.kill('SIGKILL');
-    await s.exited;
-  }
 });
 afterAll(async () => {
   await cleanup(client, name);

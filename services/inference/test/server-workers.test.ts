@@ -1,25 +1,25 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
-import { type LogLine, PROCESS_TEST_TIMEOUT_MS, type ServerProcess, spawnServer } from './server-process.js';
+import {
+  killedAfterEach,
+  type LogLine,
+  PROCESS_TEST_TIMEOUT_MS,
+  type ServerProcess,
+  spawnServer,
+} from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
 const client = testClient();
 const name = uniqueName('workers');
-const servers: ServerProcess[] = [];
+const servers = killedAfterEach();
 const body = JSON.stringify({ impressions: [{ id: 'a', ad_id: 'ad-1' }] });
 
 beforeAll(async () => {
   await publishVersion(client, name, makeArtifact(41).bytes, { alias: 'champion' });
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.kill('SIGKILL');
-    await s.exited;
-  }
 });
 afterAll(() => cleanup(client, name));
 
