@@ -2,7 +2,7 @@ import type { MlflowClient } from '@fallback-ctr/mlflow';
 import { VersionTag } from '@fallback-ctr/model';
 import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { requireDatabaseUrl, type TrainerConfig } from './config.js';
+import type { TrainerConfig } from './config.js';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 import { moveChallenger, readChallenger, rollOutChallenger } from './pipeline/challenger-stage.js';
 import { promoteVersion, readAliases, tagPromotion } from './pipeline/promote.js';
@@ -79,13 +79,7 @@ function shadowTags(decision: ShadowDecision, evidence: ShadowEvidence, checkedA
 export async function promoteChallenger(deps: ChallengerPromotionDeps): Promise<ChallengerPromotionResult> {
   const { config, mlflow, logger } = deps;
   const modelName = config.mlflow.modelName;
-  const lock = await holdModelLock({
-    databaseUrl: requireDatabaseUrl(config),
-    modelName,
-    waitMs: config.lockWaitMs,
-    logger,
-    what: 'promote-challenger',
-  });
+  const lock = await holdModelLock(config, logger, 'promote-challenger');
   try {
     const [aliases, challenger] = await Promise.all([
       readAliases(mlflow, modelName),

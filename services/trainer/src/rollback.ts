@@ -2,7 +2,7 @@ import { isMlflowError, type MlflowClient, type ModelVersion } from '@fallback-c
 import { PREVIOUS_CHAMPION_ALIAS, VersionTag } from '@fallback-ctr/model';
 import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { requireDatabaseUrl, type TrainerConfig } from './config.js';
+import type { TrainerConfig } from './config.js';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 import { promoteVersion, readAliases, tagPromotion } from './pipeline/promote.js';
 import { rollOutVersion } from './pipeline/rollout-stage.js';
@@ -33,13 +33,7 @@ export interface RollbackResult {
 export async function rollbackChampion(deps: RollbackDeps, toVersion?: string): Promise<RollbackResult> {
   const { config, mlflow, logger } = deps;
   const modelName = config.mlflow.modelName;
-  const lock = await holdModelLock({
-    databaseUrl: requireDatabaseUrl(config),
-    modelName,
-    waitMs: config.lockWaitMs,
-    logger,
-    what: 'the rollback',
-  });
+  const lock = await holdModelLock(config, logger, 'the rollback');
   try {
     const aliases = await readAliases(mlflow, modelName);
     const target = toVersion ?? aliases.previousChampion;

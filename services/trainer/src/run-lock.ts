@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, type Logger } from '@fallback-ctr/runtime';
 import pg from 'pg';
+import { requireDatabaseUrl, type TrainerConfig } from './config.js';
 import { TrainerError, TrainerErrorCode } from './errors.js';
 
 export interface RunLock {
@@ -178,18 +179,22 @@ const isQueryTimeout = (error: unknown): boolean => error instanceof Error && er
 export const runLockKey = (modelName: string): string => `fallback-ctr-trainer:${modelName}`;
 
 /**
- * The model's run lock for a command that must not move aliases beside a trainer run (rollback,
- * promote-challenger); throws TRAINER_LOCK_UNAVAILABLE, telling to retry `what`, when a run holds it.
+ * The configured model's run lock for a command that must not move aliases beside a trainer run
+ * (rollback, promote-challenger), waiting up to LOCK_WAIT_SECONDS; throws TRAINER_LOCK_UNAVAILABLE,
+ * telling to retry `what`, when a run holds it.
  */
-export async function holdModelLock(options: {
-  databaseUrl: string;
-  modelName: string;
-  waitMs: number;
-  logger: Logger;
-  what: string;
-}): Promise<RunLock> {
-  const { databaseUrl, modelName, waitMs, logger, what } = options;
-  const lock = await acquireRunLock({ databaseUrl, key: runLockKey(modelName), waitMs, logger });
+export async function holdModelLock(
+  config: Pick<TrainerConfig, 'databaseUrl' | 'lockWaitMs' | 'mlflow'>,
+  logger: Logger,
+  what: string,
+): Promise<RunLock> {
+  const { modelName } = config.mlflow;
+  const lock = await acquireRunLock({
+    databaseUrl: requireDatabaseUrl(config),
+    key: runLockKey(modelName),
+    waitMs: config.lockWaitMs,
+    logger,
+  });
   if (!lock) {
     throw new TrainerError(
       TrainerErrorCode.LOCK_UNAVAILABLE,
