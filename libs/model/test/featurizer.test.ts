@@ -15,17 +15,12 @@ import {
   RAW_COLUMNS,
   type RawImpression,
 } from '../src/index.js';
+import { GOLDEN_IMPRESSION } from './support/golden-impression.js';
 
+/** The golden impression plus a context field no spec names (it must not change anything). */
 const IMPRESSION: RawImpression = {
-  slot_id: 'slot-0042',
-  placement: 'sidebar',
-  ad_id: 'ad-1337',
-  campaign_id: 'cmp-17',
-  advertiser_id: 'adv-3',
-  device_type: 'mobile',
-  os: 'android',
-  country: 'DE',
-  context: { hour_of_day: 14, user_age_days: 365.5, page_views: 7, site_category: 'news', unknown_extra: 'x' },
+  ...GOLDEN_IMPRESSION,
+  context: { ...GOLDEN_IMPRESSION.context, unknown_extra: 'x' },
 };
 
 // Golden vectors: they pin the featurisation contract. Changing them is a format change (bump the

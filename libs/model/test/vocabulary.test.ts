@@ -12,18 +12,9 @@ import {
   rareValueHash,
   type Vocabulary,
 } from '../src/index.js';
+import { GOLDEN_IMPRESSION } from './support/golden-impression.js';
 
-const IMPRESSION: RawImpression = {
-  slot_id: 'slot-0042',
-  placement: 'sidebar',
-  ad_id: 'ad-1337',
-  campaign_id: 'cmp-17',
-  advertiser_id: 'adv-3',
-  device_type: 'mobile',
-  os: 'android',
-  country: 'DE',
-  context: { hour_of_day: 14, user_age_days: 365.5, page_views: 7, site_category: 'news' },
-};
+const IMPRESSION = GOLDEN_IMPRESSION;
 
 const MASK = 2 ** 20 - 1;
 const field = (name: string) => defaultFeatureSpec.fields.findIndex((f) => f.name === name);
