@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/demo/free-port.js';
 
 const script = fileURLToPath(new URL('../scripts/services.sh', import.meta.url));
 // A second, private pair of servers on their own ports and data folder, so killing them cannot
@@ -13,16 +13,6 @@ const dataDir = mkdtempSync(join(tmpdir(), 'fctr-services-'));
 // PostgreSQL runs as the postgres user when the tests run as root: it must be able to enter the folder.
 chmodSync(dataDir, 0o755);
 let env: NodeJS.ProcessEnv = {};
-
-/** A port nobody listens on now (fixed ports collide with other checkouts' servers on a shared machine). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Runs one command of the script; throws with its stderr when it fails. */
 function services(command: 'up' | 'down' | 'status'): { stdout: string; stderr: string } {

@@ -1,20 +1,13 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { freePort } from '../../../scripts/demo/free-port.js';
+
+export { freePort };
 
 /** A loopback TCP proxy to stand in front of the shared MLflow: stopping it simulates "MLflow down". */
 export interface TcpProxy {
   port: number;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** Finds a free loopback port (listen on 0, close). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export async function createTcpProxy(target: { host: string; port: number }, port?: number): Promise<TcpProxy> {
