@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
+import { setUpVariable } from '../support/set-up-env.js';
 
 /**
  * Helpers for tests against the real local control plane of scripts/cluster.sh (started by
@@ -17,10 +18,7 @@ export const TRAINER_SERVICE_ACCOUNT = 'fallback-ctr-trainer';
 export const ANNOTATION_KEY = 'fallback-ctr.io/model-version';
 
 export function adminKubeconfig(): string {
-  const path = process.env.FALLBACK_CTR_KUBECONFIG;
-  if (!path)
-    throw new Error('FALLBACK_CTR_KUBECONFIG is not set: run cluster tests through vitest (project "cluster")');
-  return path;
+  return setUpVariable('FALLBACK_CTR_KUBECONFIG', 'project "cluster"');
 }
 
 export interface KubectlResult {

@@ -2,13 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { migratePredictionLog } from '@fallback-ctr/prediction-log';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { databaseUrl } from './set-up-env.js';
 
-export function databaseUrl(): string {
-  const url = process.env.DATABASE_URL;
-  if (!url)
-    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
-  return url;
-}
+export { databaseUrl };
 
 export interface LoggedPredictionRow {
   impression_id: string;

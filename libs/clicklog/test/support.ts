@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { databaseUrl } from '../../../test/support/set-up-env.js';
 
-export function databaseUrl(): string {
-  const url = process.env.DATABASE_URL;
-  if (!url)
-    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
-  return url;
-}
+export { databaseUrl };
 
 /** A schema name of its own per test file and call, so parallel test runs never collide. */
 export function uniqueSchema(tag: string): string {

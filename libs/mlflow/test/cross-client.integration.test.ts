@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setUpVariable } from '../../../test/support/set-up-env.js';
 import { createMlflowClient, type Experiment } from '../src/index.js';
 import { sharedTrackingUri, uniqueName } from './support/names.js';
 
@@ -23,8 +24,7 @@ afterAll(async () => {
 
 describe("MLflow's Python client reads what this client wrote", () => {
   it('sees the metrics, params, tags, the version by alias and the artifact bytes', async () => {
-    const python = process.env.FALLBACK_CTR_PYTHON;
-    if (!python) throw new Error('FALLBACK_CTR_PYTHON is not set (the vitest global set-up sets it)');
+    const python = setUpVariable('FALLBACK_CTR_PYTHON');
     const created = await client.createRun({ experimentId: experiment.experimentId, runName: 'cross' });
     const runId = created.info.runId;
     await client.logBatch(runId, {

@@ -1,11 +1,8 @@
 import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
 import { ARTIFACT_FILE_NAME } from '@fallback-ctr/model';
+import { trackingUri } from '../../../test/support/set-up-env.js';
 
-export function trackingUri(): string {
-  const uri = process.env.MLFLOW_TRACKING_URI;
-  if (!uri) throw new Error('MLFLOW_TRACKING_URI is not set: run the tests through vitest (global set-up)');
-  return uri;
-}
+export { trackingUri };
 
 export function testClient(uri = trackingUri()): MlflowClient {
   return createMlflowClient({ trackingUri: uri, retry: { maxAttempts: 1 } });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../../../scripts/demo/free-port.js';
+import { setUpVariable } from '../../../../test/support/set-up-env.js';
 
 export interface TestMlflowServer {
   url: string;
@@ -24,8 +25,7 @@ export interface TestMlflowServerOptions {
 }
 
 function mlflowBinary(): string {
-  const python = process.env.FALLBACK_CTR_PYTHON;
-  if (!python) throw new Error('FALLBACK_CTR_PYTHON is not set: run the tests with vitest (its global set-up sets it)');
+  const python = setUpVariable('FALLBACK_CTR_PYTHON');
   return join(dirname(resolve(python)), 'mlflow');
 }
 

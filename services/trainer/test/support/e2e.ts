@@ -4,20 +4,10 @@ import { dropSchema, type GenerateTrafficOptions, generateTraffic } from '@fallb
 import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
 import type { Env } from '@fallback-ctr/runtime';
 import { parseJsonLine } from '../../../../test/support/json-lines.js';
+import { databaseUrl, trackingUri } from '../../../../test/support/set-up-env.js';
 import { type CliIo, runCli } from '../../src/cli.js';
 
-export function databaseUrl(): string {
-  const url = process.env.DATABASE_URL;
-  if (!url)
-    throw new Error('DATABASE_URL is not set: run the tests through vitest (its global set-up starts Postgres)');
-  return url;
-}
-
-export function trackingUri(): string {
-  const url = process.env.MLFLOW_TRACKING_URI;
-  if (!url) throw new Error('MLFLOW_TRACKING_URI is not set: run the tests through vitest');
-  return url;
-}
+export { databaseUrl, trackingUri };
 
 export const uniqueSuffix = (): string => randomBytes(4).toString('hex');
 
