@@ -1,6 +1,7 @@
+import { checkedSchemaName } from '@fallback-ctr/runtime';
 import pg from 'pg';
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
-import { type ClicklogTarget, DEFAULT_SCHEMA, SchemaNameSchema } from './target.js';
+import { type ClicklogTarget, DEFAULT_SCHEMA } from './target.js';
 
 export type Queryable = pg.Client | pg.PoolClient;
 
@@ -17,14 +18,11 @@ export interface Lease {
 }
 
 export function resolveSchema(target: ClicklogTarget): string {
-  const parsed = SchemaNameSchema.safeParse(target.schema ?? DEFAULT_SCHEMA);
-  if (!parsed.success) {
-    throw new ClicklogError(
-      ClicklogErrorCode.INVALID_OPTIONS,
-      `Invalid schema name ${JSON.stringify(target.schema)}: expected ${parsed.error.issues[0]?.message ?? 'a lower-case identifier'}`,
-    );
-  }
-  return parsed.data;
+  return checkedSchemaName(
+    target.schema,
+    DEFAULT_SCHEMA,
+    (message) => new ClicklogError(ClicklogErrorCode.INVALID_OPTIONS, message),
+  );
 }
 
 export async function lease(db: pg.Pool | string): Promise<Lease> {

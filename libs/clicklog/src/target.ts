@@ -1,13 +1,11 @@
+import { SchemaNameSchema } from '@fallback-ctr/runtime';
 import type pg from 'pg';
-import { z } from 'zod';
 
 /** Default Postgres schema holding the click logs. */
 export const DEFAULT_SCHEMA = 'clicklog';
 
-/** Lower-case identifier, so it never needs quoting and cannot inject SQL. */
-export const SchemaNameSchema = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier: [a-z_][a-z0-9_]{0,62}');
+/** The schema-name rule (a lower-case identifier, never quoted), shared with every package through runtime. */
+export { SchemaNameSchema };
 
 /**
  * Where the click logs live. `db` is a pg.Pool (borrowed, never ended by this package) or a

@@ -5,7 +5,16 @@ import {
   DEFAULT_SCHEMA as PREDICTION_LOG_DEFAULT_SCHEMA,
   type PredictionLogWriterSettings,
 } from '@fallback-ctr/prediction-log';
-import { ConfigError, type Env, envInt, envList, envNumber, logLevel, parseEnv } from '@fallback-ctr/runtime';
+import {
+  ConfigError,
+  type Env,
+  envInt,
+  envList,
+  envNumber,
+  logLevel,
+  parseEnv,
+  SchemaNameSchema,
+} from '@fallback-ctr/runtime';
 import { z } from 'zod';
 
 /**
@@ -82,11 +91,9 @@ export const InferenceEnvSchema = z.object({
     .describe(
       "PostgreSQL to log served predictions to (the click logs' database); unset = no prediction log. Each worker opens one connection.",
     ),
-  PREDICTION_LOG_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier')
-    .default(PREDICTION_LOG_DEFAULT_SCHEMA)
-    .describe('Schema of the `predictions` table (beside the click logs; `trainer monitor` creates it).'),
+  PREDICTION_LOG_SCHEMA: SchemaNameSchema.default(PREDICTION_LOG_DEFAULT_SCHEMA).describe(
+    'Schema of the `predictions` table (beside the click logs; `trainer monitor` creates it).',
+  ),
   PREDICTION_LOG_SAMPLE_RATE: envNumber()
     .pipe(z.number().min(0).max(1))
     .default(1)
