@@ -1,33 +1,22 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseJsonLine } from '../../../test/support/json-lines.js';
 import {
   ClicklogErrorCode,
-  dropSchema,
   generateTraffic,
   readTrainingRows,
   syntheticImpressions,
   type TrainingRow,
 } from '../src/index.js';
-import { createPool, databaseUrl, uniqueSchema } from './support.js';
+import { createPool, databaseUrl, schemasDroppedAfterAll } from './support.js';
 
 const run = promisify(execFile);
 const pool = createPool(3);
-const schemas: string[] = [];
-function schemaFor(tag: string): string {
-  const s = uniqueSchema(`gen_${tag}`);
-  schemas.push(s);
-  return s;
-}
+const schemaFor = schemasDroppedAfterAll(pool, 'gen');
 const start = new Date('2026-01-10T00:00:00Z');
 const options = { seed: 'gen-test', days: 2, impressionsPerDay: 1_500, start, cardinality: { ads: 300, slots: 200 } };
-
-afterAll(async () => {
-  for (const schema of schemas) await dropSchema({ db: pool, schema });
-  await pool.end();
-});
 
 async function count(schema: string, table: string): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table}`);
@@ -129,9 +118,9 @@ describe('generateTraffic', () => {
 
 describe('clicklog CLI', () => {
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const tsx = (args: string[]) =>
+  const tsx = (args: string[], logLevel = 'warn') =>
     run(process.execPath, ['--import', 'tsx', '--conditions=source', cli, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+      env: { ...process.env, LOG_LEVEL: logLevel },
       cwd: fileURLToPath(new URL('../../..', import.meta.url)),
     });
 
@@ -170,23 +159,7 @@ describe('clicklog CLI', () => {
 
   it('logs lines with each key once, and exits 2 for usage mistakes but 1 when PostgreSQL is unreachable', async () => {
     const schema = schemaFor('lines');
-    const { stderr } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=source',
-        cli,
-        'generate',
-        '--schema',
-        schema,
-        '--days',
-        '1',
-        '--per-day',
-        '200',
-      ],
-      { env: { ...process.env, LOG_LEVEL: 'info' }, cwd: fileURLToPath(new URL('../../..', import.meta.url)) },
-    );
+    const { stderr } = await tsx(['generate', '--schema', schema, '--days', '1', '--per-day', '200'], 'info');
     const lines = stderr.split('\n').filter((l) => l.startsWith('{'));
     // The migration's line and the summary's, from a logger bound to the schema and the seed.
     expect(lines.length).toBeGreaterThanOrEqual(2);

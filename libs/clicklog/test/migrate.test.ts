@@ -1,16 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { ClicklogErrorCode, dropSchema, migrate } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { ClicklogErrorCode, migrate } from '../src/index.js';
 import { runMigrations } from '../src/migrate.js';
 import { MIGRATIONS } from '../src/migrations/index.js';
-import { createPool, databaseUrl, uniqueSchema } from './support.js';
+import { createPool, databaseUrl, schemasDroppedAfterAll } from './support.js';
 
 const pool = createPool(6);
-const schemas: string[] = [];
-function schemaFor(tag: string): string {
-  const s = uniqueSchema(`mig_${tag}`);
-  schemas.push(s);
-  return s;
-}
+const schemaFor = schemasDroppedAfterAll(pool, 'mig');
 
 async function tablesOf(schema: string): Promise<string[]> {
   const { rows } = await pool.query<{ table_name: string }>(
@@ -19,11 +14,6 @@ async function tablesOf(schema: string): Promise<string[]> {
   );
   return rows.map((r) => r.table_name);
 }
-
-afterAll(async () => {
-  for (const schema of schemas) await dropSchema({ db: pool, schema });
-  await pool.end();
-});
 
 describe('migrate', () => {
   it('goes up from an empty database (no schema) and creates the log tables', async () => {

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClicklogErrorCode,
-  dropSchema,
   type ImpressionRecord,
   keepsNegative,
-  migrate,
   readTrainingRows,
   type TrainingBatch,
   type TrainingRow,
-  writeClicks,
-  writeImpressions,
 } from '../src/index.js';
-import { at, createPool, createPoolFor, databaseUrl, uniqueSchema } from './support.js';
+import { at, createPool, createPoolFor, databaseUrl, uniqueSchema, useSeededSchema } from './support.js';
 
-const pool = createPool(4);
-const schema = uniqueSchema('read');
 const WINDOW = 30; // attribution window, minutes
 const NOW = at(0);
 
@@ -48,27 +42,17 @@ const impressions: ImpressionRecord[] = [
   { id: 'young-with-click', servedAt: at(-10), impression: {} },
 ];
 
-beforeAll(async () => {
-  await migrate({ db: pool, schema });
-  await writeImpressions({ db: pool, schema, rows: impressions });
-  await writeClicks({
-    db: pool,
-    schema,
-    rows: [
-      { impressionId: 'click-inside', clickedAt: at(-120 + 29) },
-      { impressionId: 'click-one-minute-late', clickedAt: at(-119 + WINDOW + 1) },
-      { impressionId: 'click-at-window-end', clickedAt: at(-118 + WINDOW) },
-      { impressionId: 'click-before-impression', clickedAt: at(-118) },
-      { impressionId: 'two-clicks', clickedAt: at(-115) },
-      { impressionId: 'two-clicks', clickedAt: at(-114) },
-      { impressionId: 'young-with-click', clickedAt: at(-8) },
-    ],
-  });
-});
-
-afterAll(async () => {
-  await dropSchema({ db: pool, schema });
-  await pool.end();
+const { pool, schema } = useSeededSchema('read', {
+  impressions,
+  clicks: [
+    { impressionId: 'click-inside', clickedAt: at(-120 + 29) },
+    { impressionId: 'click-one-minute-late', clickedAt: at(-119 + WINDOW + 1) },
+    { impressionId: 'click-at-window-end', clickedAt: at(-118 + WINDOW) },
+    { impressionId: 'click-before-impression', clickedAt: at(-118) },
+    { impressionId: 'two-clicks', clickedAt: at(-115) },
+    { impressionId: 'two-clicks', clickedAt: at(-114) },
+    { impressionId: 'young-with-click', clickedAt: at(-8) },
+  ],
 });
 
 function read(extra: Partial<Parameters<typeof readTrainingRows>[0]> = {}) {

@@ -1,18 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ClicklogErrorCode,
-  dropSchema,
-  type ImpressionRecord,
-  migrate,
-  splitTrainingWindow,
-  type TrainingRow,
-  writeClicks,
-  writeImpressions,
-} from '../src/index.js';
-import { at, createPool, uniqueSchema } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { ClicklogErrorCode, type ImpressionRecord, splitTrainingWindow, type TrainingRow } from '../src/index.js';
+import { at, uniqueSchema, useSeededSchema } from './support.js';
 
-const pool = createPool(4);
-const schema = uniqueSchema('split');
 const WINDOW = 30;
 
 async function collect(stream: AsyncIterable<TrainingRow>): Promise<TrainingRow[]> {
@@ -31,19 +20,9 @@ impressions.push(
 );
 for (let m = -25; m < -20; m++) impressions.push({ id: `young${m}`, servedAt: at(m), impression: {} });
 
-beforeAll(async () => {
-  await migrate({ db: pool, schema });
-  await writeImpressions({ db: pool, schema, rows: impressions });
-  await writeClicks({
-    db: pool,
-    schema,
-    rows: impressions.filter((_, i) => i % 7 === 0).map((r) => ({ impressionId: r.id, clickedAt: at(-100) })),
-  });
-});
-
-afterAll(async () => {
-  await dropSchema({ db: pool, schema });
-  await pool.end();
+const { pool, schema } = useSeededSchema('split', {
+  impressions,
+  clicks: impressions.filter((_, i) => i % 7 === 0).map((r) => ({ impressionId: r.id, clickedAt: at(-100) })),
 });
 
 const base = { db: pool, schema, from: at(-300), to: at(0), attributionWindowMinutes: WINDOW, now: at(0) };

@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ClicklogErrorCode,
   type ClickRecord,
-  dropSchema,
   type ImpressionRecord,
-  migrate,
   profileWindow,
   readTrainingRows,
-  writeClicks,
-  writeImpressions,
 } from '../src/index.js';
-import { at, createPool, uniqueSchema } from './support.js';
+import { at, useSeededSchema } from './support.js';
 
-const pool = createPool(2);
-const schema = uniqueSchema('profile');
 const WINDOW = 30;
 
 // 100 impressions one minute apart from -200 to -101; five more inside the label delay.
@@ -49,16 +43,7 @@ clicks.push(
   { impressionId: 'no-such-impression', clickedAt: at(-150) },
 );
 
-beforeAll(async () => {
-  await migrate({ db: pool, schema });
-  await writeImpressions({ db: pool, schema, rows: impressions });
-  await writeClicks({ db: pool, schema, rows: clicks });
-});
-
-afterAll(async () => {
-  await dropSchema({ db: pool, schema });
-  await pool.end();
-});
+const { pool, schema } = useSeededSchema('profile', { impressions, clicks }, 2);
 
 const base = { db: pool, schema, from: at(-300), to: at(0), attributionWindowMinutes: WINDOW, now: at(0) };
 
