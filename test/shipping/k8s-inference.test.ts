@@ -1,6 +1,5 @@
-import { buildApp, createModelHolder, InferenceEnvSchema, loadedModel } from '@fallback-ctr/inference';
+import { buildApp, createModelHolder, InferenceEnvSchema } from '@fallback-ctr/inference';
 import { MlflowEnvSchema } from '@fallback-ctr/mlflow';
-import { defaultFeatureSpec, parseArtifact, serializeArtifact } from '@fallback-ctr/model';
 import { parseEnv } from '@fallback-ctr/runtime';
 import { TrainerEnvSchema } from '@fallback-ctr/trainer';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +11,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeLoadedModel } from '../../services/inference/test/fixtures.js';
 import { type ResolvedEnv, resolveContainerEnv } from './support/container-env.js';
 import type { RenderedObject } from './support/kustomize.js';
 import {
@@ -115,42 +115,12 @@ describe('inference Deployment ↔ the inference service', () => {
   });
 
   it('readiness passes once a model is loaded and fails again while draining (so probes can pass at all)', async () => {
-    const spec = { ...defaultFeatureSpec, hashBits: 12 };
-    const { bytes } = serializeArtifact({
-      featureSpec: spec,
-      bias: -4,
-      weights: new Float32Array(2 ** spec.hashBits),
-      training: {
-        algorithm: 'ftrl-proximal',
-        hyperparameters: {},
-        rows: 1,
-        positives: 0,
-        passes: 1,
-        seed: 1,
-        createdAt: '2026-11-26T00:00:00.000Z',
-        metrics: {},
-      },
-    });
-    const artifact = parseArtifact(bytes);
     const loaded = createModelHolder();
     const ready = await buildApp({ holder: loaded, docs: false });
     try {
       const path = container.readinessProbe?.httpGet?.path ?? '';
       expect((await ready.inject({ method: 'GET', url: path })).statusCode).toBe(503);
-      loaded.set(
-        loadedModel(
-          {
-            name: 'm',
-            version: '1',
-            resolvedFrom: 'alias:champion',
-            runId: 'r',
-            tags: {},
-            loadedAt: '2026-11-26T00:00:00.000Z',
-            sha256: artifact.sha256,
-          },
-          artifact,
-        ),
-      );
+      loaded.set(makeLoadedModel());
       expect((await ready.inject({ method: 'GET', url: path })).statusCode).toBe(200);
       loaded.startDraining();
       expect((await ready.inject({ method: 'GET', url: path })).statusCode).toBe(503);

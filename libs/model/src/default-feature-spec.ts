@@ -1,4 +1,6 @@
+import { categoricalFields } from './categorical-fields.js';
 import { type FeatureSpec, parseFeatureSpec } from './feature-spec.js';
+import { RAW_COLUMNS } from './raw-impression.js';
 
 /**
  * The default feature spec: every impression column, the generator's context fields, and crosses
@@ -9,14 +11,7 @@ export const defaultFeatureSpec: FeatureSpec = parseFeatureSpec({
   hashBits: 20,
   hashSeed: 0,
   fields: [
-    { name: 'slot_id', source: 'column', kind: 'categorical' },
-    { name: 'placement', source: 'column', kind: 'categorical' },
-    { name: 'ad_id', source: 'column', kind: 'categorical' },
-    { name: 'campaign_id', source: 'column', kind: 'categorical' },
-    { name: 'advertiser_id', source: 'column', kind: 'categorical' },
-    { name: 'device_type', source: 'column', kind: 'categorical' },
-    { name: 'os', source: 'column', kind: 'categorical' },
-    { name: 'country', source: 'column', kind: 'categorical' },
+    ...categoricalFields('column', RAW_COLUMNS),
     { name: 'hour_of_day', source: 'context', kind: 'categorical' },
     { name: 'user_age_days', source: 'context', kind: 'log1p', scale: 2 },
     { name: 'page_views', source: 'context', kind: 'buckets', boundaries: [1, 2, 3, 5, 8, 13, 21, 50, 100] },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  categoricalFields,
   createFeaturizer,
   createScorer,
   fieldSeed,
@@ -17,10 +18,7 @@ import {
 const spec = parseFeatureSpec({
   version: 1,
   hashBits: 12,
-  fields: [
-    { name: 'ad_id', source: 'column', kind: 'categorical' },
-    { name: 'device_type', source: 'column', kind: 'categorical' },
-  ],
+  fields: categoricalFields('column', ['ad_id', 'device_type']),
   crosses: [{ fields: ['ad_id', 'device_type'] }],
 });
 

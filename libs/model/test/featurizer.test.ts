@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  categoricalFields,
   createFeaturizer,
   crossSeed,
   defaultFeatureSpec,
@@ -200,9 +201,7 @@ describe('feature spec validation', () => {
       version: 1,
       hashBits: 20,
       fields: [
-        { name: 'ad_id', source: 'column', kind: 'categorical' },
-        { name: 'ad_id', source: 'column', kind: 'categorical' },
-        { name: 'not_a_column', source: 'column', kind: 'categorical' },
+        ...categoricalFields('column', ['ad_id', 'ad_id', 'not_a_column']),
         { name: 'pv', source: 'context', kind: 'buckets', boundaries: [3, 2] },
       ],
       crosses: [{ fields: ['ad_id', 'nope'] }],

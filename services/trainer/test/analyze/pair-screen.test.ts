@@ -1,5 +1,5 @@
 import { createPrng, FeaturizedBatchBuilder } from '@fallback-ctr/learn';
-import { createFeaturizer, type FeatureSpec } from '@fallback-ctr/model';
+import { categoricalFields, createFeaturizer, type FeatureSpec } from '@fallback-ctr/model';
 import { describe, expect, it } from 'vitest';
 import { screenCrosses } from '../../src/analyze/pair-screen.js';
 
@@ -9,11 +9,7 @@ describe('screenCrosses', () => {
       version: 1,
       hashBits: 18,
       hashSeed: 0,
-      fields: [
-        { name: 'a', source: 'context', kind: 'categorical' },
-        { name: 'b', source: 'context', kind: 'categorical' },
-        { name: 'c', source: 'context', kind: 'categorical' },
-      ],
+      fields: categoricalFields('context', ['a', 'b', 'c']),
       crosses: [{ fields: ['a', 'b'] }, { fields: ['a', 'c'] }],
     };
     const rand = createPrng(11);
