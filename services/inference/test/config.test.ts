@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError } from '@fallback-ctr/runtime';
 import { describe, expect, it } from 'vitest';
+import { badVariables, configError } from '../../../test/support/config-error.js';
 import { INFERENCE_ENV_NAMES, InferenceEnvSchema, loadConfig } from '../src/index.js';
 
 const base = { MLFLOW_TRACKING_URI: 'http://mlflow:5000' };
@@ -62,8 +62,7 @@ describe('inference configuration from the environment', () => {
   });
 
   it('reports every bad variable in one error and never echoes a token', () => {
-    let error: unknown;
-    try {
+    const error = configError(() =>
       loadConfig({
         PORT: 'eighty',
         WORKERS: '0',
@@ -72,16 +71,12 @@ describe('inference configuration from the environment', () => {
         MAX_BATCH_SIZE: '-1',
         LOG_LEVEL: 'loud',
         API_TOKENS: 'sekrit',
-      });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const variables = (error as ConfigError).issues.map((i) => i.variable).sort();
-    expect(variables).toEqual(
+      }),
+    );
+    expect(badVariables(error)).toEqual(
       ['LOG_LEVEL', 'MAX_BATCH_SIZE', 'MLFLOW_TRACKING_URI', 'MODEL_ALIAS', 'MODEL_VERSION', 'PORT', 'WORKERS'].sort(),
     );
-    expect((error as Error).message).not.toContain('sekrit');
+    expect(error.message).not.toContain('sekrit');
   });
 
   it('shadow scoring is off unless SHADOW_ALIAS names an alias; SHADOW_SHARE is a share in [0, 1]', () => {
@@ -97,16 +92,11 @@ describe('inference configuration from the environment', () => {
       ['SHADOW_SHARE', '-0.1'],
       ['SHADOW_ALIAS', 'two words'],
     ] as const) {
-      let error: unknown;
-      try {
-        loadConfig({ ...base, SHADOW_ALIAS: 'challenger', [variable]: value });
-      } catch (e) {
-        error = e;
-      }
-      expect(
-        (error as ConfigError).issues.map((i) => i.variable),
+      const error = configError(
+        () => loadConfig({ ...base, SHADOW_ALIAS: 'challenger', [variable]: value }),
         `${variable}=${value}`,
-      ).toEqual([variable]);
+      );
+      expect(badVariables(error), `${variable}=${value}`).toEqual([variable]);
     }
   });
 
@@ -117,14 +107,8 @@ describe('inference configuration from the environment', () => {
       ['MLFLOW_TRACKING_URI', 'ftp://mlflow:5000'],
       ['MLFLOW_TRACKING_URI', 'file:///tmp/mlruns'],
     ] as const) {
-      let error: unknown;
-      try {
-        loadConfig({ ...base, [variable]: value });
-      } catch (e) {
-        error = e;
-      }
-      expect(error, `${variable}=${value}`).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).issues.map((i) => i.variable)).toEqual([variable]);
+      const error = configError(() => loadConfig({ ...base, [variable]: value }), `${variable}=${value}`);
+      expect(badVariables(error), `${variable}=${value}`).toEqual([variable]);
     }
     expect(loadConfig({ ...base, API_TOKENS: ' t ,' }).apiTokens).toEqual(['t']);
     expect(() => loadConfig({ ...base, MLFLOW_TRACKING_URI: 'https://mlflow.example' })).not.toThrow();

@@ -1,5 +1,5 @@
-import { ConfigError } from '@fallback-ctr/runtime';
 import { describe, expect, it } from 'vitest';
+import { badVariables, configError } from '../../../test/support/config-error.js';
 import { loadTrainerConfig, TRAINER_ENV_NAMES, TrainerEnvSchema } from '../src/config.js';
 
 const base = { DATABASE_URL: 'postgres://u:p@localhost/db', MLFLOW_TRACKING_URI: 'http://mlflow:5000/' };
@@ -47,8 +47,7 @@ describe('loadTrainerConfig', () => {
   });
 
   it('lists every bad variable in one error', () => {
-    let error: unknown;
-    try {
+    const error = configError(() =>
       loadTrainerConfig({
         MLFLOW_TRACKING_URI: 'not a url',
         FTRL_ALPHA: '-1',
@@ -57,13 +56,9 @@ describe('loadTrainerConfig', () => {
         SCHEDULE_TIMEZONE: 'Mars/Olympus',
         CLICKLOG_SCHEMA: 'drop table;',
         K8S_ANNOTATION_KEY: 'bad key!',
-      });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const vars = (error as ConfigError).issues.map((i) => i.variable).sort();
-    expect(vars).toEqual(
+      }),
+    );
+    expect(badVariables(error)).toEqual(
       [
         'CLICKLOG_SCHEMA',
         'DATABASE_URL',
@@ -95,14 +90,8 @@ describe('loadTrainerConfig', () => {
       'LOCK_WAIT_SECONDS',
       'PROGRESS_INTERVAL_SECONDS',
     ]) {
-      let error: unknown;
-      try {
-        loadTrainerConfig({ ...base, [variable]: '1e308' });
-      } catch (e) {
-        error = e;
-      }
-      expect(error, variable).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).issues.map((i) => i.variable)).toEqual([variable]);
+      const error = configError(() => loadTrainerConfig({ ...base, [variable]: '1e308' }), variable);
+      expect(badVariables(error), variable).toEqual([variable]);
     }
   });
 
