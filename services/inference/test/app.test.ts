@@ -1,6 +1,7 @@
 import { createScorer } from '@fallback-ctr/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, createMetrics, createModelHolder, type PredictImpression } from '../src/index.js';
+import { predictRequest } from './api-requests.js';
 import { loadedHolder, makeLoadedModel, randomImpression, seededRandom } from './fixtures.js';
 
 type App = Awaited<ReturnType<typeof buildApp>>;
@@ -245,12 +246,7 @@ describe("prototype-poisoning keys in bodies (parsed without Fastify's scans)", 
     ];
     try {
       for (const payload of poisoned) {
-        const res = await app.inject({
-          method: 'POST',
-          url: '/predict',
-          headers: { 'content-type': 'application/json' },
-          payload,
-        });
+        const res = await app.inject(predictRequest(payload));
         if (payload.includes('"context":{"constructor"') || payload.includes('"__proto__":{"page_views"')) {
           // A context value must be a scalar: an object there is a 400 like any other.
           expect(res.statusCode, payload).toBe(400);

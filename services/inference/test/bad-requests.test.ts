@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/index.js';
+import { predictRequest } from './api-requests.js';
 import { loadedHolder } from './fixtures.js';
 
 type App = Awaited<ReturnType<typeof buildApp>>;
@@ -223,12 +224,7 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
         `{"impressions":[{"context":{"a":${deep(100_000, '1')}}}]}`,
       ];
       for (const payload of bodies) {
-        const res = await big.inject({
-          method: 'POST',
-          url: '/predict',
-          headers: { 'content-type': 'application/json' },
-          payload,
-        });
+        const res = await big.inject(predictRequest(payload));
         expect(res.statusCode, res.body.slice(0, 300)).toBe(400);
       }
       const ok = await big.inject({ method: 'POST', url: '/predict', payload: { impressions: [{}] } });
@@ -267,12 +263,7 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
       for (const [payload, path, message] of hostile) {
         expect(payload.length).toBeGreaterThan(600_000);
         parse.mockClear();
-        const res = await big.inject({
-          method: 'POST',
-          url: '/predict',
-          headers: { 'content-type': 'application/json' },
-          payload,
-        });
+        const res = await big.inject(predictRequest(payload));
         expect(parse.mock.calls.some(([text]) => text === payload)).toBe(false);
         expect(res.statusCode).toBe(400);
         const body = res.json() as { code: string; message: string; issues: { path: string; message: string }[] };
@@ -283,12 +274,7 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
       // The same parser still parses what passes the scan.
       parse.mockClear();
       const valid = json({ impressions: [{ os: 'ios' }] });
-      const ok = await big.inject({
-        method: 'POST',
-        url: '/predict',
-        headers: { 'content-type': 'application/json' },
-        payload: valid,
-      });
+      const ok = await big.inject(predictRequest(valid));
       expect(ok.statusCode).toBe(200);
       expect(parse.mock.calls.some(([text]) => text === valid)).toBe(true);
     } finally {
@@ -318,12 +304,7 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
       };
       const payload = json({ impressions: Array.from({ length: 1000 }, () => impression) });
       expect(payload.length).toBeGreaterThan(500_000);
-      const res = await big.inject({
-        method: 'POST',
-        url: '/predict',
-        headers: { 'content-type': 'application/json' },
-        payload,
-      });
+      const res = await big.inject(predictRequest(payload));
       expect(res.statusCode).toBe(400);
       const body = res.json() as { message: string; issues: { path: string }[] };
       expect(body.issues).toHaveLength(20);

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { describe, expect, it } from 'vitest';
 import { type HttpServerConfig, startHttpServer } from '../src/http-server.js';
+import { postPredict } from './api-requests.js';
 import { loadedHolder } from './fixtures.js';
 
 const config: HttpServerConfig = {
@@ -71,11 +72,7 @@ describe('graceful drain of the HTTP server', () => {
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.headers.get('connection')).toBe('close');
-    const during = await fetch(`${server.url}/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
+    const during = await postPredict(server.url, body);
     expect(during.status).toBe(200);
     expect(during.headers.get('connection')).toBe('close');
 
@@ -143,11 +140,7 @@ describe('a request body that trickles in', () => {
     }
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(dripped).toBeLessThan(body.length - 1);
-    const ok = await fetch(`${server.url}/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
+    const ok = await postPredict(server.url, body);
     expect(ok.status).toBe(200);
     await server.drain({ skipDrainDelay: true });
   });

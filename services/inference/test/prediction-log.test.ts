@@ -6,6 +6,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createMetrics } from '../src/metrics.js';
 import { createInferencePredictionLog } from '../src/prediction-log.js';
+import { predictRequest } from './api-requests.js';
 import { loadedHolder, makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import { PROCESS_TEST_TIMEOUT_MS, PROCESS_WAIT_MS, spawnServer } from './server-process.js';
@@ -18,12 +19,7 @@ const settings = { sampleRate: 1, maxQueue: 1_000, batchSize: 100, flushInterval
 const logged = (prefix: string) =>
   db.rows('WHERE impression_id LIKE $1 ORDER BY impression_id COLLATE "C"', [`${prefix}%`]);
 
-const predict = (impressions: object[]) => ({
-  method: 'POST' as const,
-  url: '/predict',
-  headers: { 'content-type': 'application/json' },
-  payload: JSON.stringify({ impressions }),
-});
+const predict = (impressions: object[]) => predictRequest(JSON.stringify({ impressions }));
 
 describe('POST /predict with the prediction log on', () => {
   it('logs each impression with an id, with the served version and the score it answered', async () => {

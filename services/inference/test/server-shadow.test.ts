@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postPredict } from './api-requests.js';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
-import { killedAfterEach, metricSum as sample, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
+import { killedAfterEach, metricSum, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
 const client = testClient();
@@ -26,11 +27,7 @@ afterAll(() => cleanup(client, name));
 
 async function predict(url: string, n: number): Promise<{ version: string; predictions: { ctr: number }[] }> {
   const impressions = Array.from({ length: n }, (_, i) => ({ id: `i-${i}`, ad_id: `ad-${i}` }));
-  const res = await fetch(`${url}/predict`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ impressions }),
-  });
+  const res = await postPredict(url, JSON.stringify({ impressions }));
   expect(res.status).toBe(200);
   return (await res.json()) as { version: string; predictions: { ctr: number }[] };
 }
@@ -49,11 +46,11 @@ describe('the real server with SHADOW_ALIAS', { timeout: PROCESS_TEST_TIMEOUT_MS
     for (let i = 0; i < 3; i++) expect((await predict(server.url, 4)).version).toBe(championVersion);
     // Scored after each answer: wait for the counters rather than for time.
     const deadline = Date.now() + 60_000;
-    while ((await sample(server.url, 'fallback_ctr_inference_shadow_predictions_total')) < 12) {
+    while ((await metricSum(server.url, 'fallback_ctr_inference_shadow_predictions_total')) < 12) {
       expect(Date.now()).toBeLessThan(deadline);
       await new Promise((resolve) => setTimeout(resolve, 1_100));
     }
-    expect(await sample(server.url, 'fallback_ctr_inference_shadow_requests_total')).toBe(3);
+    expect(await metricSum(server.url, 'fallback_ctr_inference_shadow_requests_total')).toBe(3);
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toContain(`model_version="${challengerVersion}",resolved_from="alias:challenger"} 1`);
   });
@@ -70,7 +67,7 @@ describe('the real server with SHADOW_ALIAS', { timeout: PROCESS_TEST_TIMEOUT_MS
     expect(warning.code).toBe('INFERENCE_MODEL_NOT_FOUND');
     await server.waitForStatus('/readyz', (s) => s === 200);
     expect((await predict(server.url, 2)).version).toBe(championVersion);
-    expect(await sample(server.url, 'fallback_ctr_inference_shadow_requests_total')).toBe(0);
-    expect(await sample(server.url, 'fallback_ctr_inference_shadow_model_info')).toBe(0);
+    expect(await metricSum(server.url, 'fallback_ctr_inference_shadow_requests_total')).toBe(0);
+    expect(await metricSum(server.url, 'fallback_ctr_inference_shadow_model_info')).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { silentLogger } from '@fallback-ctr/runtime';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../src/http-server.js';
+import { postPredict } from './api-requests.js';
 import { loadedHolder, makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import { startPinnedClients } from './pinned-connections.js';
@@ -178,11 +179,7 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
     expect(respawned.version).toBe('1');
     expect(server.logs.some((l) => l.msg.includes('worker died; respawning'))).toBe(true);
     expect(server.logs.filter((l) => l.msg.includes('fetched and verified'))).toHaveLength(1);
-    const res = await fetch(`${server.url}/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
+    const res = await postPredict(server.url, body);
     expect(res.status).toBe(200);
     // Pod-wide metrics: the primary aggregates every worker's registry.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();

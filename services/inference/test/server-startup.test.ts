@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postPredict } from './api-requests.js';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import { killedAfterEach, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
@@ -28,11 +29,7 @@ afterAll(async () => {
 });
 
 async function predictVersion(url: string): Promise<string> {
-  const res = await fetch(`${url}/predict`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ impressions: [{ ad_id: 'a' }] }),
-  });
+  const res = await postPredict(url, JSON.stringify({ impressions: [{ ad_id: 'a' }] }));
   expect(res.status).toBe(200);
   return ((await res.json()) as { version: string }).version;
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postPredict } from './api-requests.js';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import {
@@ -35,7 +36,7 @@ const forked = (worker: number) => (l: LogLine) => l.msg === 'worker forked' && 
 const loaded = (worker: number) => (l: LogLine) => l.msg === 'model loaded: ready' && l.worker === worker;
 
 async function predictStatus(url: string): Promise<number> {
-  return fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(
+  return postPredict(url, body).then(
     (r) => r.status,
     () => 0,
   );
