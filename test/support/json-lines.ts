@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { type CreateLoggerOptions, createLogger, type Logger } from '@fallback-ctr/runtime';
 import { parseDocument } from 'yaml';
 
 /**
@@ -16,4 +18,29 @@ export function parseJsonLine(line: string): Record<string, unknown> {
     throw new Error(`a key twice in one log line (at ${at}: …${line.slice(Math.max(0, at - 60), at + 40)}…): ${line}`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * A logger destination that hands each JSON line written to it, parsed by parseJsonLine (so a
+ * key twice fails the test), to `onLine`.
+ */
+export function jsonLineSink(onLine: (line: Record<string, unknown>) => void): Writable {
+  return new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) onLine(parseJsonLine(line));
+      done();
+    },
+  });
+}
+
+/** A pino logger at `level` whose lines, parsed, are collected in `lines`. */
+export function capturingLogger(level: CreateLoggerOptions['level'] = 'debug'): {
+  logger: Logger;
+  lines: Record<string, unknown>[];
+} {
+  const lines: Record<string, unknown>[] = [];
+  return {
+    lines,
+    logger: createLogger({ name: 'test', level, destination: jsonLineSink((line) => lines.push(line)) }),
+  };
 }

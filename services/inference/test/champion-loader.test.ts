@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import { ModelErrorCode } from '@fallback-ctr/model';
 import { createLogger, type Logger } from '@fallback-ctr/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLineSink } from '../../../test/support/json-lines.js';
 import { fetchModel, InferenceError, InferenceErrorCode, loadedModel } from '../src/index.js';
 import { makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
@@ -10,13 +10,7 @@ import { createTcpProxy, freePort } from './tcp-proxy.js';
 
 /** A logger at level warn that hands each line it writes, parsed, to `onLine`. */
 function warnLogger(onLine: (line: Record<string, unknown>) => void): Logger {
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      onLine(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return createLogger({ name: 'test', level: 'warn', destination });
+  return createLogger({ name: 'test', level: 'warn', destination: jsonLineSink(onLine) });
 }
 
 const client = testClient();

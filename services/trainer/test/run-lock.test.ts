@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer } from 'node:net';
-import { Writable } from 'node:stream';
-import { createLogger } from '@fallback-ctr/runtime';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
+import { capturingLogger } from '../../../test/support/json-lines.js';
 import { TrainerErrorCode } from '../src/errors.js';
 import { acquireRunLock } from '../src/run-lock.js';
 
@@ -48,17 +47,7 @@ describe('a PostgreSQL that cannot be reached', () => {
     await once(closed, 'listening');
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const lines: string[] = [];
-    const logger = createLogger({
-      name: 'test',
-      level: 'debug',
-      destination: new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    });
+    const { logger, lines } = capturingLogger('debug');
     const attempt = acquireRunLock({
       databaseUrl: `postgres://trainer:s3cret@127.0.0.1:${port}/clicks`,
       key: 'k',
@@ -71,7 +60,7 @@ describe('a PostgreSQL that cannot be reached', () => {
     expect(error?.code).toBe(TrainerErrorCode.DATABASE_UNREACHABLE);
     expect(error?.message).toContain(`127.0.0.1:${port}/clicks (DATABASE_URL)`);
     expect(error?.message).not.toContain('s3cret');
-    expect(lines.join('')).not.toMatch(/lock lost|LOCK_LOST/);
+    expect(JSON.stringify(lines)).not.toMatch(/lock lost|LOCK_LOST/);
   });
 });
 
@@ -160,25 +149,15 @@ describe('a slow lock check (real Postgres behind a proxy that holds its answers
   it('is not a lost lock: the heartbeat lets a late answer be, and the lock still holds after', async () => {
     const proxy = await startStallingProxy(databaseUrl);
     const key = `test-${randomUUID()}`;
-    const messages: string[] = [];
-    const logger = createLogger({
-      name: 'test',
-      level: 'warn',
-      destination: new Writable({
-        write(chunk, _encoding, done) {
-          messages.push(String(JSON.parse(String(chunk)).msg));
-          done();
-        },
-      }),
-    });
+    const { logger, lines } = capturingLogger('warn');
     const lock = await acquireRunLock({ databaseUrl: proxy.url, key, heartbeatMs: 50, queryTimeoutMs: 200, logger });
     expect(lock).not.toBeNull();
     proxy.stall();
     // Several checks in a row go unanswered in time (the demo's embedded PGlite busy with a long read).
-    const slow = () => messages.filter((m) => m.startsWith('the run lock check is slow')).length;
+    const slow = () => lines.filter((l) => String(l.msg).startsWith('the run lock check is slow')).length;
     await vi.waitFor(() => expect(lock!.signal.aborted || slow() >= 3).toBe(true), { timeout: 20_000, interval: 20 });
     expect(lock!.signal.aborted, String(lock!.signal.reason)).toBe(false);
-    expect(messages.filter((m) => m === 'run lock lost')).toEqual([]);
+    expect(lines.filter((l) => l.msg === 'run lock lost')).toEqual([]);
     proxy.resume();
     await lock!.assertHeld();
     expect(lock!.signal.aborted).toBe(false);

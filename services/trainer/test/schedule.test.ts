@@ -1,23 +1,11 @@
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '@fallback-ctr/runtime';
 import { describe, expect, it, vi } from 'vitest';
+import { capturingLogger } from '../../../test/support/json-lines.js';
 import { startSchedule } from '../src/schedule.js';
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ name: 'test', level: 'debug', destination }) };
-}
 
 describe('startSchedule', () => {
   it('logs the next run, never overlaps, and stop() aborts and waits for the run in flight', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturingLogger();
     let concurrent = 0;
     let maxConcurrent = 0;
     let runs = 0;

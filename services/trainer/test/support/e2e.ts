@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { dropSchema, type GenerateTrafficOptions, generateTraffic } from '@fallback-ctr/clicklog';
 import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
 import type { Env } from '@fallback-ctr/runtime';
-import { parseJsonLine } from '../../../../test/support/json-lines.js';
+import { jsonLineSink } from '../../../../test/support/json-lines.js';
 import { databaseUrl, trackingUri } from '../../../../test/support/set-up-env.js';
 import { type CliIo, runCli } from '../../src/cli.js';
 
@@ -79,13 +79,8 @@ export async function cli(
   const logs: LogLine[] = [];
   let stdout = '';
   let stderr = '';
-  const logDestination = new Writable({
-    write(chunk, _enc, cb) {
-      // Every line of every command an end-to-end test runs: a key twice in a line fails the test.
-      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(parseJsonLine(line) as LogLine);
-      cb();
-    },
-  });
+  // Every line of every command an end-to-end test runs: a key twice in a line fails the test.
+  const logDestination = jsonLineSink((line) => logs.push(line as LogLine));
   const out = new Writable({
     write(chunk, _enc, cb) {
       stdout += String(chunk);
