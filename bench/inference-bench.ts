@@ -26,7 +26,7 @@ import {
 } from '@fallback-ctr/model';
 import autocannon from 'autocannon';
 import { seededRandom } from '../services/inference/test/fixtures.js';
-import { cleanup, publishVersion } from '../services/inference/test/mlflow-fixtures.js';
+import { cleanup, publishArtifact } from '../services/inference/test/mlflow-fixtures.js';
 import { treeCpuSeconds } from './support/process-tree-cpu.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -160,10 +160,7 @@ async function main(): Promise<void> {
   });
   const client = createMlflowClient({ trackingUri });
   const modelName = `inference-bench-${Date.now().toString(36)}`;
-  const version = await publishVersion(client, modelName, bytes, {
-    alias: 'champion',
-    tags: { 'artifact.sha256': sha256 },
-  });
+  const version = await publishArtifact(client, modelName, { bytes, sha256 }, 'champion');
   log(`artifact ${(bytes.length / 1024).toFixed(0)} KiB published as ${modelName} v${version}`);
 
   try {

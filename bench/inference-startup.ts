@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { fetchModel, loadedModelFromBytes } from '@fallback-ctr/inference';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import { defaultFeatureSpec, serializeArtifact } from '@fallback-ctr/model';
-import { publishVersion } from '../services/inference/test/mlflow-fixtures.js';
+import { publishArtifact } from '../services/inference/test/mlflow-fixtures.js';
 import { benchArtifactInput, syntheticWeights } from './support/bench-artifact.js';
 import { serviceEnv } from './support/trainer-bench-world.js';
 
@@ -34,7 +34,7 @@ async function publish(bits: number, density: number): Promise<{ name: string; b
     benchArtifactInput({ ...defaultFeatureSpec, hashBits: bits }, syntheticWeights(2 ** bits, density, 7), -3),
   );
   const name = `startup-bench-${stamp}-${bits}-${density === 1 ? 'dense' : 'sparse'}`;
-  await publishVersion(client, name, bytes, { alias: 'champion', tags: { 'artifact.sha256': sha256 } });
+  await publishArtifact(client, name, { bytes, sha256 }, 'champion');
   return { name, bytes: bytes.length };
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLineSink } from '../../../test/support/json-lines.js';
 import { fetchModel, InferenceError, InferenceErrorCode, loadedModel } from '../src/index.js';
 import { makeArtifact } from './fixtures.js';
-import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
+import { cleanup, publishArtifact, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import { createTcpProxy, freePort } from './tcp-proxy.js';
 
 /** A logger at level warn that hands each line it writes, parsed, to `onLine`. */
@@ -30,10 +30,7 @@ async function rejection(promise: Promise<unknown>): Promise<InferenceError> {
 }
 
 beforeAll(async () => {
-  version1 = await publishVersion(client, name, v1.bytes, {
-    alias: 'champion',
-    tags: { 'artifact.sha256': v1.sha256 },
-  });
+  version1 = await publishArtifact(client, name, v1, 'champion');
   version2 = await publishVersion(client, name, v2.bytes, { tags: { 'holdout.auc': '0.7' } });
 });
 afterAll(() => cleanup(client, name));
@@ -106,9 +103,7 @@ describe('champion loader against the real MLflow', () => {
         settled = true;
       });
       const artifact = makeArtifact(13);
-      const version = await publishVersion(client, late, artifact.bytes, {
-        tags: { 'artifact.sha256': artifact.sha256 },
-      });
+      const version = await publishArtifact(client, late, artifact);
       expect(settled).toBe(false);
       await client.setAlias(late, 'champion', version);
       const fetched = await loading;

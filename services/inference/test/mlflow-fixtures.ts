@@ -1,5 +1,5 @@
 import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
-import { ARTIFACT_FILE_NAME } from '@fallback-ctr/model';
+import { ARTIFACT_FILE_NAME, VersionTag } from '@fallback-ctr/model';
 import { trackingUri } from '../../../test/support/set-up-env.js';
 
 export { trackingUri };
@@ -36,6 +36,19 @@ export async function publishVersion(
   });
   if (options.alias) await client.setAlias(name, options.alias, version.version);
   return version.version;
+}
+
+/** publishVersion of a made artifact, tagged with its sha256 as the trainer tags it (the loader checks the tag). */
+export function publishArtifact(
+  client: MlflowClient,
+  name: string,
+  artifact: { bytes: Uint8Array; sha256: string },
+  alias?: string,
+): Promise<string> {
+  return publishVersion(client, name, artifact.bytes, {
+    alias,
+    tags: { [VersionTag.ARTIFACT_SHA256]: artifact.sha256 },
+  });
 }
 
 export async function cleanup(client: MlflowClient, name: string): Promise<void> {

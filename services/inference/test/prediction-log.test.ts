@@ -8,8 +8,8 @@ import { createMetrics } from '../src/metrics.js';
 import { createInferencePredictionLog } from '../src/prediction-log.js';
 import { predictRequest } from './api-requests.js';
 import { loadedHolder, makeArtifact } from './fixtures.js';
-import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
-import { PROCESS_TEST_TIMEOUT_MS, PROCESS_WAIT_MS, spawnServer } from './server-process.js';
+import { cleanup, publishVersion, testClient, uniqueName } from './mlflow-fixtures.js';
+import { PROCESS_TEST_TIMEOUT_MS, PROCESS_WAIT_MS, serveModel } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
 const db = usePredictionLogSchema('inference_plog');
@@ -95,9 +95,7 @@ describe('the real server process with the prediction log on', { timeout: PROCES
 
   it('writes what it served before it exits on SIGTERM (the log is flushed after the drain)', async () => {
     const version = await publishVersion(client, name, makeArtifact(41).bytes, { alias: 'champion' });
-    const server = spawnServer(await freePort(), {
-      MLFLOW_TRACKING_URI: trackingUri(),
-      MODEL_NAME: name,
+    const server = await serveModel(name, {
       PREDICTION_LOG_DATABASE_URL: databaseUrl(),
       PREDICTION_LOG_SCHEMA: schema,
       // Never by the timer: only the shutdown writes them.

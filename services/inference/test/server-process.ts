@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { freePort } from '../../../scripts/demo/free-port.js';
+import { trackingUri } from '../../../test/support/set-up-env.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -52,6 +54,11 @@ export function killedAfterEach(): ServerProcess[] {
     }
   });
   return servers;
+}
+
+/** The real server on a free port, serving `modelName` from the test set-up's MLflow; `env` adds to or overrides that. */
+export async function serveModel(modelName: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  return spawnServer(await freePort(), { MLFLOW_TRACKING_URI: trackingUri(), MODEL_NAME: modelName, ...env });
 }
 
 export function spawnServer(port: number, env: Record<string, string>): ServerProcess {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postPredict } from './api-requests.js';
 import { makeArtifact } from './fixtures.js';
-import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
-import { killedAfterEach, metricSum, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
-import { freePort } from './tcp-proxy.js';
+import { cleanup, publishArtifact, testClient, uniqueName } from './mlflow-fixtures.js';
+import { killedAfterEach, metricSum, PROCESS_TEST_TIMEOUT_MS, serveModel } from './server-process.js';
 
 const client = testClient();
 const name = uniqueName('shadow');
@@ -14,14 +13,8 @@ let challengerVersion = '';
 const servers = killedAfterEach();
 
 beforeAll(async () => {
-  championVersion = await publishVersion(client, name, champion.bytes, {
-    alias: 'champion',
-    tags: { 'artifact.sha256': champion.sha256 },
-  });
-  challengerVersion = await publishVersion(client, name, challenger.bytes, {
-    alias: 'challenger',
-    tags: { 'artifact.sha256': challenger.sha256 },
-  });
+  championVersion = await publishArtifact(client, name, champion, 'champion');
+  challengerVersion = await publishArtifact(client, name, challenger, 'challenger');
 });
 afterAll(() => cleanup(client, name));
 
@@ -34,9 +27,7 @@ async function predict(url: string, n: number): Promise<{ version: string; predi
 
 describe('the real server with SHADOW_ALIAS', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('loads the challenger after the champion, answers with the champion only and counts shadow scorings', async () => {
-    const server = spawnServer(await freePort(), {
-      MLFLOW_TRACKING_URI: trackingUri(),
-      MODEL_NAME: name,
+    const server = await serveModel(name, {
       SHADOW_ALIAS: 'challenger',
       SHADOW_SHARE: '1',
     });
@@ -56,9 +47,7 @@ describe('the real server with SHADOW_ALIAS', { timeout: PROCESS_TEST_TIMEOUT_MS
   });
 
   it('a SHADOW_ALIAS no version has does not delay readiness: the champion is served alone, shadow off', async () => {
-    const server = spawnServer(await freePort(), {
-      MLFLOW_TRACKING_URI: trackingUri(),
-      MODEL_NAME: name,
+    const server = await serveModel(name, {
       SHADOW_ALIAS: 'no-such-alias',
       STARTUP_DEADLINE_SECONDS: '60',
     });

@@ -6,7 +6,7 @@ import { postPredict } from './api-requests.js';
 import { loadedHolder, makeArtifact } from './fixtures.js';
 import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
 import { startPinnedClients } from './pinned-connections.js';
-import { killedAfterEach, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
+import { killedAfterEach, PROCESS_TEST_TIMEOUT_MS, serveModel, spawnServer } from './server-process.js';
 import { freePort } from './tcp-proxy.js';
 
 const client = testClient();
@@ -42,9 +42,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
 
 describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('SIGTERM during a load run: readiness turns 503, every request sent is answered 2xx, exit 0 within the grace period', async () => {
-    const server = spawnServer(await freePort(), {
-      MLFLOW_TRACKING_URI: trackingUri(),
-      MODEL_NAME: name,
+    const server = await serveModel(name, {
       WORKERS: '2',
       SHUTDOWN_DRAIN_SECONDS: '1',
       SHUTDOWN_GRACE_SECONDS: '5',
@@ -165,9 +163,7 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
   });
 
   it('a worker that dies is respawned and gets the model without a second download', async () => {
-    const server = spawnServer(await freePort(), {
-      MLFLOW_TRACKING_URI: trackingUri(),
-      MODEL_NAME: name,
+    const server = await serveModel(name, {
       WORKERS: '2',
     });
     servers.push(server);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postPredict } from './api-requests.js';
 import { makeArtifact } from './fixtures.js';
-import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
-import { killedAfterEach, PROCESS_TEST_TIMEOUT_MS, spawnServer } from './server-process.js';
+import { cleanup, publishArtifact, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
+import { killedAfterEach, PROCESS_TEST_TIMEOUT_MS, serveModel } from './server-process.js';
 import { createTcpProxy, freePort } from './tcp-proxy.js';
 
 const client = testClient();
@@ -15,11 +15,8 @@ let version2 = '';
 const servers = killedAfterEach();
 
 beforeAll(async () => {
-  version1 = await publishVersion(client, name, v1.bytes, {
-    alias: 'champion',
-    tags: { 'artifact.sha256': v1.sha256 },
-  });
-  version2 = await publishVersion(client, name, v2.bytes, { tags: { 'artifact.sha256': v2.sha256 } });
+  version1 = await publishArtifact(client, name, v1, 'champion');
+  version2 = await publishArtifact(client, name, v2);
   const text = v1.bytes.toString('utf8').replace('"bias":', '"bias":1+');
   await publishVersion(client, corrupt, Buffer.from(text.replace('1+', '')).subarray(0, 500), { alias: 'champion' });
 });
@@ -39,9 +36,8 @@ describe('the real server process at start-up', { timeout: PROCESS_TEST_TIMEOUT_
     const target = new URL(trackingUri());
     const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port) });
     try {
-      const server = spawnServer(await freePort(), {
+      const server = await serveModel(name, {
         MLFLOW_TRACKING_URI: `http://127.0.0.1:${proxy.port}`,
-        MODEL_NAME: name,
         STARTUP_DEADLINE_SECONDS: '60',
       });
       servers.push(server);
@@ -69,9 +65,7 @@ describe('the real server process at start-up', { timeout: PROCESS_TEST_TIMEOUT_
   });
 
   it('a pinned MODEL_VERSION is served whatever the alias says', async () => {
-    const server = spawnServer(await freePort(), {
-      MLFLOW_TRACKING_URI: trackingUri(),
-      MODEL_NAME: name,
+    const server = await serveModel(name, {
       MODEL_VERSION: version2,
     });
     servers.push(server);
@@ -80,7 +74,7 @@ describe('the real server process at start-up', { timeout: PROCESS_TEST_TIMEOUT_
   });
 
   it('a corrupt champion artifact is refused: clear error, exit non-zero, never ready', async () => {
-    const server = spawnServer(await freePort(), { MLFLOW_TRACKING_URI: trackingUri(), MODEL_NAME: corrupt });
+    const server = await serveModel(corrupt);
     servers.push(server);
     const fatal = await server.waitForLog((l) => l.level === 'fatal');
     expect(fatal.code).toBe('INFERENCE_ARTIFACT_REJECTED');
@@ -90,9 +84,8 @@ describe('the real server process at start-up', { timeout: PROCESS_TEST_TIMEOUT_
   });
 
   it('MLflow unreachable past STARTUP_DEADLINE_SECONDS: exits 1 so Kubernetes restarts the pod', async () => {
-    const server = spawnServer(await freePort(), {
+    const server = await serveModel(name, {
       MLFLOW_TRACKING_URI: `http://127.0.0.1:${await freePort()}`,
-      MODEL_NAME: name,
       STARTUP_DEADLINE_SECONDS: '2',
     });
     servers.push(server);

@@ -4,15 +4,14 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postPredict } from './api-requests.js';
 import { makeArtifact } from './fixtures.js';
-import { cleanup, publishVersion, testClient, trackingUri, uniqueName } from './mlflow-fixtures.js';
+import { cleanup, publishVersion, testClient, uniqueName } from './mlflow-fixtures.js';
 import {
   killedAfterEach,
   type LogLine,
   PROCESS_TEST_TIMEOUT_MS,
   type ServerProcess,
-  spawnServer,
+  serveModel,
 } from './server-process.js';
-import { freePort } from './tcp-proxy.js';
 
 const client = testClient();
 const name = uniqueName('workers');
@@ -24,12 +23,10 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup(client, name));
 
-function start(env: Record<string, string>): Promise<ServerProcess> {
-  return freePort().then((port) => {
-    const server = spawnServer(port, { MLFLOW_TRACKING_URI: trackingUri(), MODEL_NAME: name, ...env });
-    servers.push(server);
-    return server;
-  });
+async function start(env: Record<string, string>): Promise<ServerProcess> {
+  const server = await serveModel(name, env);
+  servers.push(server);
+  return server;
 }
 
 const forked = (worker: number) => (l: LogLine) => l.msg === 'worker forked' && l.worker === worker;

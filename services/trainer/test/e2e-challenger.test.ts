@@ -2,8 +2,7 @@ import { CHALLENGER_ALIAS, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, type RawImpr
 import { createPredictionLogWriter, migratePredictionLog } from '@fallback-ctr/prediction-log';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricSum, type ServerProcess, spawnServer } from '../../inference/test/server-process.js';
-import { freePort } from '../../inference/test/tcp-proxy.js';
+import { metricSum, type ServerProcess, serveModel } from '../../inference/test/server-process.js';
 import { ExitCode } from '../src/cli.js';
 import { loadVersion } from '../src/registry.js';
 import {
@@ -13,7 +12,6 @@ import {
   databaseUrl,
   mlflowClient,
   seedTraffic,
-  trackingUri,
   trainerEnv,
   uniqueSuffix,
   WINDOW_END,
@@ -111,9 +109,7 @@ async function logLiveDay(champion: string, challenger: string): Promise<number>
  */
 async function serveLiveDay(champion: string, challenger: string): Promise<number> {
   const live = await liveImpressions();
-  const server: ServerProcess = spawnServer(await freePort(), {
-    MLFLOW_TRACKING_URI: trackingUri(),
-    MODEL_NAME: modelName,
+  const server: ServerProcess = await serveModel(modelName, {
     MODEL_ALIAS: CHAMPION_ALIAS,
     SHADOW_ALIAS: CHALLENGER_ALIAS,
     SHADOW_SHARE: '1',
