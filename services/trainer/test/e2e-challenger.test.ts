@@ -5,25 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricSum, type ServerProcess, serveModel } from '../../inference/test/server-process.js';
 import { ExitCode } from '../src/cli.js';
 import { loadVersion } from '../src/registry.js';
-import {
-  cleanUp,
-  cli,
-  DAYS,
-  databaseUrl,
-  mlflowClient,
-  seedTraffic,
-  trainerEnv,
-  uniqueSuffix,
-  WINDOW_END,
-} from './support/e2e.js';
+import { cli, DAYS, databaseUrl, e2eNames, mlflowClient, seedTraffic, trainerEnv, WINDOW_END } from './support/e2e.js';
 import { type FakeKubeApi, startFakeKubeApi } from './support/fake-kube-api.js';
 
-const suffix = uniqueSuffix();
-const modelName = `trainer-e2e-challenger-${suffix}`;
+const names = e2eNames();
+const modelName = names.model('trainer-e2e-challenger');
 /** The world as it is. */
-const cleanSchema = `trainer_e2e_chal_clean_${suffix}`;
+const cleanSchema = names.schema('trainer_e2e_chal_clean');
 /** The same world with the ad id logged wrongly (clicks still follow the true ad): a model trained on it ranks worse. */
-const brokenSchema = `trainer_e2e_chal_broken_${suffix}`;
+const brokenSchema = names.schema('trainer_e2e_chal_broken');
 const championKey = 'fallback-ctr.io/model-version';
 const challengerKey = 'fallback-ctr.io/challenger-version';
 const mlflow = mlflowClient();
@@ -201,7 +191,6 @@ describe('PROMOTE_VIA=challenger end to end: real Postgres, real MLflow, the rea
   });
   afterAll(async () => {
     await kube?.close();
-    await cleanUp(modelName, [cleanSchema, brokenSchema]);
   });
 
   it('1. no champion yet: a PASS becomes champion even in challenger mode', async () => {

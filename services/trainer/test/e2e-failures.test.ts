@@ -1,24 +1,15 @@
 import { Writable } from 'node:stream';
 import { dropSchema } from '@fallback-ctr/clicklog';
 import { CHAMPION_ALIAS } from '@fallback-ctr/model';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli.js';
 import { acquireRunLock, runLockKey } from '../src/run-lock.js';
-import {
-  cleanUp,
-  cli,
-  databaseUrl,
-  mlflowClient,
-  seedTraffic,
-  trackingUri,
-  trainerEnv,
-  uniqueSuffix,
-} from './support/e2e.js';
+import { cli, databaseUrl, e2eNames, mlflowClient, seedTraffic, trackingUri, trainerEnv } from './support/e2e.js';
 import { startStoppableProxy } from './support/stoppable-proxy.js';
 
-const suffix = uniqueSuffix();
-const modelName = `trainer-e2e-failures-${suffix}`;
-const schema = `trainer_e2e_fail_${suffix}`;
+const names = e2eNames();
+const modelName = names.model('trainer-e2e-failures');
+const schema = names.schema('trainer_e2e_fail');
 const mlflow = mlflowClient();
 const aliasVersion = async (alias: string) =>
   (await mlflow.getModelVersionByAlias(modelName, alias).catch(() => null))?.version ?? null;
@@ -27,9 +18,6 @@ const versionCount = async () => (await mlflow.searchAllModelVersions({ name: mo
 describe('trainer end to end: concurrency and MLflow outages', () => {
   beforeAll(async () => {
     await seedTraffic(schema, { seed: 23 });
-  });
-  afterAll(async () => {
-    await cleanUp(modelName, [schema]);
   });
 
   it('5. two runs started at once: one exits cleanly without training, never two promotions', async () => {

@@ -8,7 +8,7 @@ import {
   VersionTag,
 } from '@fallback-ctr/model';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 // The one fault a real MLflow cannot be made to produce: an answer lost after the server acted.
 import { startFaultProxy } from '../../../libs/mlflow/test/support/fault-proxy.js';
 import { ExitCode } from '../src/cli.js';
@@ -17,24 +17,23 @@ import { RECONCILED_TAG } from '../src/reconcile.js';
 import { RunTag } from '../src/registry.js';
 import { runLockKey } from '../src/run-lock.js';
 import {
-  cleanUp,
   cli,
   databaseUrl,
+  e2eNames,
   type LogLine,
   mlflowClient,
   seedTraffic,
   trackingUri,
   trainerEnv,
-  uniqueSuffix,
 } from './support/e2e.js';
 import { startStoppableProxy } from './support/stoppable-proxy.js';
 
-const suffix = uniqueSuffix();
-const schema = `trainer_e2e_faults_${suffix}`;
-const lostAnswer = `trainer-e2e-lost-answer-${suffix}`;
-const lostLock = `trainer-e2e-lost-lock-${suffix}`;
-const statusModel = `trainer-e2e-status-${suffix}`;
-const goneModel = `trainer-e2e-gone-${suffix}`;
+const names = e2eNames();
+const schema = names.schema('trainer_e2e_faults');
+const lostAnswer = names.model('trainer-e2e-lost-answer');
+const lostLock = names.model('trainer-e2e-lost-lock');
+const statusModel = names.model('trainer-e2e-status');
+const goneModel = names.model('trainer-e2e-gone');
 const mlflow = mlflowClient();
 const aliasVersion = async (model: string, alias: string) =>
   (await mlflow.getModelVersionByAlias(model, alias).catch(() => null))?.version ?? null;
@@ -77,12 +76,6 @@ async function crashLeftovers(model: string) {
 describe('trainer end to end: faults around the alias move, the lock, rollback and leftovers', () => {
   beforeAll(async () => {
     await seedTraffic(schema, { seed: 31 });
-  });
-  afterAll(async () => {
-    await cleanUp(lostLock, []);
-    await cleanUp(statusModel, []);
-    await cleanUp(goneModel, []);
-    await cleanUp(lostAnswer, [schema]);
   });
 
   it('7. the alias move applied but its answer lost: reads the alias back, finishes the promotion', async () => {

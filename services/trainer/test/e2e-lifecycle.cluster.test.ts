@@ -18,12 +18,12 @@ import {
   waitFor,
 } from '../../../test/cluster/cluster.js';
 import { ExitCode } from '../src/cli.js';
-import { cleanUp, cli, mlflowClient, seedTraffic, trainerEnv, uniqueSuffix } from './support/e2e.js';
+import { cli, e2eNames, mlflowClient, seedTraffic, trainerEnv } from './support/e2e.js';
 
-const suffix = uniqueSuffix();
-const modelName = `trainer-e2e-lifecycle-${suffix}`;
-const goodSchema = `trainer_e2e_good_${suffix}`;
-const shuffledSchema = `trainer_e2e_shuffled_${suffix}`;
+const names = e2eNames();
+const modelName = names.model('trainer-e2e-lifecycle');
+const goodSchema = names.schema('trainer_e2e_good');
+const shuffledSchema = names.schema('trainer_e2e_shuffled');
 const mlflow = mlflowClient();
 let namespace = '';
 let trainer: ServiceAccountIdentity;
@@ -59,7 +59,6 @@ describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API se
   });
   afterAll(async () => {
     if (namespace) deleteNamespace(namespace);
-    await cleanUp(modelName, [goodSchema, shuffledSchema]);
   });
 
   it('1. first run on good data: PASS, version 1 is champion, rolled out, run fully recorded', async () => {

@@ -12,17 +12,7 @@ import {
   startPushgateway,
 } from '../../../test/support/pushgateway.js';
 import { loadVersion } from '../src/registry.js';
-import {
-  cleanUp,
-  cli,
-  DAYS,
-  databaseUrl,
-  mlflowClient,
-  START,
-  seedTraffic,
-  trainerEnv,
-  uniqueSuffix,
-} from './support/e2e.js';
+import { cli, DAYS, databaseUrl, e2eNames, mlflowClient, START, seedTraffic, trainerEnv } from './support/e2e.js';
 
 /**
  * Acceptance of the live monitor (issue 18) on a drifting synthetic world: four normal days train the
@@ -34,9 +24,9 @@ import {
  */
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const suffix = uniqueSuffix();
-const schema = `monitor_e2e_${suffix}`;
-const modelName = `monitor-e2e-${suffix}`;
+const names = e2eNames();
+const schema = names.schema('monitor_e2e');
+const modelName = names.model('monitor-e2e');
 /** Day 4: the trained world at live volume (enough clicks per hour for a tight Σp/Σy); day 5 on: shifted. */
 const NORMAL_DAY = DAYS;
 const SHIFT_DAY = DAYS + 1;
@@ -126,7 +116,6 @@ afterAll(async () => {
   await pushgateway?.stop();
   await pool?.end();
   rmSync(work, { recursive: true, force: true });
-  await cleanUp(modelName, [schema]);
 });
 
 describe('trainer monitor on a drifting world', { timeout: 600_000 }, () => {

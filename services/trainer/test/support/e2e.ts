@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { dropSchema, type GenerateTrafficOptions, generateTraffic } from '@fallback-ctr/clicklog';
 import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
 import type { Env } from '@fallback-ctr/runtime';
+import { afterAll } from 'vitest';
 import { jsonLineSink } from '../../../../test/support/json-lines.js';
 import { databaseUrl, trackingUri } from '../../../../test/support/set-up-env.js';
 import { type CliIo, runCli } from '../../src/cli.js';
@@ -99,6 +100,29 @@ export async function cli(
 
 export function mlflowClient(): MlflowClient {
   return createMlflowClient({ trackingUri: trackingUri() });
+}
+
+/**
+ * The models and schemas a test file works with, named `<tag>-<hex>` and `<tag>_<hex>` with one
+ * random suffix per file (parallel runs never meet); after all of the file's tests every model named
+ * is deleted from MLflow with its experiment, and every schema dropped. Call it at the file's top level.
+ */
+export function e2eNames(): { model(tag: string): string; schema(tag: string): string } {
+  const suffix = uniqueSuffix();
+  const models: string[] = [];
+  const schemas: string[] = [];
+  afterAll(async () => {
+    for (const model of models) await cleanUp(model, []);
+    for (const schema of schemas) await dropSchema({ db: databaseUrl(), schema });
+  });
+  const named = (list: string[], name: string) => {
+    list.push(name);
+    return name;
+  };
+  return {
+    model: (tag) => named(models, `${tag}-${suffix}`),
+    schema: (tag) => named(schemas, `${tag}_${suffix}`),
+  };
 }
 
 /** Deletes the test's registered model, experiment and schema. */
