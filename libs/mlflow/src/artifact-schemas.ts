@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Int64Schema } from './tracking-schemas.js';
+import { Int64Schema, repeated } from './tracking-schemas.js';
 
 export const ArtifactFileSchema = z
   .object({
@@ -17,8 +17,5 @@ export interface ArtifactFile {
 }
 
 export const ListArtifactsResponseSchema = z.object({
-  files: z
-    .array(ArtifactFileSchema)
-    .optional()
-    .transform((f) => f ?? []),
+  files: repeated(ArtifactFileSchema),
 });

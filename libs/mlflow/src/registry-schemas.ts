@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Int64Schema, TagListSchema } from './tracking-schemas.js';
+import { Int64Schema, repeated, TagListSchema } from './tracking-schemas.js';
 
 export const ModelVersionStatusSchema = z.enum(['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY']);
 export type ModelVersionStatus = z.output<typeof ModelVersionStatusSchema>;
@@ -62,10 +62,7 @@ export type RegisteredModel = z.output<typeof RegisteredModelSchema>;
 export const RegisteredModelResponseSchema = z.object({ registered_model: RegisteredModelSchema });
 export const ModelVersionResponseSchema = z.object({ model_version: ModelVersionSchema });
 export const SearchModelVersionsResponseSchema = z.object({
-  model_versions: z
-    .array(ModelVersionSchema)
-    .optional()
-    .transform((v) => v ?? []),
+  model_versions: repeated(ModelVersionSchema),
   next_page_token: z.string().optional(),
 });
 export const DownloadUriResponseSchema = z.object({ artifact_uri: z.string() });

@@ -3,13 +3,19 @@ import { z } from 'zod';
 /** int64 fields arrive as JSON numbers from MLflow's server; a string form is accepted too. */
 export const Int64Schema = z.union([z.number(), z.string().regex(/^-?\d+$/)]).transform((v) => Number(v));
 
+/** A repeated field: MLflow's JSON leaves it out when it is empty (proto3), so an absent one reads as []. */
+export const repeated = <Item extends z.ZodType>(item: Item) =>
+  z
+    .array(item)
+    .optional()
+    .transform((list) => list ?? []);
+
 const KeyValueSchema = z.object({ key: z.string(), value: z.string().default('') });
 
 /** `[{key, value}]` on the wire → `{ key: value }` for callers. */
-export const TagListSchema = z
-  .array(KeyValueSchema)
-  .optional()
-  .transform((list) => Object.fromEntries((list ?? []).map((t) => [t.key, t.value])) as Record<string, string>);
+export const TagListSchema = repeated(KeyValueSchema).transform(
+  (list) => Object.fromEntries(list.map((t) => [t.key, t.value])) as Record<string, string>,
+);
 
 export const ExperimentSchema = z
   .object({
@@ -99,9 +105,6 @@ export const UpdateRunResponseSchema = z.object({ run_info: RunInfoSchema });
 export const EmptyResponseSchema = z.object({}).loose();
 
 export const MetricHistoryResponseSchema = z.object({
-  metrics: z
-    .array(MetricSchema)
-    .optional()
-    .transform((m) => m ?? []),
+  metrics: repeated(MetricSchema),
   next_page_token: z.string().optional(),
 });

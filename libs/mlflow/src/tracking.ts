@@ -13,16 +13,14 @@ import {
   type RunInfo,
   RunResponseSchema,
   RunSchema,
+  repeated,
   type TerminalRunStatus,
   UpdateRunResponseSchema,
 } from './tracking-schemas.js';
 import type { Transport } from './transport.js';
 
 const SearchRunsResponseSchema = z.object({
-  runs: z
-    .array(RunSchema)
-    .optional()
-    .transform((r) => r ?? []),
+  runs: repeated(RunSchema),
   next_page_token: z.string().optional(),
 });
 
