@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMlflowClient, type Experiment, MlflowError, MlflowErrorCode, type Run } from '../src/index.js';
+import { createMlflowClient, type Experiment, type MlflowError, MlflowErrorCode, type Run } from '../src/index.js';
 import { sharedTrackingUri, uniqueName } from './support/names.js';
+import { mlflowRejection } from './support/rejection.js';
 
 const client = createMlflowClient({ trackingUri: sharedTrackingUri() });
 let experiment: Experiment;
@@ -81,13 +82,9 @@ describe('artifacts through the proxy', () => {
     const bytes = Buffer.alloc(300_000, 7);
     await client.uploadArtifact(uri, 'big.bin', bytes);
     expect((await client.downloadArtifact(uri, 'big.bin', { maxBytes: bytes.length })).equals(bytes)).toBe(true);
-    const error = await client.downloadArtifact(uri, 'big.bin', { maxBytes: 1_000 }).then(
-      () => undefined,
-      (e: unknown) => e as MlflowError,
-    );
-    expect(error).toBeInstanceOf(MlflowError);
-    expect(error?.code).toBe(MlflowErrorCode.ARTIFACT_TOO_LARGE);
-    expect(error?.message).toMatch(/more than the 1000 bytes allowed/);
+    const error = await mlflowRejection(client.downloadArtifact(uri, 'big.bin', { maxBytes: 1_000 }));
+    expect(error.code).toBe(MlflowErrorCode.ARTIFACT_TOO_LARGE);
+    expect(error.message).toMatch(/more than the 1000 bytes allowed/);
   });
 
   it('round-trips a 50 MB file byte-identical, streamed to disk', async () => {
@@ -117,12 +114,11 @@ describe('artifacts through the proxy', () => {
 
   it('reports a missing artifact as RESOURCE_DOES_NOT_EXIST and leaves no partial file', async () => {
     const target = join(dir, 'missing.bin');
-    const error = await client
-      .downloadArtifactToFile(run.info.artifactUri, 'model/missing.bin', target)
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MlflowError);
-    expect((error as MlflowError).mlflowErrorCode).toBe('RESOURCE_DOES_NOT_EXIST');
-    expect((error as MlflowError).method).toBe('GET');
+    const error = await mlflowRejection(
+      client.downloadArtifactToFile(run.info.artifactUri, 'model/missing.bin', target),
+    );
+    expect(error.mlflowErrorCode).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(error.method).toBe('GET');
     await expect(readFile(target)).rejects.toThrow(/ENOENT/);
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMlflowClient, MlflowError, MlflowErrorCode, mlflowClientFromEnv } from '../src/index.js';
+import { createMlflowClient, type MlflowError, MlflowErrorCode, mlflowClientFromEnv } from '../src/index.js';
 import { startTestMlflowServer, type TestMlflowServer } from './support/mlflow-server.js';
 import { uniqueName } from './support/names.js';
+import { mlflowRejection } from './support/rejection.js';
 
 // A private server started with --app-name basic-auth and --no-serve-artifacts (SQLite, temp dir).
 let server: TestMlflowServer;
@@ -41,9 +42,7 @@ describe('basic auth', () => {
       trackingUri: server.url,
       auth: { type: 'basic', username: server.adminUsername, password: 'wrong-password' },
     });
-    const error = await wrong.getExperimentByName('Default').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MlflowError);
-    const e = error as MlflowError;
+    const e = await mlflowRejection(wrong.getExperimentByName('Default'));
     expect(e.code).toBe(MlflowErrorCode.UNAUTHORIZED);
     expect(e.status).toBe(401);
     expect(e.attempts).toBeUndefined();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createMlflowClient, MlflowError, MlflowErrorCode } from '../src/index.js';
+import { createMlflowClient, MlflowErrorCode } from '../src/index.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { sharedTrackingUri } from './support/names.js';
+import { mlflowRejection } from './support/rejection.js';
 
 describe("the server's host-header check", () => {
   it('turns its plain-text 403 into an error that says to pass --allowed-hosts', async () => {
@@ -11,9 +12,7 @@ describe("the server's host-header check", () => {
     });
     try {
       const client = createMlflowClient({ trackingUri: proxy.url, retry: { initialDelayMs: 10 } });
-      const error = await client.getExperimentByName('anything').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(MlflowError);
-      const e = error as MlflowError;
+      const e = await mlflowRejection(client.getExperimentByName('anything'));
       expect(e.code).toBe(MlflowErrorCode.FORBIDDEN);
       expect(e.status).toBe(403);
       expect(e.mlflowErrorCode).toBeUndefined();

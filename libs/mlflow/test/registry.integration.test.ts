@@ -3,12 +3,13 @@ import {
   CREATE_REQUEST_TAG,
   createMlflowClient,
   type Experiment,
-  MlflowError,
+  type MlflowError,
   MlflowErrorCode,
   type Run,
 } from '../src/index.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { sharedTrackingUri, uniqueName } from './support/names.js';
+import { mlflowRejection } from './support/rejection.js';
 
 const client = createMlflowClient({ trackingUri: sharedTrackingUri() });
 const modelName = uniqueName('model');
@@ -93,15 +94,13 @@ describe('registry', () => {
     expect((await client.getRegisteredModel(modelName)).aliases).toEqual({ champion: '2', 'previous-champion': '1' });
 
     await client.deleteAlias(modelName, 'previous-champion');
-    const gone = await client.getModelVersionByAlias(modelName, 'previous-champion').catch((e: unknown) => e);
-    expect(gone).toBeInstanceOf(MlflowError);
-    expect((gone as MlflowError).isNotFound).toBe(true);
-    expect((gone as MlflowError).code).toBe(MlflowErrorCode.ALIAS_NOT_FOUND);
-    expect((gone as MlflowError).message).toContain('previous-champion');
+    const gone = await mlflowRejection(client.getModelVersionByAlias(modelName, 'previous-champion'));
+    expect(gone.isNotFound).toBe(true);
+    expect(gone.code).toBe(MlflowErrorCode.ALIAS_NOT_FOUND);
+    expect(gone.message).toContain('previous-champion');
 
     for (const bad of ['latest', 'v3', 'has space', '']) {
-      const error = await client.setAlias(modelName, bad, 1).catch((e: unknown) => e);
-      expect((error as MlflowError).code).toBe(MlflowErrorCode.INVALID_ARGUMENT);
+      expect((await mlflowRejection(client.setAlias(modelName, bad, 1))).code).toBe(MlflowErrorCode.INVALID_ARGUMENT);
     }
   });
 
@@ -113,11 +112,10 @@ describe('registry', () => {
       () => client.getModelVersionByAlias(missing, 'champion'),
       () => client.downloadModelVersionArtifact(missing, 1, 'model.json'),
     ]) {
-      const error = await call().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(MlflowError);
-      expect((error as MlflowError).code).toBe(MlflowErrorCode.API);
-      expect((error as MlflowError).mlflowErrorCode).toBe('RESOURCE_DOES_NOT_EXIST');
-      expect((error as MlflowError).status).toBe(404);
+      const error = await mlflowRejection(call());
+      expect(error.code).toBe(MlflowErrorCode.API);
+      expect(error.mlflowErrorCode).toBe('RESOURCE_DOES_NOT_EXIST');
+      expect(error.status).toBe(404);
       expect((error as MlflowError).message).toContain(missing);
     }
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createMlflowClient, type Experiment, MlflowError, MlflowErrorCode } from '../src/index.js';
+import { createMlflowClient, type Experiment, type MlflowError, MlflowErrorCode } from '../src/index.js';
 import { sharedTrackingUri, uniqueName } from './support/names.js';
+import { mlflowRejection } from './support/rejection.js';
 
 const client = createMlflowClient({ trackingUri: sharedTrackingUri() });
 let experiment: Experiment;
@@ -98,10 +99,9 @@ describe('runs', () => {
     expect(read.data.params).toEqual({ lr: '0.05', l2: '0.000001', ftrl: 'true' });
     expect(read.data.tags['gate.outcome']).toBe('PASS');
 
-    const changed = await client.logParams(runId, { lr: 0.1 }).catch((e: unknown) => e);
-    expect(changed).toBeInstanceOf(MlflowError);
-    expect((changed as MlflowError).mlflowErrorCode).toBe('INVALID_PARAMETER_VALUE');
-    expect((changed as MlflowError).path).toBe('/api/2.0/mlflow/runs/log-batch');
+    const changed = await mlflowRejection(client.logParams(runId, { lr: 0.1 }));
+    expect(changed.mlflowErrorCode).toBe('INVALID_PARAMETER_VALUE');
+    expect(changed.path).toBe('/api/2.0/mlflow/runs/log-batch');
 
     const tooLong = await client.logParams(runId, { blob: 'x'.repeat(6_001) }).catch((e: unknown) => e);
     expect((tooLong as MlflowError).code).toBe(MlflowErrorCode.VALUE_TOO_LONG);

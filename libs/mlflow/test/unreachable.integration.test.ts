@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createMlflowClient, MlflowError, MlflowErrorCode } from '../src/index.js';
+import { createMlflowClient, type MlflowError, MlflowErrorCode } from '../src/index.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { sharedTrackingUri, uniqueName } from './support/names.js';
+import { mlflowRejection } from './support/rejection.js';
 
 const retry = { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50 };
 
@@ -20,9 +21,7 @@ describe('a server that stops mid-call', () => {
     });
     proxyClose = () => proxy.close();
     const client = createMlflowClient({ trackingUri: proxy.url, retry, timeoutMs: 5_000 });
-    const error = await client.getModelVersionByAlias(uniqueName('gone'), 'champion').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MlflowError);
-    const e = error as MlflowError;
+    const e = await mlflowRejection(client.getModelVersionByAlias(uniqueName('gone'), 'champion'));
     expect(e.code).toBe(MlflowErrorCode.UNREACHABLE);
     expect(e.attempts).toBe(3);
     expect(e.method).toBe('GET');
@@ -55,9 +54,7 @@ describe('a server that stops mid-call', () => {
     const proxy = await startFaultProxy(sharedTrackingUri(), () => ({ kind: 'reset' }));
     try {
       const client = createMlflowClient({ trackingUri: proxy.url, retry });
-      const error = await client.createRun({ experimentId: '0' }).catch((e: unknown) => e);
-      const e = error as MlflowError;
-      expect(e).toBeInstanceOf(MlflowError);
+      const e = await mlflowRejection(client.createRun({ experimentId: '0' }));
       // One create; the follow-up look-ups (runs/search) are cut too, and nothing is created twice.
       expect(proxy.seen.filter((s) => s.endsWith('/runs/create'))).toHaveLength(1);
       expect(proxy.seen.filter((s) => s.endsWith('/runs/search')).length).toBe(3);
@@ -136,8 +133,7 @@ describe('a server that is not MLflow', () => {
         () => client.uploadArtifact('mlflow-artifacts:/1/r/artifacts', 'a.txt', Buffer.from('a')),
         () => client.getRun('0123456789abcdef0123456789abcdef'),
       ]) {
-        const e = (await call().catch((x: unknown) => x)) as MlflowError;
-        expect(e).toBeInstanceOf(MlflowError);
+        const e = await mlflowRejection(call());
         expect(e.code).toBe(MlflowErrorCode.BAD_RESPONSE);
         expect(e.message).toContain('welcome to nginx');
       }
