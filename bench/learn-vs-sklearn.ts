@@ -24,14 +24,8 @@ import {
   toArtifactInput,
   trainOnBatch,
 } from '@fallback-ctr/learn';
-import {
-  canonicalJson,
-  createFeaturizer,
-  createScorer,
-  defaultFeatureSpec,
-  parseArtifact,
-  serializeArtifact,
-} from '@fallback-ctr/model';
+import { canonicalJson, createFeaturizer, defaultFeatureSpec } from '@fallback-ctr/model';
+import { scoreRows, servedModel } from '../libs/learn/test/support/served.js';
 import { sklearnLogisticRegression } from '../libs/learn/test/support/sklearn.js';
 
 const { values } = parseArgs({
@@ -57,13 +51,9 @@ function scoreWith(trainBatch: FeaturizedBatch, holdout: FeaturizedBatch, opts: 
   const t0 = performance.now();
   const result = trainOnBatch(trainBatch, opts);
   const trainMs = performance.now() - t0;
-  const { bytes } = serializeArtifact(toArtifactInput(result, { featureSpec: spec }));
-  const scorer = createScorer(parseArtifact(bytes));
-  const p = new Float64Array(holdout.rows);
-  for (let r = 0; r < holdout.rows; r++)
-    p[r] = scorer.scoreIndices(holdout.indices.subarray(r * holdout.width), holdout.width);
+  const { bytes, scorer } = servedModel(toArtifactInput(result, { featureSpec: spec }));
   return {
-    metrics: computeMetrics(p, holdout.labels),
+    metrics: computeMetrics(scoreRows(scorer, holdout), holdout.labels),
     trainMs,
     nnz: scorer.artifact.nonZeroWeights,
     bytes: bytes.length,

@@ -1,10 +1,4 @@
-import {
-  createFeaturizer,
-  createScorer,
-  defaultFeatureSpec,
-  parseArtifact,
-  serializeArtifact,
-} from '@fallback-ctr/model';
+import { createFeaturizer, defaultFeatureSpec } from '@fallback-ctr/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   computeMetrics,
@@ -15,6 +9,7 @@ import {
   toArtifactInput,
   trainOnBatch,
 } from '../src/index.js';
+import { scoreRows, servedModel } from './support/served.js';
 import { sklearnLogisticRegression } from './support/sklearn.js';
 import { syntheticRows } from './support/synthetic.js';
 
@@ -34,12 +29,7 @@ function evaluate(opts: TrainOptionsInput, options: { skipRecalibration?: boolea
   const input = toArtifactInput(result, { featureSpec: defaultFeatureSpec });
   if (options.skipRecalibration) input.negativeSamplingRate = 1;
   // Score through the serialised artifact: exactly what inference would serve.
-  const scorer = createScorer(parseArtifact(serializeArtifact(input).bytes));
-  const p = new Float64Array(holdout.rows);
-  for (let r = 0; r < holdout.rows; r++) {
-    p[r] = scorer.scoreIndices(holdout.indices.subarray(r * holdout.width), holdout.width);
-  }
-  return computeMetrics(p, holdout.labels);
+  return computeMetrics(scoreRows(servedModel(input).scorer, holdout), holdout.labels);
 }
 
 beforeAll(() => {

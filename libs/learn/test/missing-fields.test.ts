@@ -1,13 +1,8 @@
-import {
-  createFeaturizer,
-  createScorer,
-  defaultFeatureSpec,
-  parseArtifact,
-  serializeArtifact,
-} from '@fallback-ctr/model';
+import { createFeaturizer, defaultFeatureSpec } from '@fallback-ctr/model';
 import { describe, expect, it } from 'vitest';
 import { drawMissingFields, toArtifactInput, trainOnRows } from '../src/index.js';
 import { createPrng } from '../src/prng.js';
+import { servedModel } from './support/served.js';
 import { syntheticRows } from './support/synthetic.js';
 
 const rows = [...syntheticRows({ rows: 60_000, seed: 5 })];
@@ -18,9 +13,7 @@ const featurizer = createFeaturizer(defaultFeatureSpec);
 
 async function trainScorer(missingRate: number) {
   const result = await trainOnRows(train, featurizer, { hashBits: defaultFeatureSpec.hashBits, missingRate });
-  return createScorer(
-    parseArtifact(serializeArtifact(toArtifactInput(result, { featureSpec: defaultFeatureSpec })).bytes),
-  );
+  return servedModel(toArtifactInput(result, { featureSpec: defaultFeatureSpec })).scorer;
 }
 
 /** Mean predicted CTR over the holdout with some fields removed, relative to the observed rate. */
