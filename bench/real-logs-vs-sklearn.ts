@@ -4,11 +4,11 @@
  * (best C of a small grid, chosen on the holdout itself: the most favourable setting for it) on the
  * same time split and the same hashed features.
  *
- *   npx tsx --conditions=source bench/real-logs-vs-sklearn.ts [--sample obd|criteo|all] [--cs 0.01,0.03,0.1,0.3,1,3] [--keep]
+ *   npx tsx --conditions=source bench/real-logs-vs-sklearn.ts [--sample obd|obd-random|obd-bts|criteo|all] [--cs 0.01,0.03,0.1,0.3,1,3] [--keep]
  *
  * Sources, each fetched once from PyPI with pip and cached:
  * - obd: the Open Bandit Dataset sample in the wheel obp==0.4.1 (CC BY 4.0; both logging policies,
- *   2 × 10k impressions of a week, ~0.4 % CTR);
+ *   2 × 10k impressions of a week, ~0.4 % CTR); obd-random, obd-bts: one policy's 10k alone;
  * - criteo: 400 Criteo display-ad rows in the sdist xlearn==0.40a1 (Apache-2.0 package; rows from
  *   Criteo's Kaggle challenge data, ~24 % CTR, no timestamps: split by row order, see
  *   test/real-data/criteo-xlearn-sample.ts).
@@ -67,13 +67,14 @@ interface RealSample {
   overrides?: { env: Record<string, string>; why: string };
 }
 
-const SAMPLES: Record<string, RealSample> = {
-  obd: {
-    title: 'Open Bandit Dataset sample (obp 0.4.1 wheel, random + bts)',
+/** The Open Bandit sample: both logging policies' files (20k rows), or one of them (10k). */
+function openBandit(policies: OpenBanditPolicy[]): RealSample {
+  return {
+    title: `Open Bandit Dataset sample (obp 0.4.1 wheel, ${policies.join(' + ')})`,
     async importInto(db, schema) {
       const sample = await openBanditSample();
       const lines: string[] = [];
-      for (const policy of ['random', 'bts'] as OpenBanditPolicy[]) {
+      for (const policy of policies) {
         const r = await importLog({ db, schema, file: sample[policy], mapping: openBanditMapping(policy) });
         lines.push(`imported ${policy}: ${r.imported} impressions, ${r.clicks.imported} clicks, ${r.badRows} bad rows`);
       }
@@ -81,7 +82,13 @@ const SAMPLES: Record<string, RealSample> = {
     },
     featureSpec: openBanditFeatureSpec,
     window: OPEN_BANDIT_WINDOW,
-  },
+  };
+}
+
+const SAMPLES: Record<string, RealSample> = {
+  obd: openBandit(['random', 'bts']),
+  'obd-random': openBandit(['random']),
+  'obd-bts': openBandit(['bts']),
   criteo: {
     title: 'Criteo rows in the xlearn 0.40a1 sdist (split by row order)',
     async importInto(db, schema) {
@@ -138,7 +145,7 @@ async function trainerRun(sample: RealSample, schema: string, modelName: string,
 }
 
 async function compare(key: string, sample: RealSample, pool: pg.Pool): Promise<void> {
-  const schema = `bench_real_${key}_${randomBytes(3).toString('hex')}`;
+  const schema = `bench_real_${key.replaceAll('-', '_')}_${randomBytes(3).toString('hex')}`;
   const logger = createLogger({ name: 'bench', level: 'warn' });
   try {
     console.log(`\n# ${sample.title} — load average ${load1()}`);

@@ -78,9 +78,9 @@ export const ModelEnvSchema = z.object({
       'The search runs only when its validation slice (the last 20 % of the training part) holds at least this many rows, else the run keeps the FTRL defaults (or the FTRL_* set) and says why (MLflow param search.skipped): on a few dozen rows the ranking of the candidates is noise and the winner over-fits.',
     ),
   TRAIN_SEARCH_MIN_VALIDATION_CLICKS: envInt(1)
-    .default(10)
+    .default(3)
     .describe(
-      'The search runs only when its validation slice holds at least this many clicks, else the run keeps the FTRL defaults (or the FTRL_* set) and says why.',
+      'The search runs only when its validation slice holds at least this many clicks, else the run keeps the FTRL defaults (or the FTRL_* set) and says why. Kept low: at a low CTR a handful of clicks already tells a calibrated candidate from the defaults, which over-predict there.',
     ),
   FTRL_ALPHA: positive()
     .optional()

@@ -116,12 +116,12 @@ describe('the search runs only when its validation slice can rank the candidates
   });
 
   it('enough validation rows with too few clicks keep the defaults too', async () => {
-    // 10,000 rows, a click every 100 rows before the validation slice and 5 clicks in it (2,000 rows).
-    const part = firstRows(10_000, (r) => (r < 8_000 ? (r % 100 === 0 ? 1 : 0) : r % 400 === 0 ? 1 : 0));
+    // 10,000 rows, a click every 100 rows before the validation slice and 2 clicks in it (2,000 rows).
+    const part = firstRows(10_000, (r) => (r % (r < 8_000 ? 100 : 1_000) === 0 ? 1 : 0));
     const few = await choose(part);
     expect(few.searched).toBe(false);
-    expect(few.chosen.skipped).toMatch(/5 clicks < TRAIN_SEARCH_MIN_VALIDATION_CLICKS = 10/);
+    expect(few.chosen.skipped).toMatch(/2 clicks < TRAIN_SEARCH_MIN_VALIDATION_CLICKS = 3/);
     expect(few.chosen.skipped).not.toMatch(/ROWS/);
-    expect((await choose(part, { TRAIN_SEARCH_MIN_VALIDATION_CLICKS: '5' })).searched).toBe(true);
+    expect((await choose(part, { TRAIN_SEARCH_MIN_VALIDATION_CLICKS: '2' })).searched).toBe(true);
   });
 });
