@@ -111,6 +111,15 @@ function encodeUtf8Scratch(s: string): number {
   return p;
 }
 
+/**
+ * The non-ASCII path: encode first, then read `scratch`, which the encoding may have replaced by a larger
+ * buffer (reading it before, as an argument beside the call, hashed the old buffer's bytes).
+ */
+function murmur3Utf8I32(s: string, seed: number): number {
+  const length = encodeUtf8Scratch(s);
+  return murmur3BytesI32(scratch, length, seed);
+}
+
 /** MurmurHash3 x86_32 of the UTF-8 bytes of `s`, without allocating (uint32). */
 export function murmur3String(s: string, seed: number): number {
   return murmur3StringI32(s, seed) >>> 0;
@@ -127,7 +136,7 @@ export function murmur3StringI32(s: string, seed: number): number {
     const c1 = s.charCodeAt(i + 1);
     const c2 = s.charCodeAt(i + 2);
     const c3 = s.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3BytesI32(scratch, encodeUtf8Scratch(s), seed);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Utf8I32(s, seed);
     h = murmur3MixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
   const tail = n & 3;
@@ -135,7 +144,7 @@ export function murmur3StringI32(s: string, seed: number): number {
     const c0 = s.charCodeAt(i);
     const c1 = tail >= 2 ? s.charCodeAt(i + 1) : 0;
     const c2 = tail === 3 ? s.charCodeAt(i + 2) : 0;
-    if ((c0 | c1 | c2) >= 0x80) return murmur3BytesI32(scratch, encodeUtf8Scratch(s), seed);
+    if ((c0 | c1 | c2) >= 0x80) return murmur3Utf8I32(s, seed);
     let k = c0 | (c1 << 8) | (c2 << 16);
     k = Math.imul(k, C1);
     k = (k << 15) | (k >>> 17);

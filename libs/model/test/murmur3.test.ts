@@ -83,6 +83,14 @@ describe('MurmurHash3 x86_32', () => {
     }
   });
 
+  it('hashes a non-ASCII string longer than any before right the first time (the UTF-8 scratch grows then)', () => {
+    const long = `é${'x'.repeat(20_000)}`;
+    const bytes = new TextEncoder().encode(long);
+    const expected = murmur3Bytes(bytes, bytes.length, 42);
+    expect(murmur3String(long, 42)).toBe(expected);
+    expect(murmur3String(long, 42)).toBe(expected);
+  });
+
   it('hashes a uint32 as its 4 little-endian bytes', () => {
     for (const v of [0, 1, 0x87654321, 0xffffffff, 123456789]) {
       const b = new Uint8Array(new Uint32Array([v]).buffer);
