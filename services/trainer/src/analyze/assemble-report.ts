@@ -1,7 +1,7 @@
 import type { FeatureSpec } from '@fallback-ctr/model';
 import type { Ablations } from './ablations.js';
 import type { AnalyzeOptions } from './analyze-options.js';
-import { type BaselineFacts, baselineCaveat } from './baseline-caveat.js';
+import { type BaselineFacts, baselineCaveat, modelLearned } from './baseline-caveat.js';
 import type { CandidateCrosses } from './candidate-crosses.js';
 import type { CombinedRecommendation } from './combined-recommendation.js';
 import {
@@ -34,24 +34,34 @@ export interface ReportParts {
   costs: VariantCosts;
 }
 
+const NOT_LEARNED = 'the full model is no better than the training CTR on this sample (see the note at the top)';
+
 /** Stage 6 — the measurements as the report: field and cross rows, ranked recommendations, summary. */
 export function assembleReport(p: ReportParts): FeatureReport {
   const { spec, samples, bench, ablations, candidates, combined, costs } = p;
   const thresholds = { minNeGain: p.options.minNeGain, significanceZ: p.options.significanceZ };
   const fields = fieldRows(p);
   const crosses = crossRows(p, thresholds);
+  const full = ablations.full;
+  const baseline = baselineFacts(bench, full);
+  const learned = modelLearned(baseline, thresholds);
+  // A model that learned nothing measurable makes every change look like noise around it: no advice from it.
+  const verdict =
+    learned || combined.verdict.verdict === 'no-change'
+      ? combined.verdict
+      : { verdict: 'withheld' as const, reason: `${NOT_LEARNED}: none of these changes is recommended` };
   const recommendations = recommend(recommendationItems(fields, crosses, samples.profile.rows), thresholds).map((r) =>
-    combined.verdict.verdict === 'withheld' && r.action !== 'keep'
-      ? {
+    r.action === 'keep' || verdict.verdict !== 'withheld'
+      ? r
+      : {
           ...r,
-          reason: `${r.reason}. Made together with the other drops and adds the model is worse: make this change on its own`,
-        }
-      : r,
+          reason: learned
+            ? `${r.reason}. Made together with the other drops and adds the model is worse: make this change on its own`
+            : `${r.reason}. Not a recommendation: ${NOT_LEARNED}`,
+        },
   );
   const holdout = bench.holdoutBatch;
   const profile = samples.profile;
-  const full = ablations.full;
-  const baseline = baselineFacts(bench, full);
   return {
     reportVersion: FEATURE_REPORT_VERSION,
     generatedAt: p.generatedAt.toISOString(),
@@ -85,8 +95,8 @@ export function assembleReport(p: ReportParts): FeatureReport {
     fields,
     crosses,
     allRecommendationsApplied: {
-      verdict: combined.verdict.verdict,
-      verdictReason: combined.verdict.reason,
+      verdict: verdict.verdict,
+      verdictReason: verdict.reason,
       spec: combined.spec.fields.length > 0 ? combined.spec : null,
       droppedFields: [...combined.droppedFields],
       droppedCrosses: spec.crosses.filter((_, j) => !combined.keepCross[j]).map((c) => c.fields.join('×')),

@@ -13,6 +13,11 @@ export interface BaselineFacts {
   holdoutCtr: number;
 }
 
+/** True when the full model beats the training CTR predicted everywhere by the report's own bar. */
+export function modelLearned(f: Pick<BaselineFacts, 'fullVsConstant'>, t: Thresholds): boolean {
+  return isRealGain({ delta: -f.fullVsConstant.delta, se: f.fullVsConstant.se }, t);
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 
@@ -24,9 +29,8 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
  * even the training CTR scores above 1 when the two rates differ.
  */
 export function baselineCaveat(f: BaselineFacts, t: Thresholds): string | null {
-  const learned = isRealGain({ delta: -f.fullVsConstant.delta, se: f.fullVsConstant.se }, t);
   const parts: string[] = [];
-  if (!learned) {
+  if (!modelLearned(f, t)) {
     parts.push(
       `The full model is no better than predicting the training sample's CTR for every impression ` +
         `(NE ${signed(f.fullVsConstant.delta)} ± ${f.fullVsConstant.se.toFixed(4)} against it): with ` +

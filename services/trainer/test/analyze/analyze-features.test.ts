@@ -234,6 +234,11 @@ describe('analyzeFeatures on a sample too small to learn from', () => {
     expect(s.caveat).toContain(`with ${s.trainSampleClicks} clicks to learn from`);
     expect(s.caveat).toMatch(/NE 1\.\d{4} is above 1: worse than the holdout's own CTR \(1\.\d\d %\)/);
     expect(renderSummary(report)).toContain(`Read this first: ${s.caveat}`);
+    // No advice from a model that learned nothing: every change is noise around it.
+    expect(report.allRecommendationsApplied.verdict).toBe('withheld');
+    const changes = report.recommendations.filter((r) => r.action !== 'keep');
+    expect(changes.length).toBeGreaterThan(0);
+    for (const r of changes) expect(r.reason).toMatch(/Not a recommendation: the full model is no better than/);
     expect(renderHtml(report)).toContain('id="caveat"');
   }, 120_000);
 });

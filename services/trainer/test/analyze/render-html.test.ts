@@ -18,7 +18,8 @@ let report: FeatureReport;
 let dir: string;
 
 beforeAll(async () => {
-  const { train, holdout } = syntheticSplit({ days: 2, perDay: 16_000, holdoutFraction: 0.25, seed: 5 });
+  // A sample the model learns from (seed 7: NE 0.93), so the page shows advice worth reading.
+  const { train, holdout } = syntheticSplit({ days: 2, perDay: 16_000, holdoutFraction: 0.25, seed: 7 });
   // A value that must come out as text, never as markup.
   train[0]!.impression.os = HOSTILE;
   addIpField(train);
