@@ -9,6 +9,7 @@ import {
 import type { FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
 import type { TrainerConfig } from '../config.js';
+import { BackgroundLog } from './background-log.js';
 import { searchSkipReason } from './search-guard.js';
 import { readTrainingRows, type TrainingRowsInMemory } from './training-rows.js';
 
@@ -32,7 +33,10 @@ export interface ChooseOptions {
   featureSpec: FeatureSpec;
   config: Pick<TrainerConfig, 'ftrl' | 'passes' | 'search'>;
   logger: Logger;
-  /** Awaited after each candidate (the trainer records it as a nested MLflow run). */
+  /**
+   * Called with each candidate (the trainer records it as a nested MLflow run). Up to two run while the
+   * search goes on; all have finished, and the first failure is thrown, before this stage returns.
+   */
   onTrial?: (trial: SearchTrial) => Promise<void>;
   signal?: AbortSignal;
 }
@@ -85,6 +89,7 @@ export async function chooseHyperparameters(
     maxPasses: pinned.passes ?? grid.maxPasses,
   };
   let search: SearchResult;
+  const trials = o.onTrial ? new BackgroundLog(o.onTrial) : undefined;
   try {
     search = await searchHyperparameters(
       batch,
@@ -96,8 +101,8 @@ export async function chooseHyperparameters(
         ...(counts ? { rareTokenDraws: counts.rareTokenDraws } : {}),
       },
       { space },
-      o.onTrial ? { onTrial: o.onTrial } : {},
-    );
+      trials ? { onTrial: (trial) => trials.add(trial) } : {},
+    ).finally(() => trials?.settle());
   } catch (error) {
     // Too few clicks on one side of the validation split: nothing to choose on, keep the defaults.
     if (!(error instanceof LearnError)) throw error;
