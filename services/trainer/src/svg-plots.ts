@@ -189,7 +189,8 @@ export function reliabilityDiagramSvg(
       true,
     ),
   );
-  for (const s of withIntervals) {
+  // The first series (the candidate) is drawn last, on top of a champion that scores the same.
+  for (const s of [...withIntervals].reverse()) {
     f.parts.push(
       polyline(
         s.bins.map((b) => [f.x(clamp(b.meanPrediction)), f.y(clamp(b.observedRate))]),
@@ -231,7 +232,8 @@ export function rocCurveSvg(title: string, series: Series<RocPoint[]>[], options
       true,
     ),
   );
-  for (const s of series)
+  // The first series (the candidate) is drawn last, on top of a champion that scores the same.
+  for (const s of [...series].reverse())
     f.parts.push(
       polyline(
         s.points.map((p) => [f.x(p.fpr), f.y(p.tpr)]),

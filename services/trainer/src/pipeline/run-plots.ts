@@ -21,7 +21,14 @@ export async function holdoutPlots(
 ): Promise<RunPlot[]> {
   const options = caption ? { subtitle: caption } : {};
   const { candidate, champion } = evaluation;
-  const championLabel = champion ? `champion v${champion.version}` : '';
+  // A champion trained on the same rows with the same settings scores exactly as the candidate: its
+  // curves lie under the candidate's, and the legend says why only one is seen.
+  const same =
+    champion !== undefined &&
+    champion !== null &&
+    champion.metrics.auc === candidate.metrics.auc &&
+    champion.metrics.logloss === candidate.metrics.logloss;
+  const championLabel = champion ? `champion v${champion.version}${same ? ', same scores' : ''}` : '';
   const reliability = reliabilityDiagramSvg(
     'Reliability on the holdout',
     [
