@@ -21,6 +21,8 @@ import { runTrainer } from './trainer-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DAY_MS = 86_400_000;
+/** Empty databases the first run made (PGlite's data directory, MLflow's migrated SQLite file), per version. */
+const CACHE_DIR = join(ROOT, '.data', 'cache');
 
 const startedAt = Date.now();
 /** A path as a person can use it: relative to the checkout when inside it, else as it is. */
@@ -118,6 +120,7 @@ async function runDemo(ctx: DemoContext): Promise<void> {
     const mlflow = await startLocalMlflow({
       venv: process.env.FALLBACK_CTR_VENV ?? join(ROOT, '.venv'),
       dataDir: join(dataDir, 'mlflow'),
+      cacheDir: CACHE_DIR,
       logger,
     });
     shutdown.register('mlflow', () => mlflow.stop());
@@ -130,7 +133,7 @@ async function runDemo(ctx: DemoContext): Promise<void> {
   banner('2/7 click-log database');
   let databaseUrl = env.DATABASE_URL;
   if (databaseUrl === undefined) {
-    const embedded = await startEmbeddedPostgres(logger);
+    const embedded = await startEmbeddedPostgres({ root: ROOT, cacheDir: CACHE_DIR, logger });
     shutdown.register('embedded postgres', () => embedded.stop());
     databaseUrl = embedded.url;
   }
@@ -138,7 +141,14 @@ async function runDemo(ctx: DemoContext): Promise<void> {
   // Two days of history end at the start of "yesterday"; the second run adds yesterday itself.
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const start = new Date(today - 3 * DAY_MS);
-  const traffic = { db: databaseUrl, seed: env.DEMO_SEED, impressionsPerDay: env.DEMO_IMPRESSIONS_PER_DAY, start };
+  // No truth table: nothing reads it (the true CTRs printed beside the predictions come from the generator).
+  const traffic = {
+    db: databaseUrl,
+    seed: env.DEMO_SEED,
+    impressionsPerDay: env.DEMO_IMPRESSIONS_PER_DAY,
+    start,
+    writeTruth: false,
+  };
 
   banner('3/7 two days of synthetic click logs');
   await generateTraffic({ ...traffic, days: 2, replace: true, logger });
