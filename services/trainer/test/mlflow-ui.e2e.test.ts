@@ -4,6 +4,7 @@ import { launchChromium, screenshot } from '../../../test/support/browser.js';
 import { ExitCode } from '../src/cli.js';
 import { mlflowLinks } from '../src/mlflow-links.js';
 import { cleanUp, cli, mlflowClient, seedTraffic, trackingUri, trainerEnv, uniqueSuffix } from './support/e2e.js';
+import { mlflowUi } from './support/mlflow-ui.js';
 
 const suffix = uniqueSuffix();
 const modelName = `trainer-ui-${suffix}`;
@@ -14,26 +15,7 @@ let page: Page;
 let experimentId: string;
 const runIds: string[] = [];
 
-/** MLflow's UI is a single-page app that can take a while to render on a loaded machine. */
-const UI_TIMEOUT = 120_000;
-
-/** Opens a page as the trainer's and the demo's links do: in MLflow's machine-learning view. */
-async function open(url: string): Promise<void> {
-  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: UI_TIMEOUT });
-}
-
-/** Closes MLflow's assistant side panel if it is open, so screenshots show the page itself. */
-async function closeAssistant(): Promise<void> {
-  const close = page.getByRole('button', { name: 'Close', exact: true });
-  if (await close.count())
-    await close
-      .first()
-      .click({ timeout: 5_000 })
-      .catch(() => undefined);
-}
-
-const visible = (text: string | RegExp) =>
-  page.getByText(text).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+let ui: ReturnType<typeof mlflowUi>;
 
 describe('the MLflow UI as an engineer reads it (real MLflow, headless Chromium)', () => {
   beforeAll(async () => {
@@ -46,6 +28,7 @@ describe('the MLflow UI as an engineer reads it (real MLflow, headless Chromium)
     experimentId = (await mlflow.getExperimentByName(modelName))!.experimentId;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    ui = mlflowUi(page);
   }, 600_000);
 
   afterAll(async () => {
@@ -58,29 +41,23 @@ describe('the MLflow UI as an engineer reads it (real MLflow, headless Chromium)
   }, async () => {
     const experiment = await mlflow.getExperimentByName(modelName);
     expect(experiment?.tags['mlflow.experimentKind']).toBe('custom_model_development');
-    await open(mlflowLinks.experiment(trackingUri(), experimentId));
-    await visible('v2 PROMOTED');
-    await visible('v1 PROMOTED');
-    await closeAssistant();
+    await ui.open(mlflowLinks.experiment(trackingUri(), experimentId));
+    await ui.visible('v2 PROMOTED');
+    await ui.visible('v1 PROMOTED');
+    await ui.closeAssistant();
     await screenshot(page, 'mlflow-experiment');
     expect(await page.getByText('Evaluations', { exact: true }).count()).toBe(0);
   });
 
   it('shows a run with its gate outcome first, its source and user, and both plots', { timeout: 300_000 }, async () => {
-    await open(mlflowLinks.run(trackingUri(), experimentId, runIds[1]!));
-    await visible(/Outcome: PASS/);
-    await visible('fallback-ctr-trainer run');
-    await closeAssistant();
+    await ui.open(mlflowLinks.run(trackingUri(), experimentId, runIds[1]!));
+    await ui.visible(/Outcome: PASS/);
+    await ui.visible('fallback-ctr-trainer run');
+    await ui.closeAssistant();
     await screenshot(page, 'mlflow-run', { fullPage: true });
     for (const plot of ['reliability', 'roc']) {
-      const run = mlflowLinks.run(trackingUri(), experimentId, runIds[1]!);
-      await open(run.replace('?', `/artifacts/plots/${plot}.png?`));
-      // A hash change alone does not reload the app: wait for this file's header, then for its image.
-      await page.reload({ waitUntil: 'domcontentloaded', timeout: UI_TIMEOUT });
-      await visible(`plots/${plot}.png`);
-      // The artifact viewer shows an image it fetched as a blob.
-      await page.locator('img[src^="blob:"]').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-      await closeAssistant();
+      await ui.openImageArtifact(mlflowLinks.run(trackingUri(), experimentId, runIds[1]!), `plots/${plot}.png`);
+      await ui.closeAssistant();
       await screenshot(page, `mlflow-run-plot-${plot}`);
     }
   });
@@ -88,11 +65,11 @@ describe('the MLflow UI as an engineer reads it (real MLflow, headless Chromium)
   it('shows a version with its alias, gate tags, rounded holdout numbers and input schema', {
     timeout: 300_000,
   }, async () => {
-    await open(mlflowLinks.version(trackingUri(), modelName, '2'));
-    await visible('champion');
-    await visible('gate.outcome');
-    await visible(/Gate PASS/);
-    await closeAssistant();
+    await ui.open(mlflowLinks.version(trackingUri(), modelName, '2'));
+    await ui.visible('champion');
+    await ui.visible('gate.outcome');
+    await ui.visible(/Gate PASS/);
+    await ui.closeAssistant();
     await screenshot(page, 'mlflow-version', { fullPage: true });
     const version = await mlflow.getModelVersion(modelName, '2');
     expect(version.tags['holdout.auc']).toMatch(/^0\.\d{4}$/);

@@ -1,18 +1,31 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, RAW_COLUMNS, type RawImpression } from '@fallback-ctr/model';
 import { createPredictionLogWriter, migratePredictionLog } from '@fallback-ctr/prediction-log';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, SCREENSHOT_DIR, screenshot } from '../../../test/support/browser.js';
 import {
   PUSHGATEWAY_AVAILABLE,
   type Pushgateway,
   parseExposition,
   startPushgateway,
 } from '../../../test/support/pushgateway.js';
+import { mlflowLinks } from '../src/mlflow-links.js';
 import { loadVersion } from '../src/registry.js';
-import { cli, DAYS, databaseUrl, e2eNames, mlflowClient, START, seedTraffic, trainerEnv } from './support/e2e.js';
+import {
+  cli,
+  DAYS,
+  databaseUrl,
+  e2eNames,
+  mlflowClient,
+  START,
+  seedTraffic,
+  trackingUri,
+  trainerEnv,
+} from './support/e2e.js';
+import { mlflowUi } from './support/mlflow-ui.js';
 
 /**
  * Acceptance of the live monitor (issue 18) on a drifting synthetic world: four normal days train the
@@ -227,6 +240,44 @@ describe('trainer monitor on a drifting world', { timeout: 600_000 }, () => {
       expect(failure?.value).toBe(0);
     },
   );
+
+  it('shows the monitoring run in MLflow (hourly metrics and the calibration plot) and live quality in status', async () => {
+    const mlflow = mlflowClient();
+    const experimentId = (await mlflow.getExperimentByName(modelName))!.experimentId;
+    const [monitoring] = await mlflow.searchAllRuns({
+      experimentIds: [experimentId],
+      filter: `tags.\`fallback_ctr.monitored_version\` = '2'`,
+    });
+    const runUrl = mlflowLinks.run(trackingUri(), experimentId, monitoring!.info.runId);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const ui = mlflowUi(page);
+      await ui.open(runUrl);
+      await ui.visible('v2 live monitor');
+      await ui.visible('live.calibration');
+      await ui.visible(/Live quality of .* version 2/);
+      await ui.closeAssistant();
+      await screenshot(page, 'mlflow-monitor-run', { fullPage: true });
+      await ui.open(runUrl.replace('?', '/model-metrics?'));
+      await ui.visible('live.calibration_se');
+      await ui.closeAssistant();
+      await screenshot(page, 'mlflow-monitor-metrics', { fullPage: true });
+      await ui.openImageArtifact(runUrl, 'monitor/calibration.png');
+      await ui.closeAssistant();
+      await screenshot(page, 'mlflow-monitor-plot');
+    } finally {
+      await browser.close();
+    }
+    // What ops reads in a terminal, kept beside the screenshots.
+    const status = await cli(['status'], trainerEnv(schema, modelName));
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    writeFileSync(join(SCREENSHOT_DIR, 'status-live.txt'), status.stdout);
+    expect(status.stdout).toMatch(/^champion:\s+2$/m);
+    expect(status.stdout).toMatch(
+      /live \(.* UTC\): Σp\/Σy \d\.\d{3} ± \d\.\d{3} over \d+ impressions, \d+ clicks; guard alarm/,
+    );
+  });
 
   it('with GUARD_AUTO_ROLLBACK, rolls the champion back to previous-champion as `rollback` does', async () => {
     const end = new Date(START.getTime() + SHIFT_DAY * DAY + LOGGED_HOURS * HOUR);
