@@ -1,3 +1,5 @@
+import { hostname, userInfo } from 'node:os';
+
 /**
  * Tags that MLflow itself reads (names and values from MLflow 3.17's server and UI source): the
  * experiment's kind decides which view the UI opens, the others fill what the run page shows.
@@ -15,3 +17,12 @@ export const MlflowTag = {
 
 /** The kind that opens MLflow's classic machine-learning view (runs, metrics, charts, models). */
 export const CLASSIC_ML_EXPERIMENT_KIND = 'custom_model_development';
+
+/** Who started a run, for MLflow's "User" column: the OS account (a pod's hostname is its name). */
+export function runUser(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
+  }
+}

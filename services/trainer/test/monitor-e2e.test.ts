@@ -189,6 +189,9 @@ describe('trainer monitor on a drifting world', { timeout: 600_000 }, () => {
       filter: `tags.\`fallback_ctr.monitored_version\` = '2'`,
     });
     expect(runs).toHaveLength(1);
+    // Ended at its last look, with who ran it: not "Running" for ever with an empty user.
+    expect(runs[0]!.info.status).toBe('FINISHED');
+    expect(runs[0]!.data.tags['mlflow.user']).toBeTruthy();
     const artifacts = await mlflow.listArtifacts(runs[0]!.info.artifactUri, 'monitor');
     expect(artifacts.map((a) => a.path).sort()).toEqual(
       ['monitor/calibration.png', 'monitor/calibration.svg', 'monitor/report.json'].sort(),
@@ -255,6 +258,7 @@ describe('trainer monitor on a drifting world', { timeout: 600_000 }, () => {
       const ui = mlflowUi(page);
       await ui.open(runUrl);
       await ui.visible('v2 live monitor');
+      await ui.visible('Finished');
       await ui.visible('live.calibration');
       await ui.visible(/Live quality of .* version 2/);
       await ui.closeAssistant();

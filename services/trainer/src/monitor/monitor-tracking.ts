@@ -1,7 +1,7 @@
 import type { MlflowClient } from '@fallback-ctr/mlflow';
 import type { Logger } from '@fallback-ctr/runtime';
 import { mlflowLinks } from '../mlflow-links.js';
-import { CLASSIC_ML_EXPERIMENT_KIND, MlflowTag } from '../mlflow-tags.js';
+import { CLASSIC_ML_EXPERIMENT_KIND, MlflowTag, runUser } from '../mlflow-tags.js';
 import { svgToPng } from '../png.js';
 import { RunTag } from '../registry.js';
 import { type HourPoint, liveCalibrationSvg } from '../svg-plots.js';
@@ -80,6 +80,7 @@ export async function monitoringRun(
       [MONITORED_VERSION_TAG]: version,
       [MlflowTag.SOURCE_NAME]: 'fallback-ctr-trainer monitor',
       [MlflowTag.SOURCE_TYPE]: 'JOB',
+      [MlflowTag.USER]: runUser(),
       [MlflowTag.RUN_NOTE]: `Live quality of ${modelName} version ${version} on the traffic it served: per hour, Σp/Σy (calibration), logloss and AUC with standard errors, from the prediction log joined with the click logs once the attribution window has passed. Step = hours since 1970-01-01 UTC.`,
     },
   });
@@ -134,5 +135,7 @@ export async function logMonitoring(mlflow: MlflowClient, input: MonitorLogInput
     'monitor/report.json',
     Buffer.from(`${JSON.stringify(input.report, null, 2)}\n`),
   );
+  // Each invocation appends and ends: FINISHED at its last look, not a run "Running" for ever.
+  await mlflow.finishRun(run.runId, 'FINISHED');
   return mlflowLinks.run(mlflow.trackingUri, run.experimentId, run.runId);
 }

@@ -1,4 +1,3 @@
-import { hostname, userInfo } from 'node:os';
 import type { SearchTrial } from '@fallback-ctr/learn';
 import type { MetricInput, MlflowClient, ModelVersion } from '@fallback-ctr/mlflow';
 import {
@@ -13,7 +12,7 @@ import type { TrainerConfig } from '../config.js';
 import type { DataCheckResult } from '../data-checks.js';
 import { gateSummaryMarkdown } from '../gate-summary.js';
 import { mlflowLinks } from '../mlflow-links.js';
-import { CLASSIC_ML_EXPERIMENT_KIND, MlflowTag } from '../mlflow-tags.js';
+import { CLASSIC_ML_EXPERIMENT_KIND, MlflowTag, runUser } from '../mlflow-tags.js';
 import { mlmodelFile, signatureColumns } from '../model-signature.js';
 import type { GateDecision } from '../promotion-gate.js';
 import { RunTag } from '../registry.js';
@@ -38,15 +37,6 @@ const hyperparameterParams = (ftrl: TrainerConfig['ftrl'], passes: number): Reco
 const omit = (o: Record<string, number>, keys: string[]) =>
   Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 const clip = (s: string, limit: number) => (s.length <= limit ? s : `${s.slice(0, limit - 1)}…`);
-
-/** Who started the run, for MLflow's "User" column: the OS account (a pod's hostname is its name). */
-function runUser(): string {
-  try {
-    return `${userInfo().username}@${hostname()}`;
-  } catch {
-    return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
-  }
-}
 
 /**
  * The MLflow run that records one training run, and everything the pipeline writes into it: params,
