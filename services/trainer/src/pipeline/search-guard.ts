@@ -6,8 +6,9 @@ import type { TrainerConfig } from '../config.js';
  * it can. The search picks the best of up to 48 settings by their logloss on the validation slice
  * (the last 20 % of the training part); on a slice of a few dozen rows or a handful of clicks the
  * differences between settings are noise and the winner is the one that over-fits the slice (400
- * Criteo rows: a 40-row slice chose no regularisation, +6.7 % holdout logloss against the defaults'
- * −0.8 %, bench/README.md). Below TRAIN_SEARCH_MIN_VALIDATION_ROWS / _CLICKS the run keeps the defaults.
+ * Criteo rows: on a 40-row slice its winner was 6.7-6.8 % worse than scikit-learn's best C on the
+ * holdout, the defaults 0.8 % better; bench/README.md). Below TRAIN_SEARCH_MIN_VALIDATION_ROWS /
+ * _CLICKS the run keeps the defaults.
  */
 export function searchSkipReason(
   train: FeaturizedBatch,
