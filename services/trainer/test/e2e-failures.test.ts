@@ -2,10 +2,10 @@ import { Writable } from 'node:stream';
 import { dropSchema } from '@fallback-ctr/clicklog';
 import { CHAMPION_ALIAS } from '@fallback-ctr/model';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startFaultProxy } from '../../../libs/mlflow/test/support/fault-proxy.js';
 import { ExitCode } from '../src/cli.js';
 import { acquireRunLock, runLockKey } from '../src/run-lock.js';
 import { cli, databaseUrl, e2eNames, mlflowClient, seedTraffic, trackingUri, trainerEnv } from './support/e2e.js';
-import { startStoppableProxy } from './support/stoppable-proxy.js';
 
 const names = e2eNames();
 const modelName = names.model('trainer-e2e-failures');
@@ -35,8 +35,8 @@ describe('trainer end to end: concurrency and MLflow outages', () => {
   });
 
   it('4. MLflow stops in the middle of publishing: exit non-zero, champion unchanged', async () => {
-    const proxy = await startStoppableProxy(trackingUri(), (req) =>
-      (req.url ?? '').startsWith('/api/2.0/mlflow/model-versions/create'),
+    const proxy = await startFaultProxy(trackingUri(), (_method, path) =>
+      path.startsWith('/api/2.0/mlflow/model-versions/create') ? { kind: 'stop' } : { kind: 'pass' },
     );
     try {
       const { code, logs } = await cli(['run'], trainerEnv(schema, modelName, { MLFLOW_TRACKING_URI: proxy.url }));

@@ -26,7 +26,6 @@ import {
   trackingUri,
   trainerEnv,
 } from './support/e2e.js';
-import { startStoppableProxy } from './support/stoppable-proxy.js';
 
 const names = e2eNames();
 const schema = names.schema('trainer_e2e_faults');
@@ -213,9 +212,10 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
   });
 
   it('7. MLflow gone at the alias move, unreadable after: says the state is unknown, leaves it for reconciling', async () => {
-    const proxy = await startStoppableProxy(
-      trackingUri(),
-      (req) => req.method === 'POST' && (req.url ?? '').startsWith('/api/2.0/mlflow/registered-models/alias'),
+    const proxy = await startFaultProxy(trackingUri(), (method, path) =>
+      method === 'POST' && path.startsWith('/api/2.0/mlflow/registered-models/alias')
+        ? { kind: 'stop' }
+        : { kind: 'pass' },
     );
     let result: Awaited<ReturnType<typeof cli>>;
     try {

@@ -11,12 +11,16 @@ export type ProxyAction =
   /** Accepts the request and never answers. */
   | { kind: 'hang' }
   /** Reads the request, then cuts the connection without forwarding: the client cannot tell whether the server acted. */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Cuts this request and every open connection and stops listening: the server went away mid-work. */
+  | { kind: 'stop' };
 
 export interface FaultProxy {
   url: string;
   /** Requests seen, as "METHOD /path". */
   seen: string[];
+  /** True once a `stop` action has stopped the proxy. */
+  readonly stopped: boolean;
   close(): Promise<void>;
 }
 
@@ -32,10 +36,18 @@ export async function startFaultProxy(
   const upstream = new URL(target);
   const seen: string[] = [];
   const hanging = new Set<IncomingMessage>();
+  let stopped = false;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     seen.push(`${req.method} ${path}`);
-    const action = decide(req.method ?? 'GET', path);
+    const action: ProxyAction = stopped ? { kind: 'reset' } : decide(req.method ?? 'GET', path);
+    if (action.kind === 'stop') {
+      stopped = true;
+      req.socket.destroy();
+      server.close();
+      server.closeAllConnections();
+      return;
+    }
     if (action.kind === 'hang') {
       hanging.add(req);
       return;
@@ -78,6 +90,9 @@ export async function startFaultProxy(
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    get stopped() {
+      return stopped;
+    },
     async close() {
       for (const req of hanging) req.socket.destroy();
       server.closeAllConnections();
