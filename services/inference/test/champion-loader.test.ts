@@ -13,6 +13,16 @@ function warnLogger(onLine: (line: Record<string, unknown>) => void): Logger {
   return createLogger({ name: 'test', level: 'warn', destination: jsonLineSink(onLine) });
 }
 
+/** `promise`, and whether it has settled yet (for "still waiting" checks). */
+function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled(): boolean } {
+  let settled = false;
+  const done = () => {
+    settled = true;
+  };
+  promise.then(done, done);
+  return { promise, settled: () => settled };
+}
+
 const client = testClient();
 const name = uniqueName('loader');
 const v1 = makeArtifact(11);
@@ -90,23 +100,14 @@ describe('champion loader against the real MLflow', () => {
   it('no champion at start, promoted later: loads it as soon as the alias appears', async () => {
     const late = uniqueName('late');
     try {
-      let settled = false;
-      const loading = fetchModel({
-        client,
-        name: late,
-        alias: 'champion',
-        deadlineMs: 30_000,
-        initialDelayMs: 50,
-        maxDelayMs: 200,
-      });
-      void loading.finally(() => {
-        settled = true;
-      });
+      const loading = tracked(
+        fetchModel({ client, name: late, alias: 'champion', deadlineMs: 30_000, initialDelayMs: 50, maxDelayMs: 200 }),
+      );
       const artifact = makeArtifact(13);
       const version = await publishArtifact(client, late, artifact);
-      expect(settled).toBe(false);
+      expect(loading.settled()).toBe(false);
       await client.setAlias(late, 'champion', version);
-      const fetched = await loading;
+      const fetched = await loading.promise;
       expect(fetched.meta).toMatchObject({
         name: late,
         version,
@@ -146,22 +147,20 @@ describe('champion loader against the real MLflow', () => {
     const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port) });
     const viaProxy = createMlflowClient({ trackingUri: `http://127.0.0.1:${proxy.port}`, retry: { maxAttempts: 1 } });
     try {
-      let settled = false;
-      const loading = fetchModel({
-        client: viaProxy,
-        name,
-        alias: 'champion',
-        deadlineMs: 20_000,
-        initialDelayMs: 100,
-        maxDelayMs: 300,
-      });
-      void loading.finally(() => {
-        settled = true;
-      });
+      const loading = tracked(
+        fetchModel({
+          client: viaProxy,
+          name,
+          alias: 'champion',
+          deadlineMs: 20_000,
+          initialDelayMs: 100,
+          maxDelayMs: 300,
+        }),
+      );
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(settled).toBe(false);
+      expect(loading.settled()).toBe(false);
       await proxy.start();
-      const fetched = await loading;
+      const fetched = await loading.promise;
       expect(fetched.meta.version).toBe(version1);
     } finally {
       await proxy.stop();
