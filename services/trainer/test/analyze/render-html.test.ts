@@ -18,8 +18,8 @@ let report: FeatureReport;
 let dir: string;
 
 beforeAll(async () => {
-  // A sample the model learns from (seed 7: NE 0.93), so the page shows advice worth reading.
-  const { train, holdout } = syntheticSplit({ days: 2, perDay: 16_000, holdoutFraction: 0.25, seed: 7 });
+  // A sample large enough for fields to earn their keep measurably, so the page shows advice worth reading.
+  const { train, holdout } = syntheticSplit({ days: 2, perDay: 40_000, holdoutFraction: 0.25, seed: 7 });
   // A value that must come out as text, never as markup.
   train[0]!.impression.os = HOSTILE;
   addIpField(train);
@@ -30,8 +30,8 @@ beforeAll(async () => {
     spec: withIpField({ ...specWithNoise, hashBits: 16 }),
     training: TRAINER_FTRL,
     options: {
-      sampleRows: 24_000,
-      holdoutRows: 8_000,
+      sampleRows: 60_000,
+      holdoutRows: 20_000,
       candidatePairs: 3,
       topValues: 40,
       timingImpressions: 100,
@@ -39,7 +39,7 @@ beforeAll(async () => {
     },
   });
   dir = await mkdtemp(join(tmpdir(), 'fctr-analyze-html-'));
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
