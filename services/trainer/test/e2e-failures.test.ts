@@ -5,7 +5,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy } from '../../../libs/mlflow/test/support/fault-proxy.js';
 import { ExitCode } from '../src/cli.js';
 import { acquireRunLock, runLockKey } from '../src/run-lock.js';
-import { cli, databaseUrl, e2eNames, mlflowClient, seedTraffic, trackingUri, trainerEnv } from './support/e2e.js';
+import {
+  cli,
+  databaseUrl,
+  e2eNames,
+  mlflowClient,
+  searchTrials,
+  seedTraffic,
+  trackingUri,
+  trainerEnv,
+} from './support/e2e.js';
 
 const names = e2eNames();
 const modelName = names.model('trainer-e2e-failures');
@@ -32,6 +41,16 @@ describe('trainer end to end: concurrency and MLflow outages', () => {
     expect(promoted.logs.some((l) => String(l.msg).startsWith('rollout mode "none"'))).toBe(true);
     const skipped = [a, b].find((r) => r.logs.at(-1)?.outcome === 'SKIPPED')!;
     expect(skipped.logs.some((l) => l.msg === 'training run started')).toBe(false);
+    // Every candidate of the search (logged while the next ones trained) is a finished nested run.
+    const run = await mlflow.getRun((await mlflow.getModelVersion(modelName, '1')).runId);
+    expect(run.data.params['search.ran']).toBe('true');
+    const trials = await searchTrials(mlflow, run);
+    expect(trials.length).toBe(run.data.metrics.search_trials);
+    expect(trials.length).toBeGreaterThan(1);
+    for (const t of trials) {
+      expect(t.info.status).toBe('FINISHED');
+      expect(t.data.metrics.validation_logloss).toBeGreaterThan(0);
+    }
   });
 
   it('4. MLflow stops in the middle of publishing: exit non-zero, champion unchanged', async () => {

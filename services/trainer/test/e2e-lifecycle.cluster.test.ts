@@ -18,7 +18,7 @@ import {
   waitFor,
 } from '../../../test/cluster/cluster.js';
 import { ExitCode } from '../src/cli.js';
-import { cli, e2eNames, mlflowClient, seedTraffic, trainerEnv } from './support/e2e.js';
+import { cli, e2eNames, mlflowClient, searchTrials, seedTraffic, trainerEnv } from './support/e2e.js';
 
 const names = e2eNames();
 const modelName = names.model('trainer-e2e-lifecycle');
@@ -92,10 +92,7 @@ describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API se
     expect(Number(r.data.params['ftrl.l2'])).toBeGreaterThanOrEqual(0);
     expect(Number(r.data.params['train.passes'])).toBeGreaterThanOrEqual(1);
     expect(r.data.params['search.ran']).toBe('true');
-    const trials = await mlflow.searchAllRuns({
-      experimentIds: [r.info.experimentId],
-      filter: `tags.\`mlflow.parentRunId\` = '${r.info.runId}'`,
-    });
+    const trials = await searchTrials(mlflow, r);
     expect(trials.length).toBe(r.data.metrics.search_trials);
     expect(trials.length).toBeGreaterThan(1);
     for (const t of trials) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { dropSchema, type GenerateTrafficOptions, generateTraffic } from '@fallback-ctr/clicklog';
-import { createMlflowClient, type MlflowClient } from '@fallback-ctr/mlflow';
+import { createMlflowClient, type MlflowClient, type Run } from '@fallback-ctr/mlflow';
 import type { Env } from '@fallback-ctr/runtime';
 import { afterAll } from 'vitest';
 import { jsonLineSink } from '../../../../test/support/json-lines.js';
@@ -100,6 +100,14 @@ export async function cli(
 
 export function mlflowClient(): MlflowClient {
   return createMlflowClient({ trackingUri: trackingUri() });
+}
+
+/** The hyper-parameter search's candidates of a training run: its nested runs (tag mlflow.parentRunId). */
+export function searchTrials(mlflow: MlflowClient, run: Run): Promise<Run[]> {
+  return mlflow.searchAllRuns({
+    experimentIds: [run.info.experimentId],
+    filter: `tags.\`mlflow.parentRunId\` = '${run.info.runId}'`,
+  });
 }
 
 /**
