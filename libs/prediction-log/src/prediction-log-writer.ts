@@ -9,7 +9,7 @@ import { createSampler } from './sampler.js';
 import { resolveSchema } from './target.js';
 
 /** Why an entry was not written. */
-export type DropReason = 'missing_id' | 'queue_full' | 'write_failed' | 'closed';
+export type DropReason = 'missing_id' | 'unloggable_id' | 'queue_full' | 'write_failed' | 'closed';
 
 export const PredictionLogWriterSettingsSchema = z
   .object({
@@ -127,7 +127,7 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
 
   const stats: PredictionLogStats = {
     written: 0,
-    dropped: { missing_id: 0, queue_full: 0, write_failed: 0, closed: 0 },
+    dropped: { missing_id: 0, unloggable_id: 0, queue_full: 0, write_failed: 0, closed: 0 },
     queued: 0,
   };
   const drop = (count: number, reason: DropReason) => {
@@ -223,6 +223,7 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
       const time = pgTimestamp(servedAt === undefined ? Date.now() : servedAt.getTime());
       let queued = 0;
       let missing = 0;
+      let unloggable = 0;
       let dropped = 0;
       for (let i = 0; i < impressions.length; i++) {
         const id = impressions[i]?.id;
@@ -231,6 +232,11 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
           continue;
         }
         if (!sampled(id)) continue;
+        // PostgreSQL's text cannot hold NUL: one such id would fail the whole COPY and lose its batch.
+        if (id.includes('\0')) {
+          unloggable++;
+          continue;
+        }
         if (stats.queued >= settings.maxQueue) {
           dropped++;
           continue;
@@ -244,6 +250,7 @@ export function createPredictionLogWriter(options: PredictionLogWriterOptions): 
         if (filling.rows >= settings.batchSize) sealFilling();
       }
       drop(missing, 'missing_id');
+      drop(unloggable, 'unloggable_id');
       drop(dropped, 'queue_full');
       if (full.length > 0) void startWrite();
       return queued;

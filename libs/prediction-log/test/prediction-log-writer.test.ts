@@ -48,6 +48,15 @@ describe('createPredictionLogWriter', () => {
     expect(writer.stats()).toMatchObject({ written: 2, queued: 0, dropped: { missing_id: 1, queue_full: 0 } });
   });
 
+  it('skips an id PostgreSQL text cannot hold (NUL) alone, and its batch is written', async () => {
+    const writer = createPredictionLogWriter({ ...settings, databaseUrl: databaseUrl(), schema });
+    const impressions = [{ id: 'n-1' }, { id: 'n-\u0000-2' }, { id: 'n-3' }];
+    expect(writer.record(champion, impressions, Float64Array.of(0.1, 0.2, 0.3))).toBe(2);
+    await writer.close();
+    expect((await rows(`impression_id LIKE 'n-%'`)).map((r) => r.impression_id)).toEqual(['n-1', 'n-3']);
+    expect(writer.stats()).toMatchObject({ written: 2, dropped: { unloggable_id: 1, write_failed: 0 } });
+  });
+
   it('writes every field exactly: any id text, the longest id, scores to the last bit, times before and after 2000', async () => {
     const model: LoggedModel = { name: 'ctr-modèle', version: '12', role: 'shadow' };
     const long = (i: number) => `f-long-${i}-`.padEnd(256, 'x');

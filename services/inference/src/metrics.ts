@@ -109,7 +109,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
     }),
     predictionLogDropped: new Counter({
       name: `${PREFIX}prediction_log_dropped_total`,
-      help: 'Predictions not logged: queue_full (database slow or down), write_failed, missing_id (no impression id), closed (shutdown)',
+      help: 'Predictions not logged: queue_full (database slow or down), write_failed, missing_id (no impression id), unloggable_id (an id PostgreSQL text cannot hold: NUL), closed (shutdown)',
       labelNames: ['reason'] as const,
       registers,
     }),
