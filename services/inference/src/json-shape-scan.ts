@@ -26,9 +26,10 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
-function isWhitespace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+const TAB = 0x09;
 
 /** Index of the quote closing the string whose opening quote is at `open`, or -1 when it never closes. */
 function closingQuote(text: string, open: number): number {
@@ -55,6 +56,49 @@ function pointerToken(raw: string): string {
 }
 
 /**
+ * Per open container: object or array, members seen so far, and (objects) where its current key lies
+ * and whether a key comes next. One set for the process, grown to the deepest limit asked for: the scan
+ * is synchronous, so no two scans share it at once, and a body costs no allocation to scan.
+ */
+const stack = {
+  kind: new Uint8Array(0),
+  count: new Uint32Array(0),
+  keyStart: new Int32Array(0),
+  keyEnd: new Int32Array(0),
+  expectKey: new Uint8Array(0),
+};
+
+function reserve(maxDepth: number): void {
+  if (stack.kind.length >= maxDepth) return;
+  stack.kind = new Uint8Array(maxDepth);
+  stack.count = new Uint32Array(maxDepth);
+  stack.keyStart = new Int32Array(maxDepth);
+  stack.keyEnd = new Int32Array(maxDepth);
+  stack.expectKey = new Uint8Array(maxDepth);
+}
+
+/** JSON pointer of the value now being read inside the `depth` open containers. */
+function pathAt(text: string, depth: number): string {
+  let pointer = '';
+  for (let d = 0; d < depth; d++) {
+    pointer += `/${stack.kind[d] === ARRAY ? String((stack.count[d] as number) - 1) : pointerToken(text.slice(stack.keyStart[d], stack.keyEnd[d]))}`;
+  }
+  return pointer;
+}
+
+function fault(instancePath: string, keyword: string, message: string): ValidationIssue {
+  return { keyword, instancePath, schemaPath: '#/limits', params: {}, message };
+}
+
+function tooManyValues(text: string, depth: number, maxValues: number): ValidationIssue {
+  return fault(
+    pathAt(text, depth),
+    'maxValues',
+    `is past the ${maxValues} values a body may hold in all (members and items)`,
+  );
+}
+
+/**
  * The first shape limit a JSON text breaks, as a validation issue naming where, else undefined.
  *
  * Why before JSON.parse: the costs a hostile body within the byte limit can impose are inside the
@@ -70,55 +114,31 @@ function pointerToken(raw: string): string {
  */
 export function scanJsonShape(text: string, limits: JsonShapeLimits): ValidationIssue | undefined {
   const { maxDepth, maxObjectKeys, maxArrayItems, maxContainers, maxValues } = limits;
-  // Per open container: object or array, members seen so far, and (objects) where its current key lies.
-  const kind = new Uint8Array(maxDepth);
-  const count = new Uint32Array(maxDepth);
-  const keyStart = new Int32Array(maxDepth);
-  const keyEnd = new Int32Array(maxDepth);
-  const expectKey = new Uint8Array(maxDepth);
+  reserve(maxDepth);
+  const { kind, count, keyStart, keyEnd, expectKey } = stack;
   let depth = 0;
   let containers = 0;
   let values = 0;
 
-  /** JSON pointer of the value now being read inside the open containers. */
-  const path = (): string => {
-    let pointer = '';
-    for (let d = 0; d < depth; d++) {
-      pointer += `/${kind[d] === ARRAY ? String((count[d] as number) - 1) : pointerToken(text.slice(keyStart[d], keyEnd[d]))}`;
-    }
-    return pointer;
-  };
-  const fault = (instancePath: string, keyword: string, message: string): ValidationIssue => ({
-    keyword,
-    instancePath,
-    schemaPath: '#/limits',
-    params: {},
-    message,
-  });
-  const tooManyValues = () =>
-    fault(path(), 'maxValues', `is past the ${maxValues} values a body may hold in all (members and items)`);
-
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (isWhitespace(c) || c === COLON) continue;
+    if (c === SPACE || c === COLON || c === NEWLINE || c === RETURN || c === TAB) continue;
     const top = depth - 1;
     if (c === COMMA) {
       if (top < 0) continue;
       const members = (count[top] as number) + 1;
       count[top] = members;
       if (++values > maxValues) {
-        if (kind[top] === OBJECT) depth = top; // the next key is not read yet: name the object
-        return tooManyValues();
+        // the next key is not read yet: name the object
+        return tooManyValues(text, kind[top] === OBJECT ? top : depth, maxValues);
       }
       if (kind[top] === OBJECT) {
         expectKey[top] = 1;
         if (members > maxObjectKeys) {
-          depth = top;
-          return fault(path(), 'maxProperties', `must NOT have more than ${maxObjectKeys} properties`);
+          return fault(pathAt(text, top), 'maxProperties', `must NOT have more than ${maxObjectKeys} properties`);
         }
       } else if (members > maxArrayItems) {
-        depth = top;
-        return fault(path(), 'maxItems', `must NOT have more than ${maxArrayItems} items`);
+        return fault(pathAt(text, top), 'maxItems', `must NOT have more than ${maxArrayItems} items`);
       }
       continue;
     }
@@ -129,7 +149,7 @@ export function scanJsonShape(text: string, limits: JsonShapeLimits): Validation
     // The start of a value, or of a key: the first member of its container counts here, later ones at their comma.
     if (top >= 0 && count[top] === 0) {
       count[top] = 1;
-      if (++values > maxValues) return tooManyValues();
+      if (++values > maxValues) return tooManyValues(text, depth, maxValues);
     }
     if (c === QUOTE) {
       const end = closingQuote(text, i);
@@ -142,10 +162,18 @@ export function scanJsonShape(text: string, limits: JsonShapeLimits): Validation
       i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (depth === maxDepth) {
-        return fault(path(), 'maxDepth', `must NOT nest objects and arrays more than ${maxDepth} levels deep`);
+        return fault(
+          pathAt(text, depth),
+          'maxDepth',
+          `must NOT nest objects and arrays more than ${maxDepth} levels deep`,
+        );
       }
       if (++containers > maxContainers) {
-        return fault(path(), 'maxContainers', `is past the ${maxContainers} objects and arrays a body may hold in all`);
+        return fault(
+          pathAt(text, depth),
+          'maxContainers',
+          `is past the ${maxContainers} objects and arrays a body may hold in all`,
+        );
       }
       kind[depth] = c === OPEN_OBJECT ? OBJECT : ARRAY;
       count[depth] = 0;

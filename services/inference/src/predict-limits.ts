@@ -3,7 +3,7 @@ import type { JsonShapeLimits } from './json-shape-scan.js';
 
 /**
  * Size limits of a POST /predict body, beyond the byte limit and the batch size. They are checked
- * first (checkPredictLimits) and cheaply, so that no body within BODY_LIMIT_BYTES costs much more
+ * first (checkPredictBody) and cheaply, so that no body within BODY_LIMIT_BYTES costs much more
  * to reject than a valid body of the same size costs to serve.
  */
 export const PREDICT_LIMITS = {
@@ -78,12 +78,19 @@ function tooManyKeys(path: string, max: number): ValidationIssue {
   return issue(path, 'maxProperties', `must NOT have more than ${max} properties`);
 }
 
+/** checkPredictBody found a value of the wrong type (and no size limit broken): the schema validator names it. */
+export const WRONG_TYPE = 'wrong-type';
+
 /**
- * The first size limit the body breaks (or the body's outer shape being wrong), else undefined.
- * O(size of the body) with no allocation on the way, stopping at the first fault: it runs before
- * the schema validator, which therefore only ever sees a bounded structure.
+ * The first size limit the body breaks (or the body's outer shape being wrong); else WRONG_TYPE when a
+ * known field has a type the schema refuses; else undefined: the body is valid. One pass, O(size of
+ * the body), with no allocation on the way, stopping at the first limit broken: it runs before the
+ * schema validator, which therefore only ever sees a bounded structure, and only a body that fails
+ * here. The types it checks are the schema's (predict-schemas.ts; a test holds the two to the same
+ * verdicts): a known column and the id a string, the context an object of strings, numbers, booleans
+ * and nulls. A size limit anywhere wins over a wrong type anywhere, as when the limits ran first alone.
  */
-export function checkPredictLimits(body: unknown, maxBatchSize: number): ValidationIssue | undefined {
+export function checkPredictBody(body: unknown, maxBatchSize: number): ValidationIssue | typeof WRONG_TYPE | undefined {
   if (!isPlainObject(body)) return issue('', 'type', 'must be object');
   const impressions = body.impressions;
   if (impressions === undefined) {
@@ -95,35 +102,48 @@ export function checkPredictLimits(body: unknown, maxBatchSize: number): Validat
     return issue('/impressions', 'maxItems', `must NOT have more than ${maxBatchSize} items`);
   }
   const { maxStringLength, maxIdLength, maxImpressionKeys, maxContextKeys, maxContextKeyLength } = PREDICT_LIMITS;
+  let wrongType = false;
   for (let i = 0; i < impressions.length; i++) {
     const impression: unknown = impressions[i];
-    if (!isPlainObject(impression)) continue; // the schema validator names it
-    const at = `/impressions/${i}`;
-    if (keyCountAbove(impression, maxImpressionKeys)) return tooManyKeys(at, maxImpressionKeys);
+    if (!isPlainObject(impression)) {
+      wrongType = true;
+      continue;
+    }
+    if (keyCountAbove(impression, maxImpressionKeys)) return tooManyKeys(`/impressions/${i}`, maxImpressionKeys);
     for (const column of RAW_COLUMNS) {
       const value = impression[column];
-      if (typeof value === 'string' && value.length > maxStringLength)
-        return tooLong(`${at}/${column}`, maxStringLength);
+      if (value === undefined) continue;
+      if (typeof value !== 'string') wrongType = true;
+      else if (value.length > maxStringLength) return tooLong(`/impressions/${i}/${column}`, maxStringLength);
     }
     const id = impression.id;
-    if (typeof id === 'string' && id.length > maxIdLength) return tooLong(`${at}/id`, maxIdLength);
+    if (id !== undefined) {
+      if (typeof id !== 'string') wrongType = true;
+      else if (id.length > maxIdLength) return tooLong(`/impressions/${i}/id`, maxIdLength);
+    }
     const context = impression.context;
-    if (!isPlainObject(context)) continue;
-    if (keyCountAbove(context, maxContextKeys)) return tooManyKeys(`${at}/context`, maxContextKeys);
+    if (context === undefined) continue;
+    if (!isPlainObject(context)) {
+      wrongType = true;
+      continue;
+    }
+    if (keyCountAbove(context, maxContextKeys)) return tooManyKeys(`/impressions/${i}/context`, maxContextKeys);
     for (const key in context) {
       if (!Object.hasOwn(context, key)) continue;
       if (key.length > maxContextKeyLength) {
         return issue(
-          `${at}/context`,
+          `/impressions/${i}/context`,
           'propertyNames',
           `keys must NOT have more than ${maxContextKeyLength} characters`,
         );
       }
       const value = context[key];
-      if (typeof value === 'string' && value.length > maxStringLength) {
-        return tooLong(`${at}/context/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, maxStringLength);
-      }
+      if (typeof value === 'string') {
+        if (value.length > maxStringLength) {
+          return tooLong(`/impressions/${i}/context/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, maxStringLength);
+        }
+      } else if (typeof value !== 'number' && typeof value !== 'boolean' && value !== null) wrongType = true;
     }
   }
-  return undefined;
+  return wrongType ? WRONG_TYPE : undefined;
 }

@@ -1,6 +1,8 @@
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { compilePredictBodyValidator } from '../src/predict-body-validator.js';
 import { MAX_ISSUES } from '../src/predict-limits.js';
+import { jsonSchema, PredictImpressionSchema, predictRequestSchema } from '../src/predict-schemas.js';
 
 describe('the POST /predict body validator', () => {
   const validate = compilePredictBodyValidator(1000);
@@ -42,5 +44,31 @@ describe('the POST /predict body validator', () => {
         '/impressions/3',
       ]),
     );
+  });
+
+  it('accepts exactly what the schema accepts, for every known field and context value of every JSON type', () => {
+    // A valid body is accepted without Ajv: this holds the one-pass check to the schema's verdicts.
+    const schema = new Ajv({ allowUnionTypes: true, strict: false }).compile(
+      jsonSchema(predictRequestSchema(1000), 'input'),
+    );
+    const fields = Object.keys(jsonSchema(PredictImpressionSchema, 'input').properties as Record<string, unknown>);
+    expect(fields).toEqual(expect.arrayContaining(['id', 'slot_id', 'country', 'context']));
+    const values: unknown[] = ['x', '', 0, -1.5, Number.POSITIVE_INFINITY, true, false, null, {}, { a: 1 }, [], ['x']];
+    const impressions: unknown[] = [
+      ...values,
+      ...fields.flatMap((field) => values.map((value) => ({ [field]: value }))),
+      ...values.map((value) => ({ context: { k: value } })),
+      ...values.map((value) => ({ unknown: value, context: { a: 1, b: 'x', c: value } })),
+    ];
+    let accepted = 0;
+    for (const impression of impressions) {
+      for (const body of [{ impressions: [impression] }, { impressions: [{ id: 'ok' }, impression] }]) {
+        const expected = schema(body);
+        expect({ body, valid: validate(body) }).toEqual({ body, valid: expected });
+        if (expected) accepted++;
+      }
+    }
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(2 * impressions.length);
   });
 });
