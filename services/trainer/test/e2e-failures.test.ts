@@ -2,7 +2,6 @@ import { Writable } from 'node:stream';
 import { dropSchema } from '@fallback-ctr/clicklog';
 import { CHAMPION_ALIAS } from '@fallback-ctr/model';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startFaultProxy } from '../../../libs/mlflow/test/support/fault-proxy.js';
 import { ExitCode } from '../src/cli.js';
 import { acquireRunLock, runLockKey } from '../src/run-lock.js';
 import {
@@ -10,9 +9,9 @@ import {
   databaseUrl,
   e2eNames,
   mlflowClient,
+  runBehindFaultProxy,
   searchTrials,
   seedTraffic,
-  trackingUri,
   trainerEnv,
 } from './support/e2e.js';
 
@@ -54,19 +53,14 @@ describe('trainer end to end: concurrency and MLflow outages', () => {
   });
 
   it('4. MLflow stops in the middle of publishing: exit non-zero, champion unchanged', async () => {
-    const proxy = await startFaultProxy(trackingUri(), (_method, path) =>
+    const { code, logs, proxy } = await runBehindFaultProxy(trainerEnv(schema, modelName), (_method, path) =>
       path.startsWith('/api/2.0/mlflow/model-versions/create') ? { kind: 'stop' } : { kind: 'pass' },
     );
-    try {
-      const { code, logs } = await cli(['run'], trainerEnv(schema, modelName, { MLFLOW_TRACKING_URI: proxy.url }));
-      expect(proxy.stopped).toBe(true);
-      expect(proxy.seen.some((s) => s.startsWith('PUT /api/2.0/mlflow-artifacts/artifacts/'))).toBe(true);
-      expect(code).toBe(ExitCode.ERROR);
-      expect(logs.at(-1)).toMatchObject({ level: 'error', outcome: 'ERROR' });
-      expect(logs.some((l) => l.msg === 'could not mark the MLflow run FAILED')).toBe(true);
-    } finally {
-      await proxy.close();
-    }
+    expect(proxy.stopped).toBe(true);
+    expect(proxy.seen.some((s) => s.startsWith('PUT /api/2.0/mlflow-artifacts/artifacts/'))).toBe(true);
+    expect(code).toBe(ExitCode.ERROR);
+    expect(logs.at(-1)).toMatchObject({ level: 'error', outcome: 'ERROR' });
+    expect(logs.some((l) => l.msg === 'could not mark the MLflow run FAILED')).toBe(true);
     expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
     expect(await versionCount()).toBe(1);
   });

@@ -9,8 +9,6 @@ import {
 } from '@fallback-ctr/model';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-// The one fault a real MLflow cannot be made to produce: an answer lost after the server acted.
-import { startFaultProxy } from '../../../libs/mlflow/test/support/fault-proxy.js';
 import { ExitCode } from '../src/cli.js';
 import { TrainerErrorCode } from '../src/errors.js';
 import { RECONCILED_TAG } from '../src/reconcile.js';
@@ -22,8 +20,8 @@ import {
   e2eNames,
   type LogLine,
   mlflowClient,
+  runBehindFaultProxy,
   seedTraffic,
-  trackingUri,
   trainerEnv,
 } from './support/e2e.js';
 
@@ -78,18 +76,11 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
   });
 
   it('7. the alias move applied but its answer lost: reads the alias back, finishes the promotion', async () => {
-    const proxy = await startFaultProxy(trackingUri(), (method, path) =>
+    const { code, logs } = await runBehindFaultProxy(trainerEnv(schema, lostAnswer), (method, path) =>
       method === 'POST' && path === '/api/2.0/mlflow/registered-models/alias'
         ? { kind: 'drop-response' }
         : { kind: 'pass' },
     );
-    let result: Awaited<ReturnType<typeof cli>>;
-    try {
-      result = await cli(['run'], trainerEnv(schema, lostAnswer, { MLFLOW_TRACKING_URI: proxy.url }));
-    } finally {
-      await proxy.close();
-    }
-    const { code, logs } = result;
     expect(code, JSON.stringify(logs.at(-1))).toBe(ExitCode.OK);
     expect(logs.at(-1)).toMatchObject({ outcome: 'PROMOTED', modelVersion: '1' });
     expect(logs.some((l) => l.msg.startsWith('the answer to the alias move was lost'))).toBe(true);
@@ -212,17 +203,11 @@ describe('trainer end to end: faults around the alias move, the lock, rollback a
   });
 
   it('7. MLflow gone at the alias move, unreadable after: says the state is unknown, leaves it for reconciling', async () => {
-    const proxy = await startFaultProxy(trackingUri(), (method, path) =>
+    const result = await runBehindFaultProxy(trainerEnv(schema, goneModel), (method, path) =>
       method === 'POST' && path.startsWith('/api/2.0/mlflow/registered-models/alias')
         ? { kind: 'stop' }
         : { kind: 'pass' },
     );
-    let result: Awaited<ReturnType<typeof cli>>;
-    try {
-      result = await cli(['run'], trainerEnv(schema, goneModel, { MLFLOW_TRACKING_URI: proxy.url }));
-    } finally {
-      await proxy.close();
-    }
     expect(result.code).toBe(ExitCode.ERROR);
     expect(result.logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: TrainerErrorCode.ALIAS_STATE_UNKNOWN });
     expect(result.logs.at(-1)?.msg).toMatch(/reading the aliases back failed too/);

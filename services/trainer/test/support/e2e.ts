@@ -4,6 +4,7 @@ import { dropSchema, type GenerateTrafficOptions, generateTraffic } from '@fallb
 import { createMlflowClient, type MlflowClient, type Run } from '@fallback-ctr/mlflow';
 import type { Env } from '@fallback-ctr/runtime';
 import { afterAll } from 'vitest';
+import { type ProxyAction, startFaultProxy } from '../../../../libs/mlflow/test/support/fault-proxy.js';
 import { jsonLineSink } from '../../../../test/support/json-lines.js';
 import { databaseUrl, trackingUri } from '../../../../test/support/set-up-env.js';
 import { type CliIo, runCli } from '../../src/cli.js';
@@ -96,6 +97,24 @@ export async function cli(
   });
   const code = await runCli(argv, { env, logDestination, stdout: out, stderr: err, ...io });
   return { code, logs, stdout, stderr };
+}
+
+/**
+ * `trainer run` against MLflow behind libs/mlflow's fault proxy, `decide` choosing what happens to each
+ * request (for what a real MLflow cannot be made to do: an answer lost after it acted, going away mid-run):
+ * the run's result, and the requests the proxy saw and whether a `stop` stopped it.
+ */
+export async function runBehindFaultProxy(
+  env: Env,
+  decide: (method: string, path: string) => ProxyAction,
+): Promise<Awaited<ReturnType<typeof cli>> & { proxy: { seen: string[]; stopped: boolean } }> {
+  const proxy = await startFaultProxy(trackingUri(), decide);
+  try {
+    const result = await cli(['run'], { ...env, MLFLOW_TRACKING_URI: proxy.url });
+    return { ...result, proxy: { seen: proxy.seen, stopped: proxy.stopped } };
+  } finally {
+    await proxy.close();
+  }
 }
 
 export function mlflowClient(): MlflowClient {
