@@ -27,6 +27,7 @@ export async function startInference(options: {
     entry: 'services/inference/src/main.ts',
     env: options.env,
     output: options.output,
+    ownProcessGroup: true,
   });
   // Their "worker listening" lines are info lines: below that level there is nothing to wait for.
   const level = options.env.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info';

@@ -13,6 +13,11 @@ export function spawnTypeScript(options: {
   args?: readonly string[];
   env: Record<string, string>;
   output: LogSink;
+  /**
+   * In a process group of its own: Ctrl-C on the terminal then reaches only the demo, which stops the
+   * child itself, in its order (else the child got SIGINT and then the demo's SIGTERM, a "second signal").
+   */
+  ownProcessGroup?: boolean;
 }): ChildProcess {
   const child = spawn(
     process.execPath,
@@ -21,6 +26,7 @@ export function spawnTypeScript(options: {
       cwd: options.root,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.ownProcessGroup === true,
     },
   );
   child.stdout?.pipe(options.output.stream());
