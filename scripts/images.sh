@@ -108,14 +108,14 @@ debian_mirror() {
 # release named, from the npm registry); the PostgreSQL and Python ones carry the Debian release's own
 # PostgreSQL and Python (15 and 3.11 in bookworm), enough for docker-compose.yml.
 make_base_image() {
-  local image="$1" recipe="$2" name="${1%%:*}" tag="${1#*:}" version release
+  local image="$1" recipe="$2" name="${1%%:*}" tag="${1#*:}" version release started=$SECONDS how="imported from $BASE_CACHE"
   version="${tag%%-*}"
   release=$(printf '%s\n' "${tag#*-}" | tr '-' '\n' | grep -vx slim | head -n 1 || true)
   case "$name" in node | postgres | python) ;; *) release="" ;; esac
   [ -n "$version" ] && [ -n "$release" ] || die "do not know how to make the base image $image locally"
   local tarball="$BASE_CACHE/$name-$tag-$recipe.tar"
   if [ ! -f "$tarball" ]; then
-    log "making $image locally: debootstrap $release + $(describe_stand_in "$name" "$version") (~2-4 min)"
+    log "making $image locally: debootstrap $release + $(describe_stand_in "$name" "$version") (1-5 min)"
     mkdir -p "$BASE_CACHE"
     local work
     work=$(mktemp -d "$BASE_CACHE/work.XXXXXX")
@@ -127,10 +127,12 @@ make_base_image() {
     chroot "$work/rootfs" /bin/sh -c 'apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/* /var/log/*.log'
     tar -C "$work/rootfs" --numeric-owner -cf "$tarball.partial" .
     mv "$tarball.partial" "$tarball"
+    how=made
   fi
   local config=(--change "LABEL fallback-ctr.stand-in=$recipe") line
   while IFS= read -r line; do config+=(--change "$line"); done < <("${name}_image_config" "$version")
   podman import --quiet "${config[@]}" "$tarball" "docker.io/library/$image" >/dev/null
+  log "  $image $how in $((SECONDS - started)) s ($(image_size "docker.io/library/$image"))"
 }
 
 describe_stand_in() {
