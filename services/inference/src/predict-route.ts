@@ -33,8 +33,14 @@ export function registerPredictRoute(app: FastifyInstance, o: PredictRouteOption
   const { holder, errors, metrics, shadow } = o;
   const scores = new Float64Array(o.maxBatchSize);
   const validateBody = compilePredictBodyValidator(o.maxBatchSize);
-  const errorResponses = { 400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE };
   const authenticate = o.verify === null ? undefined : bearerCheck(o.verify, errors);
+  // Without tokens no request is refused with 401: the docs must not list it.
+  const errorResponses = {
+    400: ERROR_RESPONSE,
+    ...(authenticate ? { 401: ERROR_RESPONSE } : {}),
+    413: ERROR_RESPONSE,
+    415: ERROR_RESPONSE,
+  };
   const { predictionLog } = o;
   /** The served model as the prediction log names it: one object per load, so the log escapes its name once. */
   let loggedModel: LoggedModel | undefined;

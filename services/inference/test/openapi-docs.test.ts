@@ -47,6 +47,7 @@ describe('the OpenAPI document', () => {
       expect(text).not.toContain('additionalProp1');
       const responses = doc.paths['/predict']?.post?.responses ?? {};
       expect(responses['400']?.description).toMatch(/issues/);
+      expect(responses['401']).toBeUndefined();
       expect(JSON.stringify(responses['400'])).toContain('/impressions/0/device_type');
       expect(JSON.stringify(doc.paths['/predict'])).toContain('ad-1042');
       // The loaded model's fields and context keys, from its artifact.
@@ -60,6 +61,7 @@ describe('the OpenAPI document', () => {
     try {
       const doc = (await guarded.inject('/docs/json')).json() as Doc;
       expect(doc.components?.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
+      expect(doc.paths['/predict']?.post?.responses['401']?.description).toBe('Missing or wrong bearer token');
     } finally {
       await guarded.close();
     }
