@@ -71,6 +71,11 @@ describe('the MLflow UI as an engineer reads it (real MLflow, headless Chromium)
     await ui.visible(/Gate PASS/);
     await ui.closeAssistant();
     await screenshot(page, 'mlflow-version', { fullPage: true });
+    // MLflow's tag table scrolls inside a 280 px box, alphabetically: the holdout and promotion tags are
+    // below its fold, where a person scrolls to.
+    await page.getByText('holdout.auc', { exact: true }).first().scrollIntoViewIfNeeded({ timeout: 60_000 });
+    await ui.visible('promotion.by');
+    await screenshot(page, 'mlflow-version-tags');
     const version = await mlflow.getModelVersion(modelName, '2');
     expect(version.tags['holdout.auc']).toMatch(/^0\.\d{4}$/);
     expect(version.tags['holdout.logloss']).toMatch(/^0\.\d{6}$/);
