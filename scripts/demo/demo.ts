@@ -11,6 +11,7 @@ import { generateTraffic, syntheticImpressions } from '@fallback-ctr/clicklog';
 import { createMlflowClient } from '@fallback-ctr/mlflow';
 import { createLogger, createShutdown, type Logger, parseEnv, type Shutdown } from '@fallback-ctr/runtime';
 import { closingBlock } from './closing-block.js';
+import { DEMO_ATTRIBUTION_WINDOW_MINUTES, demoToday } from './demo-days.js';
 import { DemoEnvSchema, demoOptions } from './demo-env.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { freePort, portIsFree } from './free-port.js';
@@ -139,7 +140,7 @@ async function runDemo(ctx: DemoContext): Promise<void> {
   }
 
   // Two days of history end at the start of "yesterday"; the second run adds yesterday itself.
-  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  const today = demoToday(Date.now());
   const start = new Date(today - 3 * DAY_MS);
   // No truth table: nothing reads it (the true CTRs printed beside the predictions come from the generator).
   const traffic = {
@@ -159,7 +160,7 @@ async function runDemo(ctx: DemoContext): Promise<void> {
     MLFLOW_TRACKING_URI: trackingUri,
     MODEL_NAME: env.DEMO_MODEL_NAME,
     HOLDOUT_HOURS: '12',
-    ATTRIBUTION_WINDOW_MINUTES: '30',
+    ATTRIBUTION_WINDOW_MINUTES: String(DEMO_ATTRIBUTION_WINDOW_MINUTES),
     ROLLOUT_MODE: 'none',
   };
 
