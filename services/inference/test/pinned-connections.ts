@@ -1,4 +1,4 @@
-import { Agent, type ClientRequestArgs, request } from 'node:http';
+import { Agent, type ClientRequest, type ClientRequestArgs, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 /**
@@ -21,7 +21,7 @@ export interface Tally {
   /** The non-2xx answers: status and the start of the body. */
   non2xxSamples: string[];
   /** Requests that got no answer (reset, hang-up): what a drain must never cause. */
-  failed: { message: string; code?: string }[];
+  failed: FailedRequest[];
   /**
    * Requests reset on a kept-alive connection before any answer, and sent again on a new one, as
    * Node's documentation tells keep-alive clients to (`request.reusedSocket`): HTTP/1.1's race when
@@ -31,15 +31,37 @@ export interface Tally {
   resentAfterIdleClose: number;
 }
 
+/** A request that got no answer, and where it went: a new or a reused connection, to which port. */
+export interface FailedRequest {
+  message: string;
+  code?: string;
+  reusedSocket: boolean;
+  port?: number;
+}
+
+/** The port each connection was made to (a reset socket no longer says). */
+const connectedPort = new WeakMap<Socket, number>();
+
 class RoutingAgent extends Agent {
   constructor(private readonly endpoint: () => number) {
     super({ keepAlive: true, maxSockets: 1 });
   }
   override createConnection(_options: ClientRequestArgs, callback?: (error: Error | null, socket: Socket) => void) {
-    const socket = connect(this.endpoint(), '127.0.0.1');
+    const port = this.endpoint();
+    const socket = connect(port, '127.0.0.1');
+    connectedPort.set(socket, port);
     callback?.(null, socket);
     return socket;
   }
+}
+
+function failure(error: NodeJS.ErrnoException, req: ClientRequest): FailedRequest {
+  return {
+    message: error.message,
+    ...(error.code ? { code: error.code } : {}),
+    reusedSocket: req.reusedSocket,
+    ...(req.socket && connectedPort.has(req.socket) ? { port: connectedPort.get(req.socket) } : {}),
+  };
 }
 
 function post(agent: Agent, body: string, tally: Tally, resent = false): Promise<void> {
@@ -70,7 +92,7 @@ function post(agent: Agent, body: string, tally: Tally, resent = false): Promise
           resolve();
         });
         res.on('error', (error: NodeJS.ErrnoException) => {
-          tally.failed.push({ message: error.message, ...(error.code ? { code: error.code } : {}) });
+          tally.failed.push(failure(error, req));
           resolve();
         });
       },
@@ -81,7 +103,7 @@ function post(agent: Agent, body: string, tally: Tally, resent = false): Promise
         resolve(post(agent, body, tally, true));
         return;
       }
-      tally.failed.push({ message: error.message, ...(error.code ? { code: error.code } : {}) });
+      tally.failed.push(failure(error, req));
       resolve();
     });
     req.end(body);
