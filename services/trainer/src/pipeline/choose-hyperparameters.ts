@@ -98,7 +98,7 @@ export async function chooseHyperparameters(
         beta,
         missingRate,
         rareRate,
-        ...(counts ? { rareTokenDraws: counts.rareTokenDraws } : {}),
+        rareTokenDraws: counts?.rareTokenDraws,
       },
       { space },
       trials ? { onTrial: (trial) => trials.add(trial) } : {},

@@ -261,7 +261,7 @@ async function chooseAndTrain(
     logger,
     onProgress: (progress) => run.logProgress(progress),
     signal,
-    ...(rows ? { rows } : {}),
+    rows,
   });
   return { chosen, trained };
 }

@@ -85,10 +85,9 @@ export async function trainCandidate(
   const hooks = progressHooks(o);
   let result: TrainResult;
   if (o.rows?.complete) {
-    const draws = o.rows.counts?.rareTokenDraws;
     result = await trainOnBatchWithProgress(
       o.rows.batch,
-      { ...options, ...(draws ? { rareTokenDraws: draws } : {}) },
+      { ...options, rareTokenDraws: o.rows.counts?.rareTokenDraws },
       hooks,
     );
   } else {
@@ -98,7 +97,7 @@ export async function trainCandidate(
     result = await trainOnBatches(
       () => train.read({ signal: o.signal }).batches(),
       featurizer,
-      { ...options, ...(counts ? { rareTokenDraws: counts.rareTokenDraws } : {}) },
+      { ...options, rareTokenDraws: counts?.rareTokenDraws },
       hooks,
     );
   }
