@@ -14,3 +14,9 @@ export const LearnErrorCode = {
 export type LearnErrorCode = ErrorCodeOf<typeof LearnErrorCode>;
 
 export class LearnError extends PackageError<LearnErrorCode> {}
+
+/** The LEARN_OPTIONS_INVALID error for parseOrThrow: "Invalid <what> options:" and every issue. */
+export function invalidOptions(what: string): (issues: string, cause: unknown) => LearnError {
+  return (issues, cause) =>
+    new LearnError(LearnErrorCode.OPTIONS_INVALID, `Invalid ${what} options:\n${issues}`, { cause });
+}

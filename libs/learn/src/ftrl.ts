@@ -1,5 +1,6 @@
+import { parseOrThrow } from '@fallback-ctr/runtime';
 import { z } from 'zod';
-import { LearnError, LearnErrorCode } from './errors.js';
+import { invalidOptions } from './errors.js';
 
 /**
  * The FTRL-Proximal defaults, in one place: the learner's schema, the trainer's FTRL_* settings, its
@@ -62,13 +63,7 @@ export interface FtrlState {
 }
 
 export function parseFtrlOptions(input: FtrlOptionsInput): FtrlOptions {
-  const r = FtrlOptionsSchema.safeParse(input);
-  if (!r.success) {
-    throw new LearnError(LearnErrorCode.OPTIONS_INVALID, `Invalid FTRL options:\n${z.prettifyError(r.error)}`, {
-      cause: r.error,
-    });
-  }
-  return r.data;
+  return parseOrThrow(FtrlOptionsSchema, input, invalidOptions('FTRL'));
 }
 
 export function createFtrl(input: FtrlOptionsInput): Ftrl {

@@ -1,6 +1,7 @@
 import { sigmoid } from '@fallback-ctr/model';
+import { parseOrThrow } from '@fallback-ctr/runtime';
 import { z } from 'zod';
-import { LearnError, LearnErrorCode } from './errors.js';
+import { invalidOptions, LearnError, LearnErrorCode } from './errors.js';
 import { type FeaturizedBatch, sliceRows } from './featurized-batch.js';
 import type { Ftrl } from './ftrl.js';
 import { clipProbability } from './metrics.js';
@@ -112,13 +113,7 @@ export interface SearchResult {
 }
 
 function parseSearchOptions(input: SearchOptionsInput): SearchOptions {
-  const r = SearchOptionsSchema.safeParse(input);
-  if (!r.success) {
-    throw new LearnError(LearnErrorCode.OPTIONS_INVALID, `Invalid search options:\n${z.prettifyError(r.error)}`, {
-      cause: r.error,
-    });
-  }
-  return r.data;
+  return parseOrThrow(SearchOptionsSchema, input, invalidOptions('search'));
 }
 
 /** Mean logloss of the current model on `batch` (re-calibrated for down-sampling as the scorer does). */

@@ -5,8 +5,9 @@ import {
   FieldOverride,
   type Vocabulary,
 } from '@fallback-ctr/model';
+import { parseOrThrow } from '@fallback-ctr/runtime';
 import { z } from 'zod';
-import { LearnError, LearnErrorCode } from './errors.js';
+import { invalidOptions, LearnError, LearnErrorCode } from './errors.js';
 import {
   type BatchSource,
   checkLabel,
@@ -110,13 +111,7 @@ export type RowSource =
   | (() => Iterable<LabeledImpression> | AsyncIterable<LabeledImpression>);
 
 export function parseTrainOptions(input: TrainOptionsInput): TrainOptions {
-  const r = TrainOptionsSchema.safeParse(input);
-  if (!r.success) {
-    throw new LearnError(LearnErrorCode.OPTIONS_INVALID, `Invalid training options:\n${z.prettifyError(r.error)}`, {
-      cause: r.error,
-    });
-  }
-  return r.data;
+  return parseOrThrow(TrainOptionsSchema, input, invalidOptions('training'));
 }
 
 function rowLoss(p: number, y: number): number {
@@ -194,8 +189,22 @@ class TrainingLoop {
     this.everyRows = hooks.progressEveryRows ?? Number.POSITIVE_INFINITY;
   }
 
+  /** The pass under way, 1-based. */
+  get currentPass(): number {
+    return this.pass;
+  }
+
   get overridesFields(): boolean {
     return this.options.missingRate > 0 || this.options.rareRate > 0;
+  }
+
+  /** The streams of the passes in turn, each opened (a function: opened anew) before its pass begins. */
+  *eachPass<S>(source: S | (() => S)): Generator<S> {
+    for (let pass = 1; pass <= this.options.passes; pass++) {
+      const stream = typeof source === 'function' ? (source as () => S)() : source;
+      this.beginPass(pass);
+      yield stream;
+    }
   }
 
   beginPass(pass: number): void {
@@ -428,6 +437,27 @@ export async function trainOnBatchWithProgress(
 }
 
 /**
+ * What trainOnRows and trainOnBatches set up alike: the loop, its options checked against the featurizer and
+ * the source, and the two buffers every row reuses (its indices, and its field hashes).
+ */
+function startStreamFit(
+  source: RowSource | BatchSource,
+  featurizer: Featurizer,
+  input: TrainOptionsInput,
+  hooks: TrainHooks,
+) {
+  const options = parseTrainOptions(input);
+  checkHashSpace(featurizer.size, options);
+  checkRepeatable(source, options.passes);
+  checkDrawFields(options, featurizer.fieldCount);
+  return {
+    loop: new TrainingLoop(options, featurizer.fieldCount, hooks),
+    buf: new Uint32Array(featurizer.maxIndices),
+    hashes: new Int32Array(featurizer.fieldCount),
+  };
+}
+
+/**
  * Trains from labelled impressions, featurising each on the fly (one reused buffer). For more than one
  * pass, give a function that re-opens the stream (or a re-iterable collection); a one-shot async
  * iterator cannot be read twice. Same rows + same seed gives the same model as trainOnBatch.
@@ -438,16 +468,8 @@ export async function trainOnRows(
   input: TrainOptionsInput,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
-  const options = parseTrainOptions(input);
-  checkHashSpace(featurizer.size, options);
-  checkRepeatable(source, options.passes);
-  checkDrawFields(options, featurizer.fieldCount);
-  const loop = new TrainingLoop(options, featurizer.fieldCount, hooks);
-  const buf = new Uint32Array(featurizer.maxIndices);
-  const hashes = new Int32Array(featurizer.fieldCount);
-  for (let pass = 1; pass <= options.passes; pass++) {
-    const stream = typeof source === 'function' ? source() : source;
-    loop.beginPass(pass);
+  const { loop, buf, hashes } = startStreamFit(source, featurizer, input, hooks);
+  for (const stream of loop.eachPass(source)) {
     let seen = 0;
     for await (const row of stream) {
       const y = checkLabel(row.label, seen++);
@@ -477,22 +499,14 @@ export async function trainOnBatches(
   input: TrainOptionsInput,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
-  const options = parseTrainOptions(input);
-  checkHashSpace(featurizer.size, options);
-  checkRepeatable(source, options.passes);
-  checkDrawFields(options, featurizer.fieldCount);
-  const loop = new TrainingLoop(options, featurizer.fieldCount, hooks);
-  const hashes = new Int32Array(featurizer.fieldCount);
-  const buf = new Uint32Array(featurizer.maxIndices);
+  const { loop, buf, hashes } = startStreamFit(source, featurizer, input, hooks);
   let dataFrom: number | undefined;
   let dataTo: number | undefined;
-  for (let pass = 1; pass <= options.passes; pass++) {
-    const stream = typeof source === 'function' ? source() : source;
-    loop.beginPass(pass);
+  for (const stream of loop.eachPass(source)) {
     let seen = 0;
     for await (const batch of stream) {
       const { labels, servedAtMs } = batch;
-      if (pass === 1 && servedAtMs !== undefined && batch.length > 0) {
+      if (loop.currentPass === 1 && servedAtMs !== undefined && batch.length > 0) {
         dataFrom ??= servedAtMs[0] as number;
         dataTo = servedAtMs[batch.length - 1] as number;
       }
@@ -509,7 +523,7 @@ export async function trainOnBatches(
   }
   return {
     ftrl: loop.ftrl,
-    options,
+    options: loop.options,
     passes: loop.passes,
     ...(dataFrom !== undefined ? { dataFrom: new Date(dataFrom) } : {}),
     ...(dataTo !== undefined ? { dataTo: new Date(dataTo) } : {}),
@@ -550,9 +564,7 @@ export async function trainOnFeaturizedRows(
     );
   }
   const size = loop.ftrl.size;
-  for (let pass = 1; pass <= options.passes; pass++) {
-    const stream = typeof source === 'function' ? source() : source;
-    loop.beginPass(pass);
+  for (const stream of loop.eachPass(source)) {
     let seen = 0;
     for await (const row of stream) {
       const y = checkLabel(row.label, seen);

@@ -1,3 +1,4 @@
+import { parseOrThrow } from '@fallback-ctr/runtime';
 import { z } from 'zod';
 import { ModelError, ModelErrorCode } from './errors.js';
 import { RAW_COLUMNS } from './raw-impression.js';
@@ -108,11 +109,7 @@ export type FeatureSpecInput = z.input<typeof FeatureSpecSchema>;
 
 /** Validates a feature spec, throwing ModelError(MODEL_FEATURE_SPEC_INVALID) that lists every problem. */
 export function parseFeatureSpec(input: unknown): FeatureSpec {
-  const r = FeatureSpecSchema.safeParse(input);
-  if (!r.success) {
-    throw new ModelError(ModelErrorCode.FEATURE_SPEC_INVALID, `Invalid feature spec:\n${z.prettifyError(r.error)}`, {
-      cause: r.error,
-    });
-  }
-  return r.data;
+  return parseOrThrow(FeatureSpecSchema, input, (issues, cause) => {
+    return new ModelError(ModelErrorCode.FEATURE_SPEC_INVALID, `Invalid feature spec:\n${issues}`, { cause });
+  });
 }

@@ -22,6 +22,7 @@ export {
   RuntimeErrorCode,
 } from './errors.js';
 export { type CreateLoggerOptions, createLogger, type Logger, REDACT_PATHS, silentLogger } from './logger.js';
+export { parseOrThrow } from './parse-or-throw.js';
 export { checkedSchemaName, SchemaNameSchema } from './postgres-schema.js';
 export { raceTimer } from './race-timer.js';
 export { type AttemptContext, backoffDelay, type RetryOptions, retry } from './retry.js';
