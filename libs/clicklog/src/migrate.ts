@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { errorMessage, type Logger, silentLogger } from '@fallback-ctr/runtime';
+import { type Logger, type SqlMigration as Migration, runSqlMigrations, silentLogger } from '@fallback-ctr/runtime';
 import { type Queryable, resolveSchema, withClient } from './connection.js';
 import { ClicklogError, ClicklogErrorCode } from './errors.js';
 import { MIGRATIONS } from './migrations/index.js';
-import type { Migration } from './migrations/migration.js';
 import type { ClicklogTarget } from './target.js';
 
 export interface MigrateOptions extends ClicklogTarget {
@@ -18,7 +17,7 @@ export interface MigrateResult {
   current: string;
 }
 
-/** Advisory-lock class shared by every clicklog runner; the second key is the schema's hash. */
+/** Advisory-lock class of the click-log migrations (prediction-log has its own); the second key is the schema's hash. */
 const LOCK_CLASS = 0x0c1c_0001;
 const MIGRATIONS_TABLE = 'schema_migrations';
 
@@ -39,23 +38,35 @@ export async function runMigrations(options: MigrateOptions, migrations: readonl
   const schema = resolveSchema(options);
   const logger = (options.logger ?? silentLogger()).child({ schema });
   return withClient(options.db, async (client) => {
-    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS, schema]);
-    try {
-      return await migrateLocked(client, schema, migrations, logger);
-    } finally {
-      // A broken connection drops the session lock by itself; do not mask the original error.
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, schema]).catch(() => undefined);
-    }
+    const applied = await runSqlMigrations({
+      client,
+      schema,
+      lockClass: LOCK_CLASS,
+      migrations,
+      applied: () => appliedMigrations(client, schema, migrations, logger),
+      record: (migration) =>
+        client.query(`INSERT INTO ${schema}.${MIGRATIONS_TABLE} (name, checksum) VALUES ($1, $2)`, [
+          migration.name,
+          checksum(migration),
+        ]),
+      failed: (message, cause) => new ClicklogError(ClicklogErrorCode.MIGRATION_FAILED, message, { cause }),
+      onApplied: (migration) => logger.info({ migration: migration.name }, 'migration applied'),
+    });
+    const current = migrations[migrations.length - 1]?.name ?? '';
+    return { schema, applied, current };
   });
 }
 
-async function migrateLocked(
+/**
+ * The names recorded in the schema (the table created if needed). A name this code does not know means a
+ * newer version migrated the schema: refused. A known one whose SQL changed since is only logged.
+ */
+async function appliedMigrations(
   client: Queryable,
   schema: string,
   migrations: readonly Migration[],
   logger: Logger,
-): Promise<MigrateResult> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+): Promise<Set<string>> {
   await client.query(
     `CREATE TABLE IF NOT EXISTS ${schema}.${MIGRATIONS_TABLE} (
        name text PRIMARY KEY,
@@ -80,31 +91,7 @@ async function migrateLocked(
       logger.warn({ migration: row.name }, 'applied migration differs from the code (edited after release?)');
     }
   }
-  const done = new Set(rows.map((r) => r.name));
-  const applied: string[] = [];
-  for (const migration of migrations) {
-    if (done.has(migration.name)) continue;
-    try {
-      await client.query('BEGIN');
-      await client.query(migration.sql(schema));
-      await client.query(`INSERT INTO ${schema}.${MIGRATIONS_TABLE} (name, checksum) VALUES ($1, $2)`, [
-        migration.name,
-        checksum(migration),
-      ]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw new ClicklogError(
-        ClicklogErrorCode.MIGRATION_FAILED,
-        `Migration ${migration.name} failed on schema "${schema}" and was rolled back: ${errorMessage(error)}`,
-        { cause: error },
-      );
-    }
-    logger.info({ migration: migration.name }, 'migration applied');
-    applied.push(migration.name);
-  }
-  const current = migrations[migrations.length - 1]?.name ?? '';
-  return { schema, applied, current };
+  return new Set(rows.map((r) => r.name));
 }
 
 /** Drops the schema and everything in it (test clean-up). No error when it does not exist. */

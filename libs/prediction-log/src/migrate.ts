@@ -1,7 +1,7 @@
-import { errorMessage } from '@fallback-ctr/runtime';
+import { runSqlMigrations, type SqlMigration } from '@fallback-ctr/runtime';
 import pg from 'pg';
 import { PredictionLogError, PredictionLogErrorCode } from './errors.js';
-import { PREDICTION_LOG_MIGRATIONS, type PredictionLogMigration } from './predictions-table.js';
+import { PREDICTION_LOG_MIGRATIONS } from './predictions-table.js';
 import { type PredictionLogTarget, resolveSchema } from './target.js';
 
 /** Its own advisory-lock class and bookkeeping table: independent of the click logs' migrations. */
@@ -21,43 +21,30 @@ export interface PredictionLogMigrateResult {
  */
 export async function migratePredictionLog(
   target: PredictionLogTarget,
-  migrations: readonly PredictionLogMigration[] = PREDICTION_LOG_MIGRATIONS,
+  migrations: readonly SqlMigration[] = PREDICTION_LOG_MIGRATIONS,
 ): Promise<PredictionLogMigrateResult> {
   const schema = resolveSchema(target);
   const own = typeof target.db === 'string' ? new pg.Client({ connectionString: target.db }) : undefined;
   if (own) await own.connect();
   const client = own ?? (await (target.db as pg.Pool).connect());
   try {
-    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS, schema]);
-    try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${schema}.${MIGRATIONS_TABLE} (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${schema}.${MIGRATIONS_TABLE}`);
-      const done = new Set(rows.map((r) => r.name));
-      const applied: string[] = [];
-      for (const migration of migrations) {
-        if (done.has(migration.name)) continue;
-        try {
-          await client.query('BEGIN');
-          await client.query(migration.sql(schema));
-          await client.query(`INSERT INTO ${schema}.${MIGRATIONS_TABLE} (name) VALUES ($1)`, [migration.name]);
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw new PredictionLogError(
-            PredictionLogErrorCode.MIGRATION_FAILED,
-            `Migration ${migration.name} failed on schema "${schema}" and was rolled back: ${errorMessage(error)}`,
-            { cause: error },
-          );
-        }
-        applied.push(migration.name);
-      }
-      return { schema, applied };
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, schema]).catch(() => undefined);
-    }
+    const applied = await runSqlMigrations({
+      client,
+      schema,
+      lockClass: LOCK_CLASS,
+      migrations,
+      applied: async () => {
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${schema}.${MIGRATIONS_TABLE} (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${schema}.${MIGRATIONS_TABLE}`);
+        return new Set(rows.map((r) => r.name));
+      },
+      record: (migration) =>
+        client.query(`INSERT INTO ${schema}.${MIGRATIONS_TABLE} (name) VALUES ($1)`, [migration.name]),
+      failed: (message, cause) => new PredictionLogError(PredictionLogErrorCode.MIGRATION_FAILED, message, { cause }),
+    });
+    return { schema, applied };
   } finally {
     if (own) await own.end().catch(() => undefined);
     else (client as pg.PoolClient).release();

@@ -1,16 +1,10 @@
+import type { SqlMigration } from '@fallback-ctr/runtime';
 /** Who a logged score was for: `served` went back to the ad server, `shadow` was scored and never returned. */
 export const PREDICTION_ROLES = ['served', 'shadow'] as const;
 export type PredictionRole = (typeof PREDICTION_ROLES)[number];
 
-/** One forward-only migration: SQL for a given (already validated) schema name. */
-export interface PredictionLogMigration {
-  /** Sortable, unique, never renamed once released. */
-  name: string;
-  sql(schema: string): string;
-}
-
 /** Every migration of the predictions log, in the order they apply. Append only. */
-export const PREDICTION_LOG_MIGRATIONS: readonly PredictionLogMigration[] = [
+export const PREDICTION_LOG_MIGRATIONS: readonly SqlMigration[] = [
   {
     name: '0001_create_predictions',
     sql: (s) => `

@@ -27,3 +27,4 @@ export { checkedSchemaName, SchemaNameSchema } from './postgres-schema.js';
 export { raceTimer } from './race-timer.js';
 export { type AttemptContext, backoffDelay, type RetryOptions, retry } from './retry.js';
 export { type Closer, createShutdown, type Shutdown, type ShutdownOptions } from './shutdown.js';
+export { runSqlMigrations, type SqlClient, type SqlMigration, type SqlMigrationRun } from './sql-migrations.js';

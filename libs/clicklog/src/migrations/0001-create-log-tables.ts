@@ -1,4 +1,4 @@
-import type { Migration } from './migration.js';
+import type { SqlMigration as Migration } from '@fallback-ctr/runtime';
 
 /** The ad server's two logs plus the synthetic-only truth table. */
 export const createLogTables: Migration = {
