@@ -166,50 +166,39 @@ function hashCanonical(hash: Hash, value: unknown, blob: boolean): void {
     });
     hash.update(']');
   } else if (value !== null && typeof value === 'object') {
-    hash.update('{');
-    let first = true;
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v === undefined) continue;
-      if (!first) hash.update(',');
-      first = false;
-      hash.update(`${JSON.stringify(k)}:`);
-      hashCanonical(hash, v, false);
-    }
-    hash.update('}');
+    hashObject(hash, value as Record<string, unknown>, (_key, v) => hashCanonical(hash, v, false));
   } else {
     hash.update(JSON.stringify(value) ?? 'null', 'utf8');
   }
 }
 
-/** sha256 (hex) and UTF-8 length of canonicalJson(payload), streaming the weight blobs. */
-function payloadSha256(payload: Record<string, unknown>): { sha256: string; bytes: number } {
-  const hash = new CountingHash();
+/** Feeds an object as canonicalJson writes it (keys sorted, undefined values left out), each value by `value`. */
+function hashObject(hash: Hash, object: Record<string, unknown>, value: (key: string, v: unknown) => void): void {
   hash.update('{');
   let first = true;
-  for (const k of Object.keys(payload).sort()) {
-    const v = payload[k];
+  for (const key of Object.keys(object).sort()) {
+    const v = object[key];
     if (v === undefined) continue;
     if (!first) hash.update(',');
     first = false;
-    hash.update(`${JSON.stringify(k)}:`);
-    if (k === 'weights' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      hash.update('{');
-      let firstW = true;
-      for (const wk of Object.keys(v).sort()) {
-        const wv = (v as Record<string, unknown>)[wk];
-        if (wv === undefined) continue;
-        if (!firstW) hash.update(',');
-        firstW = false;
-        hash.update(`${JSON.stringify(wk)}:`);
-        hashCanonical(hash, wv, wk === 'values' || wk === 'indices');
-      }
-      hash.update('}');
+    hash.update(`${JSON.stringify(key)}:`);
+    value(key, v);
+  }
+  hash.update('}');
+}
+
+/** sha256 (hex) and UTF-8 length of canonicalJson(payload), streaming the weight blobs. */
+function payloadSha256(payload: Record<string, unknown>): { sha256: string; bytes: number } {
+  const hash = new CountingHash();
+  hashObject(hash, payload, (key, v) => {
+    if (key === 'weights' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      hashObject(hash, v as Record<string, unknown>, (wk, wv) =>
+        hashCanonical(hash, wv, wk === 'values' || wk === 'indices'),
+      );
     } else {
       hashCanonical(hash, v, false);
     }
-  }
-  hash.update('}');
+  });
   return { sha256: hash.hash.digest('hex'), bytes: hash.bytes };
 }
 

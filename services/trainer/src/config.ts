@@ -338,23 +338,15 @@ export function loadTrainerConfig(env: Env = process.env, options: LoadTrainerCo
   const { clock = () => new Date(), requireDatabase = true } = options;
   const base = requireDatabase ? TrainerEnvSchema : TrainerEnvWithoutDatabaseSchema;
   const schema = base.superRefine((e, ctx) => {
-    if (e.TRAIN_WINDOW_END !== undefined) {
-      // A later end would count impressions whose clicks have not arrived yet as unclicked.
+    // A later end would count impressions whose clicks have not arrived yet as unclicked.
+    for (const key of ['TRAIN_WINDOW_END', 'SHADOW_WINDOW_END'] as const) {
+      const end = e[key];
+      if (end === undefined) continue;
       const latest = new Date(clock().getTime() - e.ATTRIBUTION_WINDOW_MINUTES * 60_000);
-      if (Date.parse(e.TRAIN_WINDOW_END) > latest.getTime()) {
+      if (Date.parse(end) > latest.getTime()) {
         ctx.addIssue({
           code: 'custom',
-          path: ['TRAIN_WINDOW_END'],
-          message: `a time at or before ${latest.toISOString()} (now minus ATTRIBUTION_WINDOW_MINUTES): later impressions have no final labels yet`,
-        });
-      }
-    }
-    if (e.SHADOW_WINDOW_END !== undefined) {
-      const latest = new Date(clock().getTime() - e.ATTRIBUTION_WINDOW_MINUTES * 60_000);
-      if (Date.parse(e.SHADOW_WINDOW_END) > latest.getTime()) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['SHADOW_WINDOW_END'],
+          path: [key],
           message: `a time at or before ${latest.toISOString()} (now minus ATTRIBUTION_WINDOW_MINUTES): later impressions have no final labels yet`,
         });
       }

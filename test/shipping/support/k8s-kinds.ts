@@ -7,51 +7,24 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import { ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 
 /**
- * Every kind the manifests may contain: the kubernetes-models class (runtime validation against
- * the API schema) and the module + interface that declares its fields (the strict field check).
+ * Every kind the manifests may contain, as `apiVersion/kind`, and its kubernetes-models class (runtime
+ * validation against the API schema). The fields are declared by interface `I<kind>` of module
+ * `kubernetes-models/<apiVersion>/<kind>` (the strict field check: kindDeclaration).
  * A manifest of any other kind fails the tests until it is added here.
  */
 export const KINDS = {
-  'v1/ConfigMap': { model: ConfigMap, module: 'kubernetes-models/v1/ConfigMap', type: 'IConfigMap' },
-  'v1/PersistentVolumeClaim': {
-    model: PersistentVolumeClaim,
-    module: 'kubernetes-models/v1/PersistentVolumeClaim',
-    type: 'IPersistentVolumeClaim',
-  },
-  'v1/Secret': { model: Secret, module: 'kubernetes-models/v1/Secret', type: 'ISecret' },
-  'v1/Service': { model: Service, module: 'kubernetes-models/v1/Service', type: 'IService' },
-  'v1/ServiceAccount': {
-    model: ServiceAccount,
-    module: 'kubernetes-models/v1/ServiceAccount',
-    type: 'IServiceAccount',
-  },
-  'apps/v1/Deployment': { model: Deployment, module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment' },
-  'autoscaling/v2/HorizontalPodAutoscaler': {
-    model: HorizontalPodAutoscaler,
-    module: 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler',
-    type: 'IHorizontalPodAutoscaler',
-  },
-  'batch/v1/CronJob': { model: CronJob, module: 'kubernetes-models/batch/v1/CronJob', type: 'ICronJob' },
-  'networking.k8s.io/v1/NetworkPolicy': {
-    model: NetworkPolicy,
-    module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
-    type: 'INetworkPolicy',
-  },
-  'policy/v1/PodDisruptionBudget': {
-    model: PodDisruptionBudget,
-    module: 'kubernetes-models/policy/v1/PodDisruptionBudget',
-    type: 'IPodDisruptionBudget',
-  },
-  'rbac.authorization.k8s.io/v1/Role': {
-    model: Role,
-    module: 'kubernetes-models/rbac.authorization.k8s.io/v1/Role',
-    type: 'IRole',
-  },
-  'rbac.authorization.k8s.io/v1/RoleBinding': {
-    model: RoleBinding,
-    module: 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding',
-    type: 'IRoleBinding',
-  },
+  'v1/ConfigMap': ConfigMap,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
+  'apps/v1/Deployment': Deployment,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'batch/v1/CronJob': CronJob,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 } as const;
 
 export type KindKey = keyof typeof KINDS;
@@ -62,4 +35,9 @@ export function kindKey(apiVersion: unknown, kind: unknown): string {
 
 export function isKnownKind(key: string): key is KindKey {
   return Object.hasOwn(KINDS, key);
+}
+
+/** Where kubernetes-models declares the fields of a kind: its module and interface, named after the key. */
+export function kindDeclaration(key: KindKey): { module: string; type: string } {
+  return { module: `kubernetes-models/${key}`, type: `I${key.slice(key.lastIndexOf('/') + 1)}` };
 }

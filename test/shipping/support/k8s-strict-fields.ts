@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
-import { KINDS, type KindKey } from './k8s-kinds.js';
+import { KINDS, type KindKey, kindDeclaration } from './k8s-kinds.js';
 
 /**
  * kubernetes-models validates types and required fields but lets unknown fields through (the API
@@ -19,11 +19,14 @@ const require = createRequire(import.meta.url);
 const VIRTUAL = join(dirname(require.resolve('kubernetes-models/package.json')), '__fctr_roots__.ts');
 
 export function createStrictFieldChecker(): StrictFieldChecker {
-  const entries = Object.entries(KINDS) as [KindKey, (typeof KINDS)[KindKey]][];
+  const keys = Object.keys(KINDS) as KindKey[];
   const source = [
-    ...entries.map(([, k], i) => `import type { ${k.type} as T${i} } from '${k.module}';`),
+    ...keys.map((key, i) => {
+      const { module, type } = kindDeclaration(key);
+      return `import type { ${type} as T${i} } from '${module}';`;
+    }),
     'export interface Roots {',
-    ...entries.map(([key], i) => `  ${JSON.stringify(key)}: T${i};`),
+    ...keys.map((key, i) => `  ${JSON.stringify(key)}: T${i};`),
     '}',
   ].join('\n');
   const options: ts.CompilerOptions = {

@@ -11,7 +11,7 @@ export function manifestProblems(object: unknown, strict: StrictFieldChecker): s
   const key = kindKey(apiVersion, kind);
   if (!isKnownKind(key)) return [`unsupported kind ${key} (add it to test/shipping/support/k8s-kinds.ts)`];
   const problems: string[] = [];
-  const Model = KINDS[key].model as unknown as new (data: unknown) => { validate(): void };
+  const Model = KINDS[key] as unknown as new (data: unknown) => { validate(): void };
   try {
     new Model(structuredClone(object)).validate();
   } catch (error) {
