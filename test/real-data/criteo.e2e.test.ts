@@ -61,11 +61,7 @@ describe('Criteo rows from the xlearn sdist end to end', () => {
     expect(params['search.skipped']).toMatch(/40 rows < TRAIN_SEARCH_MIN_VALIDATION_ROWS = 1,000/);
     expect(params).toMatchObject({ 'ftrl.alpha': '0.1', 'ftrl.l1': '1', 'ftrl.l2': '1', 'train.passes': '1' });
     expect(logs.some((l) => String(l.msg).startsWith('hyper-parameter search skipped'))).toBe(true);
-    const trials = await mlflow.searchAllRuns({
-      experimentIds: [run.info.experimentId],
-      filter: `tags.\`mlflow.parentRunId\` = '${run.info.runId}'`,
-    });
-    expect(trials).toHaveLength(0);
+    expect(await e2e.searchTrials(mlflow, run)).toHaveLength(0);
     const reasons = [...String(last?.msg).matchAll(/([a-z_]+) = (-?[\d.e+-]+)(?: ± [\d.e+-]+ SE)? \(must be/g)];
     expect(reasons.map(([, name]) => name)).toEqual(expect.arrayContaining(['train_rows', 'holdout_rows']));
     for (const [, name, value] of reasons) {

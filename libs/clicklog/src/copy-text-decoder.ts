@@ -1,5 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 
+/** COPY text: newline-terminated lines, as strings or as UTF-8 bytes holding whole lines. */
+export type CopyText = string | Buffer;
+
 /** The NULL marker of PostgreSQL's COPY text format. */
 export const COPY_NULL = '\\N';
 

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Queryable } from './connection.js';
+import type { CopyText } from './copy-text-decoder.js';
 import { insertLines } from './insert-lines.js';
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
@@ -14,9 +15,6 @@ export function copyText(value: string | null | undefined): string {
 }
 
 const CHUNK_CHARS = 1 << 16;
-
-/** COPY text: newline-terminated lines, as strings or as UTF-8 bytes holding whole lines. */
-export type CopyText = string | Buffer;
 
 /** Joins lines into ~64 KiB chunks: far fewer stream writes than one per row. Bytes pass as they are. */
 async function* chunked(lines: Iterable<CopyText> | AsyncIterable<CopyText>): AsyncGenerator<CopyText> {

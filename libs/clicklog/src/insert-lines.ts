@@ -1,6 +1,5 @@
 import type { Queryable } from './connection.js';
-import type { CopyText } from './copy-text.js';
-import { decodeCopyField } from './copy-text-decoder.js';
+import { type CopyText, decodeCopyField } from './copy-text-decoder.js';
 
 const COPY_SQL = /^COPY\s+([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*\(([^)]+)\)\s+FROM\s+STDIN$/i;
 /** Bind parameters per statement stay well below the protocol's limit of 65,535. */

@@ -2,8 +2,9 @@ import type { Logger } from '@fallback-ctr/runtime';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InferenceErrorCode } from './errors.js';
 import type { InferenceMetrics } from './metrics.js';
-import { MAX_ISSUES, type ValidationIssue } from './predict-limits.js';
+import { MAX_ISSUES } from './predict-limits.js';
 import type { ErrorResponse } from './predict-schemas.js';
+import type { ValidationIssue } from './validation-issue.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',

@@ -1,6 +1,6 @@
 import { errorCodes, type FastifyInstance } from 'fastify';
 import { type JsonShapeLimits, scanJsonShape } from './json-shape-scan.js';
-import type { ValidationIssue } from './predict-limits.js';
+import type { ValidationIssue } from './validation-issue.js';
 
 function unsupportedEncoding(encoding: string): Error {
   return Object.assign(

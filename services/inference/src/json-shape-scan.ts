@@ -1,4 +1,4 @@
-import type { ValidationIssue } from './predict-limits.js';
+import type { ValidationIssue } from './validation-issue.js';
 
 /** Bounds on a JSON text's shape, checked by scanJsonShape before the text is parsed. */
 export interface JsonShapeLimits {

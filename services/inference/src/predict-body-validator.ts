@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
-import { checkPredictBody, MAX_ISSUES, type ValidationIssue, WRONG_TYPE } from './predict-limits.js';
+import { checkPredictBody, MAX_ISSUES, WRONG_TYPE } from './predict-limits.js';
 import { jsonSchema, PredictImpressionSchema, predictRequestSchema } from './predict-schemas.js';
+import type { ValidationIssue } from './validation-issue.js';
 
 /** A Fastify body validator: true, or false with the issues in `errors` (Fastify reads them there). */
 export interface PredictBodyValidator {

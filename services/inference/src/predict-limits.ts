@@ -1,5 +1,6 @@
 import { RAW_COLUMNS } from '@fallback-ctr/model';
 import type { JsonShapeLimits } from './json-shape-scan.js';
+import type { ValidationIssue } from './validation-issue.js';
 
 /**
  * Size limits of a POST /predict body, beyond the byte limit and the batch size. They are checked
@@ -43,15 +44,6 @@ export function predictShapeLimits(maxBatchSize: number): JsonShapeLimits {
 
 /** Enough paths to fix a request; a body with thousands of bad fields does not get thousands back. */
 export const MAX_ISSUES = 20;
-
-/** The shape Fastify expects of a validation error (an Ajv error object). */
-export interface ValidationIssue {
-  keyword: string;
-  instancePath: string;
-  schemaPath: string;
-  params: Record<string, unknown>;
-  message?: string;
-}
 
 function issue(instancePath: string, keyword: string, message: string): ValidationIssue {
   return { keyword, instancePath, schemaPath: '#/limits', params: {}, message };

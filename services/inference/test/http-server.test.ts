@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { type HttpServerConfig, startHttpServer } from '../src/http-server.js';
 import { postPredict } from './api-requests.js';
 import { loadedHolder } from './fixtures.js';
@@ -17,15 +18,6 @@ const config: HttpServerConfig = {
   graceMs: 1_500,
 };
 const body = JSON.stringify({ impressions: [{ id: 'slow', ad_id: 'a' }] });
-
-/** Polls `condition` every 50 ms until it holds; fails after a deadline generous enough for a loaded machine. */
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A POST whose body arrives in two parts: in flight until `finish()` sends the rest. */
 function slowPredict(url: string) {
@@ -77,7 +69,7 @@ describe('graceful drain of the HTTP server', () => {
     expect(during.headers.get('connection')).toBe('close');
 
     // After the drain delay the listener is closed: new connections are refused ...
-    await waitFor(
+    await waitUntil(
       () =>
         fetch(`${server.url}/healthz`, { headers: { connection: 'close' } }).then(
           () => false,

@@ -1,6 +1,7 @@
 import { silentLogger } from '@fallback-ctr/runtime';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/support/wait-until.js';
 import { startHttpServer } from '../src/http-server.js';
 import { postPredict } from './api-requests.js';
 import { loadedHolder, makeArtifact } from './fixtures.js';
@@ -30,15 +31,6 @@ const replicaConfig = {
   drainMs: 0,
   graceMs: 5_000,
 };
-
-/** Polls `condition` until it holds; the deadline is generous enough for a machine at load 20. */
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('SIGTERM during a load run: readiness turns 503, every request sent is answered 2xx, exit 0 within the grace period', async () => {
@@ -86,7 +78,7 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
-    await waitFor(() => answered >= 300, 'load to be under way');
+    await waitUntil(() => answered >= 300, 'load to be under way');
     const signalled = Date.now();
     server.kill('SIGTERM');
     const [result] = await Promise.all([load, balancer]);
@@ -133,10 +125,10 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
       await server.waitForLog((l) => l.msg === 'model loaded: ready' && l.worker === 2);
       let endpoint = port;
       const clients = startPinnedClients({ connections: 20, body, endpoint: () => endpoint });
-      await waitFor(() => (clients.tally.ok.get('1') ?? 0) >= 200, 'warm-up traffic');
+      await waitUntil(() => (clients.tally.ok.get('1') ?? 0) >= 200, 'warm-up traffic');
       server.kill('SIGTERM');
       // kube-proxy: the pod leaves the Service's endpoints once it is not ready.
-      await waitFor(
+      await waitUntil(
         () =>
           fetch(`${server.url}/readyz`, { headers: { connection: 'close' } }).then(
             (r) => r.status === 503,
@@ -147,7 +139,7 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
       endpoint = Number(new URL(replica.url).port);
       const code = await server.exited;
       const replicaBefore = clients.tally.ok.get('7') ?? 0;
-      await waitFor(() => (clients.tally.ok.get('7') ?? 0) >= replicaBefore + 100, 'traffic on the replica');
+      await waitUntil(() => (clients.tally.ok.get('7') ?? 0) >= replicaBefore + 100, 'traffic on the replica');
       const tally = await clients.stop();
 
       expect(code, JSON.stringify(server.logs.filter((l) => l.level !== 'info' || l.msg.includes('stop')))).toBe(0);
