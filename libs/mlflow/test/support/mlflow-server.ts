@@ -2,8 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage } from '@fallback-ctr/runtime';
 import { freePort } from '../../../../scripts/demo/free-port.js';
+import {
+  sqliteMlflowServer,
+  stopProcessGroup,
+  waitMlflowHealthy,
+} from '../../../../scripts/demo/mlflow-server-process.js';
 import { setUpVariable } from '../../../../test/support/set-up-env.js';
 
 export interface TestMlflowServer {
@@ -38,26 +43,12 @@ export async function startTestMlflowServer(options: TestMlflowServerOptions = {
   const port = await freePort();
   const adminUsername = 'admin';
   const adminPassword = `Adm1n-${Math.random().toString(36).slice(2)}`;
-  const args = [
-    'server',
-    '--backend-store-uri',
-    `sqlite:///${join(dir, 'mlflow.db')}`,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--workers',
-    '1',
-  ];
+  const server = sqliteMlflowServer(join(dir, 'mlflow.db'), port);
+  const args = [...server.args];
   if (options.serveArtifacts === false)
     args.push('--no-serve-artifacts', '--default-artifact-root', join(dir, 'mlruns'));
   else args.push('--artifacts-destination', join(dir, 'artifacts'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    MLFLOW_FLASK_SERVER_SECRET_KEY: `test-${port}-secret`,
-    // No job runner: it is one more Python process importing MLflow at start-up, unused by these tests.
-    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
-  };
+  const env: NodeJS.ProcessEnv = { ...server.env, MLFLOW_FLASK_SERVER_SECRET_KEY: `test-${port}-secret` };
   if (options.basicAuth) {
     args.push('--app-name', 'basic-auth');
     const config = join(dir, 'basic_auth.ini');
@@ -80,35 +71,17 @@ export async function startTestMlflowServer(options: TestMlflowServerOptions = {
   const url = `http://127.0.0.1:${port}`;
   let stderr = '';
   let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
 
   function launch(): void {
     const started = spawn(mlflowBinary(), args, { cwd: dir, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     started.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
-    exited = new Promise<void>((done) => started.once('exit', () => done()));
     child = started;
   }
 
   async function kill(): Promise<void> {
-    const running = child;
-    if (running && running.exitCode === null && running.signalCode === null && running.pid) {
-      try {
-        process.kill(-running.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-      if (!stopped) {
-        try {
-          process.kill(-running.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await exited;
-      }
-    }
+    if (child) await stopProcessGroup(child);
   }
 
   async function stop(): Promise<void> {
@@ -118,19 +91,12 @@ export async function startTestMlflowServer(options: TestMlflowServerOptions = {
 
   /** Resolves once /health answers; throws (with the server's stderr) when it does not in time. */
   async function waitHealthy(): Promise<void> {
-    const deadline = Date.now() + (options.startTimeoutMs ?? 150_000);
-    while (Date.now() < deadline) {
-      if (child?.exitCode !== null) break;
-      try {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
-      await sleep(250);
+    try {
+      if (child) await waitMlflowHealthy(url, child, options.startTimeoutMs ?? 150_000);
+    } catch (error) {
+      await stop();
+      throw new Error(`the test MLflow server did not start on ${url} (${errorMessage(error)}):\n${stderr}`);
     }
-    await stop();
-    throw new Error(`the test MLflow server did not start on ${url}:\n${stderr}`);
   }
 
   launch();
