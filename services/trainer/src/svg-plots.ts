@@ -136,6 +136,19 @@ function legend(
   });
 }
 
+/** Ends a plot: the legend (each series, then the dashed grey reference line) in `corner`, and the closing tag. */
+function finish(
+  f: Frame,
+  series: readonly { label: string; color: string }[],
+  reference: string,
+  corner: 'top-left' | 'bottom-right',
+): string {
+  const entries = series.map((s) => ({ label: s.label, color: s.color }));
+  legend(f.parts, [...entries, { label: reference, color: '#999', dashed: true }], corner);
+  f.parts.push('</svg>');
+  return f.parts.join('\n');
+}
+
 function polyline(points: [number, number][], color: string, dashed = false): string {
   const d = points.map(([px, py]) => `${n(px)},${n(py)}`).join(' ');
   return `<polyline points="${d}" fill="none" stroke="${color}" stroke-width="2"${dashed ? ' stroke-dasharray="4 3"' : ''}/>`;
@@ -206,16 +219,7 @@ export function reliabilityDiagramSvg(
       );
     }
   }
-  legend(
-    f.parts,
-    [
-      ...series.map((s) => ({ label: s.label, color: s.color })),
-      { label: 'perfect calibration', color: '#999', dashed: true },
-    ],
-    'top-left',
-  );
-  f.parts.push('</svg>');
-  return f.parts.join('\n');
+  return finish(f, series, 'perfect calibration', 'top-left');
 }
 
 /** ROC curve(s) with the chance diagonal; labels carry the AUC. */
@@ -240,13 +244,7 @@ export function rocCurveSvg(title: string, series: Series<RocPoint[]>[], options
         s.color,
       ),
     );
-  legend(
-    f.parts,
-    [...series.map((s) => ({ label: s.label, color: s.color })), { label: 'chance', color: '#999', dashed: true }],
-    'bottom-right',
-  );
-  f.parts.push('</svg>');
-  return f.parts.join('\n');
+  return finish(f, series, 'chance', 'bottom-right');
 }
 
 /** One hour's live value with its standard error. */
@@ -320,14 +318,5 @@ export function liveCalibrationSvg(
       );
     }
   }
-  legend(
-    f.parts,
-    [
-      ...series.map((s) => ({ label: s.label, color: s.color })),
-      { label: 'calibrated (1)', color: '#999', dashed: true },
-    ],
-    'top-left',
-  );
-  f.parts.push('</svg>');
-  return f.parts.join('\n');
+  return finish(f, series, 'calibrated (1)', 'top-left');
 }

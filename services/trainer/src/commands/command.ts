@@ -92,21 +92,36 @@ export function flagOption(description: string, short?: string): OptionSpec<bool
   return { description, ...(short ? { short } : {}), read: (given) => given === true };
 }
 
-export function textOption(
+/**
+ * An option that takes a value: `parse` turns the text into the value, or undefined when it is not
+ * `expected`, which the UsageError then says ("--x must be <expected>, got "…"").
+ */
+function valueOption<T>(
   value: string,
   description: string,
-  check?: { pattern: RegExp; expected: string },
-): OptionSpec<string | undefined> {
+  expected: string,
+  parse: (given: string) => T | undefined,
+): OptionSpec<T | undefined> {
   return {
     value,
     description,
     read(given, flag) {
       if (typeof given !== 'string') return undefined;
-      if (check && !check.pattern.test(given))
-        throw new UsageError(`${flag} must be ${check.expected}, got "${given}"`);
-      return given;
+      const parsed = parse(given);
+      if (parsed === undefined) throw new UsageError(`${flag} must be ${expected}, got "${given}"`);
+      return parsed;
     },
   };
+}
+
+export function textOption(
+  value: string,
+  description: string,
+  check?: { pattern: RegExp; expected: string },
+): OptionSpec<string | undefined> {
+  return valueOption(value, description, check?.expected ?? 'text', (given) =>
+    !check || check.pattern.test(given) ? given : undefined,
+  );
 }
 
 export function integerOption(
@@ -116,17 +131,10 @@ export function integerOption(
 ): OptionSpec<number | undefined> {
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
   const expected = range.min === undefined && range.max === undefined ? 'an integer' : `an integer in [${min}, ${max}]`;
-  return {
-    value,
-    description,
-    read(given, flag) {
-      if (typeof given !== 'string') return undefined;
-      const n = Number(given);
-      if (!/^-?[0-9]+$/.test(given) || n < min || n > max)
-        throw new UsageError(`${flag} must be ${expected}, got "${given}"`);
-      return n;
-    },
-  };
+  return valueOption(value, description, expected, (given) => {
+    const n = Number(given);
+    return /^-?[0-9]+$/.test(given) && n >= min && n <= max ? n : undefined;
+  });
 }
 
 export function numberOption(
@@ -134,18 +142,10 @@ export function numberOption(
   description: string,
   range: { min: number; max: number },
 ): OptionSpec<number | undefined> {
-  return {
-    value,
-    description,
-    read(given, flag) {
-      if (typeof given !== 'string') return undefined;
-      const x = Number(given);
-      if (given.trim() === '' || !Number.isFinite(x) || x < range.min || x > range.max) {
-        throw new UsageError(`${flag} must be a number in [${range.min}, ${range.max}], got "${given}"`);
-      }
-      return x;
-    },
-  };
+  return valueOption(value, description, `a number in [${range.min}, ${range.max}]`, (given) => {
+    const x = Number(given);
+    return given.trim() !== '' && Number.isFinite(x) && x >= range.min && x <= range.max ? x : undefined;
+  });
 }
 
 export function writeLine(stream: Writable, text: string): void {
