@@ -215,6 +215,9 @@ export async function searchHyperparameters(
   let rowUpdates = 0;
   let lastRung: SearchTrial[] = [];
   for (let rung = 0; rung < rungRows.length; rung++) {
+    // A lone survivor is the winner whatever the rungs before the last say; only the last rung (the
+    // most rows) chooses its passes, and each trial trains from scratch: the rungs between are skipped.
+    if (alive.length === 1 && rung < rungRows.length - 1) continue;
     const n = rungRows[rung] as number;
     const rows = sliceRows(tune, nTune - n, nTune);
     const results: SearchTrial[] = [];

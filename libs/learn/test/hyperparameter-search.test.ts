@@ -35,9 +35,12 @@ describe('hyper-parameter search', () => {
     expect(trials).toEqual(search.trials);
     expect(search.rungs).toBeGreaterThanOrEqual(2);
     // Each rung keeps the best third: the next rung's trials are the previous one's best.
-    for (let k = 1; k < search.rungs; k++) {
-      const prev = trials.filter((t) => t.rung === k - 1).sort((a, b) => a.validationLogloss - b.validationLogloss);
-      const next = trials.filter((t) => t.rung === k);
+    const ran = [...new Set(trials.map((t) => t.rung))];
+    for (let i = 1; i < ran.length; i++) {
+      const prev = trials
+        .filter((t) => t.rung === ran[i - 1])
+        .sort((a, b) => a.validationLogloss - b.validationLogloss);
+      const next = trials.filter((t) => t.rung === ran[i]);
       expect(next.length).toBe(Math.ceil(prev.length / 3));
       const best = new Set(prev.slice(0, next.length).map((t) => `${t.alpha}/${t.l1}/${t.l2}`));
       for (const t of next) expect(best.has(`${t.alpha}/${t.l1}/${t.l2}`)).toBe(true);
@@ -55,6 +58,36 @@ describe('hyper-parameter search', () => {
     const defaults = trainOnBatch(train, { hashBits: 20 });
     expect(holdoutLogloss(result, holdout)).toBeLessThan(holdoutLogloss(bad, holdout));
     expect(holdoutLogloss(result, holdout)).toBeLessThan(holdoutLogloss(defaults, holdout) * 1.005);
+  });
+
+  it('skips the rungs between a lone survivor and the last one: the same winner, trained on the most rows', async () => {
+    const space = { alpha: [0.03, 0.1, 0.3], l1: [1], l2: [1], maxPasses: 2 };
+    const search = await searchHyperparameters(
+      train,
+      { hashBits: 20 },
+      { space, budget: 3.8, minBudgetRowUpdates: 0, minRungClicks: 1 },
+    );
+    expect(search.rungs).toBe(4);
+    expect(search.trials.map((t) => t.rung)).toEqual([0, 0, 0, 3]);
+    const first = search.trials.filter((t) => t.rung === 0).sort((a, b) => a.validationLogloss - b.validationLogloss);
+    const last = search.trials[3] as SearchTrial;
+    expect([last.alpha, last.l1, last.l2]).toEqual([first[0]?.alpha, first[0]?.l1, first[0]?.l2]);
+    expect(search.bestTrial).toBe(last);
+    // The last rung trains on every tune row (the first 80 %), from scratch, as it did after the skipped rungs.
+    const tuneRows = train.rows - Math.floor(train.rows * 0.2);
+    expect(last.trainRows).toBe(tuneRows);
+    const refit = trainOnBatch(sliceRows(train, 0, tuneRows), {
+      hashBits: 20,
+      alpha: last.alpha,
+      l1: 1,
+      l2: 1,
+      passes: 2,
+    });
+    const validation = sliceRows(train, tuneRows, train.rows);
+    const p = Array.from({ length: validation.rows }, (_, r) =>
+      sigmoid(refit.ftrl.margin(validation.indices, r * validation.width, validation.width)),
+    );
+    expect(last.loglossByPass[1]).toBeCloseTo(logloss(p, validation.labels), 12);
   });
 
   it('keeps pinned axes and validates its input', async () => {
