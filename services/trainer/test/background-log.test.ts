@@ -48,4 +48,27 @@ describe('BackgroundLog', () => {
     await expect(settling).rejects.toThrow('mlflow said 500');
     expect(started).toEqual([1, 2, 3]);
   });
+
+  it('with merge, folds the items queued behind the write in flight into one write, in order', async () => {
+    const started: number[][] = [];
+    const release: (() => void)[] = [];
+    const write = (items: number[]) =>
+      new Promise<void>((resolve) => {
+        started.push(items);
+        release.push(resolve);
+      });
+    const log = new BackgroundLog(write, { concurrency: 1, merge: (batches) => batches.flat() });
+    await log.add([1]);
+    for (const item of [2, 3, 4]) await log.add([item]);
+    expect(started).toEqual([[1]]);
+    release.shift()?.();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([[1], [2, 3, 4]]);
+    await log.add([5]);
+    release.shift()?.();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([[1], [2, 3, 4], [5]]);
+    release.shift()?.();
+    await log.settle();
+  });
 });

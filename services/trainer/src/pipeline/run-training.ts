@@ -11,6 +11,7 @@ import type { GateDecision } from '../promotion-gate.js';
 import { reconcileLeftovers } from '../reconcile.js';
 import { loadChampion } from '../registry.js';
 import { acquireRunLock, type RunLock, runLockKey } from '../run-lock.js';
+import { BackgroundLog } from './background-log.js';
 import { moveChallenger, rollOutChallenger } from './challenger-stage.js';
 import { loadAndCheckData } from './check-data.js';
 import { type ChosenHyperparameters, chooseHyperparameters } from './choose-hyperparameters.js';
@@ -20,7 +21,7 @@ import { type WindowBounds, windowBounds } from './load-window.js';
 import { type AliasState, promoteVersion, tagPromotion } from './promote.js';
 import { rollOutPromotion, rollOutVersion } from './rollout-stage.js';
 import { TrackingRun } from './tracking-run.js';
-import { shipCandidate, type TrainedCandidate, trainCandidate } from './train-candidate.js';
+import { shipCandidate, type TrainedCandidate, type TrainingProgress, trainCandidate } from './train-candidate.js';
 import type { TrainingSettings } from './train-options.js';
 
 export interface TrainingDeps {
@@ -252,17 +253,29 @@ async function chooseAndTrain(
     signal,
   });
   await run.logChosen(chosen, config);
-  const trained = await trainCandidate(split.train, {
+  // The learning curve's points are written while training goes on, those that queued up behind a
+  // write in one logBatch: awaiting each (one per ~12k rows) held the refit up for a round trip each.
+  const progress = new BackgroundLog((points: TrainingProgress[]) => run.logProgress(points), {
+    concurrency: 1,
+    merge: (batches) => batches.flat(),
+  });
+  const training = trainCandidate(split.train, {
     featureSpec: ctx.featureSpec,
     ftrl: chosen.ftrl,
     passes: chosen.passes,
     progressIntervalMs: config.progressIntervalMs,
     progressEveryRows: config.progressEveryRows,
     logger,
-    onProgress: (progress) => run.logProgress(progress),
+    onProgress: (point) => progress.add([point]),
     signal,
     rows,
   });
+  // A failed training's own error is the one reported, not a progress write it cut short.
+  const trained = await training.catch(async (error: unknown) => {
+    await progress.settle().catch(() => undefined);
+    throw error;
+  });
+  await progress.settle();
   return { chosen, trained };
 }
 

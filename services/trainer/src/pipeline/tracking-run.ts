@@ -186,16 +186,20 @@ export class TrackingRun {
   }
 
   /** Training progress, stepped by rows read so far (and per pass at the end of each). */
-  async logProgress(p: TrainingProgress): Promise<void> {
-    const metrics: MetricInput[] = [
-      { key: 'train_running_logloss', value: p.runningLogloss, step: p.totalRows },
-      { key: 'train_rows_per_second', value: p.rowsPerSecond, step: p.totalRows },
-    ];
-    if (p.passDone) {
+  /** Progress points as MLflow metrics stepped by rows (and by pass at a pass's end), in one logBatch. */
+  async logProgress(points: readonly TrainingProgress[]): Promise<void> {
+    const metrics: MetricInput[] = [];
+    for (const p of points) {
       metrics.push(
-        { key: 'pass_progressive_logloss', value: p.runningLogloss, step: p.pass },
-        { key: 'pass_rows', value: p.rows, step: p.pass },
+        { key: 'train_running_logloss', value: p.runningLogloss, step: p.totalRows },
+        { key: 'train_rows_per_second', value: p.rowsPerSecond, step: p.totalRows },
       );
+      if (p.passDone) {
+        metrics.push(
+          { key: 'pass_progressive_logloss', value: p.runningLogloss, step: p.pass },
+          { key: 'pass_rows', value: p.rows, step: p.pass },
+        );
+      }
     }
     await this.mlflow.logBatch(this.runId, { metrics });
   }
