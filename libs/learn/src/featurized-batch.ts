@@ -153,7 +153,8 @@ export function checkLabel(label: number, row: number): 0 | 1 {
 /**
  * Accumulates featurised rows into growing typed arrays. With `keepLast`, it holds the most recent
  * `keepLast` rows only (a ring: older rows are overwritten), so memory stays bounded whatever the
- * stream's length; `dropped` says how many were let go.
+ * stream's length; `dropped` says how many were let go. `build` hands its arrays over (no copy: the
+ * rows are held once, 129 bytes each with the default spec), so no row may be added after it.
  */
 export class FeaturizedBatchBuilder {
   private readonly featurizer: Featurizer;
@@ -165,6 +166,7 @@ export class FeaturizedBatchBuilder {
   private fieldHashes: Int32Array;
   private readonly fieldCount: number;
   private hasTrueCtr = true;
+  private built = false;
   /** Rows added so far (held and dropped). */
   private n = 0;
   private first: Date | undefined;
@@ -193,14 +195,15 @@ export class FeaturizedBatchBuilder {
   }
 
   add(row: LabeledImpression): void {
+    this.assertOpen();
     const label = checkLabel(row.label, this.n);
     const s = this.slot();
     const out = this.indices.subarray(s * this.width, (s + 1) * this.width);
     this.featurizer.hashFields(row.impression, this.fieldHashes, s * this.fieldCount);
     this.featurizer.indicesFromHashes(this.fieldHashes, s * this.fieldCount, out);
     this.labels[s] = label;
-    if (row.trueCtr === undefined) this.hasTrueCtr = false;
-    else this.trueCtr[s] = row.trueCtr;
+    if (row.trueCtr === undefined) this.noTrueCtr();
+    else if (this.hasTrueCtr) this.trueCtr[s] = row.trueCtr;
     if (row.servedAt !== undefined) {
       if (this.first === undefined) this.first = row.servedAt;
       this.last = row.servedAt;
@@ -210,6 +213,7 @@ export class FeaturizedBatchBuilder {
 
   /** Adds every row of a column batch (same result as `add` of each row as an object). */
   addBatch(batch: LabeledBatch): void {
+    this.assertOpen();
     const { labels, servedAtMs, trueCtr } = batch;
     for (let r = 0; r < batch.length; r++) {
       const label = checkLabel(labels[r] as number, this.n);
@@ -219,8 +223,8 @@ export class FeaturizedBatchBuilder {
       this.featurizer.indicesFromHashes(this.fieldHashes, s * this.fieldCount, out);
       this.labels[s] = label;
       const t = trueCtr?.[r];
-      if (t === undefined || Number.isNaN(t)) this.hasTrueCtr = false;
-      else this.trueCtr[s] = t;
+      if (t === undefined || Number.isNaN(t)) this.noTrueCtr();
+      else if (this.hasTrueCtr) this.trueCtr[s] = t;
       if (servedAtMs !== undefined) {
         const at = servedAtMs[r] as number;
         if (this.first === undefined) this.first = new Date(at);
@@ -230,8 +234,13 @@ export class FeaturizedBatchBuilder {
     }
   }
 
-  /** The rows held, oldest first. Once rows were dropped, `dataFrom` (the first row's time) is unknown. */
+  /**
+   * The rows held, oldest first, in the builder's own arrays (views; a ring is put in order in place).
+   * Once rows were dropped, `dataFrom` (the first row's time) is unknown.
+   */
   build(): FeaturizedBatch {
+    this.assertOpen();
+    this.built = true;
     const n = this.rows;
     // Oldest held row's slot: 0 until the ring wrapped.
     const start = this.dropped > 0 ? this.n % this.keepLast : 0;
@@ -257,6 +266,19 @@ export class FeaturizedBatchBuilder {
     };
   }
 
+  private assertOpen(): void {
+    if (this.built) {
+      throw new LearnError(LearnErrorCode.INPUT_INVALID, 'FeaturizedBatchBuilder: build() handed its rows over already');
+    }
+  }
+
+  /** A row without a true CTR: the batch will have none, so its array is let go. */
+  private noTrueCtr(): void {
+    if (!this.hasTrueCtr) return;
+    this.hasTrueCtr = false;
+    this.trueCtr = new Float64Array(0);
+  }
+
   /** Where the next row goes: the end while there is room (growing), else the oldest row's slot. */
   private slot(): number {
     if (this.n >= this.keepLast) return this.n % this.keepLast;
@@ -272,27 +294,42 @@ export class FeaturizedBatchBuilder {
     const labels = new Uint8Array(cap);
     labels.set(this.labels);
     this.labels = labels;
-    const t = new Float64Array(cap);
-    t.set(this.trueCtr);
-    this.trueCtr = t;
+    if (this.hasTrueCtr) {
+      const t = new Float64Array(cap);
+      t.set(this.trueCtr);
+      this.trueCtr = t;
+    }
     const h = new Int32Array(cap * this.fieldCount);
     h.set(this.fieldHashes);
     this.fieldHashes = h;
   }
 }
 
-/** A copy of `rows` rows of `stride` values from slot `start` on, wrapping at `rows` (a ring unrolled). */
+/**
+ * The first `rows` rows of `stride` values of `a`, oldest first, the oldest at slot `start` (a ring):
+ * rotated in place with a copy of the smaller part only, and returned as a view.
+ */
 function inOrder<T extends Uint32Array | Uint8Array | Int32Array | Float64Array>(
   a: T,
   start: number,
   rows: number,
   stride: number,
 ): T {
-  const out = a.slice(0, rows * stride) as T;
+  const out = a.subarray(0, rows * stride) as T;
   if (start === 0) return out;
-  out.copyWithin(0, start * stride, rows * stride);
-  const wrapped: ArrayLike<number> = a.subarray(0, start * stride);
-  (out as Float64Array).set(wrapped, (rows - start) * stride);
+  const cut = start * stride;
+  const end = rows * stride;
+  const view = out as unknown as Float64Array;
+  if (cut <= end - cut) {
+    // The newest rows, in slots [0, start), are the fewer: set them aside, move the oldest to the front.
+    const newest = view.slice(0, cut);
+    view.copyWithin(0, cut, end);
+    view.set(newest, end - cut);
+  } else {
+    const oldest = view.slice(cut, end);
+    view.copyWithin(end - cut, 0, cut);
+    view.set(oldest, 0);
+  }
   return out;
 }
 

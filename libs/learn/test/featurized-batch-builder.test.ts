@@ -19,6 +19,7 @@ function built(rows: number, keepLast?: number) {
 describe('FeaturizedBatchBuilder keepLast (bounded memory: the most recent rows only)', () => {
   it.each([
     [100, 37],
+    [40, 37],
     [74, 37],
     [37, 37],
     [20, 37],
@@ -49,5 +50,12 @@ describe('FeaturizedBatchBuilder keepLast (bounded memory: the most recent rows 
     const { batch } = built(1000, 50);
     expect(batch.indices.length).toBe(50 * featurizer.maxIndices);
     expect(batch.labels.length).toBe(50);
+  });
+
+  it('hands its arrays over without a copy, and takes no row after that', () => {
+    const { builder, batch } = built(8);
+    expect(batch.indices.byteOffset).toBe(0);
+    expect(batch.indices.buffer.byteLength).toBe(8 * featurizer.maxIndices * 4);
+    expect(() => builder.add(row(8))).toThrow(/handed its rows over/);
   });
 });
