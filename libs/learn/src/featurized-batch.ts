@@ -268,7 +268,10 @@ export class FeaturizedBatchBuilder {
 
   private assertOpen(): void {
     if (this.built) {
-      throw new LearnError(LearnErrorCode.INPUT_INVALID, 'FeaturizedBatchBuilder: build() handed its rows over already');
+      throw new LearnError(
+        LearnErrorCode.INPUT_INVALID,
+        'FeaturizedBatchBuilder: build() handed its rows over already',
+      );
     }
   }
 

@@ -105,8 +105,14 @@ export class ValueCounter {
 /**
  * The batch featurised again, from its field hashes, by `featurizer` (the same spec, typically with a
  * vocabulary now): no second read of the rows. The batch must hold every column of one featurizer.
+ * With `inPlace` the new indices overwrite the batch's own (which must then not be used again): the
+ * rows are not held twice.
  */
-export function refeaturizeBatch(batch: FeaturizedBatch, featurizer: Featurizer): FeaturizedBatch {
+export function refeaturizeBatch(
+  batch: FeaturizedBatch,
+  featurizer: Featurizer,
+  options: { inPlace?: boolean } = {},
+): FeaturizedBatch {
   const lineage = batch.lineage;
   const seg = lineage?.segments[0];
   if (
@@ -122,9 +128,11 @@ export function refeaturizeBatch(batch: FeaturizedBatch, featurizer: Featurizer)
     );
   }
   const width = featurizer.maxIndices;
-  const indices = new Uint32Array(batch.rows * width);
+  const indices = options.inPlace ? batch.indices : new Uint32Array(batch.rows * width);
+  const row = new Uint32Array(width);
   for (let r = 0; r < batch.rows; r++) {
-    featurizer.indicesFromHashes(seg.fieldHashes, r * lineage.fieldCount, indices.subarray(r * width, (r + 1) * width));
+    featurizer.indicesFromHashes(seg.fieldHashes, r * lineage.fieldCount, row);
+    indices.set(row, r * width);
   }
   const { vocabulary: _old, ...rest } = lineage;
   return {

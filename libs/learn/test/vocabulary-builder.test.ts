@@ -43,6 +43,9 @@ describe('ValueCounter', () => {
     const ad = defaultFeatureSpec.fields.findIndex((f) => f.name === 'ad_id');
     expect(again.indices[4 * again.width + ad]).toBe(rareValueHash(defaultFeatureSpec, 'ad_id') & (2 ** 20 - 1));
     expect(again.lineage?.vocabulary?.minCount).toBe(2);
+    const inPlace = refeaturizeBatch(batch, withVocabulary, { inPlace: true });
+    expect(inPlace.indices).toBe(batch.indices);
+    expect(Array.from(inPlace.indices)).toEqual(Array.from(again.indices));
   });
 });
 

@@ -70,7 +70,12 @@ export const ModelEnvSchema = z.object({
   TRAIN_SEARCH_MAX_ROWS: envInt(10_000, 1_000_000_000)
     .default(4_000_000)
     .describe(
-      'Training rows the search holds in memory (about 130 bytes each with the default spec); the refit of its winner trains on them. A longer training part is searched on its most recent rows and refitted streamed from Postgres.',
+      'The search runs on at most this many training rows, the most recent ones (the refit of its winner trains on the whole training part).',
+    ),
+  TRAIN_MAX_ROWS_IN_MEMORY: envInt(10_000, 1_000_000_000)
+    .default(10_000_000)
+    .describe(
+      'Training rows read once into memory for the search and the refit of its winner (about 130 bytes each with the default spec: 1.3 GB at the default). A longer training part keeps its most recent rows for the search and is refitted streamed from Postgres, one read per pass.',
     ),
   TRAIN_SEARCH_MIN_VALIDATION_ROWS: envInt(1)
     .default(1_000)
@@ -315,8 +320,10 @@ export function trainingSettings(e: z.output<typeof ModelEnvSchema>) {
     /** The hyper-parameter search: on by default; an axis whose variable is set is pinned to it. */
     search: {
       enabled: e.TRAIN_SEARCH,
-      /** Most training rows held in memory for the search and the refit. */
+      /** Most training rows (the most recent) the search runs on. */
       maxRows: e.TRAIN_SEARCH_MAX_ROWS,
+      /** Most training rows held in memory for the search and the refit. */
+      maxRowsInMemory: e.TRAIN_MAX_ROWS_IN_MEMORY,
       /** Below these the validation slice cannot rank candidates: the defaults are kept (search-guard.ts). */
       minValidationRows: e.TRAIN_SEARCH_MIN_VALIDATION_ROWS,
       minValidationClicks: e.TRAIN_SEARCH_MIN_VALIDATION_CLICKS,

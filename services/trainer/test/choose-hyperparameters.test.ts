@@ -62,6 +62,20 @@ describe('the hyper-parameter search trains its candidates as the model will be 
     expect(ads?.length).toBeGreaterThan(0);
     expect(ads?.length).toBeLessThan(new Set(rows.map((r) => r.impression.ad_id)).size);
 
+    // TRAIN_SEARCH_MAX_ROWS bounds the search (its most recent rows); the whole part stays in memory for the refit.
+    const capped = await searchedWith({
+      TRAIN_MIN_VALUE_COUNT: '5',
+      TRAIN_RARE_RATE: '0.05',
+      TRAIN_SEARCH_MAX_ROWS: '10000',
+    });
+    expect(capped.result.rows?.complete).toBe(true);
+    expect(capped.result.rows?.batch.rows).toBe(rows.length);
+    expect(capped.searched?.rows).toBe(10_000);
+    const whole = cold.result.rows?.batch;
+    expect(Array.from(capped.searched?.indices ?? [])).toEqual(
+      Array.from(whole?.indices.subarray((rows.length - 10_000) * whole.width) ?? []),
+    );
+
     const off = await searchedWith({ TRAIN_MIN_VALUE_COUNT: '0', TRAIN_RARE_RATE: '0' });
     expect(off.base).toMatchObject({ rareRate: 0 });
     expect(off.base?.rareTokenDraws).toBeUndefined();

@@ -68,7 +68,7 @@ describe('the train stage on the rows the search read into memory', () => {
     expect(a.scorer.artifact.vocabulary?.minCount).toBe(5);
   }, 180_000);
 
-  it('above TRAIN_SEARCH_MAX_ROWS holds only the most recent rows, and the refit streams to the same model without a counting pass', async () => {
+  it('above TRAIN_MAX_ROWS_IN_MEMORY holds only the most recent rows, and the refit streams to the same model without a counting pass', async () => {
     reads = 0;
     const whole = await readTrainingRows(train, { ...options, maxRows: train.rows });
     const maxRows = Math.floor(train.rows / 3);

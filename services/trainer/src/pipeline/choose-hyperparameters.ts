@@ -5,6 +5,7 @@ import {
   SearchSpaceSchema,
   type SearchTrial,
   searchHyperparameters,
+  sliceRows,
 } from '@fallback-ctr/learn';
 import type { FeatureSpec } from '@fallback-ctr/model';
 import type { Logger } from '@fallback-ctr/runtime';
@@ -51,10 +52,10 @@ export interface ChooseResult {
 /**
  * Stage 2a — choose the hyper-parameters: successive halving over a log grid of FTRL α, λ1, λ2 (and
  * the passes) by logloss on a validation slice, the end of the training part (strictly before the
- * holdout), on the training part read once into memory, at most its TRAIN_SEARCH_MAX_ROWS most recent
- * rows (libs/learn's searchHyperparameters). An axis whose FTRL_* / TRAIN_PASSES variable is set stays
- * pinned to it. The refit of the winner on the whole training part is the train stage's, with the
- * values and the rows returned here.
+ * holdout), on the training part read once into memory (at most TRAIN_MAX_ROWS_IN_MEMORY rows), the
+ * search on at most its TRAIN_SEARCH_MAX_ROWS most recent rows (libs/learn's searchHyperparameters).
+ * An axis whose FTRL_* / TRAIN_PASSES variable is set stays pinned to it. The refit of the winner on the
+ * whole training part is the train stage's, with the values and the rows returned here.
  */
 export async function chooseHyperparameters(
   train: Pick<SplitPart, 'read' | 'rows'>,
@@ -70,11 +71,14 @@ export async function chooseHyperparameters(
   const rows = await readTrainingRows(train, {
     featureSpec: o.featureSpec,
     ftrl: config.ftrl,
-    maxRows: config.search.maxRows,
+    maxRows: config.search.maxRowsInMemory,
     logger: o.logger,
     signal: o.signal,
   });
-  const { batch, counts } = rows;
+  const { counts } = rows;
+  // A view of the most recent rows: the search costs (and chooses) the same whatever the part's length.
+  const searchFrom = Math.max(0, rows.batch.rows - config.search.maxRows);
+  const batch = searchFrom > 0 ? sliceRows(rows.batch, searchFrom, rows.batch.rows) : rows.batch;
   const { rareRate, missingRate, beta } = config.ftrl;
   const skipped = searchSkipReason(batch, config.search);
   if (skipped !== undefined) {

@@ -101,13 +101,15 @@ export async function readTrainingRows(
     { inMemory },
     complete
       ? `training part in memory: ${batch.rows} rows, ${(inMemory.bytes / 1e6).toFixed(1)} MB`
-      : `training part longer than TRAIN_SEARCH_MAX_ROWS (${o.maxRows}): the search runs on its most recent ${batch.rows} rows (${(inMemory.bytes / 1e6).toFixed(1)} MB), the refit reads it again`,
+      : `training part longer than TRAIN_MAX_ROWS_IN_MEMORY (${o.maxRows}): its most recent ${batch.rows} rows held (${(inMemory.bytes / 1e6).toFixed(1)} MB) for the search, the refit reads it again`,
   );
   if (counter === undefined) return { batch, complete };
   if (!countStreamed) counter.addBatch(batch);
   const counts = coldStartCounts(counter, o, started);
   return {
-    batch: refeaturizeBatch(batch, createFeaturizer(o.featureSpec, { vocabulary: counts.vocabulary })),
+    batch: refeaturizeBatch(batch, createFeaturizer(o.featureSpec, { vocabulary: counts.vocabulary }), {
+      inPlace: true,
+    }),
     counts,
     complete,
   };
