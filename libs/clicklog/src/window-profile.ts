@@ -117,6 +117,9 @@ FROM w`;
     await client.query('BEGIN READ ONLY');
     try {
       await client.query('SET LOCAL jit = off');
+      // The first clicks' hash table outgrew the default 4 MB at 10M impressions (150k clicked): the join
+      // spilled the window's rows to disk in two batches (EXPLAIN ANALYZE 15.4 s, 9.9 s with this).
+      await client.query(`SET LOCAL work_mem = '64MB'`);
       const { rows } = await client.query<Record<string, string | number[] | null>>(sql, params);
       const range = await client.query<{ first: Date | null; last: Date | null }>(
         `SELECT (SELECT min(served_at) FROM ${schema}.impressions) AS first,
