@@ -1,7 +1,8 @@
 import type { Queryable } from './connection.js';
 import { type CopyText, decodeCopyField } from './copy-text-decoder.js';
 
-const COPY_SQL = /^COPY\s+([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*\(([^)]+)\)\s+FROM\s+STDIN$/i;
+/** The target is `schema.table`, or a bare name: the import's staging tables are TEMP tables (pg_temp). */
+const COPY_SQL = /^COPY\s+((?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*)\s*\(([^)]+)\)\s+FROM\s+STDIN$/i;
 /** Bind parameters per statement stay well below the protocol's limit of 65,535. */
 const MAX_PARAMETERS = 30_000;
 

@@ -1,8 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateTraffic, readTrainingRows, syntheticImpressions } from '../src/index.js';
+import { generateTraffic, importLog, migrate, readTrainingRows, syntheticImpressions } from '../src/index.js';
 import { createPool, uniqueSchema } from './support.js';
 
 const start = new Date('2020-05-01T00:00:00Z');
@@ -74,5 +77,48 @@ describe('the same writer on PostgreSQL (COPY) and on embedded PGlite (INSERT fa
     expect(new Set(real.ids).size).toBe(1200);
     expect(emb).toEqual(real);
     expect(real.clicks).toBeGreaterThan(0);
+  });
+
+  // `clicklog import` into the demo's database: the staging tables are TEMP tables named without a
+  // schema, which the INSERT fallback must take as COPY targets too.
+  it('imports a file with a separate click file, and re-imports it through the staging table, as PostgreSQL does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'clicklog-embedded-import-'));
+    const importSchema = uniqueSchema('embedded_import');
+    try {
+      const file = join(dir, 'impressions.csv');
+      const clicksFile = join(dir, 'clicks.csv');
+      const lines = ['id,when,item,pos'];
+      for (let i = 0; i < 50; i++)
+        lines.push(`e${i},2024-05-01T10:${String(i).padStart(2, '0')}:00Z,ad-${i % 3},${i % 2}`);
+      await writeFile(file, `${lines.join('\n')}\n`);
+      await writeFile(clicksFile, 'impression_id,clicked_at\ne3,2024-05-01T10:03:20Z\ne7,2024-05-01T10:07:30Z\n');
+      const mapping = {
+        idColumn: 'id',
+        timestampColumn: 'when',
+        columns: { ad_id: 'item', slot_id: 'pos' },
+        clicksFile,
+      };
+      const results = [];
+      for (const db of [realPool, embeddedPool]) {
+        await migrate({ db, schema: importSchema });
+        const first = await importLog({ db, schema: importSchema, file, mapping });
+        const again = await importLog({ db, schema: importSchema, file, mapping });
+        const stored = await db.query(
+          `SELECT i.id, i.served_at, i.ad_id, i.slot_id, c.clicked_at FROM ${importSchema}.impressions i
+           LEFT JOIN ${importSchema}.clicks c ON c.impression_id = i.id ORDER BY i.id`,
+        );
+        results.push({ first, again, stored: stored.rows });
+      }
+      const [real, emb] = results;
+      expect(real?.first).toMatchObject({ imported: 50, badRows: 0, clicks: { read: 2, imported: 2 } });
+      expect(real?.again).toMatchObject({ imported: 0, skippedDuplicates: 50, clicks: { imported: 0 } });
+      expect(emb?.first).toMatchObject({ imported: 50, badRows: 0, clicks: { read: 2, imported: 2 } });
+      expect(emb?.again).toMatchObject({ imported: 0, skippedDuplicates: 50, clicks: { imported: 0 } });
+      expect(emb?.stored).toHaveLength(50);
+      expect(emb?.stored).toEqual(real?.stored);
+    } finally {
+      await realPool.query(`DROP SCHEMA IF EXISTS ${importSchema} CASCADE`);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
