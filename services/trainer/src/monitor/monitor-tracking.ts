@@ -5,6 +5,7 @@ import { CLASSIC_ML_EXPERIMENT_KIND, MlflowTag, runUser } from '../mlflow-tags.j
 import { svgToPng } from '../png.js';
 import { RunTag } from '../registry.js';
 import { type HourPoint, liveCalibrationSvg } from '../svg-plots.js';
+import type { Window } from './field-drift.js';
 import type { GuardDecision } from './guard.js';
 import type { LiveQuality } from './live-quality.js';
 
@@ -27,7 +28,10 @@ export const MonitorVersionTag = {
   TOP_DRIFT: 'monitor.drift.top',
 } as const;
 
-/** Metric names, one point per hour: step = hours since the epoch, timestamp = the hour's start. */
+/**
+ * Metric names, one point per hour: step = the version's age (stepOrigin), timestamp = the hour's start
+ * (MLflow's "Time (wall)" x-axis shows the date).
+ */
 function hourMetrics(q: LiveQuality): Record<string, number> {
   const out: Record<string, number> = {
     'live.impressions': q.impressions,
@@ -42,6 +46,29 @@ function hourMetrics(q: LiveQuality): Record<string, number> {
     out['live.auc_se'] = q.auc.se;
   }
   return Object.fromEntries(Object.entries(out).filter(([, v]) => Number.isFinite(v)));
+}
+
+/** A version's training window, from its run's params (window.from / window.to); null if it has none. */
+export async function trainingWindow(mlflow: MlflowClient, modelName: string, version: string): Promise<Window | null> {
+  const registered = await mlflow.getModelVersion(modelName, version);
+  if (!registered.runId) return null;
+  const run = await mlflow.getRun(registered.runId);
+  const from = run.data.params['window.from'];
+  const to = run.data.params['window.to'];
+  if (!from || !to) return null;
+  return { from: new Date(from), to: new Date(to) };
+}
+
+/**
+ * Step 0 of a version's hourly metrics: the hour that holds the end of its training window (else its
+ * registration), so step = the model's age in hours, small and the same on every monitor pass.
+ * Hours since 1970 (~492,000) read as "492.42k" on MLflow's charts.
+ */
+export async function stepOrigin(mlflow: MlflowClient, modelName: string, version: string): Promise<number> {
+  const window = await trainingWindow(mlflow, modelName, version);
+  // Neither known (a server that omits creation_timestamp): hours since 1970, as before.
+  const origin = window?.to.getTime() ?? (await mlflow.getModelVersion(modelName, version)).creationTimestamp ?? 0;
+  return Math.floor(origin / HOUR_MS) * HOUR_MS;
 }
 
 /**
@@ -81,7 +108,7 @@ export async function monitoringRun(
       [MlflowTag.SOURCE_NAME]: 'fallback-ctr-trainer monitor',
       [MlflowTag.SOURCE_TYPE]: 'JOB',
       [MlflowTag.USER]: runUser(),
-      [MlflowTag.RUN_NOTE]: `Live quality of ${modelName} version ${version} on the traffic it served: per hour, Σp/Σy (calibration), logloss and AUC with standard errors, from the prediction log joined with the click logs once the attribution window has passed. Step = hours since 1970-01-01 UTC.`,
+      [MlflowTag.RUN_NOTE]: `Live quality of ${modelName} version ${version} on the traffic it served: per hour, Σp/Σy (calibration), logloss and AUC with standard errors, from the prediction log joined with the click logs once the attribution window has passed. Step = the version's age in hours (since the end of its training window; the hour holding it is 0); each point's timestamp is its hour, for MLflow's Time x-axis.`,
     },
   });
   return { runId: run.info.runId, experimentId: experiment.experimentId, artifactUri: run.info.artifactUri };
@@ -103,9 +130,11 @@ export interface MonitorLogInput {
 export async function logMonitoring(mlflow: MlflowClient, input: MonitorLogInput): Promise<string> {
   const run = await monitoringRun(mlflow, input.experimentName, input.modelName, input.version);
   const mine = input.hourly.filter((q) => q.version === input.version && q.hour !== null);
+  const origin = mine.length > 0 ? await stepOrigin(mlflow, input.modelName, input.version) : 0;
   const metrics = mine.flatMap((q) => {
     const at = q.hour!.getTime();
-    return Object.entries(hourMetrics(q)).map(([key, value]) => ({ key, value, timestamp: at, step: at / HOUR_MS }));
+    const step = Math.round((at - origin) / HOUR_MS);
+    return Object.entries(hourMetrics(q)).map(([key, value]) => ({ key, value, timestamp: at, step }));
   });
   if (metrics.length > 0) await mlflow.logBatch(run.runId, { metrics });
   if (input.guard) {

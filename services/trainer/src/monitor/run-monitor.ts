@@ -11,7 +11,7 @@ import { type FieldDrift, fieldDrift, type Window } from './field-drift.js';
 import { type GuardDecision, guardCalibration } from './guard.js';
 import { type LiveQuality, liveQuality } from './live-quality.js';
 import type { MonitorSettings } from './monitor-env.js';
-import { logMonitoring, MonitorVersionTag } from './monitor-tracking.js';
+import { logMonitoring, MonitorVersionTag, trainingWindow } from './monitor-tracking.js';
 import { monitorGauges, pushGauges, writeGaugesFile } from './prometheus-export.js';
 
 const HOUR_MS = 3_600_000;
@@ -44,17 +44,6 @@ export interface MonitorReport {
   rolledBack: RollbackResult | null;
   /** The monitoring run of each version, in MLflow. */
   runLinks: Record<string, string>;
-}
-
-/** The champion's training window, from its run's params (window.from / window.to). */
-async function trainingWindow(mlflow: MlflowClient, modelName: string, version: string): Promise<Window | null> {
-  const registered = await mlflow.getModelVersion(modelName, version);
-  if (!registered.runId) return null;
-  const run = await mlflow.getRun(registered.runId);
-  const from = run.data.params['window.from'];
-  const to = run.data.params['window.to'];
-  if (!from || !to) return null;
-  return { from: new Date(from), to: new Date(to) };
 }
 
 const fmt = (v: number, digits = 4) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
