@@ -7,6 +7,7 @@ import {
   murmur3SafeIntegerI32,
   murmur3String,
   murmur3StringI32,
+  murmur3TextRangeI32,
   murmur3Uint32I32,
 } from './murmur3.js';
 import { RAW_COLUMNS, type RawImpression } from './raw-impression.js';
@@ -55,6 +56,13 @@ export interface Featurizer {
    * applies) into `out[offset..offset + fieldCount)`.
    */
   hashFields(raw: RawImpression, out: Int32Array, offset: number): void;
+  /** Field `field`'s value hash of one value, as hashFields writes it: hashValue(i, value of field i) = hashFields(raw)[i]. */
+  hashValue(field: number, value: unknown): number;
+  /**
+   * hashValue(field, text.slice(start, end)) without the slice for a categorical field: a caller reading
+   * a JSON text itself builds no string per value (the /predict body scan).
+   */
+  hashText(field: number, text: string, start: number, end: number): number;
   /**
    * hashFields of row `row` of a column batch, without building its object:
    * hashColumnsRow(batch, r) = hashFields(impressionAt(batch, r)).
@@ -184,6 +192,11 @@ export function createFeaturizer(specInput: FeatureSpec, options: FeaturizerOpti
     return murmur3Uint32I32(bucket, seed);
   }
 
+  function hashText(i: number, text: string, start: number, end: number): number {
+    if (kinds[i] !== KIND_CATEGORICAL) return hashField(i, text.slice(start, end));
+    return start === end ? (missing[i] as number) : murmur3TextRangeI32(text, start, end, seeds[i] as number);
+  }
+
   const ownHashes = new Int32Array(nf);
 
   /** The one place values become field hashes: column values from `columnValues`, the rest from `context`. */
@@ -253,6 +266,8 @@ export function createFeaturizer(specInput: FeatureSpec, options: FeaturizerOpti
     vocabulary,
     featurize,
     hashFields,
+    hashValue: hashField,
+    hashText,
     hashColumnsRow,
     indicesFromHashes,
   };

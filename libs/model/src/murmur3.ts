@@ -126,25 +126,33 @@ export function murmur3String(s: string, seed: number): number {
 }
 
 export function murmur3StringI32(s: string, seed: number): number {
-  const n = s.length;
+  return murmur3TextRangeI32(s, 0, s.length, seed);
+}
+
+/**
+ * murmur3StringI32(text.slice(start, end)) without the slice when the range is ASCII (a caller hashing
+ * values inside a JSON text it reads itself); int32.
+ */
+export function murmur3TextRangeI32(text: string, start: number, end: number, seed: number): number {
+  const n = end - start;
   // ASCII fast path: hash char codes directly, 4 at a time, falling back on the first non-ASCII char.
   let h = seed | 0;
-  let i = 0;
-  const blocksEnd = n & ~3;
+  let i = start;
+  const blocksEnd = start + (n & ~3);
   for (; i < blocksEnd; i += 4) {
-    const c0 = s.charCodeAt(i);
-    const c1 = s.charCodeAt(i + 1);
-    const c2 = s.charCodeAt(i + 2);
-    const c3 = s.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Utf8I32(s, seed);
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Utf8I32(text.slice(start, end), seed);
     h = murmur3MixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
   const tail = n & 3;
   if (tail !== 0) {
-    const c0 = s.charCodeAt(i);
-    const c1 = tail >= 2 ? s.charCodeAt(i + 1) : 0;
-    const c2 = tail === 3 ? s.charCodeAt(i + 2) : 0;
-    if ((c0 | c1 | c2) >= 0x80) return murmur3Utf8I32(s, seed);
+    const c0 = text.charCodeAt(i);
+    const c1 = tail >= 2 ? text.charCodeAt(i + 1) : 0;
+    const c2 = tail === 3 ? text.charCodeAt(i + 2) : 0;
+    if ((c0 | c1 | c2) >= 0x80) return murmur3Utf8I32(text.slice(start, end), seed);
     let k = c0 | (c1 << 8) | (c2 << 16);
     k = Math.imul(k, C1);
     k = (k << 15) | (k >>> 17);

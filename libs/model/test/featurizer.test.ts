@@ -225,3 +225,41 @@ describe('feature spec validation', () => {
     expect(() => parseFeatureSpec({ ...defaultFeatureSpec, hashBits: 27 })).toThrow(ModelError);
   });
 });
+
+describe('featurizer field by field (a caller reading its own bytes)', () => {
+  const f = createFeaturizer(defaultFeatureSpec);
+  const values: unknown[] = [
+    '',
+    'ios',
+    'Zürich',
+    '日本🙂',
+    '12',
+    '3.5',
+    7,
+    -0,
+    1.5,
+    Number.POSITIVE_INFINITY,
+    2 ** 60,
+    true,
+    false,
+    null,
+    undefined,
+  ];
+
+  it('hashValue(i, v) and hashText(i, a text holding v) are what hashFields writes for field i', () => {
+    const expected = new Int32Array(f.fieldCount);
+    for (const [i, field] of defaultFeatureSpec.fields.entries()) {
+      for (const value of values) {
+        const raw = (
+          field.source === 'context' ? { context: { [field.name]: value } } : { [field.name]: value }
+        ) as RawImpression;
+        f.hashFields(raw, expected, 0);
+        expect(f.hashValue(i, value), `${field.name} = ${String(value)}`).toBe(expected[i]);
+        if (typeof value !== 'string') continue;
+        // In place, inside a larger text: what surrounds the value must not count.
+        const text = `{"k":"${value}",`;
+        expect(f.hashText(i, text, 6, text.length - 2), `${field.name} = "${value}" in a text`).toBe(expected[i]);
+      }
+    }
+  });
+});
