@@ -2,9 +2,11 @@
  * POST /predict CPU per request against the floor, in one run, loopback only:
  *   (a) one inference worker's HTTP server (startHttpServer, the app a cluster worker runs; 2^20 model,
  *       bench/inference-hostile-server.ts), no MLflow needed;
+ *   (a0) the same server with the fused body scan off (FUSED_BODY_SCAN=false): every body by the exact
+ *       path (shape scan, JSON.parse, validator, featurise), to show what the scan is worth;
  *   (b) bare Fastify parsing the same body and sending (a)'s response for it as a constant
  *       (bench/inference-bare-fastify.ts).
- * Batch 1, 10 and 100; rounds interleave (a) and (b) cell by cell; server CPU is read from /proc
+ * Batch 1, 10 and 100; rounds interleave the servers cell by cell; server CPU is read from /proc
  * (the spawned process and its children) around each cell and divided by the requests it answered; the median round is
  * reported. CPU per request is the steadier figure on a shared machine (req/s depends on the load).
  *
@@ -16,6 +18,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { floorImpression } from './support/floor-impression.js';
 import { treeCpuSeconds } from './support/process-tree-cpu.js';
 
 const { values } = parseArgs({
@@ -32,22 +35,8 @@ const SIZES = [1, 10, 100] as const;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const children: ChildProcess[] = [];
 
-function impression(i: number) {
-  return {
-    id: `imp-${i}`,
-    slot_id: `slot-${i % 40}`,
-    placement: ['top', 'sidebar', 'footer'][i % 3],
-    ad_id: `ad-${(i * 7) % 400}`,
-    campaign_id: `c-${i % 40}`,
-    advertiser_id: `adv-${i % 15}`,
-    device_type: ['mobile', 'desktop', 'tablet'][i % 3],
-    os: ['android', 'ios', 'windows', 'macos'][i % 4],
-    country: ['DE', 'FR', 'US', 'GB'][i % 4],
-    context: { hour_of_day: i % 24, user_age_days: (i * 37) % 900, page_views: i % 30, site_category: 'news' },
-  };
-}
 const bodies = new Map(
-  SIZES.map((n) => [n, JSON.stringify({ impressions: Array.from({ length: n }, (_, i) => impression(i)) })]),
+  SIZES.map((n) => [n, JSON.stringify({ impressions: Array.from({ length: n }, (_, i) => floorImpression(i)) })]),
 );
 
 /** Starts a child that prints nothing (bare) or its URL (inference) and waits until it answers. */
@@ -85,8 +74,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 try {
   const load0 = loadavg();
-  const ports = { a: 18_411, b: 18_412 };
+  const ports = { a: 18_411, b: 18_412, a0: 18_413 };
   const a = await startServer('./inference-hostile-server.ts', ports.a);
+  const a0 = await startServer('./inference-hostile-server.ts', ports.a0, { FUSED_BODY_SCAN: 'false' });
   const responses: Record<string, string> = {};
   for (const [n, body] of bodies) {
     const res = await fetch(`http://127.0.0.1:${ports.a}/predict`, {
@@ -100,6 +90,7 @@ try {
   const servers = [
     { name: '(a) inference worker', port: ports.a, pid: a.pid as number },
     { name: '(b) bare Fastify floor', port: ports.b, pid: b.pid as number },
+    { name: '(a0) inference worker, exact path only', port: ports.a0, pid: a0.pid as number },
   ];
   const cpu = new Map<string, number[]>();
   const rps = new Map<string, number[]>();
@@ -118,20 +109,24 @@ try {
     `\nPOST /predict server CPU per request, autocannon ${connections} connections, ${seconds} s per cell, median of ${rounds} rounds, ` +
       `load average ${load0.map((l) => l.toFixed(1)).join(' / ')} before, ${load1.map((l) => l.toFixed(1)).join(' / ')} after\n`,
   );
-  console.log('| batch | (a) inference µs/req | (b) floor µs/req | (a) / (b) | (a) req/s | (b) req/s |');
-  console.log('|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '| batch | (a) inference µs/req | (b) floor µs/req | (a) / (b) | (a0) exact path only µs/req | (a0) / (b) | (a) req/s | (b) req/s |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   const at = (s: number, n: number, m: Map<string, number[]>) => median(m.get(`${servers[s]!.name}|${n}`) ?? []);
   for (const n of SIZES) {
     const ca = at(0, n, cpu);
     const cb = at(1, n, cpu);
+    const ca0 = at(2, n, cpu);
     console.log(
-      `| ${n} | ${ca.toFixed(1)} | ${cb.toFixed(1)} | ${(ca / cb).toFixed(2)} | ${Math.round(at(0, n, rps))} | ${Math.round(at(1, n, rps))} |`,
+      `| ${n} | ${ca.toFixed(1)} | ${cb.toFixed(1)} | ${(ca / cb).toFixed(2)} | ${ca0.toFixed(1)} | ${(ca0 / cb).toFixed(2)} | ${Math.round(at(0, n, rps))} | ${Math.round(at(1, n, rps))} |`,
     );
   }
   const slope = (s: number) => (at(s, 100, cpu) - at(s, 1, cpu)) / 99;
   console.log(
     `\nper extra impression: (a) ${slope(0).toFixed(2)} µs, (b) ${slope(1).toFixed(2)} µs; ` +
-      `fixed cost (batch 1 minus one impression): (a) ${(at(0, 1, cpu) - slope(0)).toFixed(1)} µs, (b) ${(at(1, 1, cpu) - slope(1)).toFixed(1)} µs`,
+      `fixed cost (batch 1 minus one impression): (a) ${(at(0, 1, cpu) - slope(0)).toFixed(1)} µs, (b) ${(at(1, 1, cpu) - slope(1)).toFixed(1)} µs; ` +
+      `(a0) ${slope(2).toFixed(2)} µs per extra impression, fixed ${(at(2, 1, cpu) - slope(2)).toFixed(1)} µs`,
   );
 } finally {
   for (const c of children) {

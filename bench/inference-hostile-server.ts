@@ -1,7 +1,8 @@
 /**
  * Child of bench/inference-hostile.ts: one inference worker's HTTP server (startHttpServer, the same
  * app a cluster worker runs) with a 2^20-bucket model, listening on PORT. Its RSS is read from /proc
- * by the parent, so the figures are this process alone.
+ * by the parent, so the figures are this process alone. FUSED_BODY_SCAN=false serves every body by the
+ * exact path (JSON.parse), for bench/inference-floor.ts's comparison.
  */
 import { createModelHolder } from '@fallback-ctr/inference';
 import { silentLogger } from '@fallback-ctr/runtime';
@@ -22,5 +23,6 @@ const server = await startHttpServer({
   },
   holder: createModelHolder(model),
   logger: silentLogger(),
+  fusedBodyScan: process.env.FUSED_BODY_SCAN !== 'false',
 });
 process.stdout.write(`${server.url}\n`);

@@ -8,6 +8,7 @@ import { cachedFor, createMetrics, type InferenceMetrics, recordServedModel, rec
 import type { ModelHolder } from './model-holder.js';
 import { notFoundHandler } from './not-found-handler.js';
 import { registerDocs } from './openapi-docs.js';
+import { createPredictBodyScan } from './predict-body-scan.js';
 import { predictShapeLimits } from './predict-limits.js';
 import { registerPredictRoute } from './predict-route.js';
 import { observeRoutes } from './route-observers.js';
@@ -35,6 +36,11 @@ export interface BuildAppOptions {
   shadow?: { holder: ModelHolder; share: number; onScored?: (scores: ShadowScores) => void };
   /** Where served scores are logged (off when absent); the caller owns it and closes it after the app. */
   predictionLog?: PredictionLogWriter;
+  /**
+   * Read common /predict bodies with the fused scan (predict-body-scan.ts). Default true; always off
+   * with a shadow model, which scores the parsed impressions. Off in the differential test's reference app.
+   */
+  fusedBodyScan?: boolean;
 }
 
 /** A /metrics scrape is answered from an aggregate at most this old: scrapers cannot starve /predict. */
@@ -55,7 +61,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = createServer(logger, options.bodyLimitBytes ?? 1024 * 1024, options.requestTimeoutMs ?? 10_000);
   const errors = createErrorReplies(logger, metrics);
   // JSON only: text/plain would otherwise be accepted and fail later as a 400 instead of a 415.
-  installJsonBodyParser(app, predictShapeLimits(maxBatchSize));
+  const scan = (options.fusedBodyScan ?? true) && !options.shadow ? createPredictBodyScan(maxBatchSize) : undefined;
+  installJsonBodyParser(
+    app,
+    predictShapeLimits(maxBatchSize),
+    scan &&
+      ((text) => {
+        const model = holder.get();
+        return model && scan(text, model);
+      }),
+  );
   app.setErrorHandler(errors.handler);
   const routes = observeRoutes(app, metrics, logger);
   app.setNotFoundHandler(notFoundHandler(errors, routes));

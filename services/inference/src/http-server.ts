@@ -34,6 +34,7 @@ export async function startHttpServer(options: {
   metricsText?: () => Promise<string>;
   shadow?: BuildAppOptions['shadow'];
   predictionLog?: PredictionLogWriter;
+  fusedBodyScan?: boolean;
 }): Promise<HttpServer> {
   const { config, holder, logger } = options;
   const app = await buildApp({
@@ -47,6 +48,7 @@ export async function startHttpServer(options: {
     metricsText: options.metricsText,
     shadow: options.shadow,
     predictionLog: options.predictionLog,
+    fusedBodyScan: options.fusedBodyScan,
   });
   const url = await app.listen({ host: config.host, port: config.port });
   let draining: Promise<boolean> | undefined;

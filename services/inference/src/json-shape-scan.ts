@@ -17,19 +17,20 @@ export interface JsonShapeLimits {
 const OBJECT = 0;
 const ARRAY = 1;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
+// Character codes of JSON's structure and whitespace (also read by predict-body-scan.ts).
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COMMA = 0x2c;
+export const COLON = 0x3a;
+export const OPEN_OBJECT = 0x7b;
+export const CLOSE_OBJECT = 0x7d;
+export const OPEN_ARRAY = 0x5b;
+export const CLOSE_ARRAY = 0x5d;
 
-const SPACE = 0x20;
-const NEWLINE = 0x0a;
-const RETURN = 0x0d;
-const TAB = 0x09;
+export const SPACE = 0x20;
+export const NEWLINE = 0x0a;
+export const RETURN = 0x0d;
+export const TAB = 0x09;
 
 /** Index of the quote closing the string whose opening quote is at `open`, or -1 when it never closes. */
 function closingQuote(text: string, open: number): number {

@@ -3,7 +3,8 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { ErrorReplies } from './error-handler.js';
 import { InferenceErrorCode } from './errors.js';
 import type { InferenceMetrics } from './metrics.js';
-import type { ModelHolder } from './model-holder.js';
+import type { LoadedModel, ModelHolder } from './model-holder.js';
+import { HashedPredictBody } from './predict-body-scan.js';
 import { compilePredictBodyValidator } from './predict-body-validator.js';
 import {
   ERROR_RESPONSE,
@@ -42,10 +43,16 @@ export function registerPredictRoute(app: FastifyInstance, o: PredictRouteOption
     415: ERROR_RESPONSE,
   };
   const { predictionLog } = o;
-  /** The served model as the prediction log names it: one object per load, so the log escapes its name once. */
-  let loggedModel: LoggedModel | undefined;
-  if (predictionLog)
-    holder.onLoad((model) => (loggedModel = { name: model.name, version: model.version, role: 'served' }));
+  /** A served model as the prediction log names it: one object per model, so the log escapes its name once. */
+  const loggedModels = new WeakMap<LoadedModel, LoggedModel>();
+  const loggedModel = (model: LoadedModel): LoggedModel => {
+    let logged = loggedModels.get(model);
+    if (logged === undefined) {
+      logged = { name: model.name, version: model.version, role: 'served' };
+      loggedModels.set(model, logged);
+    }
+    return logged;
+  };
 
   app.post(
     '/predict',
@@ -63,26 +70,29 @@ export function registerPredictRoute(app: FastifyInstance, o: PredictRouteOption
       ...(authenticate ? { onRequest: authenticate } : {}),
     },
     (request, reply) => {
-      const model = holder.get();
+      // A body the fused scan read carries its hashes and the model they were made for.
+      const hashed = request.body instanceof HashedPredictBody ? request.body : undefined;
+      const model = hashed ? hashed.model : holder.get();
       if (!model) {
         reply.header('retry-after', '1');
         return errors.send(reply, 503, InferenceErrorCode.NOT_READY, 'model not loaded yet');
       }
-      const { impressions } = request.body as PredictRequest;
+      const impressions = hashed ? undefined : (request.body as PredictRequest).impressions;
       // One buffer for all requests: scoring and copying out happen synchronously, nothing interleaves.
-      const ctrs = model.scorer.scoreBatch(impressions, scores);
-      const predictions: PredictResponse['predictions'] = new Array(impressions.length);
-      for (let i = 0; i < impressions.length; i++) {
-        const id = impressions[i]?.id;
+      const ctrs = hashed ? hashed.score(scores) : model.scorer.scoreBatch(impressions ?? [], scores);
+      const count = hashed ? hashed.count : (impressions?.length ?? 0);
+      const predictions: PredictResponse['predictions'] = new Array(count);
+      for (let i = 0; i < count; i++) {
+        const id = hashed ? hashed.ids[i] : impressions?.[i]?.id;
         predictions[i] = id === undefined ? { ctr: ctrs[i] ?? Number.NaN } : { id, ctr: ctrs[i] ?? Number.NaN };
       }
       // Queued synchronously, written later by the log's own connection: never awaited here.
-      if (loggedModel) predictionLog?.record(loggedModel, impressions, ctrs);
-      metrics.predictions.inc(impressions.length);
-      metrics.batchSize.observe(impressions.length);
+      predictionLog?.record(loggedModel(model), predictions, ctrs);
+      metrics.predictions.inc(count);
+      metrics.batchSize.observe(count);
       const body: PredictResponse = { model: model.name, version: model.version, predictions };
       reply.send(body);
-      shadow?.afterAnswer(impressions);
+      if (impressions) shadow?.afterAnswer(impressions);
       return reply;
     },
   );

@@ -271,9 +271,9 @@ describe('bad requests to POST /predict: each a 4xx with a useful message', () =
         expect(body.issues).toEqual([{ path, message: expect.stringMatching(message) }]);
         expect(body.message).toContain(path);
       }
-      // The same parser still parses what passes the scan.
+      // The same parser still parses what passes the scan (a non-ASCII value: the fused body scan leaves it to JSON.parse).
       parse.mockClear();
-      const valid = json({ impressions: [{ os: 'ios' }] });
+      const valid = json({ impressions: [{ os: 'iOS é' }] });
       const ok = await big.inject(predictRequest(valid));
       expect(ok.statusCode).toBe(200);
       expect(parse.mock.calls.some(([text]) => text === valid)).toBe(true);
