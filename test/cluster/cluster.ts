@@ -261,6 +261,24 @@ export function settled(namespace: string, replicas: number): ReplicaSetJson | u
 }
 
 /** Applies the base manifests into `namespace` and waits for three ready inference pods. */
+/**
+ * The set-up of the trainer's cluster tests: a namespace of their own with k8s/base applied (three
+ * ready inference pods) and the trainer's ServiceAccount identity in it. The namespace is deleted
+ * again if the set-up fails; after the tests, deleteNamespace.
+ */
+export async function namespaceWithBase(
+  prefix: string,
+): Promise<{ namespace: string; trainer: ServiceAccountIdentity }> {
+  const namespace = createNamespace(prefix);
+  try {
+    await applyBase(namespace);
+    return { namespace, trainer: serviceAccountIdentity(namespace, TRAINER_SERVICE_ACCOUNT) };
+  } catch (error) {
+    deleteNamespace(namespace);
+    throw error;
+  }
+}
+
 export async function applyBase(namespace: string): Promise<void> {
   const folder = namespacedKustomization('k8s/base', namespace);
   try {

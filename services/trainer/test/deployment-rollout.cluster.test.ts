@@ -4,13 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ANNOTATION_KEY,
   adminKubeconfig,
-  applyBase,
-  createNamespace,
   deleteNamespace,
   INFERENCE_DEPLOYMENT,
+  namespaceWithBase,
   replicaSets,
   type ServiceAccountIdentity,
-  serviceAccountIdentity,
   setProgressDeadline,
   settled,
   TRAINER_SERVICE_ACCOUNT,
@@ -73,9 +71,7 @@ function samplePods(templateAnnotation: string): { stop(): Promise<Sample[]> } {
 
 describe('DeploymentRollout against a real API server, as the trainer ServiceAccount', () => {
   beforeAll(async () => {
-    namespace = createNamespace('rollout');
-    await applyBase(namespace);
-    trainer = serviceAccountIdentity(namespace, TRAINER_SERVICE_ACCOUNT);
+    ({ namespace, trainer } = await namespaceWithBase('rollout'));
     rollout = createDeploymentRollout(trainer.kubeConfig(), target(), silentLogger());
   });
   afterAll(() => {

@@ -2,18 +2,15 @@ import { ARTIFACT_FILE_NAME, CHAMPION_ALIAS, PREVIOUS_CHAMPION_ALIAS, parseArtif
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ANNOTATION_KEY,
-  applyBase,
-  createNamespace,
   deleteNamespace,
   INFERENCE_DEPLOYMENT,
   kubectlOk,
+  namespaceWithBase,
   pods,
   replicaSets,
   type ServiceAccountIdentity,
-  serviceAccountIdentity,
   setProgressDeadline,
   settled,
-  TRAINER_SERVICE_ACCOUNT,
   useNoSurgeQuota,
   waitFor,
 } from '../../../test/cluster/cluster.js';
@@ -51,9 +48,7 @@ const aliasVersion = async (alias: string) =>
 
 describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API server', () => {
   beforeAll(async () => {
-    namespace = createNamespace('lifecycle');
-    await applyBase(namespace);
-    trainer = serviceAccountIdentity(namespace, TRAINER_SERVICE_ACCOUNT);
+    ({ namespace, trainer } = await namespaceWithBase('lifecycle'));
     await seedTraffic(goodSchema);
     await seedTraffic(shuffledSchema, { degrade: { mode: 'shuffled-labels', fromDay: 0 } });
   });

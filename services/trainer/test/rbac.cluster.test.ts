@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  applyBase,
   createNamespace,
   deleteNamespace,
   INFERENCE_DEPLOYMENT,
   kubectl,
+  namespaceWithBase,
   type ServiceAccountIdentity,
-  serviceAccountIdentity,
   TRAINER_SERVICE_ACCOUNT,
 } from '../../../test/cluster/cluster.js';
 
@@ -18,10 +17,8 @@ const annotate = (value: string) =>
 
 describe("the trainer's ServiceAccount (k8s/base Role): get and patch of the one Deployment, nothing else", () => {
   beforeAll(async () => {
-    namespace = createNamespace('rbac');
     elsewhere = createNamespace('rbac-other');
-    await applyBase(namespace);
-    trainer = serviceAccountIdentity(namespace, TRAINER_SERVICE_ACCOUNT);
+    ({ namespace, trainer } = await namespaceWithBase('rbac'));
   });
   afterAll(() => {
     if (namespace) deleteNamespace(namespace);
