@@ -144,32 +144,15 @@ async function runLocked(
   const status = placed === null ? 'REJECTED' : placed.as === 'champion' ? 'PROMOTED' : 'CHALLENGER';
   await run.nameAfter(bounds, { version: published.version, status });
   await run.finish();
+  const registered = { runId: run.runId, version: published.version, decision: published.decision };
   if (placed?.as === 'champion') {
-    return {
-      status: 'PROMOTED',
-      runId: run.runId,
-      version: published.version,
-      previousChampion: placed.before.champion,
-      decision: published.decision,
-    };
+    return { status: 'PROMOTED', ...registered, previousChampion: placed.before.champion };
   }
+  const champion = published.decision.championVersion;
   if (placed?.as === 'challenger') {
-    return {
-      status: 'CHALLENGER',
-      runId: run.runId,
-      version: published.version,
-      champion: published.decision.championVersion,
-      previousChallenger: placed.previous,
-      decision: published.decision,
-    };
+    return { status: 'CHALLENGER', ...registered, champion, previousChallenger: placed.previous };
   }
-  return {
-    status: 'REJECTED',
-    runId: run.runId,
-    version: published.version,
-    champion: published.decision.championVersion,
-    decision: published.decision,
-  };
+  return { status: 'REJECTED', ...registered, champion };
 }
 
 /**
