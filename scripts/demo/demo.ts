@@ -164,17 +164,22 @@ async function runDemo(ctx: DemoContext): Promise<void> {
     ROLLOUT_MODE: 'none',
   };
 
+  /** A trainer run on every day so far (the window grows with the history); the champion after it. */
+  const trainOnDays = async (days: number) => {
+    await runTrainer({
+      root: ROOT,
+      output,
+      env: {
+        ...trainerEnv,
+        TRAIN_WINDOW_HOURS: String(24 * days),
+        TRAIN_WINDOW_END: new Date(start.getTime() + days * DAY_MS).toISOString(),
+      },
+    });
+    return registry.getModelVersionByAlias(env.DEMO_MODEL_NAME, 'champion');
+  };
+
   banner('4/7 trainer run on days 1-2');
-  await runTrainer({
-    root: ROOT,
-    output,
-    env: {
-      ...trainerEnv,
-      TRAIN_WINDOW_HOURS: '48',
-      TRAIN_WINDOW_END: new Date(start.getTime() + 2 * DAY_MS).toISOString(),
-    },
-  });
-  const first = await registry.getModelVersionByAlias(env.DEMO_MODEL_NAME, 'champion');
+  const first = await trainOnDays(2);
 
   banner(`5/7 inference API serving the champion (version ${first.version})`);
   const inferenceEnv = {
@@ -197,17 +202,7 @@ async function runDemo(ctx: DemoContext): Promise<void> {
 
   banner('6/7 a new day of traffic, and the trainer again');
   await generateTraffic({ ...traffic, days: 1, firstDay: 2, logger });
-  await runTrainer({
-    root: ROOT,
-    output,
-    // The window grows with the history: the new model learns from every day so far.
-    env: {
-      ...trainerEnv,
-      TRAIN_WINDOW_HOURS: '72',
-      TRAIN_WINDOW_END: new Date(start.getTime() + 3 * DAY_MS).toISOString(),
-    },
-  });
-  const second = await registry.getModelVersionByAlias(env.DEMO_MODEL_NAME, 'champion');
+  const second = await trainOnDays(3);
 
   banner(`7/7 inference restarted: each pod resolves champion (now version ${second.version}) at start-up`);
   await inference.stop();
