@@ -1,7 +1,7 @@
 import { silentLogger } from '@fallback-ctr/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promoteVersion, readAliases, restoreAliases } from '../src/pipeline/promote.js';
-import { mlflowClient, uniqueSuffix } from './support/e2e.js';
+import { cleanUp, mlflowClient, registerVersions, uniqueSuffix } from './support/e2e.js';
 
 const mlflow = mlflowClient();
 const modelName = `trainer-promote-${uniqueSuffix()}`;
@@ -9,22 +9,9 @@ const logger = silentLogger();
 
 describe('alias moves on the real MLflow registry', () => {
   beforeAll(async () => {
-    const experiment = await mlflow.getOrCreateExperiment(modelName);
-    const run = await mlflow.createRun({ experimentId: experiment.experimentId });
-    await mlflow.getOrCreateRegisteredModel(modelName);
-    for (let i = 0; i < 3; i++) {
-      await mlflow.createModelVersion({
-        name: modelName,
-        source: `${run.info.artifactUri}/model`,
-        runId: run.info.runId,
-      });
-    }
+    await registerVersions(mlflow, modelName, 3);
   });
-  afterAll(async () => {
-    await mlflow.deleteRegisteredModel(modelName).catch(() => undefined);
-    const e = await mlflow.getExperimentByName(modelName);
-    if (e) await mlflow.deleteExperiment(e.experimentId);
-  });
+  afterAll(() => cleanUp(modelName, []));
 
   it('promotes, keeps the replaced version as previous-champion, and restores exactly', async () => {
     expect(await readAliases(mlflow, modelName)).toEqual({ champion: null, previousChampion: null });

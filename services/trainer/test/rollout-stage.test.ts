@@ -9,7 +9,7 @@ import { TrainerError, TrainerErrorCode } from '../src/errors.js';
 import { promoteVersion, readAliases, tagPromotion } from '../src/pipeline/promote.js';
 import { type RolloutContext, rollOutPromotion, rollOutVersion } from '../src/pipeline/rollout-stage.js';
 import { RECONCILED_TAG, reconcileLeftovers } from '../src/reconcile.js';
-import { mlflowClient, trackingUri, uniqueSuffix } from './support/e2e.js';
+import { cleanUp, mlflowClient, registerVersions, trackingUri, uniqueSuffix } from './support/e2e.js';
 import { type FakeKubeApi, startFakeKubeApi, statuses } from './support/fake-kube-api.js';
 
 const mlflow = mlflowClient();
@@ -35,19 +35,8 @@ const patched = () =>
   );
 
 /** A registered model with `count` versions, all `promotion=pending` as a run leaves them before the alias moves. */
-async function registerVersions(count: number): Promise<void> {
-  const experiment = await mlflow.getOrCreateExperiment(modelName);
-  const run = await mlflow.createRun({ experimentId: experiment.experimentId });
-  await mlflow.getOrCreateRegisteredModel(modelName);
-  for (let i = 0; i < count; i++) {
-    await mlflow.createModelVersion({
-      name: modelName,
-      source: `${run.info.artifactUri}/model`,
-      runId: run.info.runId,
-      tags: { [VersionTag.GATE_OUTCOME]: 'PASS', [VersionTag.PROMOTION]: 'pending' },
-    });
-  }
-}
+const registerPending = (count: number) =>
+  registerVersions(mlflow, modelName, count, { [VersionTag.GATE_OUTCOME]: 'PASS', [VersionTag.PROMOTION]: 'pending' });
 
 describe('rolling a promotion out, and out again', () => {
   // A fresh Deployment per test: its scripted rollouts and annotations start clean.
@@ -57,13 +46,11 @@ describe('rolling a promotion out, and out again', () => {
   });
   afterEach(async () => {
     await kube.close();
-    await mlflow.deleteRegisteredModel(modelName).catch(() => undefined);
-    const e = await mlflow.getExperimentByName(modelName).catch(() => undefined);
-    if (e) await mlflow.deleteExperiment(e.experimentId);
+    await cleanUp(modelName, []);
   });
 
   it('a failed rollout whose undo fails too stays TRAINER_ROLLOUT_FAILED, caused by the rollout, and says both', async () => {
-    await registerVersions(2);
+    await registerPending(2);
     await promoteVersion(mlflow, modelName, '1', logger);
     const before = await promoteVersion(mlflow, modelName, '2', logger);
     // MLflow stops answering alias calls (it went away) just as the rollout fails.
@@ -94,7 +81,7 @@ describe('rolling a promotion out, and out again', () => {
   });
 
   it('reconciling finishes the rollout of a champion left pending, and marks it promoted', async () => {
-    await registerVersions(2);
+    await registerPending(2);
     await promoteVersion(mlflow, modelName, '1', logger);
     await tagPromotion(mlflow, modelName, '1', 'promoted');
     // A run moved champion to 2 and died before its rollout: the Deployment still names version 1.
@@ -118,7 +105,7 @@ describe('rolling a promotion out, and out again', () => {
   });
 
   it('a champion whose rollout fails again stays pending, for the next time', async () => {
-    await registerVersions(1);
+    await registerPending(1);
     await promoteVersion(mlflow, modelName, '1', logger);
     kube.scriptRollouts([statuses.progressing(1), statuses.deadlineExceeded()]);
     const leftovers = await reconcileLeftovers(

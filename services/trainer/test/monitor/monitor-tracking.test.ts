@@ -2,7 +2,7 @@ import { silentLogger } from '@fallback-ctr/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveQuality } from '../../src/monitor/live-quality.js';
 import { logMonitoring } from '../../src/monitor/monitor-tracking.js';
-import { mlflowClient, trackingUri, uniqueSuffix } from '../support/e2e.js';
+import { cleanUp, mlflowClient, registerVersions, trackingUri, uniqueSuffix } from '../support/e2e.js';
 
 const HOUR = 3_600_000;
 const mlflow = mlflowClient();
@@ -34,24 +34,13 @@ async function history(runId: string, key: string): Promise<{ step: number; time
 
 describe('the monitoring run’s hourly metrics', () => {
   beforeAll(async () => {
-    const experiment = await mlflow.getOrCreateExperiment(modelName);
-    const run = await mlflow.createRun({ experimentId: experiment.experimentId });
+    const run = await registerVersions(mlflow, modelName, 1);
     await mlflow.logParams(run.info.runId, {
       'window.from': '2026-03-01T00:00:00.000Z',
       'window.to': WINDOW_TO.toISOString(),
     });
-    await mlflow.getOrCreateRegisteredModel(modelName);
-    await mlflow.createModelVersion({
-      name: modelName,
-      source: `${run.info.artifactUri}/model`,
-      runId: run.info.runId,
-    });
   });
-  afterAll(async () => {
-    await mlflow.deleteRegisteredModel(modelName).catch(() => undefined);
-    const e = await mlflow.getExperimentByName(modelName);
-    if (e) await mlflow.deleteExperiment(e.experimentId);
-  });
+  afterAll(() => cleanUp(modelName, []));
 
   it('are stepped by the version’s age in hours (not hours since 1970) and stamped with their hour', async () => {
     const first = new Date('2026-03-05T08:00:00.000Z');

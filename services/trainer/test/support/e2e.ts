@@ -152,6 +152,30 @@ export function e2eNames(): { model(tag: string): string; schema(tag: string): s
   };
 }
 
+/**
+ * `count` versions of `modelName`, registered from one run of its experiment (its `model/` directory as
+ * source, nothing in it): for tests of the registry and its aliases. Returns that run.
+ */
+export async function registerVersions(
+  mlflow: MlflowClient,
+  modelName: string,
+  count: number,
+  tags?: Record<string, string>,
+): Promise<Run> {
+  const experiment = await mlflow.getOrCreateExperiment(modelName);
+  const run = await mlflow.createRun({ experimentId: experiment.experimentId });
+  await mlflow.getOrCreateRegisteredModel(modelName);
+  for (let i = 0; i < count; i++) {
+    await mlflow.createModelVersion({
+      name: modelName,
+      source: `${run.info.artifactUri}/model`,
+      runId: run.info.runId,
+      tags,
+    });
+  }
+  return run;
+}
+
 /** Deletes the test's registered model, experiment and schema. */
 export async function cleanUp(modelName: string, schemas: string[]): Promise<void> {
   const mlflow = mlflowClient();
