@@ -49,12 +49,18 @@ async function* map<T>(rows: Iterable<T> | AsyncIterable<T>, fn: (row: T) => str
   for await (const row of rows) yield fn(row);
 }
 
-async function copyInTransaction(target: ClicklogTarget, what: string, sql: string, lines: AsyncIterable<string>) {
-  const schema = resolveSchema(target);
-  return withClient(target.db, async (client) => {
+/** COPYs one log's rows in one transaction; the number written. */
+async function copyRows<T>(
+  options: WriteOptions<T>,
+  what: string,
+  copySql: (schema: string) => string,
+  line: (row: T) => string,
+): Promise<number> {
+  const schema = resolveSchema(options);
+  return withClient(options.db, async (client) => {
     await client.query('BEGIN');
     try {
-      const count = await copyLines(client, sql, lines);
+      const count = await copyLines(client, copySql(schema), map(options.rows, line));
       await client.query('COMMIT');
       return count;
     } catch (error) {
@@ -67,22 +73,12 @@ async function copyInTransaction(target: ClicklogTarget, what: string, sql: stri
 
 /** Appends impressions with COPY (one transaction). Returns the number written. */
 export async function writeImpressions(options: WriteOptions<ImpressionRecord>): Promise<number> {
-  const schema = resolveSchema(options);
-  return copyInTransaction(
-    options,
-    'impressions',
-    impressionsCopySql(schema),
-    map(options.rows, (r) => impressionLine(r.id, r.servedAt.getTime(), r.impression)),
+  return copyRows(options, 'impressions', impressionsCopySql, (r) =>
+    impressionLine(r.id, r.servedAt.getTime(), r.impression),
   );
 }
 
 /** Appends clicks with COPY (one transaction). Returns the number written. */
 export async function writeClicks(options: WriteOptions<ClickRecord>): Promise<number> {
-  const schema = resolveSchema(options);
-  return copyInTransaction(
-    options,
-    'clicks',
-    clicksCopySql(schema),
-    map(options.rows, (r) => clickLine(r.impressionId, r.clickedAt.getTime())),
-  );
+  return copyRows(options, 'clicks', clicksCopySql, (r) => clickLine(r.impressionId, r.clickedAt.getTime()));
 }
