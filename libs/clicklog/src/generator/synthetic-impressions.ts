@@ -101,6 +101,26 @@ function calibrateBias(world: TrafficWorld, seed: number | string, baseCtr: numb
   world.bias = (lo + hi) / 2;
 }
 
+/** A value of `field` drawn at random from what the generator writes there: a scrambled field's value. */
+function scrambledValue(field: SyntheticField, world: TrafficWorld, prng: Prng): string | number {
+  const pick = <T>(list: readonly T[]): T => list[prng.int(list.length)]!;
+  const draw: Record<SyntheticField, () => string | number> = {
+    slot_id: () => pick(world.slotIds),
+    placement: () => pick(PLACEMENTS),
+    ad_id: () => pick(world.adIds),
+    campaign_id: () => pick(world.campaignIds),
+    advertiser_id: () => pick(world.advertiserIds),
+    device_type: () => pick(DEVICE_TYPES),
+    os: () => pick(ALL_OS),
+    country: () => pick(COUNTRIES)[0],
+    hour_of_day: () => prng.int(24),
+    user_age_days: () => drawUserAgeDays(prng),
+    page_views: () => drawPageViews(prng),
+    site_category: () => pick(SITE_CATEGORIES),
+  };
+  return draw[field]();
+}
+
 /** Writes a wrong value for the broken field (or removes it); the click still follows the truth. */
 function breakField(
   impression: RawImpression,
@@ -115,47 +135,7 @@ function breakField(
   let value: string | number | undefined;
   if (degrade.kind === 'missing') value = undefined;
   else if (degrade.kind === 'constant') value = numeric ? 0 : 'unknown';
-  else {
-    const pick = <T>(list: readonly T[]): T => list[prng.int(list.length)]!;
-    switch (field) {
-      case 'slot_id':
-        value = pick(world.slotIds);
-        break;
-      case 'placement':
-        value = pick(PLACEMENTS);
-        break;
-      case 'ad_id':
-        value = pick(world.adIds);
-        break;
-      case 'campaign_id':
-        value = pick(world.campaignIds);
-        break;
-      case 'advertiser_id':
-        value = pick(world.advertiserIds);
-        break;
-      case 'device_type':
-        value = pick(DEVICE_TYPES);
-        break;
-      case 'os':
-        value = pick(ALL_OS);
-        break;
-      case 'country':
-        value = pick(COUNTRIES)[0];
-        break;
-      case 'hour_of_day':
-        value = prng.int(24);
-        break;
-      case 'user_age_days':
-        value = drawUserAgeDays(prng);
-        break;
-      case 'page_views':
-        value = drawPageViews(prng);
-        break;
-      case 'site_category':
-        value = pick(SITE_CATEGORIES);
-        break;
-    }
-  }
+  else value = scrambledValue(field, world, prng);
   if (isContext) {
     const context = impression.context!;
     if (value === undefined) delete context[field];
