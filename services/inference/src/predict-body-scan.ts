@@ -56,7 +56,7 @@ const ZERO = 0x30;
 const ONE = 0x31;
 const NINE = 0x39;
 
-/** ASCII characters that end the fast reading of a string: 1 its closing quote, 2 what only the exact path reads. */
+/** Characters that end the fast reading of a string (the scan reads ASCII only): 1 its closing quote, 2 what only the exact path reads. */
 const STRING_STOP = new Uint8Array(0x80);
 STRING_STOP[QUOTE] = 1;
 STRING_STOP[BACKSLASH] = 2; // escapes
@@ -81,52 +81,76 @@ function keyTable(entries: readonly (readonly [string, number])[]): KeyTable {
   return table;
 }
 
-function sameChars(key: Uint8Array, b: string, start: number, end: number): boolean {
+function sameChars(key: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
   if (key.length !== end - start) return false;
-  for (let i = 0; i < key.length; i++) if (key[i] !== b.charCodeAt(start + i)) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== (b[start + i] as number)) return false;
   return true;
 }
 
 /** The code of the key `b.slice(start, end)` in the table, or -1. */
-function lookup(table: KeyTable, b: string, start: number, end: number): number {
+function lookup(table: KeyTable, b: Uint8Array, start: number, end: number): number {
   const list = table[end - start];
   if (list === undefined) return -1;
   for (let k = 0; k < list.length; k++) {
     const entry = list[k] as { key: Uint8Array; code: number };
-    if (entry.key[0] === b.charCodeAt(start) && sameChars(entry.key, b, start, end)) return entry.code;
+    if (entry.key[0] === (b[start] as number) && sameChars(entry.key, b, start, end)) return entry.code;
   }
   return -1;
 }
 
-function skipWhitespace(b: string, p: number): number {
-  let c = b.charCodeAt(p);
+/** Past the character `ch` at p, whitespace before it skipped; -1 when another character comes first. */
+function past(b: Uint8Array, p: number, ch: number): number {
+  const c = b[p] as number;
+  if (c === ch) return p + 1;
+  if (c > SPACE) return -1;
+  p = skipWhitespace(b, p);
+  return b[p] === ch ? p + 1 : -1;
+}
+
+function skipWhitespace(b: Uint8Array, p: number): number {
+  let c = b[p] as number;
   // JSON.stringify writes none: one comparison in the common case.
   if (c > SPACE) return p;
-  while (c === SPACE || c === NEWLINE || c === RETURN || c === TAB) c = b.charCodeAt(++p);
+  while (c === SPACE || c === NEWLINE || c === RETURN || c === TAB) c = b[++p] as number;
   return p;
 }
 
-/** At an opening quote: the index of the closing quote, or -1 when the string is not plain ASCII without escapes. */
-function stringEnd(b: string, p: number): number {
+/** At an opening quote: the index of the closing quote, or -1 when the string holds an escape or a control character. */
+function stringEnd(b: Uint8Array, p: number): number {
   for (let i = p + 1; i < b.length; i++) {
-    const c = b.charCodeAt(i);
-    // Non-ASCII: the exact path decodes it (and U+FFFD stands for bytes that were not UTF-8).
-    if (c >= 0x80) return -1;
-    const stop = STRING_STOP[c] as number;
+    const stop = STRING_STOP[b[i] as number] as number;
     if (stop !== 0) return stop === 1 ? i : -1;
   }
   return -1;
 }
 
-function digitsEnd(b: string, p: number): number {
-  let c = b.charCodeAt(p);
-  while (c >= ZERO && c <= NINE) c = b.charCodeAt(++p);
+function digitsEnd(b: Uint8Array, p: number): number {
+  let c = b[p] as number;
+  while (c >= ZERO && c <= NINE) c = b[++p] as number;
   return p;
+}
+
+/**
+ * The key last met at one member position of an object: bodies repeat their key order, so a key is
+ * checked against the guess (its characters, then the closing quote) instead of scanned and looked up.
+ */
+interface KeyGuess {
+  key: Uint8Array;
+  code: number;
+}
+
+/** Where the key at p (an opening quote) ends if it is the guessed one, else -1. */
+function guessedKeyEnd(guess: KeyGuess | undefined, b: Uint8Array, p: number): number {
+  if (guess === undefined) return -1;
+  const end = p + 1 + guess.key.length;
+  return (b[end] as number) === QUOTE && sameChars(guess.key, b, p + 1, end) ? end : -1;
 }
 
 const ID = RAW_COLUMNS.length;
 const CONTEXT = RAW_COLUMNS.length + 1;
-const IMPRESSION_KEYS = keyTable([...RAW_COLUMNS.map((c, i) => [c, i] as const), ['id', ID], ['context', CONTEXT]]);
+const IMPRESSION_KEY_NAMES = [...RAW_COLUMNS, 'id', 'context'];
+const IMPRESSION_KEYS = keyTable(IMPRESSION_KEY_NAMES.map((name, code) => [name, code] as const));
+const IMPRESSION_KEY_GUESSES = IMPRESSION_KEY_NAMES.map((name, code): KeyGuess => ({ key: ascii(name), code }));
 
 /** What the scan needs of one featurizer, built once per featurizer. */
 interface Plan {
@@ -142,6 +166,8 @@ interface Plan {
   hashes: Int32Array;
   /** Per field: the context it was last set in (a repeated key is left to the exact path). */
   setIn: Uint32Array;
+  /** Per member position of a context: the key last met there, its code the field index or -1. */
+  contextGuesses: (KeyGuess | undefined)[];
 }
 
 /**
@@ -171,6 +197,7 @@ export function createPredictBodyScan(
   // Results a step hands back besides its position (synchronous: one request at a time).
   let numberValue = 0;
   let impressionId: string | undefined;
+  const impressionGuesses: (KeyGuess | undefined)[] = [];
 
   function planFor(featurizer: Featurizer): Plan {
     let plan = plans.get(featurizer);
@@ -190,70 +217,78 @@ export function createPredictBodyScan(
       missing: Int32Array.from(fields, (_, i) => featurizer.hashValue(i, undefined)),
       hashes: new Int32Array(maxBatchSize * fields.length),
       setIn: new Uint32Array(fields.length),
+      contextGuesses: [],
     };
     plans.set(featurizer, plan);
     return plan;
   }
 
   /** A JSON number at p into numberValue, as JSON.parse reads it. */
-  function number(b: string, p: number): number {
+  function number(b: Uint8Array, p: number): number {
     const start = p;
-    const negative = b.charCodeAt(p) === MINUS;
+    const negative = (b[p] as number) === MINUS;
     if (negative) p++;
-    let c = b.charCodeAt(p);
+    let c = b[p] as number;
     let value = 0;
     if (c === ZERO) p++;
     else if (c >= ONE && c <= NINE) {
       do {
         value = value * 10 + (c - ZERO);
-        c = b.charCodeAt(++p);
+        c = b[++p] as number;
       } while (c >= ZERO && c <= NINE);
     } else return -1;
     let plain = p - start - (negative ? 1 : 0) <= 15;
-    if (b.charCodeAt(p) === DOT) {
+    if ((b[p] as number) === DOT) {
       const end = digitsEnd(b, p + 1);
       if (end === p + 1) return -1;
       p = end;
       plain = false;
     }
-    c = b.charCodeAt(p);
+    c = b[p] as number;
     if (c === 0x65 || c === 0x45) {
       p++;
-      c = b.charCodeAt(p);
+      c = b[p] as number;
       if (c === PLUS || c === MINUS) p++;
       const end = digitsEnd(b, p);
       if (end === p) return -1;
       p = end;
       plain = false;
     }
-    numberValue = plain ? (negative ? -value : value) : Number(b.slice(start, p));
+    numberValue = plain ? (negative ? -value : value) : Number(text.slice(start, p));
     return p;
   }
 
   /** The context object at p into the hash row at `row`. */
-  function context(b: string, p: number, plan: Plan, row: number): number {
-    if (b.charCodeAt(p) !== OPEN_OBJECT) return -1;
+  function context(b: Uint8Array, p: number, plan: Plan, row: number): number {
+    if ((b[p] as number) !== OPEN_OBJECT) return -1;
     p = skipWhitespace(b, p + 1);
-    if (b.charCodeAt(p) === CLOSE_OBJECT) return p + 1;
-    const { featurizer, hashes, setIn, contextFields } = plan;
+    if ((b[p] as number) === CLOSE_OBJECT) return p + 1;
+    const { featurizer, hashes, setIn, contextFields, contextGuesses } = plan;
     const generation = ++contextGeneration;
-    for (let keys = 1; ; keys++) {
-      if (keys > maxContextKeys || b.charCodeAt(p) !== QUOTE) return -1;
-      const keyEnd = stringEnd(b, p);
-      if (keyEnd < 0 || keyEnd - p - 1 > maxContextKeyLength) return -1;
-      const field = lookup(contextFields, b, p + 1, keyEnd);
+    for (let member = 0; ; member++) {
+      if (member === maxContextKeys || (b[p] as number) !== QUOTE) return -1;
+      const guess = contextGuesses[member];
+      let keyEnd = guessedKeyEnd(guess, b, p);
+      let field: number;
+      if (keyEnd >= 0) field = (guess as KeyGuess).code;
+      else {
+        keyEnd = stringEnd(b, p);
+        if (keyEnd < 0 || keyEnd - p - 1 > maxContextKeyLength) return -1;
+        field = lookup(contextFields, b, p + 1, keyEnd);
+        contextGuesses[member] = { key: b.slice(p + 1, keyEnd), code: field };
+      }
       if (field >= 0) {
         if (setIn[field] === generation) return -1;
         setIn[field] = generation;
       }
-      p = skipWhitespace(b, keyEnd + 1);
-      if (b.charCodeAt(p) !== COLON) return -1;
-      p = skipWhitespace(b, p + 1);
-      const c = b.charCodeAt(p);
+      p = past(b, keyEnd + 1, COLON);
+      if (p < 0) return -1;
+      p = skipWhitespace(b, p);
+      const c = b[p] as number;
       if (c === QUOTE) {
         const end = stringEnd(b, p);
         if (end < 0 || end - p - 1 > maxStringLength) return -1;
-        if (field >= 0) hashes[row + field] = featurizer.hashText(field, b, p + 1, end);
+        if (field >= 0) hashes[row + field] = featurizer.hashText(field, text, p + 1, end);
         p = end + 1;
       } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
         p = number(b, p);
@@ -266,7 +301,7 @@ export function createPredictBodyScan(
         if (field >= 0) hashes[row + field] = featurizer.hashValue(field, word === NULL ? null : word === TRUE);
       }
       p = skipWhitespace(b, p);
-      const next = b.charCodeAt(p);
+      const next = b[p] as number;
       if (next === CLOSE_OBJECT) return p + 1;
       if (next !== COMMA) return -1;
       p = skipWhitespace(b, p + 1);
@@ -274,61 +309,69 @@ export function createPredictBodyScan(
   }
 
   /** The impression at p: its id into impressionId, its hashes into row `row`. */
-  function impression(b: string, p: number, plan: Plan, row: number): number {
-    if (b.charCodeAt(p) !== OPEN_OBJECT) return -1;
+  function impression(b: Uint8Array, p: number, plan: Plan, row: number): number {
+    if ((b[p] as number) !== OPEN_OBJECT) return -1;
     const { hashes, columnField, featurizer } = plan;
     hashes.set(plan.missing, row);
     impressionId = undefined;
     p = skipWhitespace(b, p + 1);
-    if (b.charCodeAt(p) === CLOSE_OBJECT) return p + 1;
+    if ((b[p] as number) === CLOSE_OBJECT) return p + 1;
     let seen = 0;
-    for (;;) {
-      if (b.charCodeAt(p) !== QUOTE) return -1;
-      const keyEnd = stringEnd(b, p);
-      if (keyEnd < 0) return -1;
-      const key = lookup(IMPRESSION_KEYS, b, p + 1, keyEnd);
-      if (key < 0 || (seen & (1 << key)) !== 0) return -1;
+    for (let member = 0; ; member++) {
+      if ((b[p] as number) !== QUOTE) return -1;
+      const guess = impressionGuesses[member];
+      let keyEnd = guessedKeyEnd(guess, b, p);
+      let key: number;
+      if (keyEnd >= 0) key = (guess as KeyGuess).code;
+      else {
+        keyEnd = stringEnd(b, p);
+        if (keyEnd < 0) return -1;
+        key = lookup(IMPRESSION_KEYS, b, p + 1, keyEnd);
+        if (key < 0) return -1;
+        impressionGuesses[member] = IMPRESSION_KEY_GUESSES[key];
+      }
+      if ((seen & (1 << key)) !== 0) return -1;
       seen |= 1 << key;
-      p = skipWhitespace(b, keyEnd + 1);
-      if (b.charCodeAt(p) !== COLON) return -1;
-      p = skipWhitespace(b, p + 1);
+      p = past(b, keyEnd + 1, COLON);
+      if (p < 0) return -1;
+      p = skipWhitespace(b, p);
       if (key === CONTEXT) {
         p = context(b, p, plan, row);
         if (p < 0) return -1;
       } else {
-        if (b.charCodeAt(p) !== QUOTE) return -1;
+        if ((b[p] as number) !== QUOTE) return -1;
         const end = stringEnd(b, p);
         if (end < 0) return -1;
         if (key === ID) {
           if (end - p - 1 > maxIdLength) return -1;
-          impressionId = b.slice(p + 1, end);
+          impressionId = text.slice(p + 1, end);
         } else {
           if (end - p - 1 > maxStringLength) return -1;
           const field = columnField[key] as number;
-          if (field >= 0) hashes[row + field] = featurizer.hashText(field, b, p + 1, end);
+          if (field >= 0) hashes[row + field] = featurizer.hashText(field, text, p + 1, end);
         }
         p = end + 1;
       }
       p = skipWhitespace(b, p);
-      const next = b.charCodeAt(p);
+      const next = b[p] as number;
       if (next === CLOSE_OBJECT) return p + 1;
       if (next !== COMMA) return -1;
       p = skipWhitespace(b, p + 1);
     }
   }
 
-  return (b, model) => {
+  function scan(b: Uint8Array, model: LoadedModel): HashedPredictBody | undefined {
     const plan = planFor(model.scorer.featurizer);
     let p = skipWhitespace(b, 0);
-    if (b.charCodeAt(p) !== OPEN_OBJECT) return undefined;
+    if ((b[p] as number) !== OPEN_OBJECT) return undefined;
     p = skipWhitespace(b, p + 1);
-    if (b.charCodeAt(p) !== QUOTE) return undefined;
+    if ((b[p] as number) !== QUOTE) return undefined;
     const keyEnd = stringEnd(b, p);
     if (keyEnd < 0 || !sameChars(IMPRESSIONS, b, p + 1, keyEnd)) return undefined;
     p = skipWhitespace(b, keyEnd + 1);
-    if (b.charCodeAt(p) !== COLON) return undefined;
+    if ((b[p] as number) !== COLON) return undefined;
     p = skipWhitespace(b, p + 1);
-    if (b.charCodeAt(p) !== OPEN_ARRAY) return undefined;
+    if ((b[p] as number) !== OPEN_ARRAY) return undefined;
     p = skipWhitespace(b, p + 1);
     const ids: (string | undefined)[] = [];
     for (;;) {
@@ -338,13 +381,31 @@ export function createPredictBodyScan(
       if (p < 0) return undefined;
       ids.push(impressionId);
       p = skipWhitespace(b, p);
-      const next = b.charCodeAt(p);
+      const next = b[p] as number;
       if (next === CLOSE_ARRAY) break;
       if (next !== COMMA) return undefined;
       p = skipWhitespace(b, p + 1);
     }
     p = skipWhitespace(b, p + 1);
-    if (b.charCodeAt(p) !== CLOSE_OBJECT || skipWhitespace(b, p + 1) !== b.length) return undefined;
+    if ((b[p] as number) !== CLOSE_OBJECT || skipWhitespace(b, p + 1) !== b.length) return undefined;
     return new HashedPredictBody(model, ids.length, ids, plan.hashes.slice(0, ids.length * plan.fieldCount));
+  }
+
+  // The text's characters as bytes (one native copy): the scan then reads a typed array, several times
+  // faster than charCodeAt, and slices ids and numbers out of the text.
+  const encoder = new TextEncoder();
+  let chars = new Uint8Array(4096);
+  let text = '';
+  return (body, model) => {
+    if (chars.length < body.length) chars = new Uint8Array(Math.max(body.length, chars.length * 2));
+    const { read, written } = encoder.encodeInto(body, chars);
+    // Anything but ASCII is left to the exact path; from here on a byte's index is its character's.
+    if (read !== body.length || written !== body.length) return undefined;
+    text = body;
+    try {
+      return scan(chars.subarray(0, written), model);
+    } finally {
+      text = '';
+    }
   };
 }
