@@ -2,7 +2,7 @@
  * Hyper-parameter search bench: are the FTRL defaults and the search (libs/learn searchHyperparameters,
  * successive halving, refit) good on real and on rare-click data, against scikit-learn?
  *
- *   npx tsx --conditions=source bench/learn-search.ts [--obd DIR] [--rows 300000]
+ *   npx tsx --conditions=source bench/learn-search.ts [--obd DIR] [--rows 300000] [--initial-bias base-rate|0]
  *
  * Data sets, each split by time 80 / 20 (train / holdout):
  *   - synthetic 1.5 % and 0.2 % CTR (libs/learn's in-process generator, seeds 21 and 22);
@@ -12,7 +12,8 @@
  * Prints, per data set: holdout logloss / NE / calibration of FTRL with the defaults, with the issue's
  * hand-tuned setting (α 0.5, λ1 0, 3 passes), with the search's choice (and its cost: wall time and
  * row updates relative to one default fit on the same in-memory rows), and scikit-learn
- * LogisticRegression's best C. Needs FALLBACK_CTR_PYTHON (a Python with scikit-learn).
+ * LogisticRegression's best C. `--initial-bias` starts every fit's bias at the training rows' base rate
+ * (the trainer's way, the default) or at 0 (before it). Needs FALLBACK_CTR_PYTHON (a Python with scikit-learn).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,8 +47,10 @@ const { values } = parseArgs({
     obd: { type: 'string', default: '/tmp/learn-data' },
     rows: { type: 'string', default: '300000' },
     cs: { type: 'string', default: '0.01,0.03,0.1,0.3,1,3' },
+    'initial-bias': { type: 'string', default: 'base-rate' },
   },
 });
+const initialBias = values['initial-bias'] === 'base-rate' ? 'base-rate' : Number(values['initial-bias']);
 
 const OBD_SPEC = parseFeatureSpec({
   version: 1,
@@ -116,7 +119,7 @@ async function runDataSet(name: string, rows: LabeledImpression[], spec: Feature
   const train = sliceRows(batch, 0, cut);
   const holdout = sliceRows(batch, cut, batch.rows);
   const clicks = train.labels.reduce((s, y) => s + y, 0);
-  const base: TrainOptionsInput = { hashBits: spec.hashBits };
+  const base: TrainOptionsInput = { hashBits: spec.hashBits, initialBias };
   const t0 = performance.now();
   const defaults = trainOnBatch(train, base);
   const fitMs = performance.now() - t0;
@@ -145,7 +148,7 @@ async function runDataSet(name: string, rows: LabeledImpression[], spec: Feature
   const sk = await sklearnLogisticRegression(train, holdout, 2 ** spec.hashBits, cs);
   const skLine = `sklearn LR lbfgs best C = ${sk.best.C}`;
   console.log(
-    `\n### ${name}: ${train.rows} train rows (${clicks} clicks, CTR ${(clicks / train.rows).toFixed(4)}), ${holdout.rows} holdout rows; load ${os.loadavg()[0]?.toFixed(1)}\n`,
+    `\n### ${name}: ${train.rows} train rows (${clicks} clicks, CTR ${(clicks / train.rows).toFixed(4)}), ${holdout.rows} holdout rows; bias starts at ${initialBias}; load ${os.loadavg()[0]?.toFixed(1)}\n`,
   );
   console.log('| model | holdout logloss | vs sklearn best | NE | calibration | AUC | cost vs one default fit |');
   console.log('|---|---|---|---|---|---|---|');

@@ -14,6 +14,7 @@ export {
   validateBatch,
 } from './featurized-batch.js';
 export {
+  baseRateLogOdds,
   createFtrl,
   FTRL_DEFAULTS,
   type Ftrl,

@@ -16,7 +16,7 @@ import {
   refeaturize,
   validateBatch,
 } from './featurized-batch.js';
-import { createFtrl, type Ftrl, FtrlOptionsSchema, TRAIN_DEFAULTS } from './ftrl.js';
+import { baseRateLogOdds, createFtrl, type Ftrl, FtrlOptionsSchema, TRAIN_DEFAULTS } from './ftrl.js';
 import { clipProbability } from './metrics.js';
 import { createPrng } from './prng.js';
 import { RareTokenDraws } from './rare-token-draws.js';
@@ -51,6 +51,12 @@ export const TrainOptionsSchema = FtrlOptionsSchema.extend({
    * Needs the rows' field hashes: not for trainOnFeaturizedRows.
    */
   rareTokenDraws: z.instanceof(RareTokenDraws).optional(),
+  /**
+   * The bias's start in log-odds, or 'base-rate': baseRateLogOdds of the rows trained on (after
+   * down-sampling), for the entry points that hold their rows (trainOnBatch, trainOnBatchWithProgress,
+   * so each trial of the search starts at its own rows' rate). Streams are counted by the caller.
+   */
+  initialBias: z.union([z.number().finite(), z.literal('base-rate')]).default(0),
 }).refine((o) => o.missingRate + o.rareRate <= 0.5, {
   message: 'missingRate + rareRate must be at most 0.5',
   path: ['rareRate'],
@@ -179,9 +185,10 @@ class TrainingLoop {
     readonly options: TrainOptions,
     fieldCount: number,
     private readonly hooks: TrainHooks = {},
+    labels?: ArrayLike<number>,
   ) {
-    this.ftrl = createFtrl(options);
     this.rate = options.negativesSampledUpstream ? 1 : options.negativeSamplingRate;
+    this.ftrl = createFtrl({ ...options, initialBias: initialBias(options, this.rate, labels) });
     this.rand = createPrng(options.seed);
     this.overrideRand = createPrng(options.seed + 1);
     this.mask = new Uint8Array(fieldCount);
@@ -317,6 +324,20 @@ class TrainingLoop {
   }
 }
 
+/** The bias's start: the given number, or the log-odds of `labels` as the learner sees them (non-clicks kept at `rate`). */
+function initialBias(options: TrainOptions, rate: number, labels: ArrayLike<number> | undefined): number {
+  if (options.initialBias !== 'base-rate') return options.initialBias;
+  if (labels === undefined) {
+    throw new LearnError(
+      LearnErrorCode.OPTIONS_INVALID,
+      "initialBias 'base-rate' needs the rows in memory (trainOnBatch); for a stream, give baseRateLogOdds(clicks, rows) of the training part",
+    );
+  }
+  let clicks = 0;
+  for (let r = 0; r < labels.length; r++) clicks += labels[r] as number;
+  return baseRateLogOdds(clicks, labels.length, rate);
+}
+
 function checkHashSpace(size: number, options: TrainOptions): void {
   if (size !== 2 ** options.hashBits) {
     throw new LearnError(
@@ -360,7 +381,7 @@ class BatchFit {
     hooks: TrainHooks = {},
   ) {
     const lineage = batch.lineage;
-    this.loop = new TrainingLoop(options, lineage?.fieldCount ?? 0, hooks);
+    this.loop = new TrainingLoop(options, lineage?.fieldCount ?? 0, hooks, batch.labels);
     validateBatch(batch, this.loop.ftrl.size);
     if ((this.loop.overridesFields || this.loop.drawsPerValue) && lineage === undefined) {
       throw new LearnError(

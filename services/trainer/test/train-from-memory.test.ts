@@ -1,4 +1,5 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
+import { baseRateLogOdds } from '@fallback-ctr/learn';
 import { defaultFeatureSpec } from '@fallback-ctr/model';
 import { silentLogger } from '@fallback-ctr/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,12 @@ describe('the train stage on the rows the search read into memory', () => {
     // One read counts the values, one per pass trains.
     expect(reads).toBe(3);
   }, 180_000);
+
+  it('starts the bias at the base rate of the training part (counted in the counting pass; the holdout is not read)', () => {
+    expect(streamed.clicks).toBeGreaterThan(0);
+    expect(streamed.result.ftrl.options.initialBias).toBeCloseTo(baseRateLogOdds(streamed.clicks, streamed.rows), 12);
+    expect(streamed.result.ftrl.options.initialBias).toBeLessThan(-2);
+  });
 
   it('gives the very model the streamed fit gives (vocabulary, per-value rare draws, 2 passes), reading the click log once', async () => {
     reads = 0;

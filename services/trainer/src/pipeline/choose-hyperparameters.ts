@@ -103,6 +103,8 @@ export async function chooseHyperparameters(
         missingRate,
         rareRate,
         rareTokenDraws: counts?.rareTokenDraws,
+        // Each candidate starts at the base rate of the rows it trains on (never the validation slice's).
+        initialBias: 'base-rate',
       },
       { space },
       trials ? { onTrial: (trial) => trials.add(trial) } : {},

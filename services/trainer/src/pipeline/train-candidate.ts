@@ -1,5 +1,6 @@
 import type { SplitPart } from '@fallback-ctr/clicklog';
 import {
+  baseRateLogOdds,
   type TrainHooks,
   type TrainResult,
   toArtifactInput,
@@ -87,17 +88,21 @@ export async function trainCandidate(
   if (o.rows?.complete) {
     result = await trainOnBatchWithProgress(
       o.rows.batch,
-      { ...options, rareTokenDraws: o.rows.counts?.rareTokenDraws },
+      { ...options, rareTokenDraws: o.rows.counts?.rareTokenDraws, initialBias: 'base-rate' },
       hooks,
     );
   } else {
-    // A search that held only the most recent rows counted the values of the whole part already.
-    const counts = minValueCount > 0 ? (o.rows?.counts ?? (await countTrainingValues(train, o))) : undefined;
+    // A search that held only the most recent rows counted the values and labels of the whole part already.
+    const counted = o.rows ?? (minValueCount > 0 ? await countTrainingValues(train, o) : undefined);
+    const counts = counted?.counts;
+    const labels = counted?.labelCounts;
     const featurizer = createFeaturizer(o.featureSpec, counts ? { vocabulary: counts.vocabulary } : {});
+    // Without a counting pass (TRAIN_MIN_VALUE_COUNT=0, no search) the base rate is not known before training.
+    const initialBias = labels === undefined ? 0 : baseRateLogOdds(labels.clicks, labels.rows);
     result = await trainOnBatches(
       () => train.read({ signal: o.signal }).batches(),
       featurizer,
-      { ...options, rareTokenDraws: counts?.rareTokenDraws },
+      { ...options, rareTokenDraws: counts?.rareTokenDraws, initialBias },
       hooks,
     );
   }

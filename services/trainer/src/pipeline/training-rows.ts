@@ -16,6 +16,17 @@ export interface ColdStartCounts {
   rareTokenDraws: RareTokenDraws;
 }
 
+/** Rows and clicks of the whole training part as the learner gets it (the non-clicks the database kept). */
+export interface PartLabels {
+  rows: number;
+  clicks: number;
+}
+
+function addLabels(part: PartLabels, labels: ArrayLike<number>, length: number): void {
+  part.rows += length;
+  for (let r = 0; r < length; r++) part.clicks += labels[r] as number;
+}
+
 /**
  * The training part read once into memory, for the search and the refit of its winner: featurised with
  * the vocabulary when there is one (field hashes kept, so training can force fields missing or rare).
@@ -27,6 +38,8 @@ export interface TrainingRowsInMemory {
   counts?: ColdStartCounts;
   /** Every row of the training part is in `batch`: the refit can train on it instead of reading again. */
   complete: boolean;
+  /** Counted over the whole training part in either case (the bias starts at its base rate). */
+  labelCounts: PartLabels;
 }
 
 interface ReadOptions {
@@ -60,13 +73,20 @@ export function coldStartCounts(counter: ValueCounter, o: ReadOptions, startedMs
   };
 }
 
-/** One pass over the training part (streamed from the click log) that only counts values. */
-export async function countTrainingValues(train: Pick<SplitPart, 'read'>, o: ReadOptions): Promise<ColdStartCounts> {
+/** One pass over the training part (streamed from the click log) that only counts values and labels. */
+export async function countTrainingValues(
+  train: Pick<SplitPart, 'read'>,
+  o: ReadOptions,
+): Promise<{ counts: ColdStartCounts; labelCounts: PartLabels }> {
   const started = Date.now();
   const counter = new ValueCounter(createFeaturizer(o.featureSpec));
-  for await (const batch of train.read({ signal: o.signal }).batches()) counter.addColumns(batch);
+  const labels = { rows: 0, clicks: 0 };
+  for await (const batch of train.read({ signal: o.signal }).batches()) {
+    counter.addColumns(batch);
+    addLabels(labels, batch.labels, batch.length);
+  }
   if (o.signal?.aborted) throw o.signal.reason;
-  return coldStartCounts(counter, o, started);
+  return { counts: coldStartCounts(counter, o, started), labelCounts: labels };
 }
 
 /**
@@ -89,8 +109,10 @@ export async function readTrainingRows(
   const counter = o.ftrl.minValueCount > 0 ? new ValueCounter(featurizer) : undefined;
   const countStreamed = counter !== undefined && train.rows > o.maxRows;
   // With negative down-sampling the rows are those the database kept.
+  const labels = { rows: 0, clicks: 0 };
   for await (const columns of train.read({ signal: o.signal }).batches()) {
     builder.addBatch(columns);
+    addLabels(labels, columns.labels, columns.length);
     if (countStreamed) counter.addColumns(columns);
   }
   if (o.signal?.aborted) throw o.signal.reason;
@@ -103,7 +125,7 @@ export async function readTrainingRows(
       ? `training part in memory: ${batch.rows} rows, ${(inMemory.bytes / 1e6).toFixed(1)} MB`
       : `training part longer than TRAIN_MAX_ROWS_IN_MEMORY (${o.maxRows}): its most recent ${batch.rows} rows held (${(inMemory.bytes / 1e6).toFixed(1)} MB) for the search, the refit reads it again`,
   );
-  if (counter === undefined) return { batch, complete };
+  if (counter === undefined) return { batch, complete, labelCounts: labels };
   if (!countStreamed) counter.addBatch(batch);
   const counts = coldStartCounts(counter, o, started);
   return {
@@ -112,6 +134,7 @@ export async function readTrainingRows(
     }),
     counts,
     complete,
+    labelCounts: labels,
   };
 }
 
