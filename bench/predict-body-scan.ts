@@ -6,7 +6,7 @@
  * Both score the same model (bench-serving-model, 2^20) and are checked to give the same CTRs bit for
  * bit before timing. CPU time (process.cpuUsage) over --ms milliseconds per case, best of --rounds.
  *
- *   npx tsx --conditions=source bench/predict-body-scan.ts [--ms 1500] [--rounds 3]
+ *   npm run bench:predict-body-scan [-- --ms 1500 --rounds 3]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
