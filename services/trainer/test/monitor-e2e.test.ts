@@ -265,6 +265,10 @@ describe('trainer monitor on a drifting world', { timeout: 600_000 }, () => {
       await screenshot(page, 'mlflow-monitor-run', { fullPage: true });
       await ui.open(runUrl.replace('?', '/model-metrics?'));
       await ui.visible('live.calibration_se');
+      // Step = the version's age in hours (8-33 here), which the axis shows as it is, not as "492.42k".
+      const ticks = await ui.xTicks();
+      expect(ticks.length).toBeGreaterThan(0);
+      for (const tick of ticks) expect(tick).toMatch(/^\d{1,2}$/);
       await ui.closeAssistant();
       await screenshot(page, 'mlflow-monitor-metrics', { fullPage: true });
       await ui.openImageArtifact(runUrl, 'monitor/calibration.png');

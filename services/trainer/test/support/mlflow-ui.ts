@@ -12,6 +12,12 @@ export function mlflowUi(page: Page) {
     async open(url: string): Promise<void> {
       await page.goto(url, { waitUntil: 'domcontentloaded', timeout: UI_TIMEOUT });
     },
+    /** The x-axis tick labels of the page's metric charts, once the first chart has drawn its axis. */
+    async xTicks(): Promise<string[]> {
+      const ticks = page.locator('.xtick text');
+      await ticks.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      return ticks.allTextContents();
+    },
     /** Closes MLflow's assistant side panel if it is open, so screenshots show the page itself. */
     async closeAssistant(): Promise<void> {
       const close = page.getByRole('button', { name: 'Close', exact: true });
