@@ -33,6 +33,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: PREFIX });
   const registers = [registry];
+  const counter = (name: string, help: string) => new Counter({ name: `${PREFIX}${name}`, help, registers });
+  /** An info metric: value 1, the labels carry the facts; the first worker's series stands for the pod. */
+  const infoGauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Gauge<L>({
+      name: `${PREFIX}${name}`,
+      help: `${help} (value 1; the labels carry the facts)`,
+      labelNames,
+      aggregator: 'first',
+      registers,
+    });
   let queueDepth = () => 0;
   return {
     registry,
@@ -43,11 +53,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     }),
-    predictions: new Counter({
-      name: `${PREFIX}predictions_total`,
-      help: 'Impressions scored',
-      registers,
-    }),
+    predictions: counter('predictions_total', 'Impressions scored'),
     batchSize: new BoundHistogram({
       name: `${PREFIX}predict_batch_size`,
       help: 'Impressions per POST /predict request',
@@ -60,40 +66,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
       labelNames: ['code', 'status_code'] as const,
       registers,
     }),
-    modelInfo: new Gauge({
-      name: `${PREFIX}model_info`,
-      help: 'The model this server serves (value 1; the labels carry the facts)',
-      labelNames: ['model_name', 'model_version', 'resolved_from', 'format_version'] as const,
-      aggregator: 'first',
-      registers,
-    }),
-    shadowModelInfo: new Gauge({
-      name: `${PREFIX}shadow_model_info`,
-      help: 'The challenger scored in shadow (value 1; the labels carry the facts)',
-      labelNames: ['model_name', 'model_version', 'resolved_from'] as const,
-      aggregator: 'first',
-      registers,
-    }),
-    shadowRequests: new Counter({
-      name: `${PREFIX}shadow_requests_total`,
-      help: 'POST /predict requests also scored by the shadow model (after answering)',
-      registers,
-    }),
-    shadowPredictions: new Counter({
-      name: `${PREFIX}shadow_predictions_total`,
-      help: 'Impressions scored by the shadow model (never returned)',
-      registers,
-    }),
-    shadowErrors: new Counter({
-      name: `${PREFIX}shadow_errors_total`,
-      help: 'Shadow scorings that failed (the answer had already gone out)',
-      registers,
-    }),
-    shadowSeconds: new Counter({
-      name: `${PREFIX}shadow_seconds_total`,
-      help: 'Time spent scoring in shadow, after the answers were sent',
-      registers,
-    }),
+    modelInfo: infoGauge('model_info', 'The model this server serves', [
+      'model_name',
+      'model_version',
+      'resolved_from',
+      'format_version',
+    ] as const),
+    shadowModelInfo: infoGauge('shadow_model_info', 'The challenger scored in shadow', [
+      'model_name',
+      'model_version',
+      'resolved_from',
+    ] as const),
+    shadowRequests: counter(
+      'shadow_requests_total',
+      'POST /predict requests also scored by the shadow model (after answering)',
+    ),
+    shadowPredictions: counter('shadow_predictions_total', 'Impressions scored by the shadow model (never returned)'),
+    shadowErrors: counter('shadow_errors_total', 'Shadow scorings that failed (the answer had already gone out)'),
+    shadowSeconds: counter('shadow_seconds_total', 'Time spent scoring in shadow, after the answers were sent'),
     predictionLogQueue: new Gauge({
       name: `${PREFIX}prediction_log_queue_depth`,
       help: 'Predictions waiting to be written to the prediction log (summed over workers)',
@@ -102,11 +92,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Infer
         this.set(queueDepth());
       },
     }),
-    predictionLogWritten: new Counter({
-      name: `${PREFIX}prediction_log_written_total`,
-      help: 'Predictions written to the prediction log (PREDICTION_LOG_DATABASE_URL)',
-      registers,
-    }),
+    predictionLogWritten: counter(
+      'prediction_log_written_total',
+      'Predictions written to the prediction log (PREDICTION_LOG_DATABASE_URL)',
+    ),
     predictionLogDropped: new Counter({
       name: `${PREFIX}prediction_log_dropped_total`,
       help: 'Predictions not logged: queue_full (database slow or down), write_failed, missing_id (no impression id), unloggable_id (an id PostgreSQL text cannot hold: NUL), closed (shutdown)',
