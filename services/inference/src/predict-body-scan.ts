@@ -136,21 +136,41 @@ function digitsEnd(b: Uint8Array, p: number): number {
  */
 interface KeyGuess {
   key: Uint8Array;
+  /** The key's whole 4-byte words, little-endian: compared four bytes at a time. */
+  words: Int32Array;
   code: number;
 }
 
-/** Where the key at p (an opening quote) ends if it is the guessed one, else -1. */
-function guessedKeyEnd(guess: KeyGuess | undefined, b: Uint8Array, p: number): number {
+function keyGuess(key: Uint8Array, code: number): KeyGuess {
+  const words = new Int32Array(key.length >> 2);
+  for (let w = 0; w < words.length; w++) {
+    const i = 4 * w;
+    words[w] =
+      (key[i] as number) |
+      ((key[i + 1] as number) << 8) |
+      ((key[i + 2] as number) << 16) |
+      ((key[i + 3] as number) << 24);
+  }
+  return { key, words, code };
+}
+
+/** Where the key at p (an opening quote) ends if it is the guessed one, else -1. `view` reads `b`'s bytes. */
+function guessedKeyEnd(guess: KeyGuess | undefined, b: Uint8Array, view: DataView, p: number): number {
   if (guess === undefined) return -1;
-  const end = p + 1 + guess.key.length;
-  return (b[end] as number) === QUOTE && sameChars(guess.key, b, p + 1, end) ? end : -1;
+  const start = p + 1;
+  const { key, words } = guess;
+  const end = start + key.length;
+  if (end >= b.length || (b[end] as number) !== QUOTE) return -1;
+  for (let w = 0; w < words.length; w++) if (view.getInt32(start + 4 * w, true) !== words[w]) return -1;
+  for (let i = 4 * words.length; i < key.length; i++) if (key[i] !== b[start + i]) return -1;
+  return end;
 }
 
 const ID = RAW_COLUMNS.length;
 const CONTEXT = RAW_COLUMNS.length + 1;
 const IMPRESSION_KEY_NAMES = [...RAW_COLUMNS, 'id', 'context'];
 const IMPRESSION_KEYS = keyTable(IMPRESSION_KEY_NAMES.map((name, code) => [name, code] as const));
-const IMPRESSION_KEY_GUESSES = IMPRESSION_KEY_NAMES.map((name, code): KeyGuess => ({ key: ascii(name), code }));
+const IMPRESSION_KEY_GUESSES = IMPRESSION_KEY_NAMES.map((name, code) => keyGuess(ascii(name), code));
 
 /** What the scan needs of one featurizer, built once per featurizer. */
 interface Plan {
@@ -268,14 +288,14 @@ export function createPredictBodyScan(
     for (let member = 0; ; member++) {
       if (member === maxContextKeys || (b[p] as number) !== QUOTE) return -1;
       const guess = contextGuesses[member];
-      let keyEnd = guessedKeyEnd(guess, b, p);
+      let keyEnd = guessedKeyEnd(guess, b, view, p);
       let field: number;
       if (keyEnd >= 0) field = (guess as KeyGuess).code;
       else {
         keyEnd = stringEnd(b, p);
         if (keyEnd < 0 || keyEnd - p - 1 > maxContextKeyLength) return -1;
         field = lookup(contextFields, b, p + 1, keyEnd);
-        contextGuesses[member] = { key: b.slice(p + 1, keyEnd), code: field };
+        contextGuesses[member] = keyGuess(b.slice(p + 1, keyEnd), field);
       }
       if (field >= 0) {
         if (setIn[field] === generation) return -1;
@@ -320,7 +340,7 @@ export function createPredictBodyScan(
     for (let member = 0; ; member++) {
       if ((b[p] as number) !== QUOTE) return -1;
       const guess = impressionGuesses[member];
-      let keyEnd = guessedKeyEnd(guess, b, p);
+      let keyEnd = guessedKeyEnd(guess, b, view, p);
       let key: number;
       if (keyEnd >= 0) key = (guess as KeyGuess).code;
       else {
@@ -395,9 +415,13 @@ export function createPredictBodyScan(
   // faster than charCodeAt, and slices ids and numbers out of the text.
   const encoder = new TextEncoder();
   let chars = new Uint8Array(4096);
+  let view = new DataView(chars.buffer);
   let text = '';
   return (body, model) => {
-    if (chars.length < body.length) chars = new Uint8Array(Math.max(body.length, chars.length * 2));
+    if (chars.length < body.length) {
+      chars = new Uint8Array(Math.max(body.length, chars.length * 2));
+      view = new DataView(chars.buffer);
+    }
     const { read, written } = encoder.encodeInto(body, chars);
     // Anything but ASCII is left to the exact path; from here on a byte's index is its character's.
     if (read !== body.length || written !== body.length) return undefined;

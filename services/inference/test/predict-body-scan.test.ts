@@ -188,6 +188,9 @@ describe('the fused /predict body scan against the exact path', () => {
       '{"impressions":[{"os":1}]}',
       '{"impressions":[{}],"more":1}',
       '{"impressions":[{}]}x',
+      // A key the previous impression had at the same place, then one it begins, then a cut-off one.
+      '{"impressions":[{"os":"a","ad_id":"b"},{"os":"a","ad_idx":"b"}]}',
+      '{"impressions":[{"os":"a"},{"os',
       `{"impressions":[${Array.from({ length: MAX_BATCH + 1 }, () => '{}').join(',')}]}`,
     ]) {
       expect(read(odd), odd).toBe(false);
