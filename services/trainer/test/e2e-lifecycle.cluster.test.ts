@@ -45,6 +45,20 @@ const servingReplicaSet = () => waitFor('the inference pods to settle on one Rep
 const servingVersion = async () => (await servingReplicaSet()).spec.template.metadata?.annotations?.[ANNOTATION_KEY];
 const aliasVersion = async (alias: string) =>
   (await mlflow.getModelVersionByAlias(modelName, alias).catch(() => null))?.version ?? null;
+/** A version's promotion tags: what happened to it and which move did it (a text, or a matcher). */
+async function expectPromotion(version: string, promotion: string, by: unknown): Promise<void> {
+  expect((await mlflow.getModelVersion(modelName, version)).tags).toMatchObject({ promotion, 'promotion.by': by });
+}
+/**
+ * Where the champion stands, in MLflow and in the cluster: the alias (and previous-champion, when
+ * given), the Deployment's pod template, and the ReplicaSet every pod belongs to.
+ */
+async function expectChampion(version: string, previous?: string | null): Promise<void> {
+  expect(await aliasVersion(CHAMPION_ALIAS)).toBe(version);
+  if (previous !== undefined) expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe(previous);
+  expect(templateVersion()).toBe(version);
+  expect(await servingVersion()).toBe(version);
+}
 
 describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API server', () => {
   beforeAll(async () => {
@@ -159,10 +173,7 @@ describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API se
       expect(code).toBe(ExitCode.ROLLOUT_FAILED);
       expect(logs.at(-1)).toMatchObject({ outcome: 'ERROR', code: 'TRAINER_ROLLOUT_FAILED' });
       expect(String(logs.at(-1)?.msg)).toMatch(/progress deadline.*champion moved back to version 1/);
-      expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
-      expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBeNull();
-      expect(templateVersion()).toBe('1');
-      expect(await servingVersion()).toBe('1');
+      await expectChampion('1', null);
       const version = await mlflow.getModelVersion(modelName, '3');
       expect(version.tags).toMatchObject({ 'gate.outcome': 'PASS', promotion: 'rolled-back' });
       const r = await mlflow.getRun(version.runId);
@@ -178,10 +189,7 @@ describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API se
       expect(String(logs.at(-1)?.msg)).toMatch(
         /did not finish rolling out within 3 s.*champion moved back to version 1/,
       );
-      expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
-      expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBeNull();
-      expect(templateVersion()).toBe('1');
-      expect(await servingVersion()).toBe('1');
+      await expectChampion('1', null);
       expect((await mlflow.getModelVersion(modelName, '4')).tags.promotion).toBe('rolled-back');
     });
   });
@@ -196,29 +204,17 @@ describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API se
     expect(after.metadata.name).not.toBe(before.metadata.name);
     expect(after.spec.template.metadata?.annotations?.[ANNOTATION_KEY]).toBe('5');
     for (const pod of pods(namespace)) expect(pod.metadata.ownerReferences?.[0]?.name).toBe(after.metadata.name);
-    expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
-      promotion: 'superseded',
-      'promotion.by': expect.stringMatching(/^v5 \(run [0-9a-f]{32}\)$/),
-    });
+    await expectPromotion('1', 'superseded', expect.stringMatching(/^v5 \(run [0-9a-f]{32}\)$/));
   });
 
   it('6. rollback moves champion to the previous version and rolls out', async () => {
     const { code, logs } = await cli(['rollback'], env(goodSchema), { kubeConfig: () => trainer.kubeConfig() });
     expect(code).toBe(ExitCode.OK);
     expect(logs.at(-1)).toMatchObject({ outcome: 'ROLLED_BACK', from: '5', to: '1', direction: 'back' });
-    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('1');
-    expect(await aliasVersion(PREVIOUS_CHAMPION_ALIAS)).toBe('5');
-    expect(templateVersion()).toBe('1');
-    expect(await servingVersion()).toBe('1');
+    await expectChampion('1', '5');
     // The promotion tags tell the story: 5 replaced 1, then the rollback put 1 back.
-    expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
-      promotion: 'promoted',
-      'promotion.by': 'rollback from v5',
-    });
-    expect((await mlflow.getModelVersion(modelName, '5')).tags).toMatchObject({
-      promotion: 'rolled-back',
-      'promotion.by': 'rollback to v1',
-    });
+    await expectPromotion('1', 'promoted', 'rollback from v5');
+    await expectPromotion('5', 'rolled-back', 'rollback to v1');
 
     const status = await cli(['status', '--json'], env(goodSchema));
     expect(status.code).toBe(ExitCode.OK);
@@ -255,16 +251,8 @@ describe('trainer end to end: real Postgres, real MLflow, real Kubernetes API se
     });
     expect(forward.code).toBe(ExitCode.OK);
     expect(forward.logs.at(-1)).toMatchObject({ outcome: 'ROLLED_FORWARD', from: '1', to: '5', direction: 'forward' });
-    expect(await aliasVersion(CHAMPION_ALIAS)).toBe('5');
-    expect(templateVersion()).toBe('5');
-    expect(await servingVersion()).toBe('5');
-    expect((await mlflow.getModelVersion(modelName, '5')).tags).toMatchObject({
-      promotion: 'promoted',
-      'promotion.by': 'roll forward from v1',
-    });
-    expect((await mlflow.getModelVersion(modelName, '1')).tags).toMatchObject({
-      promotion: 'superseded',
-      'promotion.by': 'roll forward to v5',
-    });
+    await expectChampion('5');
+    await expectPromotion('5', 'promoted', 'roll forward from v1');
+    await expectPromotion('1', 'superseded', 'roll forward to v5');
   });
 });
