@@ -1,5 +1,15 @@
 import { type Featurizer, RAW_COLUMNS } from '@fallback-ctr/model';
 import {
+  ascii,
+  guessedKeyEnd,
+  type KeyGuess,
+  type KeyTable,
+  keyGuess,
+  keyTable,
+  lookup,
+  sameBytes,
+} from './json-keys.js';
+import {
   BACKSLASH,
   CLOSE_ARRAY,
   CLOSE_OBJECT,
@@ -62,42 +72,6 @@ STRING_STOP[QUOTE] = 1;
 STRING_STOP[BACKSLASH] = 2; // escapes
 for (let c = 0; c < 0x20; c++) STRING_STOP[c] = 2; // JSON.parse refuses raw control characters
 
-const ascii = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-const IMPRESSIONS = ascii('impressions');
-const TRUE = ascii('true');
-const FALSE = ascii('false');
-const NULL = ascii('null');
-
-/** Short ASCII keys by length, each list probed by first character then whole: a key is found without building a string. */
-type KeyTable = ({ key: Uint8Array; code: number }[] | undefined)[];
-
-function keyTable(entries: readonly (readonly [string, number])[]): KeyTable {
-  const table: KeyTable = [];
-  for (const [name, code] of entries) {
-    const list = table[name.length] ?? [];
-    list.push({ key: ascii(name), code });
-    table[name.length] = list;
-  }
-  return table;
-}
-
-function sameChars(key: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
-  if (key.length !== end - start) return false;
-  for (let i = 0; i < key.length; i++) if (key[i] !== (b[start + i] as number)) return false;
-  return true;
-}
-
-/** The code of the key `b.slice(start, end)` in the table, or -1. */
-function lookup(table: KeyTable, b: Uint8Array, start: number, end: number): number {
-  const list = table[end - start];
-  if (list === undefined) return -1;
-  for (let k = 0; k < list.length; k++) {
-    const entry = list[k] as { key: Uint8Array; code: number };
-    if (entry.key[0] === (b[start] as number) && sameChars(entry.key, b, start, end)) return entry.code;
-  }
-  return -1;
-}
-
 /** Past the character `ch` at p, whitespace before it skipped; -1 when another character comes first. */
 function past(b: Uint8Array, p: number, ch: number): number {
   const c = b[p] as number;
@@ -130,41 +104,10 @@ function digitsEnd(b: Uint8Array, p: number): number {
   return p;
 }
 
-/**
- * The key last met at one member position of an object: bodies repeat their key order, so a key is
- * checked against the guess (its characters, then the closing quote) instead of scanned and looked up.
- */
-interface KeyGuess {
-  key: Uint8Array;
-  /** The key's whole 4-byte words, little-endian: compared four bytes at a time. */
-  words: Int32Array;
-  code: number;
-}
-
-function keyGuess(key: Uint8Array, code: number): KeyGuess {
-  const words = new Int32Array(key.length >> 2);
-  for (let w = 0; w < words.length; w++) {
-    const i = 4 * w;
-    words[w] =
-      (key[i] as number) |
-      ((key[i + 1] as number) << 8) |
-      ((key[i + 2] as number) << 16) |
-      ((key[i + 3] as number) << 24);
-  }
-  return { key, words, code };
-}
-
-/** Where the key at p (an opening quote) ends if it is the guessed one, else -1. `view` reads `b`'s bytes. */
-function guessedKeyEnd(guess: KeyGuess | undefined, b: Uint8Array, view: DataView, p: number): number {
-  if (guess === undefined) return -1;
-  const start = p + 1;
-  const { key, words } = guess;
-  const end = start + key.length;
-  if (end >= b.length || (b[end] as number) !== QUOTE) return -1;
-  for (let w = 0; w < words.length; w++) if (view.getInt32(start + 4 * w, true) !== words[w]) return -1;
-  for (let i = 4 * words.length; i < key.length; i++) if (key[i] !== b[start + i]) return -1;
-  return end;
-}
+const IMPRESSIONS = ascii('impressions');
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+const NULL = ascii('null');
 
 const ID = RAW_COLUMNS.length;
 const CONTEXT = RAW_COLUMNS.length + 1;
@@ -316,7 +259,7 @@ export function createPredictBodyScan(
         if (field >= 0) hashes[row + field] = featurizer.hashValue(field, numberValue);
       } else {
         const word = c === 0x74 ? TRUE : c === 0x66 ? FALSE : c === 0x6e ? NULL : undefined;
-        if (word === undefined || !sameChars(word, b, p, p + word.length)) return -1;
+        if (word === undefined || !sameBytes(word, b, p, p + word.length)) return -1;
         p += word.length;
         if (field >= 0) hashes[row + field] = featurizer.hashValue(field, word === NULL ? null : word === TRUE);
       }
@@ -387,7 +330,7 @@ export function createPredictBodyScan(
     p = skipWhitespace(b, p + 1);
     if ((b[p] as number) !== QUOTE) return undefined;
     const keyEnd = stringEnd(b, p);
-    if (keyEnd < 0 || !sameChars(IMPRESSIONS, b, p + 1, keyEnd)) return undefined;
+    if (keyEnd < 0 || !sameBytes(IMPRESSIONS, b, p + 1, keyEnd)) return undefined;
     p = skipWhitespace(b, keyEnd + 1);
     if ((b[p] as number) !== COLON) return undefined;
     p = skipWhitespace(b, p + 1);
