@@ -13,30 +13,65 @@ import { checkWindowData, type DataCheckResult } from '../data-checks.js';
 import { TrainerError, TrainerErrorCode } from '../errors.js';
 import { loadWindow, type WindowBounds } from './load-window.js';
 
-export type CheckedData =
-  | { outcome: 'TRAIN'; split: TrainingSplit; checks: DataCheckResult }
+export type CheckedData<T = never> =
+  | {
+      outcome: 'TRAIN';
+      split: TrainingSplit;
+      checks: DataCheckResult;
+      /** What `alongside` started on the split while the checks ran (undefined when none was given). */
+      alongside: Promise<T> | undefined;
+    }
   | { outcome: 'SKIP'; reason: string; checks: DataCheckResult };
 
 /**
  * Stage 1 — load and check the data: split the window, profile it in one aggregate pass, and decide
  * before any training whether there is something to learn and measure. An empty window, too few rows or
  * no clicks SKIP the run; feature-spec fields absent from the data fail it (TRAINER_DATA_COVERAGE).
- * `record` receives the checks' metrics (finite numbers) whatever the outcome.
+ * `record` receives the checks' metrics (finite numbers) whatever the outcome. `alongside` starts work
+ * on the split (the training part's read) while the database profiles the window: the two queries run
+ * side by side; when the checks do not say TRAIN, it is aborted and waited for.
  */
-export async function loadAndCheckData(
+export async function loadAndCheckData<T = never>(
   config: Pick<TrainerConfig, 'clicklogSchema' | 'window' | 'dataChecks' | 'ftrl'>,
   db: pg.Pool,
   featureSpec: FeatureSpec,
   bounds: WindowBounds,
   logger: Logger,
   record: (checks: DataCheckResult) => Promise<void>,
-): Promise<CheckedData> {
+  alongside?: (split: TrainingSplit, signal: AbortSignal) => Promise<T>,
+): Promise<CheckedData<T>> {
   let split: TrainingSplit | null = null;
   try {
     split = await loadWindow(config, db, logger, bounds);
   } catch (error) {
     if (!(error instanceof ClicklogError && error.code === ClicklogErrorCode.EMPTY_WINDOW)) throw error;
   }
+  const stop = new AbortController();
+  const started = split && alongside ? alongside(split, stop.signal) : undefined;
+  // Its failure is the consumer's to see; until then it must not count as unhandled.
+  started?.catch(() => undefined);
+  let result: CheckedData<T> | undefined;
+  try {
+    result = await checkData(config, db, featureSpec, bounds, logger, record, split, started);
+    return result;
+  } finally {
+    if (result?.outcome !== 'TRAIN' && started) {
+      stop.abort();
+      await started.catch(() => undefined);
+    }
+  }
+}
+
+async function checkData<T>(
+  config: Pick<TrainerConfig, 'clicklogSchema' | 'window' | 'dataChecks' | 'ftrl'>,
+  db: pg.Pool,
+  featureSpec: FeatureSpec,
+  bounds: WindowBounds,
+  logger: Logger,
+  record: (checks: DataCheckResult) => Promise<void>,
+  split: TrainingSplit | null,
+  alongside: Promise<T> | undefined,
+): Promise<CheckedData<T>> {
   const profile = await profileWindow({
     db,
     schema: config.clicklogSchema,
@@ -69,5 +104,5 @@ export async function loadAndCheckData(
     const reason = checks.outcome === 'SKIP' ? checks.reason : 'the window could not be split';
     return { outcome: 'SKIP', reason, checks };
   }
-  return { outcome: 'TRAIN', split, checks };
+  return { outcome: 'TRAIN', split, checks, alongside };
 }

@@ -40,6 +40,28 @@ export interface ChooseOptions {
    */
   onTrial?: (trial: SearchTrial) => Promise<void>;
   signal?: AbortSignal;
+  /** The training part's read, already started (readSearchRows, e.g. while the data were checked). */
+  rows?: Promise<TrainingRowsInMemory | undefined>;
+}
+
+/**
+ * The training part read into memory for the search and the refit, or undefined when no search will
+ * run (off, or every axis pinned): what chooseHyperparameters reads when it is not given `rows`.
+ */
+export function readSearchRows(
+  train: Pick<SplitPart, 'read' | 'rows'>,
+  o: Pick<ChooseOptions, 'featureSpec' | 'config' | 'logger' | 'signal'>,
+): Promise<TrainingRowsInMemory> | undefined {
+  if (searchedAxes(o.config).length === 0) return undefined;
+  // Candidates are trained as the model will be: rare values as their field's rare token (the
+  // vocabulary of TRAIN_MIN_VALUE_COUNT), rare tokens drawn per value at TRAIN_RARE_RATE.
+  return readTrainingRows(train, {
+    featureSpec: o.featureSpec,
+    ftrl: o.config.ftrl,
+    maxRows: o.config.search.maxRowsInMemory,
+    logger: o.logger,
+    signal: o.signal,
+  });
 }
 
 /** The chosen values, and the training part the search read into memory (undefined: no search ran). */
@@ -64,17 +86,8 @@ export async function chooseHyperparameters(
   const { config } = o;
   const { pinned } = config.search;
   const fixed = { ftrl: config.ftrl, passes: config.passes, search: null };
-  if (searchedAxes(config).length === 0) return { chosen: fixed };
-
-  // Candidates are trained as the model will be: rare values as their field's rare token (the
-  // vocabulary of TRAIN_MIN_VALUE_COUNT), rare tokens drawn per value at TRAIN_RARE_RATE.
-  const rows = await readTrainingRows(train, {
-    featureSpec: o.featureSpec,
-    ftrl: config.ftrl,
-    maxRows: config.search.maxRowsInMemory,
-    logger: o.logger,
-    signal: o.signal,
-  });
+  const rows = await (o.rows ?? readSearchRows(train, o));
+  if (rows === undefined || searchedAxes(config).length === 0) return { chosen: fixed };
   const { counts } = rows;
   // A view of the most recent rows: the search costs (and chooses) the same whatever the part's length.
   const searchFrom = Math.max(0, rows.batch.rows - config.search.maxRows);

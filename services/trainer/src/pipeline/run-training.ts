@@ -14,7 +14,7 @@ import { acquireRunLock, type RunLock, runLockKey } from '../run-lock.js';
 import { BackgroundLog } from './background-log.js';
 import { moveChallenger, rollOutChallenger } from './challenger-stage.js';
 import { loadAndCheckData } from './check-data.js';
-import { type ChosenHyperparameters, chooseHyperparameters } from './choose-hyperparameters.js';
+import { type ChosenHyperparameters, chooseHyperparameters, readSearchRows } from './choose-hyperparameters.js';
 import { evaluateOnHoldout } from './evaluate.js';
 import { gateCandidate, gateReport } from './gate.js';
 import { type WindowBounds, windowBounds } from './load-window.js';
@@ -23,6 +23,7 @@ import { rollOutPromotion, rollOutVersion } from './rollout-stage.js';
 import { TrackingRun } from './tracking-run.js';
 import { shipCandidate, type TrainedCandidate, type TrainingProgress, trainCandidate } from './train-candidate.js';
 import type { TrainingSettings } from './train-options.js';
+import type { TrainingRowsInMemory } from './training-rows.js';
 
 export interface TrainingDeps {
   config: TrainerConfig;
@@ -164,12 +165,25 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
   const modelName = config.mlflow.modelName;
   try {
     await run.logParams(config, ctx.bounds, ctx.featureSpec);
-    const data = await loadAndCheckData(config, ctx.db, ctx.featureSpec, ctx.bounds, logger, (checks) =>
-      run.logDataChecks(checks),
+    // The search's read of the training part starts as soon as the window is split, beside the checks' query.
+    const data = await loadAndCheckData(
+      config,
+      ctx.db,
+      ctx.featureSpec,
+      ctx.bounds,
+      logger,
+      (checks) => run.logDataChecks(checks),
+      (split, stop) =>
+        readSearchRows(split.train, {
+          featureSpec: ctx.featureSpec,
+          config,
+          logger,
+          signal: signal ? AbortSignal.any([signal, stop]) : stop,
+        }) ?? Promise.resolve(undefined),
     );
     if (data.outcome === 'SKIP') return { skipped: data.reason };
     const { split } = data;
-    const { chosen, trained } = await chooseAndTrain(ctx, split);
+    const { chosen, trained } = await chooseAndTrain(ctx, split, data.alongside);
     const shipped = shipCandidate(trained, ctx.featureSpec, ctx.startedAt, run.runId);
     const champion = await loadChampion(mlflow, modelName);
     const evaluation = await evaluateOnHoldout(split.holdout, shipped.scorer, champion, logger, signal);
@@ -226,6 +240,7 @@ async function publishCandidate(ctx: RunContext): Promise<Published | { skipped:
 async function chooseAndTrain(
   ctx: RunContext,
   split: TrainingSplit,
+  reading: Promise<TrainingRowsInMemory | undefined> | undefined,
 ): Promise<{ chosen: ChosenHyperparameters; trained: TrainedCandidate }> {
   const { config, run, logger, signal } = ctx;
   const { chosen, rows } = await chooseHyperparameters(split.train, {
@@ -234,6 +249,7 @@ async function chooseAndTrain(
     logger,
     onTrial: (trial) => run.logTrial(trial),
     signal,
+    rows: reading,
   });
   await run.logChosen(chosen, config);
   // The learning curve's points are written while training goes on, those that queued up behind a
