@@ -167,21 +167,31 @@ export class FeaturizedBatchBuilder {
   private readonly fieldCount: number;
   private hasTrueCtr = true;
   private built = false;
+  private readonly shared: boolean;
   /** Rows added so far (held and dropped). */
   private n = 0;
   private first: Date | undefined;
   private last: Date | undefined;
 
-  constructor(featurizer: Featurizer, initialRows = 1024, options: { keepLast?: number } = {}) {
+  /**
+   * With `shared`, the indices, labels and field hashes live in SharedArrayBuffers: another thread
+   * (the search's TrialThread) reads the built batch without a copy.
+   */
+  constructor(featurizer: Featurizer, initialRows = 1024, options: { keepLast?: number; shared?: boolean } = {}) {
     this.featurizer = featurizer;
     this.width = featurizer.maxIndices;
     this.keepLast = Math.max(1, options.keepLast ?? Number.POSITIVE_INFINITY);
+    this.shared = options.shared ?? false;
     const cap = Math.max(1, Math.min(initialRows, this.keepLast));
-    this.indices = new Uint32Array(cap * this.width);
-    this.labels = new Uint8Array(cap);
+    this.indices = new Uint32Array(this.buffer(cap * this.width * 4));
+    this.labels = new Uint8Array(this.buffer(cap));
     this.trueCtr = new Float64Array(cap);
     this.fieldCount = featurizer.fieldCount;
-    this.fieldHashes = new Int32Array(cap * this.fieldCount);
+    this.fieldHashes = new Int32Array(this.buffer(cap * this.fieldCount * 4));
+  }
+
+  private buffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
+    return this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
   }
 
   /** Rows held (those `build` returns). */
@@ -291,10 +301,10 @@ export class FeaturizedBatchBuilder {
 
   private grow(): void {
     const cap = Math.min(this.labels.length * 2, this.keepLast);
-    const indices = new Uint32Array(cap * this.width);
+    const indices = new Uint32Array(this.buffer(cap * this.width * 4));
     indices.set(this.indices);
     this.indices = indices;
-    const labels = new Uint8Array(cap);
+    const labels = new Uint8Array(this.buffer(cap));
     labels.set(this.labels);
     this.labels = labels;
     if (this.hasTrueCtr) {
@@ -302,7 +312,7 @@ export class FeaturizedBatchBuilder {
       t.set(this.trueCtr);
       this.trueCtr = t;
     }
-    const h = new Int32Array(cap * this.fieldCount);
+    const h = new Int32Array(this.buffer(cap * this.fieldCount * 4));
     h.set(this.fieldHashes);
     this.fieldHashes = h;
   }

@@ -1,6 +1,6 @@
 import { parseOrThrow } from '@fallback-ctr/runtime';
 import { z } from 'zod';
-import { invalidOptions } from './errors.js';
+import { invalidOptions, LearnError, LearnErrorCode } from './errors.js';
 
 /**
  * The FTRL-Proximal defaults, in one place: the learner's schema, the trainer's FTRL_* settings, its
@@ -59,6 +59,16 @@ export interface Ftrl {
   update(indices: Uint32Array, start: number, n: number, label: number): number;
   /** A copy of the learner state (z, n, w, bias state) for checkpoints and tests. */
   snapshot(): FtrlState;
+  /** A copy of the whole state as it is laid out, to resume from with createFtrl(options, checkpoint). */
+  checkpoint(): FtrlCheckpoint;
+}
+
+/** The learner's state as laid out in memory: (w, z, sqrt n) per coordinate, then the bias's. */
+export interface FtrlCheckpoint {
+  state: Float64Array;
+  biasZ: number;
+  biasSqrtN: number;
+  bias: number;
 }
 
 export interface FtrlState {
@@ -83,16 +93,26 @@ export function parseFtrlOptions(input: FtrlOptionsInput): FtrlOptions {
   return parseOrThrow(FtrlOptionsSchema, input, invalidOptions('FTRL'));
 }
 
-export function createFtrl(input: FtrlOptionsInput): Ftrl {
+/** A new learner, or (with `from`) one that resumes where a checkpoint of the same options left off. */
+export function createFtrl(input: FtrlOptionsInput, from?: FtrlCheckpoint): Ftrl {
   const options = parseFtrlOptions(input);
   const { alpha, beta, l1, l2 } = options;
   const size = 2 ** options.hashBits;
   // state[3i] = w_i, state[3i + 1] = z_i, state[3i + 2] = sqrt(n_i)
   const state = new Float64Array(size * 3);
+  if (from !== undefined) {
+    if (from.state.length !== state.length) {
+      throw new LearnError(
+        LearnErrorCode.OPTIONS_INVALID,
+        `checkpoint of ${from.state.length / 3} coordinates for hashBits ${options.hashBits}`,
+      );
+    }
+    state.set(from.state);
+  }
   const invAlpha = 1 / alpha;
-  let bw = options.initialBias;
-  let bz = -beta * invAlpha * bw;
-  let bsqn = 0;
+  let bw = from?.bias ?? options.initialBias;
+  let bz = from?.biasZ ?? -beta * invAlpha * bw;
+  let bsqn = from?.biasSqrtN ?? 0;
 
   function margin(indices: Uint32Array, start: number, n: number): number {
     let m = bw;
@@ -152,5 +172,6 @@ export function createFtrl(input: FtrlOptionsInput): Ftrl {
       biasSqrtN: bsqn,
       bias: bw,
     }),
+    checkpoint: () => ({ state: state.slice(), biasZ: bz, biasSqrtN: bsqn, bias: bw }),
   };
 }

@@ -13,6 +13,7 @@ import {
   type TrainResult,
   trainOnBatch,
 } from './train.js';
+import { TrialThread } from './trial-thread.js';
 
 /**
  * The search space: a log grid per FTRL hyper-parameter. An axis with one value is pinned (the trainer
@@ -65,6 +66,11 @@ export const SearchOptionsSchema = z.object({
   minRungClicks: z.number().int().positive().default(50),
   /** Seed of the order in which grid points are sampled when the budget cannot afford them all. */
   seed: z.number().int().default(0),
+  /**
+   * Run the last rung's lone trial on a worker thread (TrialThread) while the caller refits the
+   * winner (SearchHooks.onFinalist): the same trials and results as on one thread.
+   */
+  parallel: z.boolean().default(false),
 });
 export type SearchOptions = z.infer<typeof SearchOptionsSchema>;
 export type SearchOptionsInput = z.input<typeof SearchOptionsSchema>;
@@ -95,6 +101,55 @@ export interface SearchTrial {
 export interface SearchHooks {
   /** Awaited after each trial (e.g. to log it as a nested MLflow run tagged mlflow.parentRunId). */
   onTrial?: (trial: SearchTrial) => Promise<void> | void;
+  /**
+   * With `parallel`: called when the winner's α, λ1, λ2 are settled and only its passes remain to be
+   * chosen (one candidate left before the last rung), with those passes as a promise the last rung,
+   * on a worker thread, resolves (rejects if it fails). The caller may refit the winner meanwhile
+   * (trainOnBatchUntil).
+   */
+  onFinalist?: (finalist: { alpha: number; l1: number; l2: number }, passes: Promise<number>) => void;
+}
+
+/** One trial: train rows [from, to) of the batch `passes` passes, scoring rows [validationFrom, end) after each. */
+export interface TrialJob {
+  alpha: number;
+  l1: number;
+  l2: number;
+  from: number;
+  to: number;
+  validationFrom: number;
+  passes: number;
+  /** Added to every margin when scoring (log of the negative sampling rate). */
+  offset: number;
+}
+
+export interface TrialOutcome {
+  loglossByPass: number[];
+  /** Rows trained on in each pass. */
+  passRows: number[];
+}
+
+/** A trial, on whichever thread runs it: the same code, so the same numbers. */
+export function runTrial(train: FeaturizedBatch, shared: TrainOptions, job: TrialJob): TrialOutcome {
+  const rows = sliceRows(train, job.from, job.to);
+  const validation = sliceRows(train, job.validationFrom, train.rows);
+  const loglossByPass: number[] = [];
+  const { alpha, l1, l2, passes } = job;
+  const res = trainOnBatch(
+    rows,
+    { ...shared, alpha, l1, l2, passes },
+    { afterPass: (_pass, ftrl) => loglossByPass.push(batchLogloss(ftrl, validation, job.offset)) },
+  );
+  return { loglossByPass, passRows: res.passes.map((p) => p.rows) };
+}
+
+/** 0-based pass with the lowest validation logloss (the first of equals). */
+function bestPassOf(loglossByPass: readonly number[]): number {
+  let best = 0;
+  for (let p = 1; p < loglossByPass.length; p++) {
+    if ((loglossByPass[p] as number) < (loglossByPass[best] as number)) best = p;
+  }
+  return best;
 }
 
 /** The chosen hyper-parameters and how they were found. */
@@ -214,47 +269,69 @@ export async function searchHyperparameters(
   const trials: SearchTrial[] = [];
   let rowUpdates = 0;
   let lastRung: SearchTrial[] = [];
-  for (let rung = 0; rung < rungRows.length; rung++) {
-    // A lone survivor is the winner whatever the rungs before the last say; only the last rung (the
-    // most rows) chooses its passes, and each trial trains from scratch: the rungs between are skipped.
-    if (alive.length === 1 && rung < rungRows.length - 1) continue;
-    const n = rungRows[rung] as number;
-    const rows = sliceRows(tune, nTune - n, nTune);
-    const results: SearchTrial[] = [];
-    for (const c of alive) {
-      const t0 = Date.now();
-      const loglossByPass: number[] = [];
-      const res = trainOnBatch(
-        rows,
-        { ...shared, ...c, passes: o.space.maxPasses },
-        { afterPass: (_pass, ftrl) => loglossByPass.push(batchLogloss(ftrl, validation, offset)) },
-      );
-      rowUpdates += res.passes.reduce((s, p) => s + p.rows + SCORE_COST * nValidation, 0);
-      let bestPass = 0;
-      for (let p = 1; p < loglossByPass.length; p++) {
-        if ((loglossByPass[p] as number) < (loglossByPass[bestPass] as number)) bestPass = p;
+  const last = rungRows.length - 1;
+  // The last rung's lone trial runs on another thread, the caller refitting meanwhile (onFinalist).
+  const thread = o.parallel && hooks.onFinalist ? TrialThread.start(train, shared) : undefined;
+  try {
+    for (let rung = 0; rung < rungRows.length; rung++) {
+      // A lone survivor is the winner whatever the rungs before the last say; only the last rung (the
+      // most rows) chooses its passes, and each trial trains from scratch: the rungs between are skipped.
+      if (alive.length === 1 && rung < last) continue;
+      const n = rungRows[rung] as number;
+      const results: SearchTrial[] = [];
+      for (const c of alive) {
+        const t0 = Date.now();
+        const job: TrialJob = {
+          ...c,
+          from: nTune - n,
+          to: nTune,
+          validationFrom: nTune,
+          passes: o.space.maxPasses,
+          offset,
+        };
+        let outcome: TrialOutcome;
+        if (thread !== undefined && rung === last && alive.length === 1) {
+          const running = thread.run(job);
+          let settle: { resolve: (passes: number) => void; reject: (error: unknown) => void } | undefined;
+          const passes = new Promise<number>((resolve, reject) => {
+            settle = { resolve, reject };
+          });
+          hooks.onFinalist?.(c, passes);
+          try {
+            outcome = await running;
+          } catch (error) {
+            settle?.reject(error);
+            throw error;
+          }
+          settle?.resolve(bestPassOf(outcome.loglossByPass) + 1);
+        } else outcome = runTrial(train, shared, job);
+        rowUpdates += outcome.passRows.reduce((sum, rows) => sum + rows + SCORE_COST * nValidation, 0);
+        const { loglossByPass } = outcome;
+        const bestPass = bestPassOf(loglossByPass);
+        const validationLogloss = loglossByPass[bestPass] as number;
+        const trial: SearchTrial = {
+          id: trials.length + 1,
+          rung,
+          ...c,
+          passes: bestPass + 1,
+          loglossByPass,
+          validationLogloss,
+          validationNe: validationLogloss / entropy,
+          trainRows: n,
+          validationRows: nValidation,
+          elapsedMs: Date.now() - t0,
+        };
+        trials.push(trial);
+        results.push(trial);
+        await hooks.onTrial?.(trial);
       }
-      const validationLogloss = loglossByPass[bestPass] as number;
-      const trial: SearchTrial = {
-        id: trials.length + 1,
-        rung,
-        ...c,
-        passes: bestPass + 1,
-        loglossByPass,
-        validationLogloss,
-        validationNe: validationLogloss / entropy,
-        trainRows: n,
-        validationRows: nValidation,
-        elapsedMs: Date.now() - t0,
-      };
-      trials.push(trial);
-      results.push(trial);
-      await hooks.onTrial?.(trial);
+      results.sort((a, b) => a.validationLogloss - b.validationLogloss);
+      lastRung = results;
+      const keep = Math.max(1, Math.ceil(results.length / o.eta));
+      alive = results.slice(0, keep).map(({ alpha, l1, l2 }) => ({ alpha, l1, l2 }));
     }
-    results.sort((a, b) => a.validationLogloss - b.validationLogloss);
-    lastRung = results;
-    const keep = Math.max(1, Math.ceil(results.length / o.eta));
-    alive = results.slice(0, keep).map(({ alpha, l1, l2 }) => ({ alpha, l1, l2 }));
+  } finally {
+    await thread?.close();
   }
   const bestTrial = lastRung[0] as SearchTrial;
   return {

@@ -77,6 +77,7 @@ export {
   toArtifactInput,
   trainOnBatch,
   trainOnBatches,
+  trainOnBatchUntil,
   trainOnBatchWithProgress,
   trainOnFeaturizedRows,
   trainOnRows,

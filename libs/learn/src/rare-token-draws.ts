@@ -1,3 +1,16 @@
+interface DrawTable {
+  keys: Int32Array;
+  rates: Float32Array;
+  used: Uint8Array;
+  mask: number;
+}
+
+export interface RareTokenDrawsState {
+  tables: (DrawTable | undefined)[];
+  rareRate: number;
+  maxShare: number;
+}
+
 /**
  * How often each kept value of each field is trained as its field's rare token (training only; the
  * artifact does not carry it).
@@ -14,7 +27,18 @@
  */
 export class RareTokenDraws {
   /** Per field: an open-addressing table (linear probing, load ≤ ½) of value hash → q_v; undefined: never drawn. */
-  private readonly tables: ({ keys: Int32Array; rates: Float32Array; used: Uint8Array; mask: number } | undefined)[];
+  private readonly tables: (DrawTable | undefined)[];
+
+  /** The draws as plain data (to another thread: structured-cloneable), for RareTokenDraws.fromState. */
+  get state(): RareTokenDrawsState {
+    return { tables: this.tables, rareRate: this.rareRate, maxShare: this.maxShare };
+  }
+
+  static fromState(state: RareTokenDrawsState): RareTokenDraws {
+    const draws = new RareTokenDraws([], 0, state.rareRate, state.maxShare);
+    draws.tables.push(...state.tables);
+    return draws;
+  }
 
   /**
    * @param counts per field, value hash → rows (undefined for a field without a vocabulary)

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   type ArtifactInput,
   type FeatureSpec,
@@ -16,7 +17,14 @@ import {
   refeaturize,
   validateBatch,
 } from './featurized-batch.js';
-import { baseRateLogOdds, createFtrl, type Ftrl, FtrlOptionsSchema, TRAIN_DEFAULTS } from './ftrl.js';
+import {
+  baseRateLogOdds,
+  createFtrl,
+  type Ftrl,
+  type FtrlCheckpoint,
+  FtrlOptionsSchema,
+  TRAIN_DEFAULTS,
+} from './ftrl.js';
 import { clipProbability } from './metrics.js';
 import { createPrng } from './prng.js';
 import { RareTokenDraws } from './rare-token-draws.js';
@@ -455,6 +463,78 @@ export async function trainOnBatchWithProgress(
     await fit.loop.endPassAndReport();
   }
   return fit.result();
+}
+
+/**
+ * trainOnBatchWithProgress while the number of passes is still being chosen elsewhere (the search's
+ * last rung, on another thread): trains up to `input.passes` passes, keeping a checkpoint after each,
+ * and ends at the pass `passes` resolves to. The result is the model trainOnBatchWithProgress gives
+ * with that many passes, bit for bit: a fit's first p passes are a p-pass fit's (the same rows, the
+ * same draws in the same order). Progress is held until the passes are known, then reported for
+ * those passes only, with `passes` the chosen count; each held report gives the event loop a turn, so
+ * the answer can arrive. A rejected `passes` is thrown.
+ */
+export async function trainOnBatchUntil(
+  batch: FeaturizedBatch,
+  input: TrainOptionsInput,
+  passes: Promise<number>,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const options = parseTrainOptions(input);
+  let chosen: number | undefined;
+  let failed = false;
+  passes.then(
+    (p) => {
+      chosen = p;
+    },
+    () => {
+      failed = true;
+    },
+  );
+  const held: TrainProgress[] = [];
+  const report = async (p: TrainProgress, n: number) => {
+    if (p.pass <= n) await hooks.onProgress?.({ ...p, passes: n });
+  };
+  const gated: TrainHooks = {
+    ...hooks,
+    onProgress: async (p) => {
+      if (failed) await passes;
+      if (chosen === undefined) {
+        held.push(p);
+        await nextTurn();
+        return;
+      }
+      for (const h of held.splice(0)) await report(h, chosen);
+      await report(p, chosen);
+    },
+  };
+  const fit = new BatchFit(batch, options, gated);
+  const checkpoints = new Map<number, FtrlCheckpoint>();
+  let done = 0;
+  training: for (let pass = 1; pass <= options.passes; pass++) {
+    if (chosen !== undefined && pass > chosen) break;
+    fit.loop.beginPass(pass);
+    for (let r = 0; r < batch.rows; r++) {
+      fit.row(r);
+      if (fit.loop.reportDue()) {
+        await fit.loop.report();
+        // Known now, and this pass is past it: the rest of the pass would be thrown away.
+        if (chosen !== undefined && pass > chosen) break training;
+      }
+    }
+    await fit.loop.endPassAndReport();
+    done = pass;
+    if (chosen === undefined && pass < options.passes) checkpoints.set(pass, fit.loop.ftrl.checkpoint());
+  }
+  const n = await passes;
+  if (!Number.isInteger(n) || n < 1 || n > options.passes) {
+    throw new LearnError(LearnErrorCode.OPTIONS_INVALID, `${n} passes chosen; the fit trains 1..${options.passes}`);
+  }
+  for (const h of held.splice(0)) await report(h, n);
+  const result = fit.result();
+  const at = { ...result, options: { ...options, passes: n }, passes: result.passes.slice(0, n) };
+  if (n === done) return at;
+  return { ...at, ftrl: createFtrl(fit.loop.ftrl.options, checkpoints.get(n)) };
 }
 
 /**
