@@ -42,6 +42,20 @@ export interface ChooseOptions {
   signal?: AbortSignal;
   /** The training part's read, already started (readSearchRows, e.g. while the data were checked). */
   rows?: Promise<TrainingRowsInMemory | undefined>;
+  /**
+   * When given, the search's last rung runs on a worker thread once one candidate is left, and this is
+   * called with that candidate (the winner), the most passes, those the last rung will choose, and the
+   * rows: the refit can start beside the last rung (trainCandidate `passesChosen`).
+   */
+  onFinalist?: (finalist: Finalist) => void;
+}
+
+export interface Finalist {
+  ftrl: TrainerConfig['ftrl'];
+  maxPasses: number;
+  /** The passes the run will train: TRAIN_PASSES when set, else the last rung's choice. */
+  passes: Promise<number>;
+  rows: TrainingRowsInMemory;
 }
 
 /**
@@ -119,8 +133,17 @@ export async function chooseHyperparameters(
         // Each candidate starts at the base rate of the rows it trains on (never the validation slice's).
         initialBias: 'base-rate',
       },
-      { space },
-      trials ? { onTrial: (trial) => trials.add(trial) } : {},
+      { space, parallel: o.onFinalist !== undefined },
+      {
+        ...(trials ? { onTrial: (trial) => trials.add(trial) } : {}),
+        onFinalist: ({ alpha, l1, l2 }, passes) =>
+          o.onFinalist?.({
+            ftrl: { ...config.ftrl, alpha, l1, l2 },
+            maxPasses: space.maxPasses,
+            passes: passes.then((p) => pinned.passes ?? p),
+            rows,
+          }),
+      },
     ).finally(() => trials?.settle());
   } catch (error) {
     // Too few clicks on one side of the validation split: nothing to choose on, keep the defaults.

@@ -14,7 +14,12 @@ import { acquireRunLock, type RunLock, runLockKey } from '../run-lock.js';
 import { BackgroundLog } from './background-log.js';
 import { moveChallenger, rollOutChallenger } from './challenger-stage.js';
 import { loadAndCheckData } from './check-data.js';
-import { type ChosenHyperparameters, chooseHyperparameters, readSearchRows } from './choose-hyperparameters.js';
+import {
+  type ChosenHyperparameters,
+  chooseHyperparameters,
+  type Finalist,
+  readSearchRows,
+} from './choose-hyperparameters.js';
 import { evaluateOnHoldout } from './evaluate.js';
 import { gateCandidate, gateReport } from './gate.js';
 import { type WindowBounds, windowBounds } from './load-window.js';
@@ -243,32 +248,75 @@ async function chooseAndTrain(
   reading: Promise<TrainingRowsInMemory | undefined> | undefined,
 ): Promise<{ chosen: ChosenHyperparameters; trained: TrainedCandidate }> {
   const { config, run, logger, signal } = ctx;
-  const { chosen, rows } = await chooseHyperparameters(split.train, {
-    featureSpec: ctx.featureSpec,
-    config,
-    logger,
-    onTrial: (trial) => run.logTrial(trial),
-    signal,
-    rows: reading,
-  });
-  await run.logChosen(chosen, config);
   // The learning curve's points are written while training goes on, those that queued up behind a
   // write in one logBatch: awaiting each (one per ~12k rows) held the refit up for a round trip each.
   const progress = new BackgroundLog((points: TrainingProgress[]) => run.logProgress(points), {
     concurrency: 1,
     merge: (batches) => batches.flat(),
   });
-  const training = trainCandidate(split.train, {
-    featureSpec: ctx.featureSpec,
-    ftrl: chosen.ftrl,
-    passes: chosen.passes,
-    progressIntervalMs: config.progressIntervalMs,
-    progressEveryRows: config.progressEveryRows,
-    logger,
-    onProgress: (point) => progress.add([point]),
-    signal,
-    rows,
-  });
+  const train = (
+    ftrl: TrainerConfig['ftrl'],
+    passes: number,
+    rows: TrainingRowsInMemory | undefined,
+    more: { passesChosen?: Promise<number>; signal?: AbortSignal } = {},
+  ) =>
+    trainCandidate(split.train, {
+      featureSpec: ctx.featureSpec,
+      ftrl,
+      passes,
+      progressIntervalMs: config.progressIntervalMs,
+      progressEveryRows: config.progressEveryRows,
+      logger,
+      onProgress: (point) => progress.add([point]),
+      signal: more.signal ?? signal,
+      rows,
+      passesChosen: more.passesChosen,
+    });
+  // The refit of the winner starts as soon as it is the only candidate left, beside the search's last
+  // rung (on a worker thread), which chooses its passes; it ends at those passes: the same model.
+  const early: { finalist?: Finalist; training?: Promise<TrainedCandidate> } = {};
+  const stopEarly = new AbortController();
+  const dropEarly = async () => {
+    stopEarly.abort();
+    await early.training?.catch(() => undefined);
+  };
+  let choice: Awaited<ReturnType<typeof chooseHyperparameters>>;
+  try {
+    choice = await chooseHyperparameters(split.train, {
+      featureSpec: ctx.featureSpec,
+      config,
+      logger,
+      onTrial: (trial) => run.logTrial(trial),
+      signal,
+      rows: reading,
+      onFinalist: (finalist) => {
+        // Streamed refits (a part longer than TRAIN_MAX_ROWS_IN_MEMORY) read the click log: nothing to overlap.
+        if (!finalist.rows.complete) return;
+        early.finalist = finalist;
+        early.training = train(finalist.ftrl, finalist.maxPasses, finalist.rows, {
+          passesChosen: finalist.passes,
+          signal: signal ? AbortSignal.any([signal, stopEarly.signal]) : stopEarly.signal,
+        });
+        early.training.catch(() => undefined);
+      },
+    });
+  } catch (error) {
+    await dropEarly();
+    throw error;
+  }
+  const { chosen, rows } = choice;
+  await run.logChosen(chosen, config);
+  const f = early.finalist?.ftrl;
+  const same =
+    f !== undefined &&
+    chosen.search !== null &&
+    ['alpha', 'l1', 'l2'].every((k) => f[k as 'alpha'] === chosen.ftrl[k as 'alpha']);
+  let training: Promise<TrainedCandidate>;
+  if (same && early.training) training = early.training;
+  else {
+    await dropEarly();
+    training = train(chosen.ftrl, chosen.passes, rows);
+  }
   // A failed training's own error is the one reported, not a progress write it cut short.
   const trained = await training.catch(async (error: unknown) => {
     await progress.settle().catch(() => undefined);

@@ -5,6 +5,7 @@ import {
   type TrainResult,
   toArtifactInput,
   trainOnBatches,
+  trainOnBatchUntil,
   trainOnBatchWithProgress,
 } from '@fallback-ctr/learn';
 import {
@@ -53,6 +54,11 @@ export interface TrainCandidateOptions {
    * again); else its counts spare the counting pass and the passes stream.
    */
   rows?: TrainingRowsInMemory;
+  /**
+   * With rows complete in memory: `passes` is the most, and the fit ends at the pass this resolves to
+   * (the search's last rung choosing it meanwhile): the model of that many passes (trainOnBatchUntil).
+   */
+  passesChosen?: Promise<number>;
 }
 
 export interface TrainedCandidate {
@@ -86,11 +92,10 @@ export async function trainCandidate(
   const hooks = progressHooks(o);
   let result: TrainResult;
   if (o.rows?.complete) {
-    result = await trainOnBatchWithProgress(
-      o.rows.batch,
-      { ...options, rareTokenDraws: o.rows.counts?.rareTokenDraws, initialBias: 'base-rate' },
-      hooks,
-    );
+    const input = { ...options, rareTokenDraws: o.rows.counts?.rareTokenDraws, initialBias: 'base-rate' as const };
+    result = o.passesChosen
+      ? await trainOnBatchUntil(o.rows.batch, input, o.passesChosen, hooks)
+      : await trainOnBatchWithProgress(o.rows.batch, input, hooks);
   } else {
     // A search that held only the most recent rows counted the values and labels of the whole part already.
     const counted = o.rows ?? (minValueCount > 0 ? await countTrainingValues(train, o) : undefined);

@@ -104,7 +104,8 @@ export async function readTrainingRows(
   // Sized once when the row count is known (no down-sampling): the arrays are not grown by doubling
   // (spare capacity up to the rows' own size, and a copy at each step) while the part is read.
   const initialRows = o.ftrl.negativeSamplingRate < 1 ? 1024 : Math.min(train.rows, o.maxRows);
-  const builder = new FeaturizedBatchBuilder(featurizer, initialRows, { keepLast: o.maxRows });
+  // Shared: the search's trial thread reads the rows in place.
+  const builder = new FeaturizedBatchBuilder(featurizer, initialRows, { keepLast: o.maxRows, shared: true });
   // Rows may be dropped only when the part (counted before any negative down-sampling) is longer.
   const counter = o.ftrl.minValueCount > 0 ? new ValueCounter(featurizer) : undefined;
   const countStreamed = counter !== undefined && train.rows > o.maxRows;
