@@ -67,8 +67,9 @@ export const SearchOptionsSchema = z.object({
   /** Seed of the order in which grid points are sampled when the budget cannot afford them all. */
   seed: z.number().int().default(0),
   /**
-   * Run the last rung's lone trial on a worker thread (TrialThread) while the caller refits the
-   * winner (SearchHooks.onFinalist): the same trials and results as on one thread.
+   * Use a worker thread (TrialThread, needs SearchHooks.onFinalist): every other candidate of a rung
+   * trains there, and the last rung's lone trial too while the caller refits the winner. The same
+   * trials, in the same order, with the same results as on one thread.
    */
   parallel: z.boolean().default(false),
 });
@@ -270,7 +271,7 @@ export async function searchHyperparameters(
   let rowUpdates = 0;
   let lastRung: SearchTrial[] = [];
   const last = rungRows.length - 1;
-  // The last rung's lone trial runs on another thread, the caller refitting meanwhile (onFinalist).
+  // A second thread for the trials; the last rung's lone trial runs there, the caller refitting meanwhile.
   const thread = o.parallel && hooks.onFinalist ? TrialThread.start(train, shared) : undefined;
   try {
     for (let rung = 0; rung < rungRows.length; rung++) {
@@ -279,18 +280,29 @@ export async function searchHyperparameters(
       if (alive.length === 1 && rung < last) continue;
       const n = rungRows[rung] as number;
       const results: SearchTrial[] = [];
-      for (const c of alive) {
+      const jobOf = (c: (typeof alive)[number]): TrialJob => ({
+        ...c,
+        from: nTune - n,
+        to: nTune,
+        validationFrom: nTune,
+        passes: o.space.maxPasses,
+        offset,
+      });
+      // Every other candidate of a rung trains on the thread meanwhile; results are taken in candidate order.
+      const offloaded = new Map<number, Promise<TrialOutcome>>();
+      if (thread !== undefined && alive.length > 1) {
+        alive.forEach((c, i) => {
+          if (i % 2 === 1) offloaded.set(i, thread.run(jobOf(c)));
+        });
+        for (const running of offloaded.values()) running.catch(() => undefined);
+      }
+      for (const [i, c] of alive.entries()) {
         const t0 = Date.now();
-        const job: TrialJob = {
-          ...c,
-          from: nTune - n,
-          to: nTune,
-          validationFrom: nTune,
-          passes: o.space.maxPasses,
-          offset,
-        };
+        const job = jobOf(c);
         let outcome: TrialOutcome;
-        if (thread !== undefined && rung === last && alive.length === 1) {
+        const elsewhere = offloaded.get(i);
+        if (elsewhere !== undefined) outcome = await elsewhere;
+        else if (thread !== undefined && rung === last && alive.length === 1) {
           const running = thread.run(job);
           let settle: { resolve: (passes: number) => void; reject: (error: unknown) => void } | undefined;
           const passes = new Promise<number>((resolve, reject) => {
