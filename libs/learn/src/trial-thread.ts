@@ -68,6 +68,7 @@ export class TrialThread {
       const waiting = this.pending.get(reply.id);
       if (waiting === undefined) return;
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
       if ('outcome' in reply) waiting.resolve(reply.outcome);
       else
         waiting.reject(
@@ -80,7 +81,7 @@ export class TrialThread {
     };
     worker.on('error', failAll);
     worker.on('exit', (code) => failAll(new Error(`the search's trial thread exited (code ${code})`)));
-    // Never what keeps the process alive (a SIGTERM mid-search ends the run without waiting for it).
+    // It keeps the process alive only while a trial is out (a SIGTERM between trials does not wait for it).
     worker.unref();
   }
 
@@ -122,6 +123,7 @@ export class TrialThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      this.worker.ref();
       this.worker.postMessage({ id, job });
     });
   }
