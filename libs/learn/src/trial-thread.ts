@@ -141,6 +141,8 @@ function spawn(init: TrialThreadInit): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './trial-worker.ts' : './trial-worker.js', import.meta.url);
   if (!fromSource) return new Worker(entry, { workerData: init });
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  // Resolved from this file where the runtime can (not from the worker's working directory).
+  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
+  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(boot, { eval: true, workerData: init, execArgv: ['--conditions=source'] });
 }
