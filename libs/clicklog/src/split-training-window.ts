@@ -76,20 +76,27 @@ export async function splitTrainingWindow(options: SplitTrainingWindowOptions): 
     const cutoff = labelCutoff(now, s.attributionWindowMinutes);
     const eligible = `FROM ${schema}.impressions WHERE served_at >= $1 AND served_at < $2 AND served_at <= $3`;
     const params = [s.from, s.to, cutoff];
+    if ('minutes' in s.holdout) {
+      // The cut is known before counting: both parts in one scan of the index.
+      const end = Math.min(s.to.getTime(), cutoff.getTime());
+      const at = new Date(end - s.holdout.minutes * 60_000);
+      const { rows } = await client.query<{ n: string; train: string }>(
+        `SELECT count(*) AS n, count(*) FILTER (WHERE served_at < $4) AS train ${eligible}`,
+        [...params, at],
+      );
+      const total = Number(rows[0]!.n);
+      const trainRows = Number(rows[0]!.train);
+      return { now, cutoff, cut: total > 0 ? at : undefined, trainRows, holdoutRows: total - trainRows };
+    }
     const total = Number((await client.query<{ n: string }>(`SELECT count(*) AS n ${eligible}`, params)).rows[0]!.n);
     let cut: Date | undefined;
     if (total > 0) {
-      if ('fraction' in s.holdout) {
-        const offset = Math.min(total - 1, Math.floor(total * (1 - s.holdout.fraction)));
-        const { rows } = await client.query<{ served_at: Date }>(
-          `SELECT served_at ${eligible} ORDER BY served_at OFFSET $4 LIMIT 1`,
-          [...params, offset],
-        );
-        cut = rows[0]?.served_at;
-      } else {
-        const end = Math.min(s.to.getTime(), cutoff.getTime());
-        cut = new Date(end - s.holdout.minutes * 60_000);
-      }
+      const offset = Math.min(total - 1, Math.floor(total * (1 - s.holdout.fraction)));
+      const { rows } = await client.query<{ served_at: Date }>(
+        `SELECT served_at ${eligible} ORDER BY served_at OFFSET $4 LIMIT 1`,
+        [...params, offset],
+      );
+      cut = rows[0]?.served_at;
     }
     let trainRows = 0;
     if (cut) {
