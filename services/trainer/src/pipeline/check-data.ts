@@ -50,59 +50,46 @@ export async function loadAndCheckData<T = never>(
   const started = split && alongside ? alongside(split, stop.signal) : undefined;
   // Its failure is the consumer's to see; until then it must not count as unhandled.
   started?.catch(() => undefined);
-  let result: CheckedData<T> | undefined;
+  let handedOver = false;
   try {
-    result = await checkData(config, db, featureSpec, bounds, logger, record, split, started);
-    return result;
+    const profile = await profileWindow({
+      db,
+      schema: config.clicklogSchema,
+      from: bounds.from,
+      to: bounds.to,
+      attributionWindowMinutes: config.window.attributionWindowMinutes,
+      ...(split ? { now: split.now, holdoutFrom: split.holdout.from } : bounds.now ? { now: bounds.now } : {}),
+      // The spec's validation guarantees a column field names an impression column.
+      fields: featureSpec.fields.map((f) => ({ name: f.name, source: f.source }) as ProfiledField),
+    });
+    const checks = checkWindowData({
+      profile,
+      fields: featureSpec.fields,
+      thresholds: config.dataChecks,
+      window: {
+        from: bounds.from,
+        to: bounds.to,
+        attributionWindowMinutes: config.window.attributionWindowMinutes,
+        holdoutHours: config.window.holdoutHours,
+      },
+      split: split !== null,
+    });
+    for (const warning of checks.warnings) logger.warn({ dataChecks: checks.metrics }, warning);
+    logger.info({ dataChecks: checks.metrics, outcome: checks.outcome }, 'data checked');
+    await record(checks);
+    if (checks.outcome === 'FAIL') {
+      throw new TrainerError(TrainerErrorCode.DATA_COVERAGE, checks.reason);
+    }
+    if (checks.outcome === 'SKIP' || !split) {
+      const reason = checks.outcome === 'SKIP' ? checks.reason : 'the window could not be split';
+      return { outcome: 'SKIP', reason, checks };
+    }
+    handedOver = true;
+    return { outcome: 'TRAIN', split, checks, alongside: started };
   } finally {
-    if (result?.outcome !== 'TRAIN' && started) {
+    if (!handedOver && started) {
       stop.abort();
       await started.catch(() => undefined);
     }
   }
-}
-
-async function checkData<T>(
-  config: Pick<TrainerConfig, 'clicklogSchema' | 'window' | 'dataChecks' | 'ftrl'>,
-  db: pg.Pool,
-  featureSpec: FeatureSpec,
-  bounds: WindowBounds,
-  logger: Logger,
-  record: (checks: DataCheckResult) => Promise<void>,
-  split: TrainingSplit | null,
-  alongside: Promise<T> | undefined,
-): Promise<CheckedData<T>> {
-  const profile = await profileWindow({
-    db,
-    schema: config.clicklogSchema,
-    from: bounds.from,
-    to: bounds.to,
-    attributionWindowMinutes: config.window.attributionWindowMinutes,
-    ...(split ? { now: split.now, holdoutFrom: split.holdout.from } : bounds.now ? { now: bounds.now } : {}),
-    // The spec's validation guarantees a column field names an impression column.
-    fields: featureSpec.fields.map((f) => ({ name: f.name, source: f.source }) as ProfiledField),
-  });
-  const checks = checkWindowData({
-    profile,
-    fields: featureSpec.fields,
-    thresholds: config.dataChecks,
-    window: {
-      from: bounds.from,
-      to: bounds.to,
-      attributionWindowMinutes: config.window.attributionWindowMinutes,
-      holdoutHours: config.window.holdoutHours,
-    },
-    split: split !== null,
-  });
-  for (const warning of checks.warnings) logger.warn({ dataChecks: checks.metrics }, warning);
-  logger.info({ dataChecks: checks.metrics, outcome: checks.outcome }, 'data checked');
-  await record(checks);
-  if (checks.outcome === 'FAIL') {
-    throw new TrainerError(TrainerErrorCode.DATA_COVERAGE, checks.reason);
-  }
-  if (checks.outcome === 'SKIP' || !split) {
-    const reason = checks.outcome === 'SKIP' ? checks.reason : 'the window could not be split';
-    return { outcome: 'SKIP', reason, checks };
-  }
-  return { outcome: 'TRAIN', split, checks, alongside };
 }
