@@ -37,13 +37,10 @@ export function fromInit(init: TrialThreadInit): { batch: FeaturizedBatch; optio
           ...rest,
           lineage: {
             fieldCount: lineage.fieldCount,
-            ...(lineage.vocabulary ? { vocabulary: lineage.vocabulary } : {}),
+            vocabulary: lineage.vocabulary,
             segments: [
               {
-                featurizer: createFeaturizer(
-                  lineage.spec,
-                  lineage.vocabulary ? { vocabulary: lineage.vocabulary } : {},
-                ),
+                featurizer: createFeaturizer(lineage.spec, { vocabulary: lineage.vocabulary }),
                 fieldHashes: lineage.fieldHashes,
                 slots: lineage.slots,
               },
@@ -108,13 +105,13 @@ export class TrialThread {
                 fieldHashes: segment.fieldHashes,
                 slots: [...segment.slots],
                 spec: segment.featurizer.spec,
-                ...(segment.featurizer.vocabulary ? { vocabulary: segment.featurizer.vocabulary } : {}),
+                vocabulary: segment.featurizer.vocabulary,
               },
             }
           : {}),
       },
       options: rest,
-      ...(rareTokenDraws ? { draws: rareTokenDraws.state } : {}),
+      draws: rareTokenDraws?.state,
     };
     return new TrialThread(spawn(init));
   }

@@ -58,7 +58,8 @@ export async function loadAndCheckData<T = never>(
       from: bounds.from,
       to: bounds.to,
       attributionWindowMinutes: config.window.attributionWindowMinutes,
-      ...(split ? { now: split.now, holdoutFrom: split.holdout.from } : bounds.now ? { now: bounds.now } : {}),
+      now: split?.now ?? bounds.now,
+      holdoutFrom: split?.holdout.from,
       // The spec's validation guarantees a column field names an impression column.
       fields: featureSpec.fields.map((f) => ({ name: f.name, source: f.source }) as ProfiledField),
     });

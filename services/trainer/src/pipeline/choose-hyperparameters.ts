@@ -135,7 +135,7 @@ export async function chooseHyperparameters(
       },
       { space, parallel: o.onFinalist !== undefined },
       {
-        ...(trials ? { onTrial: (trial) => trials.add(trial) } : {}),
+        onTrial: trials && ((trial) => trials.add(trial)),
         onFinalist: ({ alpha, l1, l2 }, passes) =>
           o.onFinalist?.({
             ftrl: { ...config.ftrl, alpha, l1, l2 },
