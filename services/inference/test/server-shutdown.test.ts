@@ -32,11 +32,17 @@ const replicaConfig = {
   graceMs: 5_000,
 };
 
+const DRAIN_SECONDS = 3;
+
 describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('SIGTERM during a load run: readiness turns 503, every request sent is answered 2xx, exit 0 within the grace period', async () => {
     const server = await serveModel(name, {
       WORKERS: '2',
-      SHUTDOWN_DRAIN_SECONDS: '1',
+      // The balancer polls from this process, whose event loop autocannon keeps busy. With a 1 s drain
+      // one CI run (704319c) saw one request error: a connection opened as the pod stops listening is
+      // reset, as a real pod's would be if kube-proxy took longer than the drain. The failure message
+      // says how long the balancer took.
+      SHUTDOWN_DRAIN_SECONDS: String(DRAIN_SECONDS),
       SHUTDOWN_GRACE_SECONDS: '5',
     });
     servers.push(server);
@@ -64,6 +70,8 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
     });
     // A load balancer: stops routing to the pod once /readyz says 503 (it polls every 100 ms).
     let sawNotReady = false;
+    let signalled = Number.NaN;
+    let notReadyAfterMs = Number.NaN;
     const balancer = (async () => {
       for (;;) {
         const status = await fetch(`${server.url}/readyz`).then(
@@ -72,6 +80,7 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
         );
         if (status === 503) {
           sawNotReady = true;
+          notReadyAfterMs = Date.now() - signalled;
           instance?.stop();
           return;
         }
@@ -79,7 +88,7 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
       }
     })();
     await waitUntil(() => answered >= 300, 'load to be under way');
-    const signalled = Date.now();
+    signalled = Date.now();
     server.kill('SIGTERM');
     const [result] = await Promise.all([load, balancer]);
     const code = await server.exited;
@@ -87,13 +96,16 @@ describe('the real server process under load', { timeout: PROCESS_TEST_TIMEOUT_M
 
     expect(sawNotReady).toBe(true);
     expect(result.requests.total).toBeGreaterThan(100);
-    expect(result.errors).toBe(0);
+    expect(
+      result.errors,
+      `the balancer saw the 503 ${notReadyAfterMs} ms after SIGTERM (drain ${DRAIN_SECONDS} s)`,
+    ).toBe(0);
     expect(result.timeouts).toBe(0);
     expect(result.non2xx, server.logs.map((l) => JSON.stringify(l)).join('\n')).toBe(0);
     expect(result['2xx']).toBeGreaterThan(100);
     expect(code).toBe(0);
     // Within drain + grace + the primary's 2 s margin, plus room for a loaded machine's scheduling.
-    expect(exitMs).toBeLessThan(1_000 + 5_000 + 2_000 + 10_000);
+    expect(exitMs).toBeLessThan(DRAIN_SECONDS * 1_000 + 5_000 + 2_000 + 10_000);
     expect(server.logs.filter((l) => l.msg === 'shutting down' && l.role === 'worker')).toHaveLength(2);
   });
 
