@@ -50,7 +50,10 @@ function hourMetrics(q: LiveQuality): Record<string, number> {
 
 /** A version's training window, from its run's params (window.from / window.to); null if it has none. */
 export async function trainingWindow(mlflow: MlflowClient, modelName: string, version: string): Promise<Window | null> {
-  const registered = await mlflow.getModelVersion(modelName, version);
+  return runWindow(mlflow, await mlflow.getModelVersion(modelName, version));
+}
+
+async function runWindow(mlflow: MlflowClient, registered: { runId?: string | undefined }): Promise<Window | null> {
   if (!registered.runId) return null;
   const run = await mlflow.getRun(registered.runId);
   const from = run.data.params['window.from'];
@@ -65,9 +68,10 @@ export async function trainingWindow(mlflow: MlflowClient, modelName: string, ve
  * Hours since 1970 (~492,000) read as "492.42k" on MLflow's charts.
  */
 export async function stepOrigin(mlflow: MlflowClient, modelName: string, version: string): Promise<number> {
-  const window = await trainingWindow(mlflow, modelName, version);
+  const registered = await mlflow.getModelVersion(modelName, version);
+  const window = await runWindow(mlflow, registered);
   // Neither known (a server that omits creation_timestamp): hours since 1970, as before.
-  const origin = window?.to.getTime() ?? (await mlflow.getModelVersion(modelName, version)).creationTimestamp ?? 0;
+  const origin = window?.to.getTime() ?? registered.creationTimestamp ?? 0;
   return Math.floor(origin / HOUR_MS) * HOUR_MS;
 }
 

@@ -325,7 +325,9 @@ async function chooseAndTrain(
   const same =
     f !== undefined &&
     chosen.search !== null &&
-    ['alpha', 'l1', 'l2'].every((k) => f[k as 'alpha'] === chosen.ftrl[k as 'alpha']);
+    f.alpha === chosen.ftrl.alpha &&
+    f.l1 === chosen.ftrl.l1 &&
+    f.l2 === chosen.ftrl.l2;
   let training: Promise<TrainedCandidate>;
   if (same && early.training) training = early.training;
   else {
